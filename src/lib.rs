@@ -1,0 +1,7 @@
+//! LayerLab's engine: layer stacks as data, trained with dfdx on MNIST, headless.
+//!
+//! Nothing in this library draws; the command line and the window are both clients of it.
+
+pub mod ops;
+pub mod optim;
+pub mod spec;

@@ -1,0 +1,48 @@
+//! The tensor operations dfdx 0.13 lacks on stable Rust, written on its public tape API.
+//!
+//! dfdx's own `conv2d`/`pool2d` only compile under its `nightly` feature, so convolution is
+//! supplied as [`unfold`] (im2col; backward is col2im) followed by an ordinary dfdx matmul, and
+//! pooling as [`max_pool`]/[`avg_pool`]. Everything else (matmul, broadcast, activations,
+//! losses, permutes) is dfdx's own and differentiated by dfdx.
+//!
+//! Layout: images travel as `(batch, height * width * channels)` tensors, channels last
+//! (NHWC), because the matmul after `unfold` produces exactly that. [`to_channels_first`]
+//! reorders to PyTorch's NCHW where a layer flattens, so exported weights match PyTorch.
+//!
+//! Each op is checked in its tests against a naive loop, finite differences and numbers
+//! from PyTorch (tests/fixtures, made by scripts/make_fixtures.py).
+
+mod custom_op;
+mod layers;
+mod pool;
+mod unfold;
+mod window;
+
+pub use pool::{avg_pool, max_pool};
+pub use layers::{conv2d, linear, FlatTensor};
+pub use unfold::unfold;
+pub use window::Window;
+
+use dfdx::prelude::*;
+
+/// A batch of activations, `(batch, values per sample)`, on the CPU.
+pub type Activations<T> = Tensor<(usize, usize), f32, Cpu, T>;
+
+/// Reorders `(batch, h*w*c)` channels-last activations into PyTorch's channels-first order.
+pub fn to_channels_first<T: Tape<f32, Cpu>>(
+    x: Activations<T>,
+    channels: usize,
+    height: usize,
+    width: usize,
+) -> Activations<T> {
+    let batch = x.shape().0;
+    if channels == 1 || height * width == 1 {
+        return x;
+    }
+    x.reshape_like(&(batch, height * width, channels))
+        .permute::<_, Axes3<0, 2, 1>>()
+        .reshape_like(&(batch, channels * height * width))
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,150 @@
+//! im2col: turns every convolution window into a row, so a convolution is one matmul.
+
+use dfdx::prelude::*;
+
+use super::{custom_op::unary_op, Activations, Window};
+
+/// Unfolds `(batch, h*w*c)` channels-last images into `(batch*oh*ow, k*k*c)` rows.
+///
+/// Columns are ordered (kernel row, kernel column, channel), so the matching weight is
+/// PyTorch's `[out, in, k, k]` permuted to `[out, k, k, in]`. Padding reads as zero.
+pub fn unfold<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activations<T> {
+    let rows = window.batch * window.out_height() * window.out_width();
+    let cols = window.kernel * window.kernel * window.channels;
+    unary_op(
+        x,
+        (rows, cols),
+        move |input, output| im2col(input, output, window),
+        move |(), grad_output, grad_input| col2im(grad_output, grad_input, window),
+    )
+}
+
+/// Visits every (output row, kernel offset) pair whose source pixel is inside the image,
+/// with the offsets of the `channels` contiguous values in the rows and in the image.
+#[inline]
+fn for_each_patch(window: Window, mut visit: impl FnMut(usize, usize)) {
+    let Window {
+        batch,
+        channels,
+        height,
+        width,
+        kernel,
+        ..
+    } = window;
+    let (out_h, out_w) = (window.out_height(), window.out_width());
+    let row_len = kernel * kernel * channels;
+    for b in 0..batch {
+        for oh in 0..out_h {
+            for ow in 0..out_w {
+                let row = ((b * out_h + oh) * out_w + ow) * row_len;
+                for kh in 0..kernel {
+                    let Some(ih) = window.source(oh, kh, height) else {
+                        continue;
+                    };
+                    for kw in 0..kernel {
+                        let Some(iw) = window.source(ow, kw, width) else {
+                            continue;
+                        };
+                        let col = row + (kh * kernel + kw) * channels;
+                        let pixel = ((b * height + ih) * width + iw) * channels;
+                        visit(col, pixel);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn im2col(input: &[f32], output: &mut [f32], window: Window) {
+    let c = window.channels;
+    for_each_patch(window, |col, pixel| {
+        output[col..col + c].copy_from_slice(&input[pixel..pixel + c]);
+    });
+}
+
+fn col2im(grad_output: &[f32], grad_input: &mut [f32], window: Window) {
+    let c = window.channels;
+    for_each_patch(window, |col, pixel| {
+        for (g_in, g_out) in grad_input[pixel..pixel + c]
+            .iter_mut()
+            .zip(&grad_output[col..col + c])
+        {
+            *g_in += g_out;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::*;
+
+    /// A convolution written as nested loops straight from the definition, NCHW weights.
+    fn naive_conv(x: &[f32], w: &[f32], window: Window, out_channels: usize) -> Vec<f32> {
+        let (oh_n, ow_n) = (window.out_height(), window.out_width());
+        let Window {
+            batch,
+            channels,
+            height,
+            width,
+            kernel,
+            ..
+        } = window;
+        let mut out = vec![0.0; batch * oh_n * ow_n * out_channels];
+        for b in 0..batch {
+            for oh in 0..oh_n {
+                for ow in 0..ow_n {
+                    for o in 0..out_channels {
+                        let mut sum = 0.0;
+                        for c in 0..channels {
+                            for kh in 0..kernel {
+                                for kw in 0..kernel {
+                                    let (Some(ih), Some(iw)) = (
+                                        window.source(oh, kh, height),
+                                        window.source(ow, kw, width),
+                                    ) else {
+                                        continue;
+                                    };
+                                    sum += x[((b * height + ih) * width + iw) * channels + c]
+                                        * w[((o * channels + c) * kernel + kh) * kernel + kw];
+                                }
+                            }
+                        }
+                        out[((b * oh_n + oh) * ow_n + ow) * out_channels + o] = sum;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn geometries() -> Vec<Window> {
+        vec![
+            window(1, 1, 5, 5, 3, 1, 0),
+            window(2, 3, 6, 5, 3, 2, 1), // stride 2, padding, non-square, batch 2
+            window(1, 2, 4, 7, 2, 1, 1),
+            window(3, 1, 28, 28, 5, 3, 2),
+        ]
+    }
+
+    #[test]
+    fn unfold_then_matmul_equals_naive_convolution() {
+        for w in geometries() {
+            let out_channels = 4;
+            let x = pseudo_random(w.input_len(), 1);
+            let weight = pseudo_random(out_channels * w.channels * w.kernel * w.kernel, 2);
+            let expected = naive_conv(&x, &weight, w, out_channels);
+            let got = conv_via_unfold(&x, &weight, w, out_channels);
+            assert_all_close(&got, &expected, 1e-5);
+        }
+    }
+
+    #[test]
+    fn unfold_gradient_matches_finite_differences() {
+        for w in geometries().into_iter().take(3) {
+            check_gradient(w.input_len(), |x| {
+                unfold(x, w)
+            });
+        }
+    }
+}

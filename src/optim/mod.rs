@@ -1,0 +1,5 @@
+//! Optimizers with `torch.optim` semantics over flat dfdx parameter tensors.
+
+mod config;
+
+pub use config::{check_learning_rate, OptimizerConfig, MAX_LEARNING_RATE, OPTIMIZER_NAMES};

@@ -1,0 +1,17 @@
+//! Layer stacks as data: what a model is, before it becomes tensors.
+//!
+//! A [`ModelSpec`] is plain serde data (the JSON users save, the metadata in exported
+//! weights). [`validate`] turns it into a [`Plan`] with every layer's output shape and
+//! parameter count, or a [`SpecError`] naming the first layer that does not fit. Nothing in
+//! this module touches dfdx: shapes are checked here so that dfdx (which panics on bad
+//! shapes) only ever sees stacks that fit.
+
+mod layer;
+mod presets;
+mod shape;
+mod validate;
+
+pub use layer::{Layer, ModelSpec, SPEC_VERSION};
+pub use presets::{preset, Preset, PRESET_NAMES};
+pub use shape::ActivationShape;
+pub use validate::{validate, LayerPlan, Plan, SpecError};

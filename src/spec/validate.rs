@@ -1,0 +1,373 @@
+//! Shape inference and parameter counting, layer by layer, with errors that name the layer.
+
+use super::{ActivationShape, Layer, ModelSpec};
+
+/// Stacks above this many parameters are refused: they would not train on a laptop CPU and
+/// usually mean a typo (a Linear of 1,000,000 outputs).
+pub const MAX_PARAMETERS: usize = 50_000_000;
+/// Refuse per-sample activations above this size (a batch of 64 would need > 500 MB).
+pub const MAX_ACTIVATIONS_PER_SAMPLE: usize = 2_000_000;
+
+/// Why a stack cannot be built. `layer` is the 0-based index into the stack, when one layer is at fault.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct SpecError {
+    pub layer: Option<usize>,
+    pub message: String,
+}
+
+impl SpecError {
+    fn at(index: usize, layer: &Layer, message: impl Into<String>) -> Self {
+        Self {
+            layer: Some(index),
+            message: format!("layer {index} {}: {}", layer.kind_name(), message.into()),
+        }
+    }
+
+    fn whole(message: impl Into<String>) -> Self {
+        Self {
+            layer: None,
+            message: message.into(),
+        }
+    }
+
+    fn describe(&self) -> &str {
+        &self.message
+    }
+}
+
+/// One validated layer: what goes in, what comes out, how many parameters it owns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerPlan {
+    pub layer: Layer,
+    pub input: ActivationShape,
+    pub output: ActivationShape,
+    pub parameters: usize,
+}
+
+/// A stack that fits its data: every layer's shapes, ready to be built into tensors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub input: ActivationShape,
+    pub layers: Vec<LayerPlan>,
+}
+
+impl Plan {
+    pub fn total_parameters(&self) -> usize {
+        self.layers.iter().map(|l| l.parameters).sum()
+    }
+
+    pub fn output(&self) -> ActivationShape {
+        self.layers.last().map_or(self.input, |l| l.output)
+    }
+}
+
+/// Checks that `spec` maps `input` to exactly `num_outputs` values per sample.
+pub fn validate(
+    spec: &ModelSpec,
+    input: ActivationShape,
+    num_outputs: usize,
+) -> Result<Plan, SpecError> {
+    if spec.layers.is_empty() {
+        return Err(SpecError::whole(
+            "the layer stack is empty: add at least one Linear layer",
+        ));
+    }
+    let mut layers = Vec::with_capacity(spec.layers.len());
+    let mut shape = input;
+    let mut total_parameters = 0usize;
+    for (index, layer) in spec.layers.iter().enumerate() {
+        let (output, parameters) =
+            infer(layer, shape).map_err(|msg| SpecError::at(index, layer, msg))?;
+        if output.numel() > MAX_ACTIVATIONS_PER_SAMPLE {
+            return Err(SpecError::at(
+                index,
+                layer,
+                format!(
+                    "its output {output} has {} values per sample, more than the limit of {MAX_ACTIVATIONS_PER_SAMPLE}",
+                    output.numel()
+                ),
+            ));
+        }
+        total_parameters = total_parameters.saturating_add(parameters);
+        if total_parameters > MAX_PARAMETERS {
+            return Err(SpecError::at(
+                index,
+                layer,
+                format!("the stack reaches {total_parameters} parameters here, more than the limit of {MAX_PARAMETERS}"),
+            ));
+        }
+        layers.push(LayerPlan {
+            layer: layer.clone(),
+            input: shape,
+            output,
+            parameters,
+        });
+        shape = output;
+    }
+    if shape.numel() != num_outputs {
+        return Err(SpecError {
+            layer: Some(spec.layers.len() - 1),
+            message: format!(
+                "the stack ends with {} outputs per sample but the data needs {num_outputs}: end with Linear(out_features={num_outputs})",
+                shape.numel()
+            ),
+        });
+    }
+    Ok(Plan { input, layers })
+}
+
+/// Output shape and parameter count of one layer, or why it does not fit its input.
+fn infer(layer: &Layer, input: ActivationShape) -> Result<(ActivationShape, usize), String> {
+    match *layer {
+        Layer::Linear { out_features } => {
+            if out_features == 0 {
+                return Err("out_features must be at least 1".into());
+            }
+            let in_features = input.numel();
+            let parameters = in_features
+                .checked_mul(out_features)
+                .and_then(|w| w.checked_add(out_features))
+                .ok_or("too many parameters")?;
+            Ok((
+                ActivationShape::Flat {
+                    features: out_features,
+                },
+                parameters,
+            ))
+        }
+        Layer::Conv2d {
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+        } => {
+            let (channels, height, width) = spatial(input, "Conv2d")?;
+            if out_channels == 0 {
+                return Err("out_channels must be at least 1".into());
+            }
+            if kernel_size == 0 {
+                return Err("kernel_size must be at least 1".into());
+            }
+            if stride == 0 {
+                return Err("stride must be at least 1".into());
+            }
+            if padding >= kernel_size {
+                return Err(format!(
+                    "padding {padding} must be smaller than kernel_size {kernel_size}"
+                ));
+            }
+            let out_height = window_count(height + 2 * padding, kernel_size, stride)
+                .ok_or_else(|| too_small(kernel_size, height, width, padding))?;
+            let out_width = window_count(width + 2 * padding, kernel_size, stride)
+                .ok_or_else(|| too_small(kernel_size, height, width, padding))?;
+            let fan_in = channels * kernel_size * kernel_size;
+            let parameters = out_channels * fan_in + out_channels;
+            Ok((
+                ActivationShape::image(out_channels, out_height, out_width),
+                parameters,
+            ))
+        }
+        Layer::MaxPool2d {
+            kernel_size,
+            stride,
+        }
+        | Layer::AvgPool2d {
+            kernel_size,
+            stride,
+        } => {
+            let (channels, height, width) = spatial(input, layer.kind_name())?;
+            if kernel_size == 0 {
+                return Err("kernel_size must be at least 1".into());
+            }
+            let stride = stride.unwrap_or(kernel_size);
+            if stride == 0 {
+                return Err("stride must be at least 1".into());
+            }
+            let out_height = window_count(height, kernel_size, stride)
+                .ok_or_else(|| too_small(kernel_size, height, width, 0))?;
+            let out_width = window_count(width, kernel_size, stride)
+                .ok_or_else(|| too_small(kernel_size, height, width, 0))?;
+            Ok((ActivationShape::image(channels, out_height, out_width), 0))
+        }
+        Layer::Flatten => Ok((
+            ActivationShape::Flat {
+                features: input.numel(),
+            },
+            0,
+        )),
+        Layer::ReLU | Layer::Sigmoid | Layer::Tanh | Layer::GELU => Ok((input, 0)),
+        Layer::LeakyReLU { negative_slope } => {
+            if !negative_slope.is_finite() {
+                return Err("negative_slope must be a finite number".into());
+            }
+            Ok((input, 0))
+        }
+        Layer::Dropout { p } => {
+            if !(0.0..1.0).contains(&p) {
+                return Err(format!("p must be in [0, 1), got {p}"));
+            }
+            Ok((input, 0))
+        }
+    }
+}
+
+fn spatial(input: ActivationShape, kind: &str) -> Result<(usize, usize, usize), String> {
+    match input {
+        ActivationShape::Spatial {
+            channels,
+            height,
+            width,
+        } => Ok((channels, height, width)),
+        ActivationShape::Flat { features } => Err(format!(
+            "{kind} needs an image (channels x height x width) but gets {features} flat features; move it before Flatten/Linear"
+        )),
+    }
+}
+
+/// Number of windows of `kernel` placed every `stride` along `extent` (PyTorch's floor rule).
+fn window_count(extent: usize, kernel: usize, stride: usize) -> Option<usize> {
+    extent.checked_sub(kernel).map(|room| room / stride + 1)
+}
+
+fn too_small(kernel: usize, height: usize, width: usize, padding: usize) -> String {
+    if padding > 0 {
+        format!("kernel {kernel} is larger than its {height}x{width} input padded by {padding}")
+    } else {
+        format!("kernel {kernel} is larger than its {height}x{width} input")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MNIST: ActivationShape = ActivationShape::Spatial {
+        channels: 1,
+        height: 28,
+        width: 28,
+    };
+
+    fn conv(out_channels: usize, kernel_size: usize) -> Layer {
+        Layer::Conv2d {
+            out_channels,
+            kernel_size,
+            stride: 1,
+            padding: 0,
+        }
+    }
+
+    #[test]
+    fn cnn_preset_shapes_and_parameters_match_pytorch() {
+        let plan = validate(&crate::spec::preset("cnn").unwrap().spec, MNIST, 10).unwrap();
+        let outputs: Vec<String> = plan.layers.iter().map(|l| l.output.to_string()).collect();
+        assert_eq!(
+            outputs,
+            [
+                "32x26x26", "32x26x26", "32x13x13", "64x11x11", "64x11x11", "64x5x5", "1600",
+                "128", "128", "10"
+            ]
+        );
+        // sum(p.numel() for p in model.parameters()) in PyTorch for the same nn.Sequential.
+        assert_eq!(plan.total_parameters(), 320 + 18_496 + 204_928 + 1_290);
+    }
+
+    #[test]
+    fn kernel_larger_than_input_names_the_layer() {
+        let spec = ModelSpec::new(vec![
+            conv(8, 5),
+            Layer::MaxPool2d {
+                kernel_size: 8,
+                stride: None,
+            },
+            conv(8, 5),
+            Layer::Linear { out_features: 10 },
+        ]);
+        let err = validate(&spec, MNIST, 10).unwrap_err();
+        assert_eq!(err.layer, Some(2));
+        assert_eq!(
+            err.to_string(),
+            "layer 2 Conv2d: kernel 5 is larger than its 3x3 input"
+        );
+    }
+
+    #[test]
+    fn wrong_number_of_outputs_is_reported() {
+        let spec = ModelSpec::new(vec![Layer::Linear { out_features: 128 }]);
+        let err = validate(&spec, MNIST, 10).unwrap_err();
+        assert!(err.to_string().contains("ends with 128 outputs"), "{err}");
+    }
+
+    #[test]
+    fn conv_after_flatten_is_refused() {
+        let spec = ModelSpec::new(vec![
+            Layer::Flatten,
+            conv(4, 3),
+            Layer::Linear { out_features: 10 },
+        ]);
+        let err = validate(&spec, MNIST, 10).unwrap_err();
+        assert_eq!(err.layer, Some(1));
+        assert!(err.to_string().contains("needs an image"), "{err}");
+    }
+
+    #[test]
+    fn zero_sizes_and_bad_probabilities_are_refused() {
+        for (layer, expected) in [
+            (Layer::Linear { out_features: 0 }, "out_features must be at least 1"),
+            (
+                Layer::Conv2d {
+                    out_channels: 4,
+                    kernel_size: 3,
+                    stride: 0,
+                    padding: 0,
+                },
+                "stride must be at least 1",
+            ),
+            (Layer::Dropout { p: 1.0 }, "p must be in [0, 1)"),
+            (
+                Layer::MaxPool2d {
+                    kernel_size: 0,
+                    stride: None,
+                },
+                "kernel_size must be at least 1",
+            ),
+        ] {
+            let spec = ModelSpec::new(vec![layer, Layer::Linear { out_features: 10 }]);
+            let err = validate(&spec, MNIST, 10).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn stride_and_padding_follow_pytorch_floor_rule() {
+        let spec = ModelSpec::new(vec![
+            Layer::Conv2d {
+                out_channels: 2,
+                kernel_size: 3,
+                stride: 2,
+                padding: 1,
+            },
+            Layer::Linear { out_features: 10 },
+        ]);
+        let plan = validate(&spec, MNIST, 10).unwrap();
+        // floor((28 + 2 - 3) / 2) + 1 = 14
+        assert_eq!(plan.layers[0].output, ActivationShape::image(2, 14, 14));
+    }
+
+    #[test]
+    fn absurd_sizes_are_refused_not_allocated() {
+        let spec = ModelSpec::new(vec![
+            Layer::Linear {
+                out_features: 1_000_000,
+            },
+            Layer::Linear { out_features: 10 },
+        ]);
+        let err = validate(&spec, MNIST, 10).unwrap_err();
+        assert!(err.to_string().contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn empty_stack_is_refused() {
+        assert!(validate(&ModelSpec::new(vec![]), MNIST, 10).is_err());
+    }
+}
