@@ -2,6 +2,11 @@
 //!
 //! Nothing in this library draws; the command line and the window are both clients of it.
 
+pub mod data;
+pub mod export;
+pub mod model;
 pub mod ops;
+pub mod preprocess;
 pub mod optim;
 pub mod spec;
+pub mod train;

@@ -1,0 +1,1 @@
+pub fn run(_args: super::args::BenchArgs) -> anyhow::Result<()> { anyhow::bail!("todo") }

@@ -1,0 +1,214 @@
+//! Saved models: one `.safetensors` file holding the weights and the layer stack.
+//!
+//! Tensor names and shapes are those of PyTorch's `nn.Sequential` for the same stack
+//! ("0.weight" `[128, 784]`, conv weights `[out, in, k, k]`, flatten in NCHW order), so
+//! `model.load_state_dict(safetensors.torch.load_file(path))` works in PyTorch. The stack, the
+//! input shape and the class count go in the file's metadata, so the file alone rebuilds the
+//! model. Writes go to a temporary file that is renamed into place.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use ::safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use dfdx::prelude::Cpu;
+
+use crate::model::{Model, NamedTensor, Weights, WeightsMismatch};
+use crate::spec::{validate, ActivationShape, ModelSpec, SpecError};
+
+const SPEC_KEY: &str = "layerlab.spec";
+const INPUT_KEY: &str = "layerlab.input_shape";
+const CLASSES_KEY: &str = "layerlab.classes";
+
+/// Everything needed to rebuild a trained model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedModel {
+    pub spec: ModelSpec,
+    /// `[channels, height, width]` of one input sample.
+    pub input_shape: [usize; 3],
+    pub classes: usize,
+    pub weights: Weights,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid safetensors file: {reason}")]
+    Format { path: String, reason: String },
+    #[error("{path} has no LayerLab layer stack in its metadata (was it saved by LayerLab?)")]
+    NoSpec { path: String },
+    #[error("{path}: {reason}")]
+    BadMetadata { path: String, reason: String },
+    #[error("{path}: the stored layer stack is invalid: {source}")]
+    InvalidStack { path: String, source: SpecError },
+    #[error("{path}: {source}")]
+    Mismatch {
+        path: String,
+        source: WeightsMismatch,
+    },
+}
+
+impl SavedModel {
+    pub fn from_model(model: &Model, classes: usize) -> Self {
+        let input_shape = match model.plan.input {
+            ActivationShape::Spatial {
+                channels,
+                height,
+                width,
+            } => [channels, height, width],
+            ActivationShape::Flat { features } => [1, 1, features],
+        };
+        Self {
+            spec: model.spec.clone(),
+            input_shape,
+            classes,
+            weights: model.weights(),
+        }
+    }
+
+    pub fn input(&self) -> ActivationShape {
+        let [c, h, w] = self.input_shape;
+        ActivationShape::image(c, h, w)
+    }
+
+    /// Validates the stack and checks every tensor against it; `source` names the file.
+    pub fn into_model(self, device: &Cpu, source: &str) -> Result<Model, ModelFileError> {
+        let plan = validate(&self.spec, self.input(), self.classes).map_err(|e| {
+            ModelFileError::InvalidStack {
+                path: source.into(),
+                source: e,
+            }
+        })?;
+        Model::from_weights(self.spec, plan, &self.weights, device).map_err(|e| {
+            ModelFileError::Mismatch {
+                path: source.into(),
+                source: e,
+            }
+        })
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = self
+            .weights
+            .tensors
+            .iter()
+            .map(|t| {
+                let raw = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                (t.name.clone(), t.shape.clone(), raw)
+            })
+            .collect();
+        let views = bytes
+            .iter()
+            .map(|(name, shape, raw)| {
+                TensorView::new(Dtype::F32, shape.clone(), raw)
+                    .map(|view| (name.clone(), view))
+                    .map_err(|e| format!("tensor {name}: {e}"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let metadata: HashMap<String, String> = [
+            ("format".to_string(), "pt".to_string()),
+            (SPEC_KEY.to_string(), serde_json::to_string(&self.spec).map_err(|e| e.to_string())?),
+            (INPUT_KEY.to_string(), serde_json::to_string(&self.input_shape).map_err(|e| e.to_string())?),
+            (CLASSES_KEY.to_string(), self.classes.to_string()),
+        ]
+        .into();
+        ::safetensors::serialize(views, &Some(metadata)).map_err(|e| e.to_string())
+    }
+
+    pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, ModelFileError> {
+        let format = |reason: String| ModelFileError::Format {
+            path: source.into(),
+            reason,
+        };
+        let bad = |reason: String| ModelFileError::BadMetadata {
+            path: source.into(),
+            reason,
+        };
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format(e.to_string()))?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        let spec_json = metadata.get(SPEC_KEY).ok_or_else(|| ModelFileError::NoSpec {
+            path: source.into(),
+        })?;
+        let spec = ModelSpec::from_json(spec_json).map_err(bad)?;
+        let input_shape: [usize; 3] = metadata
+            .get(INPUT_KEY)
+            .ok_or_else(|| bad(format!("metadata has no {INPUT_KEY}")))
+            .and_then(|s| {
+                serde_json::from_str(s).map_err(|e| bad(format!("{INPUT_KEY} is not [c, h, w]: {e}")))
+            })?;
+        let classes: usize = metadata
+            .get(CLASSES_KEY)
+            .ok_or_else(|| bad(format!("metadata has no {CLASSES_KEY}")))
+            .and_then(|s| s.parse().map_err(|e| bad(format!("{CLASSES_KEY} is not a number: {e}"))))?;
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;
+        let mut named = Vec::new();
+        for (name, view) in tensors.tensors() {
+            if view.dtype() != Dtype::F32 {
+                return Err(format(format!(
+                    "tensor {name} is {:?}; only F32 is supported",
+                    view.dtype()
+                )));
+            }
+            let values = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            named.push(NamedTensor {
+                name,
+                shape: view.shape().to_vec(),
+                values,
+            });
+        }
+        // Stack order: by layer index, weight before bias.
+        named.sort_by_key(|t| {
+            let (index, kind) = t.name.split_once('.').unwrap_or((&t.name, ""));
+            (index.parse::<usize>().unwrap_or(usize::MAX), kind != "weight")
+        });
+        Ok(Self {
+            spec,
+            input_shape,
+            classes,
+            weights: Weights { tensors: named },
+        })
+    }
+
+    /// Writes atomically: a temporary file beside `path`, then a rename.
+    pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
+        let name = path.display().to_string();
+        let write = |source| ModelFileError::Write {
+            path: name.clone(),
+            source,
+        };
+        let bytes = self.to_bytes().map_err(|reason| ModelFileError::Format {
+            path: name.clone(),
+            reason,
+        })?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(write)?;
+        std::io::Write::write_all(&mut file, &bytes).map_err(write)?;
+        file.as_file().sync_all().map_err(write)?;
+        file.persist(path).map_err(|e| write(e.error))?;
+        Ok(())
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ModelFileError> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| ModelFileError::Read {
+            path: name.clone(),
+            source,
+        })?;
+        Self::from_bytes(&bytes, &name)
+    }
+}

@@ -1,0 +1,304 @@
+//! A validated layer stack made real: dfdx parameter tensors and the forward pass.
+//!
+//! Parameters are stored flat (`Tensor<(usize,)>`) with their PyTorch name and shape, and
+//! reshaped at forward time; this keeps optimizers and export uniform. Only a [`Plan`] (a
+//! validated spec) can become a [`Model`], so dfdx never sees a shape that does not fit.
+
+mod weights;
+
+pub use weights::{parameter_names, NamedTensor, Weights};
+
+use dfdx::prelude::*;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+use crate::ops::{self, Activations, FlatTensor, Window};
+use crate::spec::{ActivationShape, Layer, LayerPlan, ModelSpec, Plan};
+
+/// Whether dropout is active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Train,
+    Eval,
+}
+
+/// One learnable tensor.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub value: FlatTensor<NoneTape>,
+}
+
+/// A model ready to run: its spec, the plan validated from it, and its parameters.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub spec: ModelSpec,
+    pub plan: Plan,
+    pub params: Vec<Param>,
+    device: Cpu,
+}
+
+/// A weights file that does not match the stack it claims to be for.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsMismatch {
+    #[error("tensor \"{0}\" is missing")]
+    Missing(String),
+    #[error("tensor \"{name}\" has shape {found:?} but the layer stack needs {expected:?}")]
+    WrongShape {
+        name: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+    #[error("tensor \"{name}\" holds {found} values but its shape {shape:?} needs {expected}")]
+    WrongLength {
+        name: String,
+        shape: Vec<usize>,
+        expected: usize,
+        found: usize,
+    },
+    #[error("tensor \"{0}\" does not belong to any layer of the stack")]
+    Unexpected(String),
+    #[error("tensor \"{0}\" contains NaN or infinite values")]
+    NotFinite(String),
+}
+
+impl Model {
+    /// Builds a model with PyTorch's default initialisation: weight and bias of every Linear
+    /// and Conv2d drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), layer by layer, from `seed`.
+    pub fn initialise(spec: ModelSpec, plan: Plan, device: &Cpu, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let params = parameter_shapes(&plan)
+            .into_iter()
+            .map(|(name, shape, fan_in)| {
+                let bound = 1.0 / (fan_in as f32).sqrt();
+                let len = shape.iter().product();
+                let values: Vec<f32> = (0..len).map(|_| rng.gen_range(-bound..bound)).collect();
+                Param {
+                    name,
+                    value: device.tensor_from_vec(values, (len,)),
+                    shape,
+                }
+            })
+            .collect();
+        Self {
+            spec,
+            plan,
+            params,
+            device: device.clone(),
+        }
+    }
+
+    /// Builds a model from saved weights, checking every tensor's name and shape.
+    pub fn from_weights(
+        spec: ModelSpec,
+        plan: Plan,
+        weights: &Weights,
+        device: &Cpu,
+    ) -> Result<Self, WeightsMismatch> {
+        let expected = parameter_shapes(&plan);
+        if let Some(extra) = weights
+            .tensors
+            .iter()
+            .find(|t| !expected.iter().any(|(name, _, _)| *name == t.name))
+        {
+            return Err(WeightsMismatch::Unexpected(extra.name.clone()));
+        }
+        let mut params = Vec::with_capacity(expected.len());
+        for (name, shape, _) in expected {
+            let tensor = weights
+                .get(&name)
+                .ok_or_else(|| WeightsMismatch::Missing(name.clone()))?;
+            if tensor.shape != shape {
+                return Err(WeightsMismatch::WrongShape {
+                    name,
+                    expected: shape,
+                    found: tensor.shape.clone(),
+                });
+            }
+            let len: usize = shape.iter().product();
+            if tensor.values.len() != len {
+                return Err(WeightsMismatch::WrongLength {
+                    name,
+                    shape,
+                    expected: len,
+                    found: tensor.values.len(),
+                });
+            }
+            if tensor.values.iter().any(|v| !v.is_finite()) {
+                return Err(WeightsMismatch::NotFinite(name));
+            }
+            params.push(Param {
+                value: device.tensor_from_vec(tensor.values.clone(), (len,)),
+                name,
+                shape,
+            });
+        }
+        Ok(Self {
+            spec,
+            plan,
+            params,
+            device: device.clone(),
+        })
+    }
+
+    /// A copy of the parameters as plain data.
+    pub fn weights(&self) -> Weights {
+        Weights {
+            tensors: self
+                .params
+                .iter()
+                .map(|p| NamedTensor {
+                    name: p.name.clone(),
+                    shape: p.shape.clone(),
+                    values: p.value.as_vec(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn device(&self) -> &Cpu {
+        &self.device
+    }
+
+    /// Values per input sample (784 for MNIST).
+    pub fn input_len(&self) -> usize {
+        self.plan.input.numel()
+    }
+
+    /// Runs the stack on `(batch, input_len)` activations, recording on the tape `T` carries.
+    pub fn forward<T>(&self, x: Activations<T>, mode: Mode) -> Activations<T>
+    where
+        T: Tape<f32, Cpu> + Merge<T>,
+    {
+        let batch = x.shape().0;
+        let mut params = self.params.iter().map(|p| p.value.retaped::<T>());
+        let mut x = x;
+        for layer in &self.plan.layers {
+            x = match layer.layer {
+                Layer::Linear { .. } => {
+                    let x = flatten(x, layer.input);
+                    let (weight, bias) = next_pair(&mut params);
+                    ops::linear(x, weight, bias)
+                }
+                Layer::Conv2d {
+                    kernel_size,
+                    stride,
+                    padding,
+                    ..
+                } => {
+                    let window = window(layer, batch, kernel_size, stride, padding);
+                    let (weight, bias) = next_pair(&mut params);
+                    ops::conv2d(x, weight, bias, window)
+                }
+                Layer::MaxPool2d {
+                    kernel_size,
+                    stride,
+                } => ops::max_pool(
+                    x,
+                    window(layer, batch, kernel_size, stride.unwrap_or(kernel_size), 0),
+                ),
+                Layer::AvgPool2d {
+                    kernel_size,
+                    stride,
+                } => ops::avg_pool(
+                    x,
+                    window(layer, batch, kernel_size, stride.unwrap_or(kernel_size), 0),
+                ),
+                Layer::Flatten => flatten(x, layer.input),
+                Layer::ReLU => x.relu(),
+                Layer::LeakyReLU { negative_slope } => x.prelu(negative_slope),
+                Layer::Sigmoid => x.sigmoid(),
+                Layer::Tanh => x.tanh(),
+                Layer::GELU => x.accurate_gelu(),
+                Layer::Dropout { p } => match mode {
+                    Mode::Train if p > 0.0 => x.dropout(p),
+                    _ => x,
+                },
+            };
+        }
+        x
+    }
+
+    /// Logits (or regression outputs) for `batch` samples laid out one after another.
+    pub fn predict(&self, inputs: Vec<f32>, batch: usize) -> Vec<f32> {
+        let x = self
+            .device
+            .tensor_from_vec(inputs, (batch, self.input_len()));
+        self.forward(x, Mode::Eval).as_vec()
+    }
+}
+
+fn next_pair<T>(params: &mut impl Iterator<Item = FlatTensor<T>>) -> (FlatTensor<T>, FlatTensor<T>) {
+    // `parameter_shapes` gives every Linear and Conv2d exactly a weight and a bias, in stack order.
+    match (params.next(), params.next()) {
+        (Some(weight), Some(bias)) => (weight, bias),
+        _ => unreachable!("parameters are built from the same plan as the forward pass"),
+    }
+}
+
+/// Flattens image activations into PyTorch's channels-first order; flat ones pass through.
+fn flatten<T: Tape<f32, Cpu>>(x: Activations<T>, shape: ActivationShape) -> Activations<T> {
+    match shape {
+        ActivationShape::Spatial {
+            channels,
+            height,
+            width,
+        } => ops::to_channels_first(x, channels, height, width),
+        ActivationShape::Flat { .. } => x,
+    }
+}
+
+fn window(layer: &LayerPlan, batch: usize, kernel: usize, stride: usize, padding: usize) -> Window {
+    let (channels, height, width) = match layer.input {
+        ActivationShape::Spatial {
+            channels,
+            height,
+            width,
+        } => (channels, height, width),
+        // Validation refuses windowed layers on flat input.
+        ActivationShape::Flat { features } => (1, 1, features),
+    };
+    Window {
+        batch,
+        channels,
+        height,
+        width,
+        kernel,
+        stride,
+        padding,
+    }
+}
+
+/// `(name, PyTorch shape, fan_in)` of every parameter in the stack, in order.
+pub fn parameter_shapes(plan: &Plan) -> Vec<(String, Vec<usize>, usize)> {
+    let mut shapes = Vec::new();
+    for (index, layer) in plan.layers.iter().enumerate() {
+        let [weight, bias] = parameter_names(index);
+        match layer.layer {
+            Layer::Linear { out_features } => {
+                let fan_in = layer.input.numel();
+                shapes.push((weight, vec![out_features, fan_in], fan_in));
+                shapes.push((bias, vec![out_features], fan_in));
+            }
+            Layer::Conv2d {
+                out_channels,
+                kernel_size,
+                ..
+            } => {
+                let in_channels = match layer.input {
+                    ActivationShape::Spatial { channels, .. } => channels,
+                    ActivationShape::Flat { .. } => 1,
+                };
+                let fan_in = in_channels * kernel_size * kernel_size;
+                shapes.push((
+                    weight,
+                    vec![out_channels, in_channels, kernel_size, kernel_size],
+                    fan_in,
+                ));
+                shapes.push((bias, vec![out_channels], fan_in));
+            }
+            _ => {}
+        }
+    }
+    shapes
+}

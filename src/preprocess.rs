@@ -1,0 +1,176 @@
+//! MNIST-style preprocessing for images people draw or pick: the same steps the MNIST authors
+//! applied, so a drawn digit looks like the digits the model was trained on.
+//!
+//! 1. greyscale, white ink on black (inverted when the border is light: dark ink on paper);
+//! 2. crop to the ink's bounding box;
+//! 3. scale (anti-aliased) so the longer side is 20 pixels, keeping the aspect ratio;
+//! 4. paste into 28x28 so the ink's centre of mass sits at the centre.
+//!
+//! Pure functions over `image` buffers; the canvas and `layerlab predict` both call
+//! [`preprocess_digit`], so they cannot drift apart.
+
+use image::{imageops, imageops::FilterType, DynamicImage, GrayImage, Luma};
+
+/// Side of an MNIST image.
+pub const MNIST_SIDE: usize = 28;
+/// Side of the box the digit is scaled into (MNIST: 20x20, leaving a 4-pixel margin).
+pub const DIGIT_BOX_SIDE: u32 = 20;
+/// A pixel counts as ink above this grey level (of 255), after inversion.
+const INK_THRESHOLD: u8 = 30;
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PreprocessError {
+    #[error("the image is empty (0 pixels)")]
+    Empty,
+    #[error("the image has no ink: draw or pick a digit first")]
+    NoInk,
+}
+
+/// The 28x28 input a model sees, values in [0, 1], row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DigitInput {
+    pub pixels: Vec<f32>,
+}
+
+impl DigitInput {
+    /// As an 8-bit image, to show what the model sees.
+    pub fn to_image(&self) -> GrayImage {
+        let side = MNIST_SIDE as u32;
+        GrayImage::from_fn(side, side, |x, y| {
+            let v = self.pixels[(y * side + x) as usize];
+            Luma([(v.clamp(0.0, 1.0) * 255.0).round() as u8])
+        })
+    }
+}
+
+/// Turns any image of a single digit into MNIST's format.
+pub fn preprocess_digit(image: &DynamicImage) -> Result<DigitInput, PreprocessError> {
+    let mut grey = image.to_luma8();
+    if grey.width() == 0 || grey.height() == 0 {
+        return Err(PreprocessError::Empty);
+    }
+    if border_mean(&grey) > 127.0 {
+        imageops::invert(&mut grey);
+    }
+    let (x0, y0, x1, y1) = ink_bounds(&grey).ok_or(PreprocessError::NoInk)?;
+    let cropped = imageops::crop_imm(&grey, x0, y0, x1 - x0 + 1, y1 - y0 + 1).to_image();
+    let (w, h) = cropped.dimensions();
+    let scale = DIGIT_BOX_SIDE as f32 / w.max(h) as f32;
+    let new_w = ((w as f32 * scale).round() as u32).clamp(1, DIGIT_BOX_SIDE);
+    let new_h = ((h as f32 * scale).round() as u32).clamp(1, DIGIT_BOX_SIDE);
+    let digit = imageops::resize(&cropped, new_w, new_h, FilterType::Triangle);
+
+    // Place the digit so its centre of mass lands on the image centre.
+    let (com_x, com_y) = centre_of_mass(&digit);
+    let centre = (MNIST_SIDE as f32 - 1.0) / 2.0;
+    let offset_x = (centre - com_x).round() as i64;
+    let offset_y = (centre - com_y).round() as i64;
+    let mut pixels = vec![0.0f32; MNIST_SIDE * MNIST_SIDE];
+    for (x, y, Luma([v])) in digit.enumerate_pixels() {
+        let (tx, ty) = (x as i64 + offset_x, y as i64 + offset_y);
+        if (0..MNIST_SIDE as i64).contains(&tx) && (0..MNIST_SIDE as i64).contains(&ty) {
+            pixels[ty as usize * MNIST_SIDE + tx as usize] = *v as f32 / 255.0;
+        }
+    }
+    Ok(DigitInput { pixels })
+}
+
+fn border_mean(image: &GrayImage) -> f32 {
+    let (w, h) = image.dimensions();
+    let mut sum = 0u64;
+    let mut count = 0u64;
+    for (x, y, Luma([v])) in image.enumerate_pixels() {
+        if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
+            sum += *v as u64;
+            count += 1;
+        }
+    }
+    sum as f32 / count.max(1) as f32
+}
+
+/// Inclusive bounding box `(x0, y0, x1, y1)` of the ink, if there is any.
+fn ink_bounds(image: &GrayImage) -> Option<(u32, u32, u32, u32)> {
+    image
+        .enumerate_pixels()
+        .filter(|(_, _, Luma([v]))| *v > INK_THRESHOLD)
+        .fold(None, |bounds, (x, y, _)| {
+            Some(match bounds {
+                None => (x, y, x, y),
+                Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x), y1.max(y)),
+            })
+        })
+}
+
+/// Intensity-weighted centre `(x, y)` in pixel-index coordinates.
+fn centre_of_mass(image: &GrayImage) -> (f32, f32) {
+    let (mut sum, mut sum_x, mut sum_y) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y, Luma([v])) in image.enumerate_pixels() {
+        let v = *v as f64;
+        sum += v;
+        sum_x += v * x as f64;
+        sum_y += v * y as f64;
+    }
+    if sum == 0.0 {
+        let (w, h) = image.dimensions();
+        return ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
+    }
+    ((sum_x / sum) as f32, (sum_y / sum) as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dark ink (a 60x120 bar) on white paper, off-centre in a 300x200 image.
+    fn paper_with_bar() -> DynamicImage {
+        DynamicImage::ImageLuma8(GrayImage::from_fn(300, 200, |x, y| {
+            if (200..260).contains(&x) && (20..140).contains(&y) {
+                Luma([0])
+            } else {
+                Luma([255])
+            }
+        }))
+    }
+
+    #[test]
+    fn dark_ink_on_paper_becomes_a_centred_white_digit_in_a_20_pixel_box() {
+        let input = preprocess_digit(&paper_with_bar()).unwrap();
+        let image = input.to_image();
+        let (x0, y0, x1, y1) = ink_bounds(&image).unwrap();
+        // 120 tall -> 20 tall; 60 wide -> 10 wide.
+        assert_eq!(y1 - y0 + 1, 20);
+        assert_eq!(x1 - x0 + 1, 10);
+        let (cx, cy) = centre_of_mass(&image);
+        assert!((cx - 13.5).abs() <= 0.5 && (cy - 13.5).abs() <= 0.5, "{cx} {cy}");
+        assert!(input.pixels.iter().all(|v| (0.0..=1.0).contains(v)));
+        // Background is black, ink is white (MNIST's polarity).
+        assert_eq!(input.pixels[0], 0.0);
+        assert!(input.pixels.iter().cloned().fold(0.0, f32::max) > 0.9);
+    }
+
+    #[test]
+    fn light_ink_on_dark_gives_the_same_result_as_dark_on_light() {
+        let mut inverted = paper_with_bar().to_luma8();
+        imageops::invert(&mut inverted);
+        assert_eq!(
+            preprocess_digit(&DynamicImage::ImageLuma8(inverted)).unwrap(),
+            preprocess_digit(&paper_with_bar()).unwrap()
+        );
+    }
+
+    #[test]
+    fn blank_images_are_refused() {
+        let blank = DynamicImage::ImageLuma8(GrayImage::from_pixel(50, 50, Luma([255])));
+        assert_eq!(preprocess_digit(&blank), Err(PreprocessError::NoInk));
+        let empty = DynamicImage::ImageLuma8(GrayImage::new(0, 0));
+        assert_eq!(preprocess_digit(&empty), Err(PreprocessError::Empty));
+    }
+
+    #[test]
+    fn a_single_dot_is_scaled_up_without_panicking() {
+        let mut dot = GrayImage::from_pixel(10, 10, Luma([0]));
+        dot.put_pixel(3, 7, Luma([255]));
+        let input = preprocess_digit(&DynamicImage::ImageLuma8(dot)).unwrap();
+        assert!(input.pixels.iter().any(|&v| v > 0.5));
+    }
+}

@@ -1,0 +1,112 @@
+//! What a training run needs besides the layer stack, with the checks done before it starts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::optim::OptimizerConfig;
+
+/// The objective. Cross-entropy on logits for classification; MSE against one-hot targets
+/// for regression-style training.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossKind {
+    #[default]
+    CrossEntropy,
+    Mse,
+}
+
+/// Images held out of the training set for validation by default: the last 5,000, the split
+/// Keras and most MNIST tutorials use (55,000 train / 5,000 validation).
+pub const DEFAULT_VALIDATION_SIZE: usize = 5_000;
+/// Steps between weight snapshots sent for live prediction.
+pub const DEFAULT_SNAPSHOT_EVERY_STEPS: usize = 50;
+pub const MAX_BATCH_SIZE: usize = 4_096;
+pub const MAX_EPOCHS: usize = 1_000;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    pub optimizer: OptimizerConfig,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    pub loss: LossKind,
+    /// Samples taken from the end of the training set for validation (0: none).
+    pub validation_size: usize,
+    /// Train on at most this many samples (quick runs and tests).
+    pub train_limit: Option<usize>,
+    /// Evaluate on at most this many test samples.
+    pub test_limit: Option<usize>,
+    pub snapshot_every_steps: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            optimizer: OptimizerConfig::default_for("adam").unwrap_or(OptimizerConfig::Adam {
+                lr: 1e-3,
+                betas: [0.9, 0.999],
+                eps: 1e-8,
+                weight_decay: 0.0,
+            }),
+            batch_size: 32,
+            epochs: 1,
+            seed: 0,
+            loss: LossKind::CrossEntropy,
+            validation_size: DEFAULT_VALIDATION_SIZE,
+            train_limit: None,
+            test_limit: None,
+            snapshot_every_steps: DEFAULT_SNAPSHOT_EVERY_STEPS,
+        }
+    }
+}
+
+/// How the training set is divided, derived from a config and a dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Split {
+    pub train: usize,
+    pub validation: usize,
+    pub test: usize,
+}
+
+impl Split {
+    pub fn steps_per_epoch(&self, batch_size: usize) -> usize {
+        self.train.div_ceil(batch_size)
+    }
+}
+
+impl TrainConfig {
+    /// Checks the settings against the data and says how it will be split.
+    pub fn validate(&self, dataset: &Dataset) -> Result<Split, String> {
+        self.optimizer.validate()?;
+        if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
+            return Err(format!(
+                "batch size must be between 1 and {MAX_BATCH_SIZE}, got {}",
+                self.batch_size
+            ));
+        }
+        if self.epochs == 0 || self.epochs > MAX_EPOCHS {
+            return Err(format!(
+                "epochs must be between 1 and {MAX_EPOCHS}, got {}",
+                self.epochs
+            ));
+        }
+        let available = dataset.train.len();
+        if self.validation_size >= available {
+            return Err(format!(
+                "validation size {} leaves no training data ({available} samples in all)",
+                self.validation_size
+            ));
+        }
+        let train = (available - self.validation_size).min(self.train_limit.unwrap_or(usize::MAX));
+        if train == 0 {
+            return Err("the training limit leaves no training data".into());
+        }
+        let test = dataset.test.len().min(self.test_limit.unwrap_or(usize::MAX));
+        Ok(Split {
+            train,
+            validation: self.validation_size,
+            test,
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! Loss, accuracy and predictions of a model on a set of samples, without a tape.
+
+use dfdx::prelude::*;
+
+use super::LossKind;
+use crate::data::{fill_batch, one_hot, ImageSet};
+use crate::model::{Mode, Model};
+
+/// Samples per forward pass while evaluating (memory bound, no gradients kept).
+const EVALUATION_BATCH: usize = 500;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub loss: f32,
+    pub accuracy: f32,
+    pub predictions: Vec<u8>,
+}
+
+/// Mean loss of a batch as dfdx computes it for training, plus the number of correct argmaxes.
+pub fn batch_loss<T>(
+    outputs: Tensor<(usize, usize), f32, Cpu, T>,
+    targets: Tensor<(usize, usize), f32, Cpu>,
+    loss: LossKind,
+) -> Tensor<(), f32, Cpu, T>
+where
+    T: Tape<f32, Cpu>,
+{
+    match loss {
+        LossKind::CrossEntropy => dfdx::losses::cross_entropy_with_logits_loss(outputs, targets),
+        LossKind::Mse => dfdx::losses::mse_loss(outputs, targets),
+    }
+}
+
+/// Index of the largest value in each row of `classes` values.
+pub fn argmax_rows(values: &[f32], classes: usize) -> impl Iterator<Item = u8> + '_ {
+    values.chunks_exact(classes).map(|row| {
+        row.iter()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+            .0 as u8
+    })
+}
+
+/// Evaluates `model` on `indices` of `set`.
+pub fn evaluate(
+    model: &Model,
+    set: &ImageSet,
+    indices: &[u32],
+    classes: usize,
+    loss: LossKind,
+) -> Evaluation {
+    let dev = model.device();
+    let mut inputs = Vec::new();
+    let mut total_loss = 0.0f64;
+    let mut predictions = Vec::with_capacity(indices.len());
+    for chunk in indices.chunks(EVALUATION_BATCH) {
+        fill_batch(set, chunk, &mut inputs);
+        let x = dev.tensor_from_vec(inputs.clone(), (chunk.len(), model.input_len()));
+        let outputs = model.forward(x, Mode::Eval);
+        let values = outputs.as_vec();
+        let targets = dev.tensor_from_vec(one_hot(set, chunk, classes), (chunk.len(), classes));
+        total_loss += batch_loss(outputs, targets, loss).array() as f64 * chunk.len() as f64;
+        predictions.extend(argmax_rows(&values, classes));
+    }
+    let correct = predictions
+        .iter()
+        .zip(indices)
+        .filter(|(p, &i)| **p == set.labels[i as usize])
+        .count();
+    let count = indices.len().max(1);
+    Evaluation {
+        loss: (total_loss / count as f64) as f32,
+        accuracy: correct as f32 / count as f32,
+        predictions,
+    }
+}
+
+/// Softmax of one row of logits (numerically stable).
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|v| (v - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.iter().map(|e| e / sum).collect()
+}

@@ -1,0 +1,93 @@
+//! The messages between a training run and whoever drives it (CLI, window, tests).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::model::Weights;
+
+/// Driver -> worker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrainCommand {
+    Pause,
+    Resume,
+    /// Stop after the current batch, then evaluate on the test set and finish normally.
+    Stop,
+    /// Stop after the current batch without evaluating (the driver is going away).
+    Cancel,
+    SetLearningRate(f64),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BatchMetrics {
+    /// 1-based count of optimizer steps so far.
+    pub step: usize,
+    /// 0-based epoch the step belongs to.
+    pub epoch: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+    pub learning_rate: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub step: usize,
+    pub train_loss: f32,
+    pub train_accuracy: f32,
+    pub validation_loss: Option<f32>,
+    pub validation_accuracy: Option<f32>,
+    pub images_per_sec: f64,
+    pub duration_secs: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub steps: usize,
+    pub epochs_completed: usize,
+    pub stopped_early: bool,
+    pub test_loss: f32,
+    pub test_accuracy: f32,
+    pub duration_secs: f64,
+    /// Predicted class of every evaluated test sample, for confusion matrices.
+    #[serde(skip)]
+    pub test_predictions: Vec<u8>,
+    #[serde(skip)]
+    pub weights: Arc<Weights>,
+}
+
+/// Worker -> driver. Serialises to one JSON object per event (`--log-jsonl`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TrainEvent {
+    Started {
+        total_steps: usize,
+        steps_per_epoch: usize,
+        train_samples: usize,
+        validation_samples: usize,
+        test_samples: usize,
+        parameters: usize,
+    },
+    Batch(BatchMetrics),
+    Epoch(EpochMetrics),
+    /// The latest weights, for live prediction while training.
+    Snapshot {
+        step: usize,
+        #[serde(skip)]
+        weights: Arc<Weights>,
+    },
+    Paused {
+        step: usize,
+    },
+    Resumed {
+        step: usize,
+    },
+    LearningRateChanged {
+        step: usize,
+        learning_rate: f64,
+    },
+    Finished(RunSummary),
+    Failed {
+        message: String,
+    },
+}

@@ -1,0 +1,16 @@
+//! Training: settings, the loop, the worker thread and the messages it exchanges.
+
+mod config;
+mod evaluate;
+mod events;
+mod run;
+mod worker;
+
+pub use config::{
+    LossKind, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, DEFAULT_VALIDATION_SIZE,
+    MAX_BATCH_SIZE, MAX_EPOCHS,
+};
+pub use evaluate::{argmax_rows, evaluate, softmax, Evaluation};
+pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
+pub use run::{run_training, PreparedJob, TrainError, TrainJob};
+pub use worker::{TrainingHandle, Waker};

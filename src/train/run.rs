@@ -1,0 +1,246 @@
+//! The training loop itself: synchronous, driven by commands, reporting through a callback.
+//!
+//! [`super::TrainingHandle`] runs this on a named thread; tests and benchmarks may call it
+//! directly. It checks for commands between batches, so pause and stop answer within one batch.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use dfdx::prelude::*;
+
+use super::evaluate::{argmax_rows, batch_loss, evaluate};
+use super::{
+    BatchMetrics, EpochMetrics, RunSummary, Split, TrainCommand, TrainConfig, TrainEvent,
+};
+use crate::data::{fill_batch, one_hot, shuffled_indices, Dataset};
+use crate::model::{Mode, Model, Weights};
+use crate::optim::{check_learning_rate, Optimizer};
+use crate::spec::{validate, ModelSpec};
+
+/// Why a run ended without a result.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    InvalidStack(#[from] crate::spec::SpecError),
+    #[error("{0}")]
+    InvalidSettings(String),
+    #[error("the weights do not fit the layer stack: {0}")]
+    WeightsMismatch(#[from] crate::model::WeightsMismatch),
+    #[error("training diverged: the loss became {loss} at step {step} (epoch {epoch}); try a lower learning rate")]
+    Diverged { step: usize, epoch: usize, loss: f32 },
+    #[error("out of memory on the CPU device")]
+    Device(#[from] CpuError),
+    #[error("training was cancelled")]
+    Cancelled,
+}
+
+/// Everything a run needs, checked before any thread starts.
+pub struct TrainJob {
+    pub spec: ModelSpec,
+    pub config: TrainConfig,
+    pub dataset: Arc<Dataset>,
+    /// Start from these weights instead of a fresh initialisation.
+    pub initial_weights: Option<Arc<Weights>>,
+}
+
+impl TrainJob {
+    /// Validates the stack against the data and the settings, and builds the model.
+    pub fn prepare(self) -> Result<PreparedJob, TrainError> {
+        let split = self
+            .config
+            .validate(&self.dataset)
+            .map_err(TrainError::InvalidSettings)?;
+        let plan = validate(&self.spec, self.dataset.input_shape(), self.dataset.classes)?;
+        let device = Cpu::seed_from_u64(self.config.seed);
+        let model = match &self.initial_weights {
+            Some(weights) => Model::from_weights(self.spec, plan, weights, &device)?,
+            None => Model::initialise(self.spec, plan, &device, self.config.seed),
+        };
+        Ok(PreparedJob {
+            model,
+            config: self.config,
+            dataset: self.dataset,
+            split,
+        })
+    }
+}
+
+/// A job whose stack, settings and weights have been checked.
+pub struct PreparedJob {
+    pub model: Model,
+    pub config: TrainConfig,
+    pub dataset: Arc<Dataset>,
+    pub split: Split,
+}
+
+/// Runs the whole training; `emit` returns false when nobody listens any more (the run stops).
+pub fn run_training(
+    job: PreparedJob,
+    commands: &Receiver<TrainCommand>,
+    emit: &mut dyn FnMut(TrainEvent) -> bool,
+) -> Result<RunSummary, TrainError> {
+    let PreparedJob {
+        mut model,
+        config,
+        dataset,
+        split,
+    } = job;
+    let classes = dataset.classes;
+    let started = Instant::now();
+    let steps_per_epoch = split.steps_per_epoch(config.batch_size);
+    let mut optimizer = Optimizer::new(config.optimizer.clone(), &model.params)?;
+    let validation_indices: Vec<u32> =
+        ((dataset.train.len() - split.validation) as u32..dataset.train.len() as u32).collect();
+    let mut listening = emit(TrainEvent::Started {
+        total_steps: steps_per_epoch * config.epochs,
+        steps_per_epoch,
+        train_samples: split.train,
+        validation_samples: split.validation,
+        test_samples: split.test,
+        parameters: model.plan.total_parameters(),
+    });
+
+    let device = model.device().clone();
+    let input_len = model.input_len();
+    let mut inputs = Vec::new();
+    let mut step = 0;
+    let mut epochs_completed = 0;
+    let mut paused = false;
+    let mut stop_requested = false;
+    'epochs: for epoch in 0..config.epochs {
+        let epoch_started = Instant::now();
+        // A different order every epoch, the same for the same seed.
+        let order = shuffled_indices(split.train, config.seed.wrapping_add(epoch as u64));
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for batch in order.chunks(config.batch_size) {
+            // Commands, between batches; block while paused.
+            loop {
+                let command = if paused {
+                    commands.recv().map_err(|_| TryRecvError::Disconnected)
+                } else {
+                    commands.try_recv()
+                };
+                match command {
+                    Ok(TrainCommand::Pause) if !paused => {
+                        paused = true;
+                        listening &= emit(TrainEvent::Paused { step });
+                    }
+                    Ok(TrainCommand::Resume) if paused => {
+                        paused = false;
+                        listening &= emit(TrainEvent::Resumed { step });
+                    }
+                    Ok(TrainCommand::Pause | TrainCommand::Resume) => {}
+                    Ok(TrainCommand::Stop) => {
+                        stop_requested = true;
+                        break 'epochs;
+                    }
+                    Ok(TrainCommand::Cancel) | Err(TryRecvError::Disconnected) => {
+                        return Err(TrainError::Cancelled)
+                    }
+                    Ok(TrainCommand::SetLearningRate(lr)) => {
+                        // Drivers check first; a bad value here is ignored rather than fatal.
+                        if check_learning_rate(lr).is_ok() {
+                            optimizer.set_learning_rate(lr);
+                            listening &= emit(TrainEvent::LearningRateChanged {
+                                step,
+                                learning_rate: lr,
+                            });
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+                if !listening {
+                    return Err(TrainError::Cancelled);
+                }
+            }
+
+            fill_batch(&dataset.train, batch, &mut inputs);
+            let x = device.tensor_from_vec(inputs.clone(), (batch.len(), input_len));
+            let targets = device.tensor_from_vec(
+                one_hot(&dataset.train, batch, classes),
+                (batch.len(), classes),
+            );
+            let outputs = model.forward(x.leaky_trace(), Mode::Train);
+            let output_values = outputs.retaped::<NoneTape>().as_vec();
+            let loss = batch_loss(outputs, targets, config.loss);
+            let loss_value = loss.array();
+            step += 1;
+            if !loss_value.is_finite() {
+                return Err(TrainError::Diverged {
+                    step,
+                    epoch,
+                    loss: loss_value,
+                });
+            }
+            let mut grads = loss.backward();
+            optimizer.step(&mut model.params, &mut grads)?;
+            drop(grads);
+
+            let batch_correct = argmax_rows(&output_values, classes)
+                .zip(batch)
+                .filter(|(p, &i)| *p == dataset.train.labels[i as usize])
+                .count();
+            loss_sum += loss_value as f64 * batch.len() as f64;
+            correct += batch_correct;
+            seen += batch.len();
+            listening &= emit(TrainEvent::Batch(BatchMetrics {
+                step,
+                epoch,
+                loss: loss_value,
+                accuracy: batch_correct as f32 / batch.len() as f32,
+                learning_rate: optimizer.config().learning_rate(),
+            }));
+            if config.snapshot_every_steps > 0 && step % config.snapshot_every_steps == 0 {
+                listening &= emit(TrainEvent::Snapshot {
+                    step,
+                    weights: Arc::new(model.weights()),
+                });
+            }
+            if !listening {
+                return Err(TrainError::Cancelled);
+            }
+        }
+        let duration_secs = epoch_started.elapsed().as_secs_f64();
+        let validation = (!validation_indices.is_empty()).then(|| {
+            evaluate(
+                &model,
+                &dataset.train,
+                &validation_indices,
+                classes,
+                config.loss,
+            )
+        });
+        epochs_completed += 1;
+        listening &= emit(TrainEvent::Epoch(EpochMetrics {
+            epoch,
+            step,
+            train_loss: (loss_sum / seen.max(1) as f64) as f32,
+            train_accuracy: correct as f32 / seen.max(1) as f32,
+            validation_loss: validation.as_ref().map(|v| v.loss),
+            validation_accuracy: validation.as_ref().map(|v| v.accuracy),
+            images_per_sec: seen as f64 / duration_secs.max(1e-9),
+            duration_secs,
+        }));
+        listening &= emit(TrainEvent::Snapshot {
+            step,
+            weights: Arc::new(model.weights()),
+        });
+        if !listening {
+            return Err(TrainError::Cancelled);
+        }
+    }
+
+    let test_indices: Vec<u32> = (0..split.test as u32).collect();
+    let test = evaluate(&model, &dataset.test, &test_indices, classes, config.loss);
+    Ok(RunSummary {
+        steps: step,
+        epochs_completed,
+        stopped_early: stop_requested,
+        test_loss: test.loss,
+        test_accuracy: test.accuracy,
+        duration_secs: started.elapsed().as_secs_f64(),
+        test_predictions: test.predictions,
+        weights: Arc::new(model.weights()),
+    })
+}

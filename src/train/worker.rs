@@ -1,0 +1,99 @@
+//! Runs a training job on its own named thread, talking over crossbeam channels.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+
+use super::run::{run_training, PreparedJob, TrainError};
+use super::{TrainCommand, TrainEvent};
+
+/// Events buffered before the worker waits for the driver (backpressure, bounded memory).
+const EVENT_CAPACITY: usize = 4_096;
+
+/// Called after each event is sent, so a window can wake up and repaint. Keeps the engine
+/// free of any GUI type.
+pub type Waker = Box<dyn Fn() + Send + 'static>;
+
+/// A running training job. Dropping it cancels the run and joins the thread.
+pub struct TrainingHandle {
+    commands: Sender<TrainCommand>,
+    events: Receiver<TrainEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TrainingHandle {
+    /// Starts `job` on a thread called "layerlab-train".
+    pub fn spawn(job: PreparedJob, waker: Option<Waker>) -> std::io::Result<Self> {
+        let (command_tx, command_rx) = unbounded();
+        let (event_tx, event_rx) = bounded(EVENT_CAPACITY);
+        let thread = std::thread::Builder::new()
+            .name("layerlab-train".into())
+            .spawn(move || {
+                let wake = || {
+                    if let Some(waker) = &waker {
+                        waker();
+                    }
+                };
+                let mut emit = |event: TrainEvent| {
+                    let delivered = event_tx.send(event).is_ok();
+                    wake();
+                    delivered
+                };
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    run_training(job, &command_rx, &mut emit)
+                }));
+                let last = match outcome {
+                    Ok(Ok(summary)) => Some(TrainEvent::Finished(summary)),
+                    Ok(Err(TrainError::Cancelled)) => None,
+                    Ok(Err(error)) => Some(TrainEvent::Failed {
+                        message: error.to_string(),
+                    }),
+                    Err(panic) => Some(TrainEvent::Failed {
+                        message: format!("internal error in the training thread: {}", panic_message(&panic)),
+                    }),
+                };
+                if let Some(event) = last {
+                    emit(event);
+                }
+            })?;
+        Ok(Self {
+            commands: command_tx,
+            events: event_rx,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a command; false if the worker has already finished.
+    pub fn send(&self, command: TrainCommand) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    pub fn events(&self) -> &Receiver<TrainEvent> {
+        &self.events
+    }
+
+    /// Whether the worker thread has ended (its last event may still be queued).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+impl Drop for TrainingHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(TrainCommand::Cancel);
+        // Drain so a worker blocked on a full channel can see the cancel, then join.
+        while self.events.recv().is_ok() {}
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
