@@ -2,6 +2,7 @@
 //!
 //! Nothing in this library draws; the command line and the window are both clients of it.
 
+pub mod bench;
 pub mod data;
 pub mod export;
 pub mod model;

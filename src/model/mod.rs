@@ -209,7 +209,7 @@ impl Model {
                 Layer::LeakyReLU { negative_slope } => x.prelu(negative_slope),
                 Layer::Sigmoid => x.sigmoid(),
                 Layer::Tanh => x.tanh(),
-                Layer::GELU => x.accurate_gelu(),
+                Layer::GELU => ops::gelu(x),
                 Layer::Dropout { p } => match mode {
                     Mode::Train if p > 0.0 => x.dropout(p),
                     _ => x,

@@ -13,12 +13,14 @@
 //! from PyTorch (tests/fixtures, made by scripts/make_fixtures.py).
 
 mod custom_op;
+mod gelu;
 mod layers;
 mod pool;
 mod unfold;
 mod window;
 
 pub use pool::{avg_pool, max_pool};
+pub use gelu::gelu;
 pub use layers::{conv2d, linear, FlatTensor};
 pub use unfold::unfold;
 pub use window::Window;

@@ -4,6 +4,7 @@ mod config;
 mod evaluate;
 mod events;
 mod run;
+mod step;
 mod worker;
 
 pub use config::{
@@ -13,4 +14,5 @@ pub use config::{
 pub use evaluate::{argmax_rows, evaluate, softmax, Evaluation};
 pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
 pub use run::{run_training, PreparedJob, TrainError, TrainJob};
+pub use step::{train_step, StepOutcome};
 pub use worker::{TrainingHandle, Waker};

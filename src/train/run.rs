@@ -9,12 +9,13 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, TryRecvError};
 use dfdx::prelude::*;
 
-use super::evaluate::{argmax_rows, batch_loss, evaluate};
+use super::evaluate::{argmax_rows, evaluate};
+use super::step::train_step;
 use super::{
     BatchMetrics, EpochMetrics, RunSummary, Split, TrainCommand, TrainConfig, TrainEvent,
 };
 use crate::data::{fill_batch, one_hot, shuffled_indices, Dataset};
-use crate::model::{Mode, Model, Weights};
+use crate::model::{Model, Weights};
 use crate::optim::{check_learning_rate, Optimizer};
 use crate::spec::{validate, ModelSpec};
 
@@ -101,8 +102,6 @@ pub fn run_training(
         parameters: model.plan.total_parameters(),
     });
 
-    let device = model.device().clone();
-    let input_len = model.input_len();
     let mut inputs = Vec::new();
     let mut step = 0;
     let mut epochs_completed = 0;
@@ -156,15 +155,9 @@ pub fn run_training(
             }
 
             fill_batch(&dataset.train, batch, &mut inputs);
-            let x = device.tensor_from_vec(inputs.clone(), (batch.len(), input_len));
-            let targets = device.tensor_from_vec(
-                one_hot(&dataset.train, batch, classes),
-                (batch.len(), classes),
-            );
-            let outputs = model.forward(x.leaky_trace(), Mode::Train);
-            let output_values = outputs.retaped::<NoneTape>().as_vec();
-            let loss = batch_loss(outputs, targets, config.loss);
-            let loss_value = loss.array();
+            let targets = one_hot(&dataset.train, batch, classes);
+            let outcome = train_step(&mut model, &mut optimizer, inputs.clone(), targets, config.loss)?;
+            let (loss_value, output_values) = (outcome.loss, outcome.outputs);
             step += 1;
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
@@ -173,10 +166,6 @@ pub fn run_training(
                     loss: loss_value,
                 });
             }
-            let mut grads = loss.backward();
-            optimizer.step(&mut model.params, &mut grads)?;
-            drop(grads);
-
             let batch_correct = argmax_rows(&output_values, classes)
                 .zip(batch)
                 .filter(|(p, &i)| *p == dataset.train.labels[i as usize])

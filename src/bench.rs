@@ -1,0 +1,113 @@
+//! `layerlab bench`: training throughput and single-image latency, measured the way
+//! shared/bench/torch_reference.py measures PyTorch, so the two can be compared side by side.
+//!
+//! Training: the preset's optimizer and batch size, consecutive batches from the start of the
+//! training set, 10 warm-up batches, then the median of `runs` timed runs of 300 (mlp) or 60
+//! (cnn) batches. Prediction: one image, eval mode, softmax included, median of 1000 calls
+//! after 50 warm-up calls.
+
+use std::time::Instant;
+
+use dfdx::prelude::*;
+use serde::Serialize;
+
+use crate::data::{fill_batch, one_hot, Dataset};
+use crate::model::{Mode, Model};
+use crate::optim::Optimizer;
+use crate::spec::{preset, validate};
+use crate::train::{softmax, train_step, LossKind};
+
+const WARM_UP_BATCHES: usize = 10;
+const PREDICT_WARM_UP: usize = 50;
+const PREDICT_CALLS: usize = 1000;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub mlp_train_img_per_s: f64,
+    pub cnn_train_img_per_s: f64,
+    pub mlp_predict_us: f64,
+    pub cnn_predict_us: f64,
+    pub runs: usize,
+}
+
+/// Measures the `mlp` and `cnn` presets on `dataset`.
+pub fn run_bench(dataset: &Dataset, runs: usize) -> Result<BenchReport, String> {
+    let runs = runs.max(1);
+    let (mlp_train, mlp_predict) = bench_preset("mlp", dataset, 300, runs)?;
+    let (cnn_train, cnn_predict) = bench_preset("cnn", dataset, 60, runs)?;
+    Ok(BenchReport {
+        mlp_train_img_per_s: round1(mlp_train),
+        cnn_train_img_per_s: round1(cnn_train),
+        mlp_predict_us: round1(mlp_predict),
+        cnn_predict_us: round1(cnn_predict),
+        runs,
+    })
+}
+
+fn bench_preset(
+    name: &str,
+    dataset: &Dataset,
+    batches_per_run: usize,
+    runs: usize,
+) -> Result<(f64, f64), String> {
+    let preset = preset(name).ok_or_else(|| format!("no preset {name}"))?;
+    let plan = validate(&preset.spec, dataset.input_shape(), dataset.classes)
+        .map_err(|e| e.to_string())?;
+    let device = Cpu::seed_from_u64(0);
+    let mut model = Model::initialise(preset.spec.clone(), plan, &device, 0);
+    let mut optimizer =
+        Optimizer::new(preset.optimizer.clone(), &model.params).map_err(|e| e.to_string())?;
+    let batch_size = preset.batch_size;
+    let all: Vec<u32> = (0..dataset.train.len() as u32).collect();
+    let mut position = 0;
+    let mut inputs = Vec::new();
+    let mut step = |model: &mut Model| -> Result<(), String> {
+        if position + batch_size > all.len() {
+            position = 0;
+        }
+        let batch = &all[position..position + batch_size];
+        position += batch_size;
+        fill_batch(&dataset.train, batch, &mut inputs);
+        let targets = one_hot(&dataset.train, batch, dataset.classes);
+        train_step(model, &mut optimizer, inputs.clone(), targets, LossKind::CrossEntropy)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    for _ in 0..WARM_UP_BATCHES {
+        step(&mut model)?;
+    }
+    let mut rates = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        for _ in 0..batches_per_run {
+            step(&mut model)?;
+        }
+        rates.push((batches_per_run * batch_size) as f64 / started.elapsed().as_secs_f64());
+    }
+
+    let mut one = Vec::new();
+    fill_batch(&dataset.train, &[0], &mut one);
+    let predict = || {
+        let x = device.tensor_from_vec(one.clone(), (1, model.input_len()));
+        softmax(&model.forward(x, Mode::Eval).as_vec())
+    };
+    for _ in 0..PREDICT_WARM_UP {
+        std::hint::black_box(predict());
+    }
+    let mut latencies = Vec::with_capacity(PREDICT_CALLS);
+    for _ in 0..PREDICT_CALLS {
+        let started = Instant::now();
+        std::hint::black_box(predict());
+        latencies.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    Ok((median(rates), median(latencies)))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}

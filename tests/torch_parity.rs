@@ -1,0 +1,216 @@
+//! LayerLab against PyTorch: forward outputs, parameter gradients, optimizer steps and a few
+//! training steps, compared with numbers PyTorch computed (tests/fixtures/torch_reference.json,
+//! written by scripts/make_fixtures.py).
+
+use dfdx::prelude::*;
+use layerlab::model::{Model, NamedTensor, Param, Weights};
+use layerlab::optim::{Optimizer, OptimizerConfig};
+use layerlab::spec::{validate, ActivationShape, ModelSpec};
+use layerlab::train::{train_step, LossKind};
+use serde_json::Value;
+
+fn fixture() -> Value {
+    let text = include_str!("fixtures/torch_reference.json");
+    serde_json::from_str(text).expect("fixture is valid JSON")
+}
+
+fn floats(value: &Value) -> Vec<f32> {
+    value
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|v| v.as_f64().expect("number") as f32)
+        .collect()
+}
+
+fn weights(value: &Value) -> Weights {
+    let tensors = value
+        .as_object()
+        .expect("object")
+        .iter()
+        .map(|(name, t)| NamedTensor {
+            name: name.clone(),
+            shape: t["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .collect(),
+            values: floats(&t["values"]),
+        })
+        .collect();
+    Weights { tensors }
+}
+
+fn input_shape(value: &Value) -> ActivationShape {
+    let dims: Vec<usize> = value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    ActivationShape::image(dims[0], dims[1], dims[2])
+}
+
+/// PyTorch feeds NCHW; LayerLab's activations are channels-last.
+fn nchw_to_nhwc(values: &[f32], batch: usize, shape: ActivationShape) -> Vec<f32> {
+    let ActivationShape::Spatial {
+        channels: c,
+        height: h,
+        width: w,
+    } = shape
+    else {
+        return values.to_vec();
+    };
+    let mut out = vec![0.0; values.len()];
+    for b in 0..batch {
+        for ch in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    out[((b * h + y) * w + x) * c + ch] = values[((b * c + ch) * h + y) * w + x];
+                }
+            }
+        }
+    }
+    out
+}
+
+fn model_from(spec: &Value, shape: ActivationShape, outputs: usize, w: &Weights) -> Model {
+    let spec: ModelSpec = serde_json::from_value(spec.clone()).unwrap();
+    let plan = validate(&spec, shape, outputs).unwrap();
+    Model::from_weights(spec, plan, w, &Cpu::default()).unwrap()
+}
+
+#[track_caller]
+fn assert_close(what: &str, got: &[f32], expected: &[f32], tolerance: f32) {
+    assert_eq!(got.len(), expected.len(), "{what}: lengths differ");
+    let worst = got
+        .iter()
+        .zip(expected)
+        .map(|(g, e)| (g - e).abs() / e.abs().max(1e-2))
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst <= tolerance,
+        "{what}: worst relative difference {worst} > {tolerance}"
+    );
+}
+
+#[test]
+fn forward_outputs_and_gradients_match_pytorch() {
+    let fixture = fixture();
+    for case in fixture["models"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let batch = case["batch"].as_u64().unwrap() as usize;
+        let shape = input_shape(&case["input_shape"]);
+        let expected_outputs = floats(&case["outputs"]);
+        let model = model_from(
+            &case["spec"],
+            shape,
+            expected_outputs.len() / batch,
+            &weights(&case["weights"]),
+        );
+        let input = nchw_to_nhwc(&floats(&case["input"]), batch, shape);
+        let dev = model.device().clone();
+        let x = dev.tensor_from_vec(input, (batch, shape.numel()));
+        // PyTorch ran the model after .eval(): dropout is the identity in both.
+        let y = model.forward(x.leaky_trace(), layerlab::model::Mode::Eval);
+        let got = y.retaped::<NoneTape>().as_vec();
+        assert_close(&format!("{name} outputs"), &got, &expected_outputs, 1e-4);
+        let r = dev.tensor_from_vec(floats(&case["r"]), *y.shape());
+        let grads = (y * r).sum().backward();
+        for param in model.params.iter().rev() {
+            let expected = floats(&case["grads"][&param.name]);
+            assert_close(
+                &format!("{name} grad {}", param.name),
+                &grads.get(&param.value).as_vec(),
+                &expected,
+                1e-4,
+            );
+        }
+    }
+}
+
+#[test]
+fn every_optimizer_matches_torch_optim_for_ten_steps() {
+    let fixture = fixture();
+    let optimizers = &fixture["optimizers"];
+    let (a, b, p0) = (
+        floats(&optimizers["a"]),
+        floats(&optimizers["b"]),
+        floats(&optimizers["p0"]),
+    );
+    let dev = Cpu::default();
+    let n = p0.len();
+    for case in optimizers["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let config: OptimizerConfig = serde_json::from_value(case["config"].clone()).unwrap();
+        let mut params = vec![Param {
+            name: "p".into(),
+            shape: vec![n],
+            value: dev.tensor_from_vec(p0.clone(), (n,)),
+        }];
+        let mut optimizer = Optimizer::new(config, &params).unwrap();
+        let a_t = dev.tensor_from_vec(a.clone(), (n,));
+        let b_t = dev.tensor_from_vec(b.clone(), (n,));
+        for (step, expected) in case["steps"].as_array().unwrap().iter().enumerate() {
+            // loss = sum(a * p^2 + b * p), differentiated by dfdx.
+            let p = &params[0].value;
+            let loss = (p.leaky_trace().square() * a_t.clone() + p.leaky_trace() * b_t.clone()).sum();
+            let mut grads = loss.backward();
+            optimizer.step(&mut params, &mut grads).unwrap();
+            assert_close(
+                &format!("{name} step {}", step + 1),
+                &params[0].value.as_vec(),
+                &floats(expected),
+                1e-4,
+            );
+        }
+    }
+}
+
+#[test]
+fn five_training_steps_match_pytorch_adam_with_cross_entropy() {
+    let fixture = fixture();
+    let training = &fixture["training"];
+    let shape = input_shape(&training["input_shape"]);
+    let mut model = model_from(
+        &training["spec"],
+        shape,
+        10,
+        &weights(&training["initial_weights"]),
+    );
+    let config: OptimizerConfig = serde_json::from_value(training["optimizer"].clone()).unwrap();
+    let mut optimizer = Optimizer::new(config, &model.params).unwrap();
+    let batches = training["batches"].as_array().unwrap();
+    let after = training["weights_after_each_step"].as_array().unwrap();
+    for (step, (batch, expected)) in batches.iter().zip(after).enumerate() {
+        let labels: Vec<usize> = batch["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_u64().unwrap() as usize)
+            .collect();
+        let mut targets = vec![0.0; labels.len() * 10];
+        for (row, &label) in labels.iter().enumerate() {
+            targets[row * 10 + label] = 1.0;
+        }
+        let input = nchw_to_nhwc(&floats(&batch["input"]), labels.len(), shape);
+        let outcome = train_step(&mut model, &mut optimizer, input, targets, LossKind::CrossEntropy).unwrap();
+        let expected_loss = batch["loss"].as_f64().unwrap() as f32;
+        assert!(
+            (outcome.loss - expected_loss).abs() < 1e-5,
+            "step {}: loss {} vs PyTorch {expected_loss}",
+            step + 1,
+            outcome.loss
+        );
+        let expected = weights(expected);
+        for tensor in model.weights().tensors {
+            assert_close(
+                &format!("step {} {}", step + 1, tensor.name),
+                &tensor.values,
+                &expected.get(&tensor.name).unwrap().values,
+                1e-4,
+            );
+        }
+    }
+}
