@@ -69,9 +69,15 @@ fn bench_preset(
         position += batch_size;
         fill_batch(&dataset.train, batch, &mut inputs);
         let targets = one_hot(&dataset.train, batch, dataset.classes);
-        train_step(model, &mut optimizer, inputs.clone(), targets, LossKind::CrossEntropy)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        train_step(
+            model,
+            &mut optimizer,
+            inputs.clone(),
+            targets,
+            LossKind::CrossEntropy,
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
     };
     for _ in 0..WARM_UP_BATCHES {
         step(&mut model)?;

@@ -115,8 +115,14 @@ impl SavedModel {
             .collect::<Result<Vec<_>, String>>()?;
         let metadata: HashMap<String, String> = [
             ("format".to_string(), "pt".to_string()),
-            (SPEC_KEY.to_string(), serde_json::to_string(&self.spec).map_err(|e| e.to_string())?),
-            (INPUT_KEY.to_string(), serde_json::to_string(&self.input_shape).map_err(|e| e.to_string())?),
+            (
+                SPEC_KEY.to_string(),
+                serde_json::to_string(&self.spec).map_err(|e| e.to_string())?,
+            ),
+            (
+                INPUT_KEY.to_string(),
+                serde_json::to_string(&self.input_shape).map_err(|e| e.to_string())?,
+            ),
             (CLASSES_KEY.to_string(), self.classes.to_string()),
         ]
         .into();
@@ -134,20 +140,26 @@ impl SavedModel {
         };
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format(e.to_string()))?;
         let metadata = header.metadata().clone().unwrap_or_default();
-        let spec_json = metadata.get(SPEC_KEY).ok_or_else(|| ModelFileError::NoSpec {
-            path: source.into(),
-        })?;
+        let spec_json = metadata
+            .get(SPEC_KEY)
+            .ok_or_else(|| ModelFileError::NoSpec {
+                path: source.into(),
+            })?;
         let spec = ModelSpec::from_json(spec_json).map_err(bad)?;
         let input_shape: [usize; 3] = metadata
             .get(INPUT_KEY)
             .ok_or_else(|| bad(format!("metadata has no {INPUT_KEY}")))
             .and_then(|s| {
-                serde_json::from_str(s).map_err(|e| bad(format!("{INPUT_KEY} is not [c, h, w]: {e}")))
+                serde_json::from_str(s)
+                    .map_err(|e| bad(format!("{INPUT_KEY} is not [c, h, w]: {e}")))
             })?;
         let classes: usize = metadata
             .get(CLASSES_KEY)
             .ok_or_else(|| bad(format!("metadata has no {CLASSES_KEY}")))
-            .and_then(|s| s.parse().map_err(|e| bad(format!("{CLASSES_KEY} is not a number: {e}"))))?;
+            .and_then(|s| {
+                s.parse()
+                    .map_err(|e| bad(format!("{CLASSES_KEY} is not a number: {e}")))
+            })?;
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;
         let mut named = Vec::new();
         for (name, view) in tensors.tensors() {
@@ -171,7 +183,10 @@ impl SavedModel {
         // Stack order: by layer index, weight before bias.
         named.sort_by_key(|t| {
             let (index, kind) = t.name.split_once('.').unwrap_or((&t.name, ""));
-            (index.parse::<usize>().unwrap_or(usize::MAX), kind != "weight")
+            (
+                index.parse::<usize>().unwrap_or(usize::MAX),
+                kind != "weight",
+            )
         });
         Ok(Self {
             spec,

@@ -7,7 +7,7 @@ pub mod data;
 pub mod export;
 pub mod model;
 pub mod ops;
-pub mod preprocess;
 pub mod optim;
+pub mod preprocess;
 pub mod spec;
 pub mod train;

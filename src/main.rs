@@ -7,7 +7,9 @@ mod cli;
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     let Some(command) = args.command else {
-        eprintln!("The LayerLab window is not part of this build yet; try `layerlab train --help`.");
+        eprintln!(
+            "The LayerLab window is not part of this build yet; try `layerlab train --help`."
+        );
         return std::process::ExitCode::from(2);
     };
     match cli::run(command) {

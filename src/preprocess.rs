@@ -141,7 +141,10 @@ mod tests {
         assert_eq!(y1 - y0 + 1, 20);
         assert_eq!(x1 - x0 + 1, 10);
         let (cx, cy) = centre_of_mass(&image);
-        assert!((cx - 13.5).abs() <= 0.5 && (cy - 13.5).abs() <= 0.5, "{cx} {cy}");
+        assert!(
+            (cx - 13.5).abs() <= 0.5 && (cy - 13.5).abs() <= 0.5,
+            "{cx} {cy}"
+        );
         assert!(input.pixels.iter().all(|v| (0.0..=1.0).contains(v)));
         // Background is black, ink is white (MNIST's polarity).
         assert_eq!(input.pixels[0], 0.0);

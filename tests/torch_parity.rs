@@ -155,7 +155,8 @@ fn every_optimizer_matches_torch_optim_for_ten_steps() {
         for (step, expected) in case["steps"].as_array().unwrap().iter().enumerate() {
             // loss = sum(a * p^2 + b * p), differentiated by dfdx.
             let p = &params[0].value;
-            let loss = (p.leaky_trace().square() * a_t.clone() + p.leaky_trace() * b_t.clone()).sum();
+            let loss =
+                (p.leaky_trace().square() * a_t.clone() + p.leaky_trace() * b_t.clone()).sum();
             let mut grads = loss.backward();
             optimizer.step(&mut params, &mut grads).unwrap();
             assert_close(
@@ -195,7 +196,14 @@ fn five_training_steps_match_pytorch_adam_with_cross_entropy() {
             targets[row * 10 + label] = 1.0;
         }
         let input = nchw_to_nhwc(&floats(&batch["input"]), labels.len(), shape);
-        let outcome = train_step(&mut model, &mut optimizer, input, targets, LossKind::CrossEntropy).unwrap();
+        let outcome = train_step(
+            &mut model,
+            &mut optimizer,
+            input,
+            targets,
+            LossKind::CrossEntropy,
+        )
+        .unwrap();
         let expected_loss = batch["loss"].as_f64().unwrap() as f32;
         assert!(
             (outcome.loss - expected_loss).abs() < 1e-5,

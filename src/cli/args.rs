@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "layerlab", version, about = "Design a neural network, train it on MNIST, watch it learn")]
+#[command(
+    name = "layerlab",
+    version,
+    about = "Design a neural network, train it on MNIST, watch it learn"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -14,13 +18,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a layer stack headless and print the test accuracy.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Classify an image file with a saved model.
     Predict(PredictArgs),
     /// List the presets, or print one as a JSON layer stack.
     Presets(PresetsArgs),
     /// Measure training throughput and prediction latency.
     Bench(BenchArgs),
+    /// Evaluate a saved model on the MNIST test set.
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +109,18 @@ pub struct BenchArgs {
     /// Timed runs per figure (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A .safetensors file written by `layerlab train --export` or the window.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Also write the test-set logits here, as little-endian f32, one row of classes per image.
+    #[arg(long)]
+    pub dump_logits: Option<PathBuf>,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

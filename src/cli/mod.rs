@@ -5,6 +5,7 @@
 
 mod args;
 mod bench;
+mod eval;
 mod predict;
 mod presets;
 mod train;
@@ -14,9 +15,10 @@ pub use args::{Cli, Command};
 /// Runs a parsed subcommand.
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Predict(args) => predict::run(args),
         Command::Presets(args) => presets::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

@@ -9,14 +9,21 @@ use super::args::PresetsArgs;
 pub fn run(args: PresetsArgs) -> anyhow::Result<()> {
     if let Some(name) = args.print {
         let preset = preset(&name).with_context(|| {
-            format!("unknown preset {name:?}; choose one of {}", PRESET_NAMES.join(", "))
+            format!(
+                "unknown preset {name:?}; choose one of {}",
+                PRESET_NAMES.join(", ")
+            )
         })?;
         println!("{}", preset.spec.to_json_pretty());
         return Ok(());
     }
     for name in PRESET_NAMES {
         let preset = preset(name).context("preset table is inconsistent")?;
-        let plan = validate(&preset.spec, ActivationShape::image(1, 28, 28), MNIST_CLASSES)?;
+        let plan = validate(
+            &preset.spec,
+            ActivationShape::image(1, 28, 28),
+            MNIST_CLASSES,
+        )?;
         println!(
             "{name:<10} {:>9} parameters  {}",
             plan.total_parameters(),

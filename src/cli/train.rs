@@ -81,7 +81,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         None => None,
     };
 
-    let handle = TrainingHandle::spawn(prepared, None).context("cannot start the training thread")?;
+    let handle =
+        TrainingHandle::spawn(prepared, None).context("cannot start the training thread")?;
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -108,7 +109,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 ..
             } => {
                 bar.set_length(total_steps as u64);
-                bar.println(format!(
+                say(&bar, format!(
                     "training {parameters} parameters on {train_samples} images ({validation_samples} held out for validation)"
                 ));
             }
@@ -123,7 +124,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                     (Some(loss), Some(acc)) => format!(" val_loss={loss:.4} val_accuracy={acc:.4}"),
                     _ => String::new(),
                 };
-                bar.println(format!(
+                say(&bar, format!(
                     "epoch {} train_loss={:.4} train_accuracy={:.4}{validation} images_per_sec={:.0}",
                     epoch.epoch + 1,
                     epoch.train_loss,
@@ -167,8 +168,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
 fn saved_spec(args: &TrainArgs, preset_spec: &ModelSpec) -> anyhow::Result<ModelSpec> {
     Ok(match (&args.spec, &args.resume) {
-        (Some(path), _) => ModelSpec::from_json(&std::fs::read_to_string(path)?)
-            .map_err(anyhow::Error::msg)?,
+        (Some(path), _) => {
+            ModelSpec::from_json(&std::fs::read_to_string(path)?).map_err(anyhow::Error::msg)?
+        }
         (None, Some(path)) => SavedModel::load(path)?.spec,
         (None, None) => preset_spec.clone(),
     })
@@ -196,4 +198,13 @@ fn apply_momentum_and_decay(
         }
     }
     Ok(())
+}
+
+/// Prints above the progress bar, or plainly when there is none (--quiet, not a terminal).
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        println!("{line}");
+    } else {
+        bar.println(line);
+    }
 }

@@ -56,7 +56,8 @@ impl ImageSet {
     pub fn load(images: &Path, labels: &Path, classes: usize) -> Result<Self, DataError> {
         let image_array = read_idx(images)?;
         let label_array = read_idx(labels)?;
-        let (images_name, labels_name) = (images.display().to_string(), labels.display().to_string());
+        let (images_name, labels_name) =
+            (images.display().to_string(), labels.display().to_string());
         let [count, height, width] = image_array.dims[..] else {
             return Err(DataError::Corrupt {
                 path: images_name,
@@ -78,16 +79,18 @@ impl ImageSet {
             reason,
         };
         if count != label_count {
-            return Err(mismatch(format!(
-                "{count} images but {label_count} labels"
-            )));
+            return Err(mismatch(format!("{count} images but {label_count} labels")));
         }
         if count == 0 || height == 0 || width == 0 {
             return Err(mismatch(format!(
                 "empty dataset ({count} images of {height}x{width})"
             )));
         }
-        if let Some(index) = label_array.values.iter().position(|&l| l as usize >= classes) {
+        if let Some(index) = label_array
+            .values
+            .iter()
+            .position(|&l| l as usize >= classes)
+        {
             return Err(DataError::Corrupt {
                 path: labels_name,
                 reason: format!(

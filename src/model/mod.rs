@@ -228,7 +228,9 @@ impl Model {
     }
 }
 
-fn next_pair<T>(params: &mut impl Iterator<Item = FlatTensor<T>>) -> (FlatTensor<T>, FlatTensor<T>) {
+fn next_pair<T>(
+    params: &mut impl Iterator<Item = FlatTensor<T>>,
+) -> (FlatTensor<T>, FlatTensor<T>) {
     // `parameter_shapes` gives every Linear and Conv2d exactly a weight and a bias, in stack order.
     match (params.next(), params.next()) {
         (Some(weight), Some(bias)) => (weight, bias),

@@ -32,7 +32,8 @@ where
         tape.add_backward_op(move |grads| {
             // The output's gradient is complete once its producer runs, and nothing reads it
             // after: take it instead of copying.
-            let grad_output: Vec<f32> = std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
+            let grad_output: Vec<f32> =
+                std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
             let grad_input = grads.get_or_alloc_mut(&input_ghost)?;
             backward(context, &grad_output, grad_input);
             Ok(())

@@ -43,7 +43,11 @@ mod tests {
     fn gelu_matches_pytorch_values() {
         // torch.nn.functional.gelu(torch.tensor([-3., -1., 0., 0.5, 2.]))
         let y = gelu(activations(&[-3.0, -1.0, 0.0, 0.5, 2.0], 1)).as_vec();
-        assert_all_close(&y, &[-0.0040496, -0.1586553, 0.0, 0.3457312, 1.9544997], 1e-5);
+        assert_all_close(
+            &y,
+            &[-0.0040496, -0.1586553, 0.0, 0.3457312, 1.9544997],
+            1e-5,
+        );
     }
 
     #[test]

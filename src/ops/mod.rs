@@ -19,9 +19,9 @@ mod pool;
 mod unfold;
 mod window;
 
-pub use pool::{avg_pool, max_pool};
 pub use gelu::gelu;
 pub use layers::{conv2d, linear, FlatTensor};
+pub use pool::{avg_pool, max_pool};
 pub use unfold::unfold;
 pub use window::Window;
 

@@ -26,7 +26,9 @@ pub fn window(
 
 /// Deterministic values in [-1, 1) with no exact ties (a small LCG; the values only need to differ).
 pub fn pseudo_random(len: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             state = state

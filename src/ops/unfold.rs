@@ -142,9 +142,7 @@ mod tests {
     #[test]
     fn unfold_gradient_matches_finite_differences() {
         for w in geometries().into_iter().take(3) {
-            check_gradient(w.input_len(), |x| {
-                unfold(x, w)
-            });
+            check_gradient(w.input_len(), |x| unfold(x, w));
         }
     }
 }

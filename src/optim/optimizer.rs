@@ -73,39 +73,37 @@ impl Optimizer {
                     dampening,
                     nesterov,
                     weight_decay,
-                } if dampening == 0.0 => {
-                    let cfg = SgdConfig {
-                        lr,
-                        momentum: (momentum > 0.0).then_some(if nesterov {
-                            Momentum::Nesterov(momentum)
-                        } else {
-                            Momentum::Classic(momentum)
-                        }),
-                        weight_decay: (weight_decay > 0.0).then_some(WeightDecay::L2(weight_decay)),
-                    };
-                    cfg.try_update(&mut param.value, &mut state.first, grad)?;
-                }
-                OptimizerConfig::Sgd {
-                    lr,
-                    momentum,
-                    dampening,
-                    weight_decay,
-                    ..
                 } => {
-                    // Dampened momentum (Nesterov needs dampening 0, so it is not reached here).
-                    let first_step = self.step == 1;
-                    update_in_place(&mut param.value, |p| {
-                        for ((p, &g), buf) in p.iter_mut().zip(grad.iter()).zip(state.first.iter_mut()) {
-                            let g = g + weight_decay as f32 * *p;
-                            *buf = if first_step || momentum == 0.0 {
-                                g
+                    if dampening == 0.0 {
+                        let cfg = SgdConfig {
+                            lr,
+                            momentum: (momentum > 0.0).then_some(if nesterov {
+                                Momentum::Nesterov(momentum)
                             } else {
-                                momentum as f32 * *buf + (1.0 - dampening as f32) * g
-                            };
-                            let d = if momentum == 0.0 { g } else { *buf };
-                            *p -= lr as f32 * d;
-                        }
-                    });
+                                Momentum::Classic(momentum)
+                            }),
+                            weight_decay: (weight_decay > 0.0)
+                                .then_some(WeightDecay::L2(weight_decay)),
+                        };
+                        cfg.try_update(&mut param.value, &mut state.first, grad)?;
+                    } else {
+                        // Dampened momentum (Nesterov needs dampening 0, so not reached here).
+                        let first_step = self.step == 1;
+                        update_in_place(&mut param.value, |p| {
+                            for ((p, &g), buf) in
+                                p.iter_mut().zip(grad.iter()).zip(state.first.iter_mut())
+                            {
+                                let g = g + weight_decay as f32 * *p;
+                                *buf = if first_step || momentum == 0.0 {
+                                    g
+                                } else {
+                                    momentum as f32 * *buf + (1.0 - dampening as f32) * g
+                                };
+                                let d = if momentum == 0.0 { g } else { *buf };
+                                *p -= lr as f32 * d;
+                            }
+                        });
+                    }
                 }
                 OptimizerConfig::Adam {
                     lr,

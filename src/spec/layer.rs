@@ -11,7 +11,9 @@ pub const SPEC_VERSION: u32 = 1;
 pub enum Layer {
     /// Fully connected layer. A multi-dimensional input is flattened first (in PyTorch's
     /// NCHW order), so `Linear` may follow a convolution or the raw image directly.
-    Linear { out_features: usize },
+    Linear {
+        out_features: usize,
+    },
     /// 2-D convolution with a square kernel.
     Conv2d {
         out_channels: usize,
@@ -44,7 +46,9 @@ pub enum Layer {
     /// The exact (erf) GELU, PyTorch's default.
     GELU,
     /// Zeroes each activation with probability `p` while training (inverted dropout).
-    Dropout { p: f32 },
+    Dropout {
+        p: f32,
+    },
 }
 
 fn one() -> usize {

@@ -313,7 +313,10 @@ mod tests {
     #[test]
     fn zero_sizes_and_bad_probabilities_are_refused() {
         for (layer, expected) in [
-            (Layer::Linear { out_features: 0 }, "out_features must be at least 1"),
+            (
+                Layer::Linear { out_features: 0 },
+                "out_features must be at least 1",
+            ),
             (
                 Layer::Conv2d {
                     out_channels: 4,

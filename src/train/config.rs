@@ -102,7 +102,10 @@ impl TrainConfig {
         if train == 0 {
             return Err("the training limit leaves no training data".into());
         }
-        let test = dataset.test.len().min(self.test_limit.unwrap_or(usize::MAX));
+        let test = dataset
+            .test
+            .len()
+            .min(self.test_limit.unwrap_or(usize::MAX));
         Ok(Split {
             train,
             validation: self.validation_size,

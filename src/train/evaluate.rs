@@ -36,7 +36,13 @@ pub fn argmax_rows(values: &[f32], classes: usize) -> impl Iterator<Item = u8> +
     values.chunks_exact(classes).map(|row| {
         row.iter()
             .enumerate()
-            .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+            .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+                if v > best.1 {
+                    (i, v)
+                } else {
+                    best
+                }
+            })
             .0 as u8
     })
 }

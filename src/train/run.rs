@@ -11,9 +11,7 @@ use dfdx::prelude::*;
 
 use super::evaluate::{argmax_rows, evaluate};
 use super::step::train_step;
-use super::{
-    BatchMetrics, EpochMetrics, RunSummary, Split, TrainCommand, TrainConfig, TrainEvent,
-};
+use super::{BatchMetrics, EpochMetrics, RunSummary, Split, TrainCommand, TrainConfig, TrainEvent};
 use crate::data::{fill_batch, one_hot, shuffled_indices, Dataset};
 use crate::model::{Model, Weights};
 use crate::optim::{check_learning_rate, Optimizer};
@@ -29,7 +27,11 @@ pub enum TrainError {
     #[error("the weights do not fit the layer stack: {0}")]
     WeightsMismatch(#[from] crate::model::WeightsMismatch),
     #[error("training diverged: the loss became {loss} at step {step} (epoch {epoch}); try a lower learning rate")]
-    Diverged { step: usize, epoch: usize, loss: f32 },
+    Diverged {
+        step: usize,
+        epoch: usize,
+        loss: f32,
+    },
     #[error("out of memory on the CPU device")]
     Device(#[from] CpuError),
     #[error("training was cancelled")]
@@ -156,7 +158,13 @@ pub fn run_training(
 
             fill_batch(&dataset.train, batch, &mut inputs);
             let targets = one_hot(&dataset.train, batch, classes);
-            let outcome = train_step(&mut model, &mut optimizer, inputs.clone(), targets, config.loss)?;
+            let outcome = train_step(
+                &mut model,
+                &mut optimizer,
+                inputs.clone(),
+                targets,
+                config.loss,
+            )?;
             let (loss_value, output_values) = (outcome.loss, outcome.outputs);
             step += 1;
             if !loss_value.is_finite() {

@@ -50,7 +50,10 @@ impl TrainingHandle {
                         message: error.to_string(),
                     }),
                     Err(panic) => Some(TrainEvent::Failed {
-                        message: format!("internal error in the training thread: {}", panic_message(&panic)),
+                        message: format!(
+                            "internal error in the training thread: {}",
+                            panic_message(&panic)
+                        ),
                     }),
                 };
                 if let Some(event) = last {

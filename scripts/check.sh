@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every check in one place: formatting, lints (with and without the window), docs, tests.
+# The last command is the test command README.md gives, so CI ends on the real tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo fmt --all -- --check
+cargo clippy --release --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --lib
+cargo test --release --all-targets

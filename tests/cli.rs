@@ -1,0 +1,320 @@
+//! The `layerlab` binary as a user runs it: real arguments, real files, exit codes and messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use layerlab::data::{default_mnist_dir, Dataset};
+
+fn layerlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_layerlab"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Fails with a clear message and no panic trace.
+#[track_caller]
+fn assert_refused(output: &Output, expected: &str) {
+    let err = stderr(output);
+    assert!(
+        !output.status.success(),
+        "expected failure, got: {}",
+        stdout(output)
+    );
+    assert!(err.contains(expected), "stderr lacks {expected:?}: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+}
+
+/// MNIST test image `index`, scaled 10x and inverted (dark ink on white, like a photo).
+fn write_digit_png(index: usize, path: &Path) -> u8 {
+    let data = Dataset::mnist(&default_mnist_dir()).unwrap();
+    let pixels = data.test.image(index);
+    let image = image::GrayImage::from_fn(280, 280, |x, y| {
+        image::Luma([255 - pixels[(y / 10 * 28 + x / 10) as usize]])
+    });
+    image.save(path).unwrap();
+    data.test.labels[index]
+}
+
+#[test]
+fn presets_are_listed_and_printed_as_valid_json() {
+    let out = layerlab(&["presets"]);
+    assert!(out.status.success());
+    for name in ["mlp", "mlp-deep", "cnn", "cnn-deep"] {
+        assert!(stdout(&out).contains(name));
+    }
+    assert!(stdout(&out).contains("225034 parameters"));
+    let out = layerlab(&["presets", "--print", "cnn"]);
+    let spec = layerlab::spec::ModelSpec::from_json(&stdout(&out)).unwrap();
+    assert_eq!(spec.layers.len(), 10);
+    assert_refused(
+        &layerlab(&["presets", "--print", "resnet"]),
+        "unknown preset",
+    );
+}
+
+#[test]
+fn train_export_predict_and_eval_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("mlp.safetensors");
+    let log = dir.path().join("events.jsonl");
+    let out = layerlab(&[
+        "train",
+        "--preset",
+        "mlp",
+        "--optimizer",
+        "adam",
+        "--limit",
+        "6000",
+        "--validation-size",
+        "1000",
+        "--test-limit",
+        "1000",
+        "--quiet",
+        "--export",
+        model.to_str().unwrap(),
+        "--log-jsonl",
+        log.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let last = stdout(&out).lines().last().unwrap().to_string();
+    let accuracy: f32 = last
+        .strip_prefix("test_accuracy=")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("last line is {last:?}"));
+    assert!(last.contains(" test_loss="), "{last}");
+    assert!(
+        accuracy > 0.8,
+        "6,000 images with Adam give > 80%: {accuracy}"
+    );
+
+    // One JSON object per event, from start to finish.
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["event"], "started");
+    assert_eq!(
+        events.iter().filter(|e| e["event"] == "batch").count(),
+        6000 / 64 + 1
+    );
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "epoch" && e["validation_accuracy"].is_number()));
+    assert_eq!(events.last().unwrap()["event"], "finished");
+
+    // The file alone rebuilds the model, with PyTorch's names and shapes.
+    let saved = layerlab::export::SavedModel::load(&model).unwrap();
+    assert_eq!(saved.weights.tensors[0].name, "0.weight");
+    assert_eq!(saved.weights.tensors[0].shape, [128, 784]);
+    assert_eq!(saved.spec, layerlab::spec::preset("mlp").unwrap().spec);
+
+    let eval = layerlab(&["eval", "--model", model.to_str().unwrap()]);
+    assert!(
+        stdout(&eval).starts_with("test_accuracy="),
+        "{}",
+        stderr(&eval)
+    );
+
+    let digit = dir.path().join("digit.png");
+    let label = write_digit_png(0, &digit);
+    let out = layerlab(&[
+        "predict",
+        "--json",
+        "--model",
+        model.to_str().unwrap(),
+        digit.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let prediction: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(prediction["class"], label as u64, "{prediction}");
+    let total: f64 = prediction["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn nonsense_hyperparameters_are_refused() {
+    assert_refused(
+        &layerlab(&["train", "--lr", "0"]),
+        "learning rate must be greater than 0",
+    );
+    assert_refused(&layerlab(&["train", "--lr=-3"]), "learning rate");
+    assert_refused(
+        &layerlab(&["train", "--batch-size", "0"]),
+        "batch size must be between 1",
+    );
+    assert_refused(
+        &layerlab(&["train", "--epochs", "0"]),
+        "epochs must be between 1",
+    );
+    assert_refused(
+        &layerlab(&["train", "--optimizer", "lbfgs"]),
+        "unknown optimizer",
+    );
+    assert_refused(
+        &layerlab(&["train", "--preset", "resnet"]),
+        "unknown preset",
+    );
+    assert_refused(
+        &layerlab(&["train", "--optimizer", "adam", "--momentum", "0.9"]),
+        "--momentum does not apply",
+    );
+}
+
+#[test]
+fn a_stack_that_does_not_fit_names_the_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("stack.json");
+    std::fs::write(
+        &spec,
+        r#"{"version": 1, "layers": [
+            {"type": "Conv2d", "out_channels": 8, "kernel_size": 5},
+            {"type": "MaxPool2d", "kernel_size": 8},
+            {"type": "Conv2d", "out_channels": 8, "kernel_size": 5},
+            {"type": "Linear", "out_features": 10}]}"#,
+    )
+    .unwrap();
+    assert_refused(
+        &layerlab(&["train", "--spec", spec.to_str().unwrap()]),
+        "layer 2 Conv2d: kernel 5 is larger than its 3x3 input",
+    );
+    std::fs::write(&spec, r#"{"version": 1, "layers": [{"type": "Linear"}]}"#).unwrap();
+    assert_refused(
+        &layerlab(&["train", "--spec", spec.to_str().unwrap()]),
+        "missing field `out_features`",
+    );
+    std::fs::write(&spec, r#"{"version": 9, "layers": []}"#).unwrap();
+    assert_refused(
+        &layerlab(&["train", "--spec", spec.to_str().unwrap()]),
+        "version 9 is not supported",
+    );
+}
+
+#[test]
+fn corrupt_and_truncated_data_files_are_reported_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = default_mnist_dir();
+    for name in [
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        std::fs::copy(source.join(name), dir.path().join(name)).unwrap();
+    }
+    // Truncated gzip.
+    let images = std::fs::read(source.join("train-images-idx3-ubyte.gz")).unwrap();
+    std::fs::write(
+        dir.path().join("train-images-idx3-ubyte.gz"),
+        &images[..images.len() / 2],
+    )
+    .unwrap();
+    let out = layerlab(&["train", "--data-dir", dir.path().to_str().unwrap()]);
+    assert_refused(
+        &out,
+        "train-images-idx3-ubyte.gz: gzip data is damaged or truncated",
+    );
+    // Not IDX at all.
+    std::fs::write(
+        dir.path().join("train-images-idx3-ubyte.gz"),
+        b"hello, not a dataset",
+    )
+    .unwrap();
+    let out = layerlab(&["train", "--data-dir", dir.path().to_str().unwrap()]);
+    assert_refused(&out, "bad magic number");
+    // A missing file.
+    std::fs::remove_file(dir.path().join("train-images-idx3-ubyte.gz")).unwrap();
+    let out = layerlab(&["train", "--data-dir", dir.path().to_str().unwrap()]);
+    assert_refused(&out, "cannot read");
+}
+
+#[test]
+fn bad_model_and_image_files_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let digit = dir.path().join("digit.png");
+    write_digit_png(1, &digit);
+    let garbage = dir.path().join("garbage.safetensors");
+    std::fs::write(&garbage, b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage").unwrap();
+    assert_refused(
+        &layerlab(&[
+            "predict",
+            "--model",
+            garbage.to_str().unwrap(),
+            digit.to_str().unwrap(),
+        ]),
+        "is not a valid safetensors file",
+    );
+    assert_refused(
+        &layerlab(&[
+            "predict",
+            "--model",
+            "/nonexistent.safetensors",
+            digit.to_str().unwrap(),
+        ]),
+        "cannot read /nonexistent.safetensors",
+    );
+
+    // A valid model, then a truncated copy of it and a blank or broken image.
+    let model = dir.path().join("model.safetensors");
+    let out = layerlab(&[
+        "train",
+        "--limit",
+        "640",
+        "--test-limit",
+        "100",
+        "--quiet",
+        "--export",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&model).unwrap();
+    let truncated = dir.path().join("truncated.safetensors");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 100]).unwrap();
+    assert_refused(
+        &layerlab(&[
+            "predict",
+            "--model",
+            truncated.to_str().unwrap(),
+            digit.to_str().unwrap(),
+        ]),
+        "truncated.safetensors is not a valid safetensors file",
+    );
+    let blank = dir.path().join("blank.png");
+    image::GrayImage::from_pixel(64, 64, image::Luma([255]))
+        .save(&blank)
+        .unwrap();
+    assert_refused(
+        &layerlab(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            blank.to_str().unwrap(),
+        ]),
+        "no ink",
+    );
+    let broken = dir.path().join("broken.png");
+    std::fs::write(&broken, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    assert_refused(
+        &layerlab(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            broken.to_str().unwrap(),
+        ]),
+        "cannot read image",
+    );
+}
