@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
+# The engine and CLI must build without any GUI crate.
+cargo clippy --release --no-default-features --lib --bins -- -D warnings
 cargo clippy --release --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --lib
 cargo test --release --all-targets

@@ -1,7 +1,10 @@
 //! LayerLab's engine: layer stacks as data, trained with dfdx on MNIST, headless.
 //!
-//! Nothing in this library draws; the command line and the window are both clients of it.
+//! The engine (everything but `app`) never draws; the command line and the window (`app`,
+//! behind the `gui` feature) are both clients of it.
 
+#[cfg(feature = "gui")]
+pub mod app;
 pub mod bench;
 pub mod data;
 pub mod export;

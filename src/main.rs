@@ -1,4 +1,5 @@
 //! `layerlab`: parses the command line and hands over to the library.
+//! No subcommand opens the window.
 
 use clap::Parser;
 
@@ -7,10 +8,7 @@ mod cli;
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     let Some(command) = args.command else {
-        eprintln!(
-            "The LayerLab window is not part of this build yet; try `layerlab train --help`."
-        );
-        return std::process::ExitCode::from(2);
+        return open_window();
     };
     match cli::run(command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -19,4 +17,23 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+#[cfg(feature = "gui")]
+fn open_window() -> std::process::ExitCode {
+    match layerlab::app::run_native() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot open the window: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window() -> std::process::ExitCode {
+    eprintln!(
+        "this build has no window (built without the `gui` feature); try `layerlab train --help`"
+    );
+    std::process::ExitCode::from(2)
 }

@@ -6,6 +6,12 @@ use super::{read_idx, DataError};
 use crate::spec::ActivationShape;
 
 pub const MNIST_CLASSES: usize = 10;
+/// One MNIST sample: a single grey channel of 28x28 pixels.
+pub const MNIST_INPUT: ActivationShape = ActivationShape::Spatial {
+    channels: 1,
+    height: 28,
+    width: 28,
+};
 
 /// Where the shipped copy lives: `$LAYERLAB_MNIST_DIR`, else the repository's assets/mnist.
 pub fn default_mnist_dir() -> PathBuf {

@@ -9,7 +9,7 @@ mod mnist;
 
 pub use batches::{fill_batch, one_hot, shuffled_indices};
 pub use idx::{parse_idx, read_idx, IdxArray};
-pub use mnist::{default_mnist_dir, Dataset, ImageSet, MNIST_CLASSES};
+pub use mnist::{default_mnist_dir, Dataset, ImageSet, MNIST_CLASSES, MNIST_INPUT};
 
 /// Why data could not be loaded. Every message names the file.
 #[derive(Debug, thiserror::Error)]

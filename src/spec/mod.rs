@@ -14,4 +14,4 @@ mod validate;
 pub use layer::{Layer, ModelSpec, SPEC_VERSION};
 pub use presets::{preset, Preset, PRESET_NAMES};
 pub use shape::ActivationShape;
-pub use validate::{validate, LayerPlan, Plan, SpecError};
+pub use validate::{check_layers, validate, LayerPlan, Plan, SpecError, MAX_PARAMETERS};

@@ -73,29 +73,50 @@ pub fn validate(
             "the layer stack is empty: add at least one Linear layer",
         ));
     }
+    let (layers, error) = check_layers(spec, input);
+    if let Some(error) = error {
+        return Err(error);
+    }
+    let plan = Plan { input, layers };
+    let produced = plan.output().numel();
+    if produced != num_outputs {
+        return Err(SpecError {
+            layer: Some(spec.layers.len() - 1),
+            message: format!(
+                "the stack ends with {produced} outputs per sample but the data needs {num_outputs}: end with Linear(out_features={num_outputs})"
+            ),
+        });
+    }
+    Ok(plan)
+}
+
+/// Infers shapes layer by layer up to the first layer that does not fit: the plans of the
+/// layers before it, and its error. The designer shows both while the user edits.
+pub fn check_layers(
+    spec: &ModelSpec,
+    input: ActivationShape,
+) -> (Vec<LayerPlan>, Option<SpecError>) {
     let mut layers = Vec::with_capacity(spec.layers.len());
     let mut shape = input;
     let mut total_parameters = 0usize;
     for (index, layer) in spec.layers.iter().enumerate() {
-        let (output, parameters) =
-            infer(layer, shape).map_err(|msg| SpecError::at(index, layer, msg))?;
+        let (output, parameters) = match infer(layer, shape) {
+            Ok(inferred) => inferred,
+            Err(message) => return (layers, Some(SpecError::at(index, layer, message))),
+        };
         if output.numel() > MAX_ACTIVATIONS_PER_SAMPLE {
-            return Err(SpecError::at(
-                index,
-                layer,
-                format!(
-                    "its output {output} has {} values per sample, more than the limit of {MAX_ACTIVATIONS_PER_SAMPLE}",
-                    output.numel()
-                ),
-            ));
+            let message = format!(
+                "its output {output} has {} values per sample, more than the limit of {MAX_ACTIVATIONS_PER_SAMPLE}",
+                output.numel()
+            );
+            return (layers, Some(SpecError::at(index, layer, message)));
         }
         total_parameters = total_parameters.saturating_add(parameters);
         if total_parameters > MAX_PARAMETERS {
-            return Err(SpecError::at(
-                index,
-                layer,
-                format!("the stack reaches {total_parameters} parameters here, more than the limit of {MAX_PARAMETERS}"),
-            ));
+            let message = format!(
+                "the stack reaches {total_parameters} parameters here, more than the limit of {MAX_PARAMETERS}"
+            );
+            return (layers, Some(SpecError::at(index, layer, message)));
         }
         layers.push(LayerPlan {
             layer: layer.clone(),
@@ -105,16 +126,7 @@ pub fn validate(
         });
         shape = output;
     }
-    if shape.numel() != num_outputs {
-        return Err(SpecError {
-            layer: Some(spec.layers.len() - 1),
-            message: format!(
-                "the stack ends with {} outputs per sample but the data needs {num_outputs}: end with Linear(out_features={num_outputs})",
-                shape.numel()
-            ),
-        });
-    }
-    Ok(Plan { input, layers })
+    (layers, None)
 }
 
 /// Output shape and parameter count of one layer, or why it does not fit its input.

@@ -88,3 +88,46 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
     let sum: f32 = exps.iter().sum();
     exps.iter().map(|e| e / sum).collect()
 }
+
+/// `matrix[true][predicted]` counts for the samples at `indices` of a set with `labels`.
+pub fn confusion_matrix(
+    labels: &[u8],
+    indices: &[u32],
+    predictions: &[u8],
+    classes: usize,
+) -> Vec<Vec<usize>> {
+    let mut matrix = vec![vec![0; classes]; classes];
+    for (&index, &predicted) in indices.iter().zip(predictions) {
+        let truth = labels[index as usize] as usize;
+        if truth < classes && (predicted as usize) < classes {
+            matrix[truth][predicted as usize] += 1;
+        }
+    }
+    matrix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_and_survives_large_logits() {
+        let p = softmax(&[1000.0, 1000.0, -1000.0]);
+        assert!((p[0] - 0.5).abs() < 1e-6 && (p[1] - 0.5).abs() < 1e-6 && p[2] == 0.0);
+    }
+
+    #[test]
+    fn confusion_matrix_counts_true_rows_and_predicted_columns() {
+        let labels = [0u8, 1, 1, 2];
+        let matrix = confusion_matrix(&labels, &[0, 1, 2, 3], &[0, 1, 2, 2], 3);
+        assert_eq!(matrix, vec![vec![1, 0, 0], vec![0, 1, 1], vec![0, 0, 1]]);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_of_equal_maxima() {
+        assert_eq!(
+            argmax_rows(&[0.1, 0.7, 0.7, 0.2, 0.0, 0.0], 3).collect::<Vec<_>>(),
+            [1, 0]
+        );
+    }
+}

@@ -3,6 +3,7 @@
 mod config;
 mod evaluate;
 mod events;
+mod history;
 mod run;
 mod step;
 mod worker;
@@ -11,8 +12,9 @@ pub use config::{
     LossKind, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, DEFAULT_VALIDATION_SIZE,
     MAX_BATCH_SIZE, MAX_EPOCHS,
 };
-pub use evaluate::{argmax_rows, evaluate, softmax, Evaluation};
+pub use evaluate::{argmax_rows, confusion_matrix, evaluate, softmax, Evaluation};
 pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
+pub use history::{downsample_min_max, ema, MetricsHistory};
 pub use run::{run_training, PreparedJob, TrainError, TrainJob};
 pub use step::{train_step, StepOutcome};
 pub use worker::{TrainingHandle, Waker};

@@ -1,0 +1,205 @@
+//! Live loss and accuracy charts over a [`MetricsHistory`] (egui_plot).
+//!
+//! Per-batch values raw and EMA-smoothed, per-epoch train vs validation, epochs marked with
+//! vertical lines, the two plots' x axes linked. What is drawn is downsampled and cached;
+//! the history itself keeps every value.
+
+use eframe::egui::{self, Id};
+use egui_plot::{Legend, Line, Plot, PlotPoint, VLine};
+use serde::{Deserialize, Serialize};
+
+use super::tokens;
+use crate::train::{downsample_min_max, ema, MetricsHistory};
+
+/// Points drawn per series at most; plenty for a chart a few hundred points wide.
+const MAX_DRAWN_POINTS: usize = 1_000;
+/// TensorBoard's default smoothing.
+const DEFAULT_SMOOTHING: f64 = 0.6;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum XAxis {
+    Steps,
+    Epochs,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChartSettings {
+    pub smoothing: f64,
+    pub log_loss: bool,
+    pub x_axis: XAxis,
+}
+
+impl Default for ChartSettings {
+    fn default() -> Self {
+        Self {
+            smoothing: DEFAULT_SMOOTHING,
+            log_loss: false,
+            x_axis: XAxis::Steps,
+        }
+    }
+}
+
+/// The drawn series, rebuilt only when the history grows or a setting changes.
+#[derive(Default)]
+pub struct ChartCache {
+    key: Option<(usize, usize, ChartSettings)>,
+    batch_loss_raw: Vec<PlotPoint>,
+    batch_loss_smooth: Vec<PlotPoint>,
+    batch_accuracy_smooth: Vec<PlotPoint>,
+    epoch_train_loss: Vec<PlotPoint>,
+    epoch_validation_loss: Vec<PlotPoint>,
+    epoch_train_accuracy: Vec<PlotPoint>,
+    epoch_validation_accuracy: Vec<PlotPoint>,
+    epoch_marks: Vec<f64>,
+}
+
+impl ChartCache {
+    /// Number of per-batch points currently drawn (for tests and the frame-stats overlay).
+    pub fn drawn_batch_points(&self) -> usize {
+        self.batch_loss_smooth.len()
+    }
+
+    fn refresh(&mut self, history: &MetricsHistory, settings: &ChartSettings) {
+        let key = (
+            history.batches.len(),
+            history.epochs.len(),
+            settings.clone(),
+        );
+        if self.key.as_ref() == Some(&key) {
+            return;
+        }
+        let per_epoch = history.steps_per_epoch.max(1) as f64;
+        let x_of_step = |step: usize| match settings.x_axis {
+            XAxis::Steps => step as f64,
+            XAxis::Epochs => step as f64 / per_epoch,
+        };
+        let loss_y = |v: f64| {
+            if settings.log_loss {
+                v.max(1e-12).log10()
+            } else {
+                v
+            }
+        };
+        let xs: Vec<f64> = history.batches.iter().map(|b| x_of_step(b.step)).collect();
+        let losses: Vec<f64> = history.batches.iter().map(|b| b.loss as f64).collect();
+        let accuracies: Vec<f64> = history.batches.iter().map(|b| b.accuracy as f64).collect();
+        let series = |values: &[f64], transform: &dyn Fn(f64) -> f64| -> Vec<PlotPoint> {
+            let points: Vec<[f64; 2]> = xs
+                .iter()
+                .zip(values)
+                .map(|(&x, &y)| [x, transform(y)])
+                .collect();
+            downsample_min_max(&points, MAX_DRAWN_POINTS)
+                .into_iter()
+                .map(|[x, y]| PlotPoint::new(x, y))
+                .collect()
+        };
+        self.batch_loss_raw = series(&losses, &loss_y);
+        self.batch_loss_smooth = series(&ema(&losses, settings.smoothing), &loss_y);
+        self.batch_accuracy_smooth = series(&ema(&accuracies, settings.smoothing), &|v| v);
+        let epoch_points = |value: &dyn Fn(&crate::train::EpochMetrics) -> Option<f64>| {
+            history
+                .epochs
+                .iter()
+                .filter_map(|e| value(e).map(|v| PlotPoint::new(x_of_step(e.step), v)))
+                .collect::<Vec<_>>()
+        };
+        self.epoch_train_loss = epoch_points(&|e| Some(loss_y(e.train_loss as f64)));
+        self.epoch_validation_loss = epoch_points(&|e| e.validation_loss.map(|v| loss_y(v as f64)));
+        self.epoch_train_accuracy = epoch_points(&|e| Some(e.train_accuracy as f64));
+        self.epoch_validation_accuracy = epoch_points(&|e| e.validation_accuracy.map(|v| v as f64));
+        self.epoch_marks = history.epochs.iter().map(|e| x_of_step(e.step)).collect();
+        self.key = Some(key);
+    }
+}
+
+/// Chart controls: smoothing, log scale, x axis.
+pub fn chart_controls_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
+    ui.horizontal_wrapped(|ui| {
+        ui.add(egui::Slider::new(&mut settings.smoothing, 0.0..=0.99).text("Smoothing (EMA)"));
+        ui.checkbox(&mut settings.log_loss, "Log-scale loss");
+        ui.label("X axis:");
+        ui.selectable_value(&mut settings.x_axis, XAxis::Steps, "Steps");
+        ui.selectable_value(&mut settings.x_axis, XAxis::Epochs, "Epochs");
+    });
+}
+
+/// The loss and accuracy plots, one above the other, x axes linked.
+pub fn charts_ui(
+    ui: &mut egui::Ui,
+    history: &MetricsHistory,
+    settings: &ChartSettings,
+    cache: &mut ChartCache,
+) {
+    cache.refresh(history, settings);
+    let link = Id::unique("layerlab-charts-x");
+    let x_label = match settings.x_axis {
+        XAxis::Steps => "step",
+        XAxis::Epochs => "epoch",
+    };
+    let loss_label = if settings.log_loss {
+        "log10 loss"
+    } else {
+        "loss"
+    };
+    let marks = &cache.epoch_marks;
+    Plot::new("loss_plot")
+        .height(tokens::CHART_HEIGHT)
+        .legend(Legend::default())
+        .link_axis(link, [true, false])
+        .x_axis_label(x_label)
+        .y_axis_label(loss_label)
+        .show(ui, |plot| {
+            plot.line(
+                Line::new("batch loss", &cache.batch_loss_raw[..]).color(tokens::TRAIN_LOSS_RAW),
+            );
+            plot.line(
+                Line::new("batch loss (smoothed)", &cache.batch_loss_smooth[..])
+                    .color(tokens::TRAIN_LOSS)
+                    .width(2.0),
+            );
+            plot.line(
+                Line::new("epoch train loss", &cache.epoch_train_loss[..])
+                    .color(tokens::EPOCH_TRAIN)
+                    .width(2.0),
+            );
+            plot.line(
+                Line::new("validation loss", &cache.epoch_validation_loss[..])
+                    .color(tokens::VALIDATION)
+                    .width(2.0),
+            );
+            for &x in marks {
+                plot.vline(VLine::new("epoch", x).color(tokens::EPOCH_MARK));
+            }
+        });
+    Plot::new("accuracy_plot")
+        .height(tokens::CHART_HEIGHT)
+        .legend(Legend::default())
+        .link_axis(link, [true, false])
+        .x_axis_label(x_label)
+        .y_axis_label("accuracy")
+        .show(ui, |plot| {
+            plot.line(
+                Line::new(
+                    "batch accuracy (smoothed)",
+                    &cache.batch_accuracy_smooth[..],
+                )
+                .color(tokens::TRAIN_LOSS)
+                .width(2.0),
+            );
+            plot.line(
+                Line::new("epoch train accuracy", &cache.epoch_train_accuracy[..])
+                    .color(tokens::EPOCH_TRAIN)
+                    .width(2.0),
+            );
+            plot.line(
+                Line::new("validation accuracy", &cache.epoch_validation_accuracy[..])
+                    .color(tokens::VALIDATION)
+                    .width(2.0),
+            );
+            for &x in marks {
+                plot.vline(VLine::new("epoch", x).color(tokens::EPOCH_MARK));
+            }
+        });
+}

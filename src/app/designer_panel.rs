@@ -1,0 +1,245 @@
+//! The layer-stack designer: edit layers, see shapes and parameter counts, live.
+
+use eframe::egui::{self, DragValue, RichText};
+
+use super::command::AppCommand;
+use super::stack_editor::{layer_templates, StackEditor};
+use super::tokens;
+use crate::spec::{check_layers, validate, ActivationShape, Layer, ModelSpec, PRESET_NAMES};
+
+/// What a row's buttons asked for, applied after the rows are drawn.
+enum RowAction {
+    Up(usize),
+    Down(usize),
+    Duplicate(usize),
+    Remove(usize),
+}
+
+/// Transient choices of the designer (not persisted).
+pub struct DesignerChoices {
+    pub new_layer: usize,
+    pub preset: usize,
+}
+
+impl Default for DesignerChoices {
+    fn default() -> Self {
+        Self {
+            new_layer: 0,
+            preset: PRESET_NAMES
+                .iter()
+                .position(|n| *n == super::state::FIRST_PRESET)
+                .unwrap_or(0),
+        }
+    }
+}
+
+pub fn designer_ui(
+    ui: &mut egui::Ui,
+    spec: &mut ModelSpec,
+    input: ActivationShape,
+    classes: usize,
+    editor: &StackEditor,
+    choices: &mut DesignerChoices,
+    commands: &mut Vec<AppCommand>,
+) {
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("Preset")
+            .selected_text(PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)])
+            .show_ui(ui, |ui| {
+                for (i, name) in PRESET_NAMES.iter().enumerate() {
+                    ui.selectable_value(&mut choices.preset, i, *name);
+                }
+            });
+        if ui.button("Load preset").clicked() {
+            commands.push(AppCommand::LoadPreset(
+                PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)],
+            ));
+        }
+        ui.separator();
+        if ui
+            .add_enabled(editor.can_undo(), egui::Button::new("Undo"))
+            .clicked()
+        {
+            commands.push(AppCommand::Undo);
+        }
+        if ui
+            .add_enabled(editor.can_redo(), egui::Button::new("Redo"))
+            .clicked()
+        {
+            commands.push(AppCommand::Redo);
+        }
+    });
+    ui.label(format!("Input: {input} (MNIST)"));
+
+    let (plans, first_error) = check_layers(spec, input);
+    let mut action = None;
+    let last = spec.layers.len().saturating_sub(1);
+    for index in 0..spec.layers.len() {
+        ui.push_id(index, |ui| {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(format!("{index}  {}", spec.layers[index].kind_name()))
+                            .strong(),
+                    );
+                    match plans.get(index) {
+                        Some(plan) => ui.label(format!("-> {}", plan.output)),
+                        None => ui.label("-> ?"),
+                    };
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui
+                            .small_button("Remove")
+                            .on_hover_text(format!("Remove layer {index}"))
+                            .clicked()
+                        {
+                            action = Some(RowAction::Remove(index));
+                        }
+                        if ui
+                            .small_button("Copy")
+                            .on_hover_text(format!("Duplicate layer {index}"))
+                            .clicked()
+                        {
+                            action = Some(RowAction::Duplicate(index));
+                        }
+                        if ui
+                            .add_enabled(index < last, egui::Button::new("Down").small())
+                            .on_hover_text(format!("Move layer {index} down"))
+                            .clicked()
+                        {
+                            action = Some(RowAction::Down(index));
+                        }
+                        if ui
+                            .add_enabled(index > 0, egui::Button::new("Up").small())
+                            .on_hover_text(format!("Move layer {index} up"))
+                            .clicked()
+                        {
+                            action = Some(RowAction::Up(index));
+                        }
+                    });
+                });
+                if has_settings(&spec.layers[index]) {
+                    ui.horizontal_wrapped(|ui| {
+                        layer_fields_ui(ui, &mut spec.layers[index]);
+                        if let Some(plan) = plans.get(index).filter(|p| p.parameters > 0) {
+                            ui.weak(format!("{} params", plan.parameters));
+                        }
+                    });
+                }
+                if let Some(error) = first_error.as_ref().filter(|e| e.layer == Some(index)) {
+                    ui.colored_label(tokens::ERROR, &error.message);
+                }
+            });
+        });
+    }
+    match action {
+        Some(RowAction::Up(i)) => spec.layers.swap(i, i - 1),
+        Some(RowAction::Down(i)) => spec.layers.swap(i, i + 1),
+        Some(RowAction::Duplicate(i)) => {
+            let copy = spec.layers[i].clone();
+            spec.layers.insert(i + 1, copy);
+        }
+        Some(RowAction::Remove(i)) => {
+            spec.layers.remove(i);
+        }
+        None => {}
+    }
+
+    let templates = layer_templates();
+    ui.horizontal(|ui| {
+        let choice = choices.new_layer.min(templates.len() - 1);
+        egui::ComboBox::from_label("New layer")
+            .selected_text(templates[choice].kind_name())
+            .show_ui(ui, |ui| {
+                for (i, template) in templates.iter().enumerate() {
+                    ui.selectable_value(&mut choices.new_layer, i, template.kind_name());
+                }
+            });
+        if ui.button("Add layer").clicked() {
+            spec.layers.push(templates[choice].clone());
+        }
+    });
+
+    ui.separator();
+    match validate(spec, input, classes) {
+        Ok(plan) => {
+            ui.colored_label(
+                tokens::OK,
+                format!(
+                    "Ready to train: {} parameters, {} outputs",
+                    plan.total_parameters(),
+                    plan.output()
+                ),
+            );
+        }
+        Err(error) => {
+            ui.colored_label(tokens::ERROR, format!("Cannot train: {error}"));
+        }
+    }
+}
+
+/// Whether a layer has settings to edit (activations like ReLU have none).
+fn has_settings(layer: &Layer) -> bool {
+    !matches!(
+        layer,
+        Layer::Flatten | Layer::ReLU | Layer::Sigmoid | Layer::Tanh | Layer::GELU
+    )
+}
+
+/// The editable parameters of one layer.
+fn layer_fields_ui(ui: &mut egui::Ui, layer: &mut Layer) {
+    match layer {
+        Layer::Linear { out_features } => {
+            size_field(ui, "out_features", out_features, 1..=16_384);
+        }
+        Layer::Conv2d {
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+        } => {
+            size_field(ui, "out_channels", out_channels, 1..=1_024);
+            size_field(ui, "kernel_size", kernel_size, 1..=64);
+            size_field(ui, "stride", stride, 1..=16);
+            size_field(ui, "padding", padding, 0..=32);
+        }
+        Layer::MaxPool2d {
+            kernel_size,
+            stride,
+        }
+        | Layer::AvgPool2d {
+            kernel_size,
+            stride,
+        } => {
+            size_field(ui, "kernel_size", kernel_size, 1..=64);
+            let mut value = stride.unwrap_or(*kernel_size);
+            if size_field(ui, "stride", &mut value, 1..=64) {
+                *stride = Some(value);
+            }
+        }
+        Layer::LeakyReLU { negative_slope } => {
+            let label = ui.label("slope");
+            ui.add(DragValue::new(negative_slope).speed(0.001).range(0.0..=1.0))
+                .labelled_by(label.id);
+        }
+        Layer::Dropout { p } => {
+            let label = ui.label("p");
+            ui.add(DragValue::new(p).speed(0.01).range(0.0..=0.95))
+                .labelled_by(label.id);
+        }
+        Layer::Flatten | Layer::ReLU | Layer::Sigmoid | Layer::Tanh | Layer::GELU => {}
+    }
+}
+
+/// A labelled integer field; true when it changed.
+fn size_field(
+    ui: &mut egui::Ui,
+    name: &str,
+    value: &mut usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> bool {
+    let label = ui.label(name);
+    ui.add(DragValue::new(value).speed(0.1).range(range))
+        .labelled_by(label.id)
+        .changed()
+}

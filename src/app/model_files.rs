@@ -1,0 +1,88 @@
+//! Saving and loading models and opening images off the UI thread; results come back as
+//! messages the App turns into notifications.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use image::DynamicImage;
+
+use crate::export::SavedModel;
+
+pub enum FileOutcome {
+    Exported(PathBuf),
+    ModelLoaded(PathBuf, SavedModel),
+    ImageOpened(PathBuf, Arc<DynamicImage>),
+    Failed(String),
+}
+
+/// Runs file work on short-lived named threads.
+pub struct FileTasks {
+    sender: Sender<FileOutcome>,
+    receiver: Receiver<FileOutcome>,
+    waker: Arc<dyn Fn() + Send + Sync>,
+    in_flight: usize,
+}
+
+impl FileTasks {
+    pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let (sender, receiver) = unbounded();
+        Self {
+            sender,
+            receiver,
+            waker,
+            in_flight: 0,
+        }
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    fn spawn(&mut self, name: &str, work: impl FnOnce() -> FileOutcome + Send + 'static) {
+        let sender = self.sender.clone();
+        let waker = self.waker.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("layerlab-{name}"))
+            .spawn(move || {
+                let _ = sender.send(work());
+                waker();
+            });
+        match spawned {
+            Ok(_) => self.in_flight += 1,
+            Err(e) => {
+                let _ = self
+                    .sender
+                    .send(FileOutcome::Failed(format!("cannot start a thread: {e}")));
+            }
+        }
+    }
+
+    pub fn export(&mut self, path: PathBuf, model: Arc<SavedModel>) {
+        self.spawn("export", move || match model.save(&path) {
+            Ok(()) => FileOutcome::Exported(path),
+            Err(e) => FileOutcome::Failed(e.to_string()),
+        });
+    }
+
+    pub fn load_model(&mut self, path: PathBuf) {
+        self.spawn("import", move || match SavedModel::load(&path) {
+            Ok(saved) => FileOutcome::ModelLoaded(path, saved),
+            Err(e) => FileOutcome::Failed(e.to_string()),
+        });
+    }
+
+    pub fn open_image(&mut self, path: PathBuf) {
+        self.spawn("image", move || match image::open(&path) {
+            Ok(image) => FileOutcome::ImageOpened(path, Arc::new(image)),
+            Err(e) => FileOutcome::Failed(format!("cannot read image {}: {e}", path.display())),
+        });
+    }
+
+    /// Outcomes that have arrived since the last call.
+    pub fn poll(&mut self) -> Vec<FileOutcome> {
+        let outcomes: Vec<FileOutcome> = self.receiver.try_iter().collect();
+        self.in_flight = self.in_flight.saturating_sub(outcomes.len());
+        outcomes
+    }
+}

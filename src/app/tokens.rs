@@ -1,0 +1,25 @@
+//! Named colours and sizes, so widgets do not carry literals.
+
+use eframe::egui::Color32;
+
+pub const TRAIN_LOSS: Color32 = Color32::from_rgb(0x4e, 0x9a, 0xf1);
+pub const TRAIN_LOSS_RAW: Color32 = Color32::from_rgba_premultiplied(0x4e, 0x9a, 0xf1, 0x50);
+pub const VALIDATION: Color32 = Color32::from_rgb(0xf1, 0x8f, 0x3b);
+pub const EPOCH_TRAIN: Color32 = Color32::from_rgb(0x59, 0xc2, 0x6b);
+pub const EPOCH_MARK: Color32 = Color32::from_rgba_premultiplied(0x80, 0x80, 0x80, 0x60);
+pub const ERROR: Color32 = Color32::from_rgb(0xe0, 0x4f, 0x4f);
+pub const OK: Color32 = Color32::from_rgb(0x59, 0xc2, 0x6b);
+pub const PREDICTED_BAR: Color32 = Color32::from_rgb(0x4e, 0x9a, 0xf1);
+pub const CANVAS_BACKGROUND: Color32 = Color32::BLACK;
+pub const CANVAS_INK: Color32 = Color32::WHITE;
+
+/// Width of the left (setup) and right (canvas) panels, in points.
+pub const SIDE_PANEL_WIDTH: f32 = 460.0;
+pub const SIDE_PANEL_MAX_WIDTH: f32 = 560.0;
+pub const CANVAS_PANEL_WIDTH: f32 = 330.0;
+/// Side of the drawing canvas in points.
+pub const CANVAS_SIDE: f32 = 280.0;
+/// Side of one preview thumbnail (MNIST's 28 pixels at 2x).
+pub const THUMBNAIL_SIDE: f32 = 42.0;
+/// Height of each chart.
+pub const CHART_HEIGHT: f32 = 240.0;

@@ -1,0 +1,145 @@
+//! Everything a run reported, kept whole, plus the reductions charts draw from it.
+//!
+//! Plain data with no GUI types: the window's charts are a function over a [`MetricsHistory`],
+//! and the smoothing and downsampling here are tested like any other numerics.
+
+use super::{BatchMetrics, EpochMetrics, TrainEvent};
+
+/// Every batch and epoch metric of one run, in order. Nothing is dropped: charts downsample
+/// what they draw with [`downsample_min_max`], not what is kept (a 10-epoch cnn run is
+/// ~17,000 batches, well under a megabyte).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricsHistory {
+    pub batches: Vec<BatchMetrics>,
+    pub epochs: Vec<EpochMetrics>,
+    pub steps_per_epoch: usize,
+    pub total_steps: usize,
+}
+
+impl MetricsHistory {
+    /// Records what an event carries; other events are ignored.
+    pub fn record(&mut self, event: &TrainEvent) {
+        match event {
+            TrainEvent::Started {
+                steps_per_epoch,
+                total_steps,
+                ..
+            } => {
+                *self = Self {
+                    steps_per_epoch: *steps_per_epoch,
+                    total_steps: *total_steps,
+                    ..Self::default()
+                };
+            }
+            TrainEvent::Batch(batch) => self.batches.push(batch.clone()),
+            TrainEvent::Epoch(epoch) => self.epochs.push(epoch.clone()),
+            _ => {}
+        }
+    }
+
+    pub fn last_step(&self) -> usize {
+        self.batches.last().map_or(0, |b| b.step)
+    }
+}
+
+/// Exponential moving average, `smoothing` in [0, 1): 0 returns the values unchanged.
+/// Debiased like TensorBoard's, so the first points are not pulled towards zero.
+pub fn ema(values: &[f64], smoothing: f64) -> Vec<f64> {
+    let smoothing = smoothing.clamp(0.0, 0.999);
+    let mut average = 0.0;
+    let mut weight = 0.0;
+    values
+        .iter()
+        .map(|&v| {
+            average = smoothing * average + (1.0 - smoothing) * v;
+            weight = smoothing * weight + (1.0 - smoothing);
+            average / weight
+        })
+        .collect()
+}
+
+/// Reduces `points` (sorted by x) to at most `max_points` by keeping the minimum and maximum
+/// of equal-width buckets, in x order, so spikes stay visible. Short series are returned as is.
+pub fn downsample_min_max(points: &[[f64; 2]], max_points: usize) -> Vec<[f64; 2]> {
+    let max_points = max_points.max(2);
+    if points.len() <= max_points {
+        return points.to_vec();
+    }
+    let buckets = max_points / 2;
+    let bucket_len = points.len().div_ceil(buckets);
+    let mut out = Vec::with_capacity(buckets * 2);
+    for bucket in points.chunks(bucket_len) {
+        let (mut low, mut high) = (0, 0);
+        for (i, p) in bucket.iter().enumerate() {
+            if p[1] < bucket[low][1] {
+                low = i;
+            }
+            if p[1] > bucket[high][1] {
+                high = i;
+            }
+        }
+        let (first, second) = if low <= high {
+            (low, high)
+        } else {
+            (high, low)
+        };
+        out.push(bucket[first]);
+        if second != first {
+            out.push(bucket[second]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ema_without_smoothing_is_the_identity_and_with_it_is_debiased() {
+        assert_eq!(ema(&[1.0, 5.0, 3.0], 0.0), [1.0, 5.0, 3.0]);
+        let smoothed = ema(&[2.0, 2.0, 2.0], 0.9);
+        assert!(
+            smoothed.iter().all(|v| (v - 2.0).abs() < 1e-12),
+            "{smoothed:?}"
+        );
+        // Second value: (0.9 * 0.1 * 1 + 0.1 * 3) / (1 - 0.81) = 0.39 / 0.19.
+        let smoothed = ema(&[1.0, 3.0], 0.9);
+        assert!((smoothed[1] - 0.39 / 0.19).abs() < 1e-12);
+    }
+
+    #[test]
+    fn downsampling_keeps_spikes_and_order() {
+        let mut points: Vec<[f64; 2]> = (0..10_000).map(|i| [i as f64, 1.0]).collect();
+        points[4321][1] = 50.0;
+        points[777][1] = -3.0;
+        let drawn = downsample_min_max(&points, 200);
+        assert!(drawn.len() <= 200);
+        assert!(drawn.contains(&[4321.0, 50.0]));
+        assert!(drawn.contains(&[777.0, -3.0]));
+        assert!(drawn.windows(2).all(|w| w[0][0] < w[1][0]));
+        assert_eq!(downsample_min_max(&points[..50], 200).len(), 50);
+    }
+
+    #[test]
+    fn started_resets_and_batches_accumulate() {
+        let mut history = MetricsHistory::default();
+        history.record(&TrainEvent::Started {
+            total_steps: 10,
+            steps_per_epoch: 5,
+            train_samples: 160,
+            validation_samples: 0,
+            test_samples: 10,
+            parameters: 1,
+        });
+        history.record(&TrainEvent::Batch(BatchMetrics {
+            step: 1,
+            epoch: 0,
+            loss: 2.0,
+            accuracy: 0.1,
+            learning_rate: 0.1,
+        }));
+        assert_eq!(history.last_step(), 1);
+        assert_eq!(history.steps_per_epoch, 5);
+    }
+}
