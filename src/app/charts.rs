@@ -5,7 +5,7 @@
 //! the history itself keeps every value.
 
 use eframe::egui::{self, Id};
-use egui_plot::{Legend, Line, Plot, PlotPoint, VLine};
+use egui_plot::{Legend, Line, Plot, PlotPoint, Points, VLine};
 use serde::{Deserialize, Serialize};
 
 use super::tokens;
@@ -152,7 +152,8 @@ pub fn charts_ui(
         .y_axis_label(loss_label)
         .show(ui, |plot| {
             plot.line(
-                Line::new("batch loss", &cache.batch_loss_raw[..]).color(tokens::TRAIN_LOSS_RAW),
+                Line::new("batch loss", &cache.batch_loss_raw[..])
+                    .color(tokens::TRAIN_LOSS.gamma_multiply(tokens::RAW_SERIES_OPACITY)),
             );
             plot.line(
                 Line::new("batch loss (smoothed)", &cache.batch_loss_smooth[..])
@@ -188,18 +189,35 @@ pub fn charts_ui(
                 .color(tokens::TRAIN_LOSS)
                 .width(2.0),
             );
-            plot.line(
-                Line::new("epoch train accuracy", &cache.epoch_train_accuracy[..])
-                    .color(tokens::EPOCH_TRAIN)
-                    .width(2.0),
+            epoch_series(
+                plot,
+                "epoch train accuracy",
+                &cache.epoch_train_accuracy,
+                tokens::EPOCH_TRAIN,
             );
-            plot.line(
-                Line::new("validation accuracy", &cache.epoch_validation_accuracy[..])
-                    .color(tokens::VALIDATION)
-                    .width(2.0),
+            epoch_series(
+                plot,
+                "validation accuracy",
+                &cache.epoch_validation_accuracy,
+                tokens::VALIDATION,
             );
             for &x in marks {
                 plot.vline(VLine::new("epoch", x).color(tokens::EPOCH_MARK));
             }
         });
+}
+
+/// A per-epoch series: a line with a marker on each epoch (one epoch is one point).
+fn epoch_series<'a>(
+    plot: &mut egui_plot::PlotUi<'a>,
+    name: &str,
+    points: &'a [PlotPoint],
+    colour: egui::Color32,
+) {
+    plot.line(Line::new(name, points).color(colour).width(2.0));
+    plot.add(
+        Points::new(name, points)
+            .color(colour)
+            .radius(tokens::EPOCH_POINT_RADIUS),
+    );
 }

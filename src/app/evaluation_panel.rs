@@ -9,7 +9,6 @@ use crate::train::{confusion_matrix, RunSummary};
 
 /// Misclassified digits shown at most.
 const MAX_MISTAKES_SHOWN: usize = 48;
-const MISTAKE_COLUMNS: usize = 8;
 
 pub struct EvaluationView {
     pub test_accuracy: f32,
@@ -60,34 +59,37 @@ pub fn evaluation_ui(ui: &mut egui::Ui, view: Option<&EvaluationView>) {
         view.tested,
         view.mistakes.len()
     ));
-    ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.label(RichText::new("Confusion matrix (rows: true, columns: predicted)").strong());
-            confusion_matrix_ui(ui, &view.matrix);
-        });
-        ui.separator();
-        ui.vertical(|ui| {
-            ui.label(RichText::new("Misclassified test digits (true -> predicted)").strong());
-            egui::Grid::new("mistakes")
-                .spacing([4.0, 4.0])
-                .show(ui, |ui| {
-                    for (i, (texture, (_, truth, predicted))) in
-                        view.textures.iter().zip(&view.mistakes).enumerate()
-                    {
-                        ui.vertical(|ui| {
-                            ui.add(
-                                egui::Image::new(texture)
-                                    .fit_to_exact_size(egui::Vec2::splat(tokens::THUMBNAIL_SIDE)),
-                            );
-                            ui.label(format!("{truth} -> {predicted}"));
-                        });
-                        if i % MISTAKE_COLUMNS == MISTAKE_COLUMNS - 1 {
-                            ui.end_row();
-                        }
-                    }
+    ui.label(RichText::new("Confusion matrix (rows: true, columns: predicted)").strong());
+    confusion_matrix_ui(ui, &view.matrix);
+    ui.separator();
+    ui.label(
+        RichText::new(format!(
+            "Misclassified test digits, true -> predicted (first {} of {})",
+            view.textures.len(),
+            view.mistakes.len()
+        ))
+        .strong(),
+    );
+    let cell = tokens::THUMBNAIL_SIDE + 8.0;
+    let columns = ((ui.available_width() / cell).floor() as usize).max(1);
+    egui::Grid::new("mistakes")
+        .spacing([4.0, 4.0])
+        .show(ui, |ui| {
+            for (i, (texture, (_, truth, predicted))) in
+                view.textures.iter().zip(&view.mistakes).enumerate()
+            {
+                ui.vertical(|ui| {
+                    ui.add(
+                        egui::Image::new(texture)
+                            .fit_to_exact_size(egui::Vec2::splat(tokens::THUMBNAIL_SIDE)),
+                    );
+                    ui.label(format!("{truth} -> {predicted}"));
                 });
+                if i % columns == columns - 1 {
+                    ui.end_row();
+                }
+            }
         });
-    });
 }
 
 fn confusion_matrix_ui(ui: &mut egui::Ui, matrix: &[Vec<usize>]) {

@@ -544,12 +544,18 @@ impl LayerLabApp {
         ui.horizontal(|ui| {
             let status = self.run_status().cloned();
             let active = self.training_active();
-            let can_start = !active && self.dataset_ready();
-            if ui
-                .add_enabled(can_start, egui::Button::new("Train"))
-                .on_hover_text("Start training (Space)")
-                .clicked()
-            {
+            let stack_problem =
+                crate::spec::validate(&self.state.stack, MNIST_INPUT, MNIST_CLASSES)
+                    .err()
+                    .map(|e| e.to_string())
+                    .or_else(|| self.state.training.optimizer.validate().err());
+            let can_start = !active && self.dataset_ready() && stack_problem.is_none();
+            let train = ui.add_enabled(can_start, egui::Button::new("Train"));
+            let train = match &stack_problem {
+                Some(problem) => train.on_disabled_hover_text(format!("Cannot train: {problem}")),
+                None => train.on_hover_text("Start training (Space)"),
+            };
+            if train.clicked() {
                 self.commands.push(AppCommand::StartTraining);
             }
             let pause_or_resume = match status {

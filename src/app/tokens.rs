@@ -3,10 +3,12 @@
 use eframe::egui::Color32;
 
 pub const TRAIN_LOSS: Color32 = Color32::from_rgb(0x4e, 0x9a, 0xf1);
-pub const TRAIN_LOSS_RAW: Color32 = Color32::from_rgba_premultiplied(0x4e, 0x9a, 0xf1, 0x50);
+/// The raw per-batch series is drawn faint behind its smoothed line.
+pub const RAW_SERIES_OPACITY: f32 = 0.3;
+pub const EPOCH_POINT_RADIUS: f32 = 4.0;
 pub const VALIDATION: Color32 = Color32::from_rgb(0xf1, 0x8f, 0x3b);
 pub const EPOCH_TRAIN: Color32 = Color32::from_rgb(0x59, 0xc2, 0x6b);
-pub const EPOCH_MARK: Color32 = Color32::from_rgba_premultiplied(0x80, 0x80, 0x80, 0x60);
+pub const EPOCH_MARK: Color32 = Color32::from_rgba_premultiplied(0x40, 0x40, 0x40, 0x60);
 pub const ERROR: Color32 = Color32::from_rgb(0xe0, 0x4f, 0x4f);
 pub const OK: Color32 = Color32::from_rgb(0x59, 0xc2, 0x6b);
 pub const PREDICTED_BAR: Color32 = Color32::from_rgb(0x4e, 0x9a, 0xf1);
