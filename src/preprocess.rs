@@ -239,8 +239,8 @@ mod tests {
 
     #[test]
     fn strokes_rasterise_to_anti_aliased_white_lines() {
-        // A vertical line down the middle of the canvas, brush radius 2% of the side.
-        let stroke: Stroke = vec![[0.5, 0.2], [0.5, 0.8]];
+        // A vertical line near the middle (x = 50.3 px), brush radius 2% of the side (2 px).
+        let stroke: Stroke = vec![[0.503, 0.2], [0.503, 0.8]];
         let image = rasterise_strokes(std::slice::from_ref(&stroke), 0.02, 100);
         assert_eq!(image.get_pixel(50, 50).0[0], 255);
         assert_eq!(image.get_pixel(10, 50).0[0], 0);

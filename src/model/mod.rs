@@ -172,13 +172,16 @@ impl Model {
     {
         let batch = x.shape().0;
         let mut params = self.params.iter().map(|p| p.value.retaped::<T>());
+        // Activations need a gradient only after the first layer that learns.
+        let first_learning = self.plan.layers.iter().position(|l| l.layer.has_parameters());
         let mut x = x;
-        for layer in &self.plan.layers {
+        for (index, layer) in self.plan.layers.iter().enumerate() {
+            let input_grad = first_learning.is_some_and(|first| index > first);
             x = match layer.layer {
                 Layer::Linear { .. } => {
                     let x = flatten(x, layer.input);
                     let (weight, bias) = next_pair(&mut params);
-                    ops::linear(x, weight, bias)
+                    ops::linear(x, weight, bias, input_grad)
                 }
                 Layer::Conv2d {
                     kernel_size,
@@ -188,7 +191,7 @@ impl Model {
                 } => {
                     let window = window(layer, batch, kernel_size, stride, padding);
                     let (weight, bias) = next_pair(&mut params);
-                    ops::conv2d(x, weight, bias, window)
+                    ops::conv2d(x, weight, bias, window, input_grad)
                 }
                 Layer::MaxPool2d {
                     kernel_size,

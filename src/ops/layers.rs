@@ -1,29 +1,69 @@
-//! Linear and convolution layers composed from dfdx ops and [`unfold`](super::unfold).
+//! Linear and convolution layers as single fused ops on dfdx's tape.
 //!
-//! Parameters come in flat, in PyTorch's layout (`weight [out, in]`, `[out, in, k, k]`), and
-//! are reshaped here; contiguous reshapes keep the tensor's id, so dfdx's gradients land on the
-//! flat parameter itself.
+//! Both are `y = rows · Wᵀ + b`: for Linear the rows are the inputs, for a convolution the
+//! im2col rows of every window. One custom op computes that product with `gemm` (the kernel
+//! dfdx's matmul uses), adds the bias in place, and in backward computes exactly the
+//! gradients needed: bias and weight always, the input's only when an earlier layer learns
+//! (the first layer never differentiates the images). This replaces a chain of dfdx ops
+//! (unfold, weight permute, matmul, broadcast bias add) that allocated and strided more.
+//!
+//! Parameters arrive flat in PyTorch's layout (`[out, in]`, `[out, in, k, k]`) and their
+//! gradients leave in it.
 
 use dfdx::prelude::*;
 
-use super::{unfold, Activations, Window};
+use super::matmul::{matmul, Layout};
+use super::unfold::{col2im, im2col};
+use super::{Activations, Window};
 
 /// A flat parameter tensor in PyTorch's memory layout.
 pub type FlatTensor<T> = Tensor<(usize,), f32, Cpu, T>;
 
-/// `x @ weight.T + bias` for `x` of shape `(batch, in)`.
-pub fn linear<T>(x: Activations<T>, weight: FlatTensor<T>, bias: FlatTensor<T>) -> Activations<T>
+/// How inputs become the rows of the product.
+#[derive(Clone, Copy, Debug)]
+enum Lowering {
+    /// Each sample is one row.
+    Dense { batch: usize, in_features: usize },
+    /// Each convolution window is one row (im2col).
+    Conv(Window),
+}
+
+impl Lowering {
+    fn rows(&self) -> usize {
+        match *self {
+            Self::Dense { batch, .. } => batch,
+            Self::Conv(w) => w.batch * w.out_height() * w.out_width(),
+        }
+    }
+
+    fn row_len(&self) -> usize {
+        match *self {
+            Self::Dense { in_features, .. } => in_features,
+            Self::Conv(w) => w.kernel * w.kernel * w.channels,
+        }
+    }
+
+    fn batch(&self) -> usize {
+        match *self {
+            Self::Dense { batch, .. } => batch,
+            Self::Conv(w) => w.batch,
+        }
+    }
+}
+
+/// `x @ weight.T + bias` for `x` of shape `(batch, in)`. `input_grad`: whether `x` needs a
+/// gradient (false for the first learning layer).
+pub fn linear<T>(
+    x: Activations<T>,
+    weight: FlatTensor<T>,
+    bias: FlatTensor<T>,
+    input_grad: bool,
+) -> Activations<T>
 where
     T: Tape<f32, Cpu> + Merge<T>,
 {
     let (batch, in_features) = *x.shape();
-    let out_features = bias.shape().0;
-    let weight = weight
-        .reshape_like(&(out_features, in_features))
-        .permute::<_, Axes2<1, 0>>();
-    let y = x.matmul(weight);
-    let bias = bias.broadcast_like::<_, Axis<0>>(&(batch, out_features));
-    y + bias
+    affine(x, weight, bias, Lowering::Dense { batch, in_features }, input_grad)
 }
 
 /// 2-D convolution of channels-last images; returns `(batch, oh*ow*out_channels)`.
@@ -32,25 +72,176 @@ pub fn conv2d<T>(
     weight: FlatTensor<T>,
     bias: FlatTensor<T>,
     window: Window,
+    input_grad: bool,
 ) -> Activations<T>
 where
     T: Tape<f32, Cpu> + Merge<T>,
 {
-    let out_channels = bias.shape().0;
-    let Window {
-        channels, kernel, ..
-    } = window;
-    let columns = unfold(x, window);
-    // [out, in, k, k] -> [out, k, k, in], the column order of `unfold`.
-    let weight = weight
-        .reshape_like(&(out_channels, channels, kernel, kernel))
-        .permute::<_, Axes4<0, 2, 3, 1>>()
-        .reshape_like(&(out_channels, kernel * kernel * channels));
-    let rows = columns.shape().0;
-    let y = columns.matmul(weight.permute::<_, Axes2<1, 0>>());
-    let y = y + bias.broadcast_like::<_, Axis<0>>(&(rows, out_channels));
-    y.reshape_like(&(
-        window.batch,
-        window.out_height() * window.out_width() * out_channels,
-    ))
+    affine(x, weight, bias, Lowering::Conv(window), input_grad)
+}
+
+fn values<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
+    let mut out = vec![0.0; t.shape().num_elements()];
+    t.copy_into(&mut out);
+    out
+}
+
+fn affine<T>(
+    x: Activations<T>,
+    weight: FlatTensor<T>,
+    bias: FlatTensor<T>,
+    lowering: Lowering,
+    input_grad: bool,
+) -> Activations<T>
+where
+    T: Tape<f32, Cpu> + Merge<T>,
+{
+    let (x, x_tape) = x.split_tape();
+    let (weight, weight_tape) = weight.split_tape();
+    let (bias, bias_tape) = bias.split_tape();
+    let mut tape = x_tape.merge(weight_tape).merge(bias_tape);
+
+    let out_features = bias.shape().0;
+    let (rows, row_len) = (lowering.rows(), lowering.row_len());
+    let input = values(&x);
+    let pytorch_weight = values(&weight);
+    let bias_values = values(&bias);
+    let (lowered, weight_rows) = match lowering {
+        Lowering::Dense { .. } => (input, pytorch_weight),
+        Lowering::Conv(window) => {
+            let mut columns = vec![0.0; rows * row_len];
+            im2col(&input, &mut columns, window);
+            (columns, to_window_order(&pytorch_weight, out_features, window))
+        }
+    };
+    let mut output = vec![0.0f32; rows * out_features];
+    matmul(
+        &mut output,
+        rows,
+        out_features,
+        row_len,
+        &lowered,
+        Layout::AsIs,
+        &weight_rows,
+        Layout::Transposed,
+        false,
+    );
+    for row in output.chunks_exact_mut(out_features) {
+        for (y, b) in row.iter_mut().zip(&bias_values) {
+            *y += b;
+        }
+    }
+    let batch = lowering.batch();
+    let output = x
+        .device()
+        .tensor_from_vec(output, (batch, rows * out_features / batch.max(1)));
+
+    if T::OWNS_TAPE {
+        let (x_ghost, weight_ghost, bias_ghost, output_ghost) =
+            (x.ghost(), weight.ghost(), bias.ghost(), output.ghost());
+        tape.add_backward_op(move |grads| {
+            let grad_output: Vec<f32> = std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
+            // Bias: column sums.
+            let grad_bias = grads.get_or_alloc_mut(&bias_ghost)?;
+            for row in grad_output.chunks_exact(out_features) {
+                for (gb, g) in grad_bias.iter_mut().zip(row) {
+                    *gb += g;
+                }
+            }
+            // Weight: (out x rows) · (rows x row_len).
+            let grad_weight = grads.get_or_alloc_mut(&weight_ghost)?;
+            match lowering {
+                Lowering::Dense { .. } => matmul(
+                    grad_weight,
+                    out_features,
+                    row_len,
+                    rows,
+                    &grad_output,
+                    Layout::Transposed,
+                    &lowered,
+                    Layout::AsIs,
+                    true,
+                ),
+                Lowering::Conv(window) => {
+                    let mut grad_rows = vec![0.0; out_features * row_len];
+                    matmul(
+                        &mut grad_rows,
+                        out_features,
+                        row_len,
+                        rows,
+                        &grad_output,
+                        Layout::Transposed,
+                        &lowered,
+                        Layout::AsIs,
+                        false,
+                    );
+                    add_from_window_order(&grad_rows, grad_weight, out_features, window);
+                }
+            }
+            // Input: (rows x out) · (out x row_len), then back through im2col.
+            if input_grad {
+                let grad_input = grads.get_or_alloc_mut(&x_ghost)?;
+                match lowering {
+                    Lowering::Dense { .. } => matmul(
+                        grad_input,
+                        rows,
+                        row_len,
+                        out_features,
+                        &grad_output,
+                        Layout::AsIs,
+                        &weight_rows,
+                        Layout::AsIs,
+                        true,
+                    ),
+                    Lowering::Conv(window) => {
+                        let mut grad_columns = vec![0.0; rows * row_len];
+                        matmul(
+                            &mut grad_columns,
+                            rows,
+                            row_len,
+                            out_features,
+                            &grad_output,
+                            Layout::AsIs,
+                            &weight_rows,
+                            Layout::AsIs,
+                            false,
+                        );
+                        col2im(&grad_columns, grad_input, window);
+                    }
+                }
+            }
+            Ok(())
+        });
+    }
+    output.put_tape(tape)
+}
+
+/// PyTorch's `[out, in, k, k]` to `[out, k, k, in]`, the column order of [`im2col`].
+fn to_window_order(weight: &[f32], out_channels: usize, window: Window) -> Vec<f32> {
+    let (c, k) = (window.channels, window.kernel);
+    let mut reordered = vec![0.0; weight.len()];
+    for o in 0..out_channels {
+        for ch in 0..c {
+            for kh in 0..k {
+                for kw in 0..k {
+                    reordered[((o * k + kh) * k + kw) * c + ch] = weight[((o * c + ch) * k + kh) * k + kw];
+                }
+            }
+        }
+    }
+    reordered
+}
+
+/// Adds a `[out, k, k, in]` gradient into a `[out, in, k, k]` one.
+fn add_from_window_order(grad: &[f32], pytorch: &mut [f32], out_channels: usize, window: Window) {
+    let (c, k) = (window.channels, window.kernel);
+    for o in 0..out_channels {
+        for ch in 0..c {
+            for kh in 0..k {
+                for kw in 0..k {
+                    pytorch[((o * c + ch) * k + kh) * k + kw] += grad[((o * k + kh) * k + kw) * c + ch];
+                }
+            }
+        }
+    }
 }

@@ -1,12 +1,13 @@
 //! The tensor operations dfdx 0.13 lacks on stable Rust, written on its public tape API.
 //!
 //! dfdx's own `conv2d`/`pool2d` only compile under its `nightly` feature, so convolution is
-//! supplied as [`unfold`] (im2col; backward is col2im) followed by an ordinary dfdx matmul, and
-//! pooling as [`max_pool`]/[`avg_pool`]. Everything else (matmul, broadcast, activations,
-//! losses, permutes) is dfdx's own and differentiated by dfdx.
+//! supplied here as im2col plus one matrix product ([`conv2d`], fused with the bias, the
+//! same op as [`linear`]), and pooling as [`max_pool`]/[`avg_pool`]; GELU because dfdx's
+//! derivative is wrong. Everything else (activations, dropout, losses, permutes) is dfdx's
+//! own and differentiated by dfdx.
 //!
 //! Layout: images travel as `(batch, height * width * channels)` tensors, channels last
-//! (NHWC), because the matmul after `unfold` produces exactly that. [`to_channels_first`]
+//! (NHWC), because the product after im2col produces exactly that. [`to_channels_first`]
 //! reorders to PyTorch's NCHW where a layer flattens, so exported weights match PyTorch.
 //!
 //! Each op is checked in its tests against a naive loop, finite differences and numbers
@@ -15,6 +16,7 @@
 mod custom_op;
 mod gelu;
 mod layers;
+mod matmul;
 mod pool;
 mod unfold;
 mod window;
@@ -22,7 +24,6 @@ mod window;
 pub use gelu::gelu;
 pub use layers::{conv2d, linear, FlatTensor};
 pub use pool::{avg_pool, max_pool};
-pub use unfold::unfold;
 pub use window::Window;
 
 use dfdx::prelude::*;

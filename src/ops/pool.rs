@@ -13,23 +13,27 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
         x,
         output_shape,
         move |input, output| {
+            // Inputs are bounded by MAX_ACTIVATIONS_PER_SAMPLE * batch, far below u32::MAX.
             let mut argmax = vec![0u32; output.len()];
-            for_each_window(window, |out_index, sources| {
-                let mut best_index = sources[0];
-                let mut best = input[best_index];
-                for &i in &sources[1..] {
-                    let v = input[i];
-                    if v > best || v.is_nan() {
-                        best = v;
-                        best_index = i;
-                        if v.is_nan() {
-                            break;
+            let c = window.channels;
+            for_each_window(window, |out_offset, first_offset, offsets| {
+                let best = &mut output[out_offset..out_offset + c];
+                let best_at = &mut argmax[out_offset..out_offset + c];
+                best.copy_from_slice(&input[first_offset..first_offset + c]);
+                for (i, at) in best_at.iter_mut().enumerate() {
+                    *at = (first_offset + i) as u32;
+                }
+                for &offset in offsets {
+                    let candidates = &input[offset..offset + c];
+                    for i in 0..c {
+                        let v = candidates[i];
+                        // Strictly greater keeps the first maximum; a NaN wins unless one already did.
+                        if v > best[i] || (v.is_nan() && !best[i].is_nan()) {
+                            best[i] = v;
+                            best_at[i] = (offset + i) as u32;
                         }
                     }
                 }
-                output[out_index] = best;
-                // Inputs are bounded by MAX_ACTIVATIONS_PER_SAMPLE * batch, far below u32::MAX.
-                argmax[out_index] = best_index as u32;
             });
             argmax
         },
@@ -45,19 +49,31 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
 pub fn avg_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activations<T> {
     let output_shape = pooled_shape(window);
     let scale = 1.0 / (window.kernel * window.kernel) as f32;
+    let c = window.channels;
     unary_op(
         x,
         output_shape,
         move |input, output| {
-            for_each_window(window, |out_index, sources| {
-                output[out_index] = sources.iter().map(|&i| input[i]).sum::<f32>() * scale;
+            for_each_window(window, |out_offset, first_offset, offsets| {
+                let sum = &mut output[out_offset..out_offset + c];
+                sum.copy_from_slice(&input[first_offset..first_offset + c]);
+                for &offset in offsets {
+                    for (s, v) in sum.iter_mut().zip(&input[offset..offset + c]) {
+                        *s += v;
+                    }
+                }
+                for s in sum.iter_mut() {
+                    *s *= scale;
+                }
             });
         },
         move |(), grad_output, grad_input| {
-            for_each_window(window, |out_index, sources| {
-                let g = grad_output[out_index] * scale;
-                for &i in sources {
-                    grad_input[i] += g;
+            for_each_window(window, |out_offset, first_offset, offsets| {
+                let g = &grad_output[out_offset..out_offset + c];
+                for offset in std::iter::once(first_offset).chain(offsets.iter().copied()) {
+                    for (gi, go) in grad_input[offset..offset + c].iter_mut().zip(g) {
+                        *gi += go * scale;
+                    }
                 }
             });
         },
@@ -71,8 +87,10 @@ fn pooled_shape(window: Window) -> (usize, usize) {
     )
 }
 
-/// Calls `visit(output index, input indices of the window in row-major order)` for each output.
-fn for_each_window(window: Window, mut visit: impl FnMut(usize, &[usize])) {
+/// For each output pixel, calls `visit(output offset, offset of the window's first pixel,
+/// offsets of its other pixels)`, all pointing at `channels` contiguous values (NHWC), the
+/// window in row-major order.
+fn for_each_window(window: Window, mut visit: impl FnMut(usize, usize, &[usize])) {
     let Window {
         batch,
         channels,
@@ -83,21 +101,19 @@ fn for_each_window(window: Window, mut visit: impl FnMut(usize, &[usize])) {
         ..
     } = window;
     let (out_h, out_w) = (window.out_height(), window.out_width());
-    let mut sources = Vec::with_capacity(kernel * kernel);
+    let mut offsets = Vec::with_capacity(kernel * kernel);
     for b in 0..batch {
         for oh in 0..out_h {
             for ow in 0..out_w {
-                for c in 0..channels {
-                    sources.clear();
-                    for kh in 0..kernel {
-                        for kw in 0..kernel {
-                            let (ih, iw) = (oh * stride + kh, ow * stride + kw);
-                            sources.push(((b * height + ih) * width + iw) * channels + c);
-                        }
+                offsets.clear();
+                for kh in 0..kernel {
+                    for kw in 0..kernel {
+                        let (ih, iw) = (oh * stride + kh, ow * stride + kw);
+                        offsets.push(((b * height + ih) * width + iw) * channels);
                     }
-                    let out_index = ((b * out_h + oh) * out_w + ow) * channels + c;
-                    visit(out_index, &sources);
                 }
+                let out_offset = ((b * out_h + oh) * out_w + ow) * channels;
+                visit(out_offset, offsets[0], &offsets[1..]);
             }
         }
     }
@@ -131,6 +147,13 @@ mod tests {
         let y = max_pool(x.leaky_trace(), window(1, 1, 2, 2, 2, 2, 0));
         let grads = y.sum().backward();
         assert_eq!(grads.get(&x).as_vec(), [1.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_nan_wins_its_window_like_pytorch() {
+        let x = [1.0, f32::NAN, 3.0, 2.0];
+        let y = max_pool(activations(&x, 1), window(1, 1, 2, 2, 2, 2, 0)).as_vec();
+        assert!(y[0].is_nan());
     }
 
     #[test]

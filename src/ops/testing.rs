@@ -61,7 +61,7 @@ pub fn conv_via_unfold(x: &[f32], weight: &[f32], window: Window, out_channels: 
     let x = activations(x, window.batch);
     let weight = dev.tensor_from_vec(weight.to_vec(), (weight.len(),));
     let bias = dev.zeros_like(&(out_channels,));
-    super::layers::conv2d(x, weight, bias, window).as_vec()
+    super::layers::conv2d(x, weight, bias, window, false).as_vec()
 }
 
 /// Compares the gradient dfdx computes through `op` with central finite differences of

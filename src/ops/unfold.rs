@@ -1,23 +1,6 @@
 //! im2col: turns every convolution window into a row, so a convolution is one matmul.
 
-use dfdx::prelude::*;
-
-use super::{custom_op::unary_op, Activations, Window};
-
-/// Unfolds `(batch, h*w*c)` channels-last images into `(batch*oh*ow, k*k*c)` rows.
-///
-/// Columns are ordered (kernel row, kernel column, channel), so the matching weight is
-/// PyTorch's `[out, in, k, k]` permuted to `[out, k, k, in]`. Padding reads as zero.
-pub fn unfold<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activations<T> {
-    let rows = window.batch * window.out_height() * window.out_width();
-    let cols = window.kernel * window.kernel * window.channels;
-    unary_op(
-        x,
-        (rows, cols),
-        move |input, output| im2col(input, output, window),
-        move |(), grad_output, grad_input| col2im(grad_output, grad_input, window),
-    )
-}
+use super::Window;
 
 /// Visits every (output row, kernel offset) pair whose source pixel is inside the image,
 /// with the offsets of the `channels` contiguous values in the rows and in the image.
@@ -55,14 +38,19 @@ fn for_each_patch(window: Window, mut visit: impl FnMut(usize, usize)) {
     }
 }
 
-fn im2col(input: &[f32], output: &mut [f32], window: Window) {
+/// Unfolds `(batch, h*w*c)` channels-last images into `(batch*oh*ow, k*k*c)` rows.
+///
+/// Columns are ordered (kernel row, kernel column, channel), so the matching weight is
+/// PyTorch's `[out, in, k, k]` permuted to `[out, k, k, in]`. Padding reads as zero.
+pub(crate) fn im2col(input: &[f32], output: &mut [f32], window: Window) {
     let c = window.channels;
     for_each_patch(window, |col, pixel| {
         output[col..col + c].copy_from_slice(&input[pixel..pixel + c]);
     });
 }
 
-fn col2im(grad_output: &[f32], grad_input: &mut [f32], window: Window) {
+/// The adjoint of [`im2col`]: adds each row entry back onto the pixel it came from.
+pub(crate) fn col2im(grad_output: &[f32], grad_input: &mut [f32], window: Window) {
     let c = window.channels;
     for_each_patch(window, |col, pixel| {
         for (g_in, g_out) in grad_input[pixel..pixel + c]
@@ -78,6 +66,7 @@ fn col2im(grad_output: &[f32], grad_input: &mut [f32], window: Window) {
 mod tests {
     use super::*;
     use crate::ops::testing::*;
+    use dfdx::prelude::*;
 
     /// A convolution written as nested loops straight from the definition, NCHW weights.
     fn naive_conv(x: &[f32], w: &[f32], window: Window, out_channels: usize) -> Vec<f32> {
@@ -140,9 +129,32 @@ mod tests {
     }
 
     #[test]
-    fn unfold_gradient_matches_finite_differences() {
+    fn convolution_gradients_match_finite_differences() {
         for w in geometries().into_iter().take(3) {
-            check_gradient(w.input_len(), |x| unfold(x, w));
+            let dev = Cpu::default();
+            let out_channels = 3;
+            let weight = dev.tensor_from_vec(pseudo_random(out_channels * w.channels * w.kernel * w.kernel, 4), (out_channels * w.channels * w.kernel * w.kernel,));
+            let bias = dev.tensor_from_vec(pseudo_random(out_channels, 5), (out_channels,));
+            check_gradient(w.input_len(), |x| {
+                crate::ops::conv2d(x, weight.retaped(), bias.retaped(), w, true)
+            });
+        }
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), c> == <x, col2im(c)> for any x and c.
+        for w in geometries() {
+            let x = pseudo_random(w.input_len(), 8);
+            let rows = w.batch * w.out_height() * w.out_width() * w.kernel * w.kernel * w.channels;
+            let c = pseudo_random(rows, 9);
+            let mut columns = vec![0.0; rows];
+            im2col(&x, &mut columns, w);
+            let mut back = vec![0.0; x.len()];
+            col2im(&c, &mut back, w);
+            let lhs: f64 = columns.iter().zip(&c).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+            let rhs: f64 = x.iter().zip(&back).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+            assert!((lhs - rhs).abs() < 1e-3, "{lhs} vs {rhs}");
         }
     }
 }
