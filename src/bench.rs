@@ -12,7 +12,7 @@ use dfdx::prelude::*;
 use serde::Serialize;
 
 use crate::data::{fill_batch, one_hot, Dataset};
-use crate::model::{Mode, Model};
+use crate::model::{InferenceModel, Model};
 use crate::optim::Optimizer;
 use crate::spec::{preset, validate};
 use crate::train::{softmax, train_step, LossKind};
@@ -93,10 +93,8 @@ fn bench_preset(
 
     let mut one = Vec::new();
     fill_batch(&dataset.train, &[0], &mut one);
-    let predict = || {
-        let x = device.tensor_from_vec(one.clone(), (1, model.input_len()));
-        softmax(&model.forward(x, Mode::Eval).as_vec())
-    };
+    let inference = InferenceModel::new(&model);
+    let predict = || softmax(&inference.predict(&one, 1));
     for _ in 0..PREDICT_WARM_UP {
         std::hint::black_box(predict());
     }

@@ -8,7 +8,7 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use image::DynamicImage;
 
 use crate::export::SavedModel;
-use crate::model::Model;
+use crate::model::InferenceModel;
 use crate::preprocess::{preprocess_digit, preprocess_strokes, DigitInput, Stroke};
 use crate::train::softmax;
 
@@ -67,7 +67,7 @@ impl Predictor {
         let thread = std::thread::Builder::new()
             .name("layerlab-predict".into())
             .spawn(move || {
-                let mut built: Option<(Arc<SavedModel>, Result<Model, String>)> = None;
+                let mut built: Option<(Arc<SavedModel>, Result<InferenceModel, String>)> = None;
                 while let Ok(mut request) = request_rx.recv() {
                     // Skip to the newest request.
                     while let Ok(newer) = request_rx.try_recv() {
@@ -79,6 +79,7 @@ impl Predictor {
                     if !reuse {
                         let model = SavedModel::clone(&request.model)
                             .into_model(&Default::default(), "the model")
+                            .map(|model| InferenceModel::new(&model))
                             .map_err(|e| e.to_string());
                         built = Some((request.model.clone(), model));
                     }
@@ -146,7 +147,7 @@ impl Drop for Predictor {
     }
 }
 
-fn predict(model: &Model, input: PredictInput) -> Result<Prediction, String> {
+fn predict(model: &InferenceModel, input: PredictInput) -> Result<Prediction, String> {
     let digit = match input {
         PredictInput::Strokes {
             strokes,
@@ -162,7 +163,7 @@ fn predict(model: &Model, input: PredictInput) -> Result<Prediction, String> {
             digit.pixels.len()
         ));
     }
-    let logits = model.predict(digit.pixels.clone(), 1);
+    let logits = model.predict(&digit.pixels, 1);
     Ok(Prediction {
         input: digit,
         probabilities: softmax(&logits),

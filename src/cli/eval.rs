@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::Context;
 use layerlab::data::{default_mnist_dir, fill_batch, Dataset};
 use layerlab::export::SavedModel;
+use layerlab::model::InferenceModel;
 use layerlab::train::{evaluate, LossKind};
 
 use super::args::EvalArgs;
@@ -22,10 +23,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?,
         );
+        let inference = InferenceModel::new(&model);
         let mut inputs = Vec::new();
         for chunk in indices.chunks(CHUNK) {
             fill_batch(&dataset.test, chunk, &mut inputs);
-            for v in model.predict(inputs.clone(), chunk.len()) {
+            for v in inference.predict(&inputs, chunk.len()) {
                 out.write_all(&v.to_le_bytes())?;
             }
         }

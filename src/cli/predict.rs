@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use layerlab::export::SavedModel;
+use layerlab::model::InferenceModel;
 use layerlab::preprocess::preprocess_digit;
 use layerlab::train::argmax_rows;
 
@@ -22,7 +23,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
             input.pixels.len()
         );
     }
-    let logits = model.predict(input.pixels, 1);
+    let logits = InferenceModel::new(&model).predict(&input.pixels, 1);
     let probabilities = layerlab::train::softmax(&logits);
     let class = argmax_rows(&probabilities, classes).next().unwrap_or(0);
     if args.json {

@@ -4,7 +4,10 @@
 //! reshaped at forward time; this keeps optimizers and export uniform. Only a [`Plan`] (a
 //! validated spec) can become a [`Model`], so dfdx never sees a shape that does not fit.
 
+mod inference;
 mod weights;
+
+pub use inference::InferenceModel;
 
 pub use weights::{parameter_names, NamedTensor, Weights};
 
@@ -220,14 +223,6 @@ impl Model {
             };
         }
         x
-    }
-
-    /// Logits (or regression outputs) for `batch` samples laid out one after another.
-    pub fn predict(&self, inputs: Vec<f32>, batch: usize) -> Vec<f32> {
-        let x = self
-            .device
-            .tensor_from_vec(inputs, (batch, self.input_len()));
-        self.forward(x, Mode::Eval).as_vec()
     }
 }
 

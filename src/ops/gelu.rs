@@ -12,7 +12,13 @@ const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
 /// 1 / sqrt(2 pi), the standard normal density's constant.
 const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 
-/// `0.5 x (1 + erf(x / sqrt 2))`.
+/// `0.5 x (1 + erf(x / sqrt 2))` of one value.
+#[inline]
+pub(crate) fn gelu_value(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::erff(x * FRAC_1_SQRT_2))
+}
+
+/// GELU of every activation, on the tape.
 pub fn gelu<T: Tape<f32, Cpu>>(x: Activations<T>) -> Activations<T> {
     let shape = *x.shape();
     unary_op(
@@ -20,7 +26,7 @@ pub fn gelu<T: Tape<f32, Cpu>>(x: Activations<T>) -> Activations<T> {
         shape,
         |input, output| {
             for (y, &x) in output.iter_mut().zip(input) {
-                *y = 0.5 * x * (1.0 + libm::erff(x * FRAC_1_SQRT_2));
+                *y = gelu_value(x);
             }
             input.to_vec()
         },

@@ -217,7 +217,7 @@ where
 }
 
 /// PyTorch's `[out, in, k, k]` to `[out, k, k, in]`, the column order of [`im2col`].
-fn to_window_order(weight: &[f32], out_channels: usize, window: Window) -> Vec<f32> {
+pub(crate) fn to_window_order(weight: &[f32], out_channels: usize, window: Window) -> Vec<f32> {
     let (c, k) = (window.channels, window.kernel);
     let mut reordered = vec![0.0; weight.len()];
     for o in 0..out_channels {

@@ -15,26 +15,7 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
         move |input, output| {
             // Inputs are bounded by MAX_ACTIVATIONS_PER_SAMPLE * batch, far below u32::MAX.
             let mut argmax = vec![0u32; output.len()];
-            let c = window.channels;
-            for_each_window(window, |out_offset, first_offset, offsets| {
-                let best = &mut output[out_offset..out_offset + c];
-                let best_at = &mut argmax[out_offset..out_offset + c];
-                best.copy_from_slice(&input[first_offset..first_offset + c]);
-                for (i, at) in best_at.iter_mut().enumerate() {
-                    *at = (first_offset + i) as u32;
-                }
-                for &offset in offsets {
-                    let candidates = &input[offset..offset + c];
-                    for i in 0..c {
-                        let v = candidates[i];
-                        // Strictly greater keeps the first maximum; a NaN wins unless one already did.
-                        if v > best[i] || (v.is_nan() && !best[i].is_nan()) {
-                            best[i] = v;
-                            best_at[i] = (offset + i) as u32;
-                        }
-                    }
-                }
-            });
+            max_pool_forward(input, output, Some(&mut argmax), window);
             argmax
         },
         |argmax, grad_output, grad_input| {
@@ -45,6 +26,34 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
     )
 }
 
+/// The max-pool kernel: fills `output` and, when given, the index of each output's source.
+pub(crate) fn max_pool_forward(input: &[f32], output: &mut [f32], mut argmax: Option<&mut [u32]>, window: Window) {
+    let c = window.channels;
+    for_each_window(window, |out_offset, first_offset, offsets| {
+        let best = &mut output[out_offset..out_offset + c];
+        best.copy_from_slice(&input[first_offset..first_offset + c]);
+        let mut best_at = argmax.as_deref_mut().map(|a| &mut a[out_offset..out_offset + c]);
+        if let Some(at) = best_at.as_deref_mut() {
+            for (i, a) in at.iter_mut().enumerate() {
+                *a = (first_offset + i) as u32;
+            }
+        }
+        for &offset in offsets {
+            let candidates = &input[offset..offset + c];
+            for i in 0..c {
+                let v = candidates[i];
+                // Strictly greater keeps the first maximum; a NaN wins unless one already did.
+                if v > best[i] || (v.is_nan() && !best[i].is_nan()) {
+                    best[i] = v;
+                    if let Some(at) = best_at.as_deref_mut() {
+                        at[i] = (offset + i) as u32;
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// Average pooling: every window's mean, the gradient shared equally.
 pub fn avg_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activations<T> {
     let output_shape = pooled_shape(window);
@@ -53,20 +62,7 @@ pub fn avg_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
     unary_op(
         x,
         output_shape,
-        move |input, output| {
-            for_each_window(window, |out_offset, first_offset, offsets| {
-                let sum = &mut output[out_offset..out_offset + c];
-                sum.copy_from_slice(&input[first_offset..first_offset + c]);
-                for &offset in offsets {
-                    for (s, v) in sum.iter_mut().zip(&input[offset..offset + c]) {
-                        *s += v;
-                    }
-                }
-                for s in sum.iter_mut() {
-                    *s *= scale;
-                }
-            });
-        },
+        move |input, output| avg_pool_forward(input, output, window),
         move |(), grad_output, grad_input| {
             for_each_window(window, |out_offset, first_offset, offsets| {
                 let g = &grad_output[out_offset..out_offset + c];
@@ -78,6 +74,24 @@ pub fn avg_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
             });
         },
     )
+}
+
+/// The average-pool kernel.
+pub(crate) fn avg_pool_forward(input: &[f32], output: &mut [f32], window: Window) {
+    let scale = 1.0 / (window.kernel * window.kernel) as f32;
+    let c = window.channels;
+    for_each_window(window, |out_offset, first_offset, offsets| {
+        let sum = &mut output[out_offset..out_offset + c];
+        sum.copy_from_slice(&input[first_offset..first_offset + c]);
+        for &offset in offsets {
+            for (s, v) in sum.iter_mut().zip(&input[offset..offset + c]) {
+                *s += v;
+            }
+        }
+        for s in sum.iter_mut() {
+            *s *= scale;
+        }
+    });
 }
 
 fn pooled_shape(window: Window) -> (usize, usize) {

@@ -4,7 +4,7 @@ use dfdx::prelude::*;
 
 use super::LossKind;
 use crate::data::{fill_batch, one_hot, ImageSet};
-use crate::model::{Mode, Model};
+use crate::model::{InferenceModel, Model};
 
 /// Samples per forward pass while evaluating (memory bound, no gradients kept).
 const EVALUATION_BATCH: usize = 500;
@@ -56,17 +56,18 @@ pub fn evaluate(
     loss: LossKind,
 ) -> Evaluation {
     let dev = model.device();
+    let inference = InferenceModel::new(model);
     let mut inputs = Vec::new();
     let mut total_loss = 0.0f64;
     let mut predictions = Vec::with_capacity(indices.len());
     for chunk in indices.chunks(EVALUATION_BATCH) {
         fill_batch(set, chunk, &mut inputs);
-        let x = dev.tensor_from_vec(inputs.clone(), (chunk.len(), model.input_len()));
-        let outputs = model.forward(x, Mode::Eval);
-        let values = outputs.as_vec();
+        let values = inference.predict(&inputs, chunk.len());
+        predictions.extend(argmax_rows(&values, classes));
+        // The loss through dfdx's own functions, exactly as training computes it.
+        let outputs = dev.tensor_from_vec(values, (chunk.len(), classes));
         let targets = dev.tensor_from_vec(one_hot(set, chunk, classes), (chunk.len(), classes));
         total_loss += batch_loss(outputs, targets, loss).array() as f64 * chunk.len() as f64;
-        predictions.extend(argmax_rows(&values, classes));
     }
     let correct = predictions
         .iter()

@@ -1,0 +1,279 @@
+//! The forward pass without a tape, for prediction and evaluation.
+//!
+//! Training runs through dfdx's tape ([`Model::forward`]); answering "what digit is this"
+//! needs none of it. This path copies the weights once (conv weights pre-reordered for
+//! im2col) and runs the same kernels as the tape ops (`ops::kernels`) on plain buffers: no
+//! per-call weight copies or tensor allocations, which dominated single-image latency.
+//! `matches_the_tape_forward_for_every_layer_kind` keeps the two paths equal.
+
+use super::Model;
+use crate::ops::kernels::{
+    avg_pool_forward, channels_first, gelu_value, im2col, matmul, max_pool_forward, to_window_order, Layout,
+};
+use crate::ops::Window;
+use crate::spec::{ActivationShape, Layer};
+
+enum Step {
+    /// `rows · Wᵀ + b`; `lowering` is the conv window (batch filled in per call) if any.
+    Affine {
+        weight_rows: Vec<f32>,
+        bias: Vec<f32>,
+        window: Option<Window>,
+    },
+    MaxPool(Window),
+    AvgPool(Window),
+    ChannelsFirst { channels: usize, height: usize, width: usize },
+    Elementwise(fn(f32, f32) -> f32, f32),
+}
+
+/// A model prepared for inference: immutable, cheap to call from any thread.
+pub struct InferenceModel {
+    steps: Vec<Step>,
+    input_len: usize,
+    output_len: usize,
+}
+
+fn spatial(shape: ActivationShape) -> Option<(usize, usize, usize)> {
+    match shape {
+        ActivationShape::Spatial {
+            channels,
+            height,
+            width,
+        } if channels > 1 && height * width > 1 => Some((channels, height, width)),
+        _ => None,
+    }
+}
+
+fn window_of(shape: ActivationShape, kernel: usize, stride: usize, padding: usize) -> Window {
+    let (channels, height, width) = match shape {
+        ActivationShape::Spatial {
+            channels,
+            height,
+            width,
+        } => (channels, height, width),
+        ActivationShape::Flat { features } => (1, 1, features),
+    };
+    Window {
+        batch: 1,
+        channels,
+        height,
+        width,
+        kernel,
+        stride,
+        padding,
+    }
+}
+
+impl InferenceModel {
+    pub fn new(model: &Model) -> Self {
+        let mut params = model.params.iter();
+        let mut steps = Vec::new();
+        for plan in &model.plan.layers {
+            let flatten = |steps: &mut Vec<Step>| {
+                if let Some((channels, height, width)) = spatial(plan.input) {
+                    steps.push(Step::ChannelsFirst {
+                        channels,
+                        height,
+                        width,
+                    });
+                }
+            };
+            match plan.layer {
+                Layer::Linear { .. } | Layer::Conv2d { .. } => {
+                    let (Some(weight), Some(bias)) = (params.next(), params.next()) else {
+                        unreachable!("every Linear and Conv2d has a weight and a bias")
+                    };
+                    let (weight, bias) = (weight.value.as_vec(), bias.value.as_vec());
+                    let window = match plan.layer {
+                        Layer::Conv2d {
+                            kernel_size,
+                            stride,
+                            padding,
+                            ..
+                        } => Some(window_of(plan.input, kernel_size, stride, padding)),
+                        _ => {
+                            flatten(&mut steps);
+                            None
+                        }
+                    };
+                    let weight_rows = match window {
+                        Some(w) => to_window_order(&weight, bias.len(), w),
+                        None => weight,
+                    };
+                    steps.push(Step::Affine {
+                        weight_rows,
+                        bias,
+                        window,
+                    });
+                }
+                Layer::MaxPool2d {
+                    kernel_size,
+                    stride,
+                } => steps.push(Step::MaxPool(window_of(
+                    plan.input,
+                    kernel_size,
+                    stride.unwrap_or(kernel_size),
+                    0,
+                ))),
+                Layer::AvgPool2d {
+                    kernel_size,
+                    stride,
+                } => steps.push(Step::AvgPool(window_of(
+                    plan.input,
+                    kernel_size,
+                    stride.unwrap_or(kernel_size),
+                    0,
+                ))),
+                Layer::Flatten => flatten(&mut steps),
+                Layer::ReLU => steps.push(Step::Elementwise(|x, _| x.max(0.0), 0.0)),
+                Layer::LeakyReLU { negative_slope } => steps.push(Step::Elementwise(
+                    |x, slope| if x < 0.0 { x * slope } else { x },
+                    negative_slope,
+                )),
+                Layer::Sigmoid => steps.push(Step::Elementwise(|x, _| 1.0 / (1.0 + (-x).exp()), 0.0)),
+                Layer::Tanh => steps.push(Step::Elementwise(|x, _| x.tanh(), 0.0)),
+                Layer::GELU => steps.push(Step::Elementwise(|x, _| gelu_value(x), 0.0)),
+                // Dropout is the identity outside training.
+                Layer::Dropout { .. } => {}
+            }
+        }
+        Self {
+            steps,
+            input_len: model.input_len(),
+            output_len: model.plan.output().numel(),
+        }
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.input_len
+    }
+
+    /// Outputs (logits) for `batch` samples laid out one after another (channels last).
+    pub fn predict(&self, inputs: &[f32], batch: usize) -> Vec<f32> {
+        assert_eq!(inputs.len(), batch * self.input_len, "input length");
+        let mut x = inputs.to_vec();
+        for step in &self.steps {
+            x = match step {
+                Step::Affine {
+                    weight_rows,
+                    bias,
+                    window,
+                } => {
+                    let out_features = bias.len();
+                    let (rows, row_len, lowered) = match window {
+                        Some(w) => {
+                            let w = Window { batch, ..*w };
+                            let (rows, row_len) = (batch * w.out_height() * w.out_width(), w.kernel * w.kernel * w.channels);
+                            let mut columns = vec![0.0; rows * row_len];
+                            im2col(&x, &mut columns, w);
+                            (rows, row_len, columns)
+                        }
+                        None => (batch, x.len() / batch.max(1), x),
+                    };
+                    let mut output = vec![0.0; rows * out_features];
+                    matmul(
+                        &mut output,
+                        rows,
+                        out_features,
+                        row_len,
+                        &lowered,
+                        Layout::AsIs,
+                        weight_rows,
+                        Layout::Transposed,
+                        false,
+                    );
+                    for row in output.chunks_exact_mut(out_features) {
+                        for (y, b) in row.iter_mut().zip(bias) {
+                            *y += b;
+                        }
+                    }
+                    output
+                }
+                Step::MaxPool(w) => {
+                    let w = Window { batch, ..*w };
+                    let mut output = vec![0.0; batch * w.out_height() * w.out_width() * w.channels];
+                    max_pool_forward(&x, &mut output, None, w);
+                    output
+                }
+                Step::AvgPool(w) => {
+                    let w = Window { batch, ..*w };
+                    let mut output = vec![0.0; batch * w.out_height() * w.out_width() * w.channels];
+                    avg_pool_forward(&x, &mut output, w);
+                    output
+                }
+                Step::ChannelsFirst {
+                    channels,
+                    height,
+                    width,
+                } => channels_first(&x, batch, *channels, *height, *width),
+                Step::Elementwise(f, parameter) => {
+                    for v in x.iter_mut() {
+                        *v = f(*v, *parameter);
+                    }
+                    x
+                }
+            };
+        }
+        debug_assert_eq!(x.len(), batch * self.output_len);
+        x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dfdx::prelude::*;
+
+    use super::*;
+    use crate::model::Mode;
+    use crate::ops::testing::{assert_all_close, pseudo_random};
+    use crate::spec::{validate, ModelSpec};
+
+    #[test]
+    fn matches_the_tape_forward_for_every_layer_kind() {
+        let spec = ModelSpec::new(vec![
+            Layer::Conv2d {
+                out_channels: 3,
+                kernel_size: 3,
+                stride: 2,
+                padding: 1,
+            },
+            Layer::LeakyReLU {
+                negative_slope: 0.1,
+            },
+            Layer::MaxPool2d {
+                kernel_size: 2,
+                stride: None,
+            },
+            Layer::Conv2d {
+                out_channels: 4,
+                kernel_size: 2,
+                stride: 1,
+                padding: 0,
+            },
+            Layer::GELU,
+            Layer::AvgPool2d {
+                kernel_size: 2,
+                stride: Some(1),
+            },
+            Layer::Dropout { p: 0.5 },
+            Layer::Linear { out_features: 6 },
+            Layer::Tanh,
+            Layer::Flatten,
+            Layer::Linear { out_features: 5 },
+            Layer::Sigmoid,
+            Layer::ReLU,
+            Layer::Linear { out_features: 3 },
+        ]);
+        let input = ActivationShape::image(2, 17, 13);
+        let plan = validate(&spec, input, 3).unwrap();
+        let device = Cpu::seed_from_u64(1);
+        let model = Model::initialise(spec, plan, &device, 3);
+        let batch = 3;
+        let x = pseudo_random(batch * input.numel(), 5);
+        let tape_path = model
+            .forward(device.tensor_from_vec(x.clone(), (batch, input.numel())), Mode::Eval)
+            .as_vec();
+        let plain = InferenceModel::new(&model).predict(&x, batch);
+        assert_all_close(&plain, &tape_path, 1e-5);
+    }
+}
