@@ -27,31 +27,40 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
 }
 
 /// The max-pool kernel: fills `output` and, when given, the index of each output's source.
-pub(crate) fn max_pool_forward(input: &[f32], output: &mut [f32], mut argmax: Option<&mut [u32]>, window: Window) {
+pub(crate) fn max_pool_forward(input: &[f32], output: &mut [f32], argmax: Option<&mut [u32]>, window: Window) {
     let c = window.channels;
-    for_each_window(window, |out_offset, first_offset, offsets| {
-        let best = &mut output[out_offset..out_offset + c];
-        best.copy_from_slice(&input[first_offset..first_offset + c]);
-        let mut best_at = argmax.as_deref_mut().map(|a| &mut a[out_offset..out_offset + c]);
-        if let Some(at) = best_at.as_deref_mut() {
-            for (i, a) in at.iter_mut().enumerate() {
-                *a = (first_offset + i) as u32;
+    match argmax {
+        Some(argmax) => for_each_window(window, |out_offset, first_offset, offsets| {
+            let best = &mut output[out_offset..out_offset + c];
+            let best_at = &mut argmax[out_offset..out_offset + c];
+            best.copy_from_slice(&input[first_offset..first_offset + c]);
+            for (i, at) in best_at.iter_mut().enumerate() {
+                *at = (first_offset + i) as u32;
             }
-        }
-        for &offset in offsets {
-            let candidates = &input[offset..offset + c];
-            for i in 0..c {
-                let v = candidates[i];
-                // Strictly greater keeps the first maximum; a NaN wins unless one already did.
-                if v > best[i] || (v.is_nan() && !best[i].is_nan()) {
-                    best[i] = v;
-                    if let Some(at) = best_at.as_deref_mut() {
-                        at[i] = (offset + i) as u32;
+            for &offset in offsets {
+                let candidates = &input[offset..offset + c];
+                for i in 0..c {
+                    let v = candidates[i];
+                    // Strictly greater keeps the first maximum; a NaN wins unless one already did.
+                    if v > best[i] || (v.is_nan() && !best[i].is_nan()) {
+                        best[i] = v;
+                        best_at[i] = (offset + i) as u32;
                     }
                 }
             }
-        }
-    });
+        }),
+        None => for_each_window(window, |out_offset, first_offset, offsets| {
+            let best = &mut output[out_offset..out_offset + c];
+            best.copy_from_slice(&input[first_offset..first_offset + c]);
+            for &offset in offsets {
+                for (b, &v) in best.iter_mut().zip(&input[offset..offset + c]) {
+                    if v > *b || (v.is_nan() && !b.is_nan()) {
+                        *b = v;
+                    }
+                }
+            }
+        }),
+    }
 }
 
 /// Average pooling: every window's mean, the gradient shared equally.
