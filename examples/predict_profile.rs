@@ -16,5 +16,8 @@ fn main() {
     for _ in 0..calls {
         sum += inference.predict(&input, 1)[0];
     }
-    println!("{name}: {:.1} us per call ({sum})", started.elapsed().as_secs_f64() * 1e6 / calls as f64);
+    println!(
+        "{name}: {:.1} us per call ({sum})",
+        started.elapsed().as_secs_f64() * 1e6 / calls as f64
+    );
 }

@@ -8,7 +8,8 @@
 
 use super::Model;
 use crate::ops::kernels::{
-    avg_pool_forward, channels_first, gelu_value, im2col, matmul, max_pool_forward, to_window_order, Layout,
+    affine_forward, avg_pool_forward, channels_first, gelu_value, im2col, max_pool_forward,
+    to_window_order,
 };
 use crate::ops::Window;
 use crate::spec::{ActivationShape, Layer};
@@ -22,7 +23,11 @@ enum Step {
     },
     MaxPool(Window),
     AvgPool(Window),
-    ChannelsFirst { channels: usize, height: usize, width: usize },
+    ChannelsFirst {
+        channels: usize,
+        height: usize,
+        width: usize,
+    },
     Elementwise(fn(f32, f32) -> f32, f32),
 }
 
@@ -45,23 +50,8 @@ fn spatial(shape: ActivationShape) -> Option<(usize, usize, usize)> {
 }
 
 fn window_of(shape: ActivationShape, kernel: usize, stride: usize, padding: usize) -> Window {
-    let (channels, height, width) = match shape {
-        ActivationShape::Spatial {
-            channels,
-            height,
-            width,
-        } => (channels, height, width),
-        ActivationShape::Flat { features } => (1, 1, features),
-    };
-    Window {
-        batch: 1,
-        channels,
-        height,
-        width,
-        kernel,
-        stride,
-        padding,
-    }
+    // The batch is filled in per call.
+    super::window_over(shape, 1, kernel, stride, padding)
 }
 
 impl InferenceModel {
@@ -130,7 +120,9 @@ impl InferenceModel {
                     |x, slope| if x < 0.0 { x * slope } else { x },
                     negative_slope,
                 )),
-                Layer::Sigmoid => steps.push(Step::Elementwise(|x, _| 1.0 / (1.0 + (-x).exp()), 0.0)),
+                Layer::Sigmoid => {
+                    steps.push(Step::Elementwise(|x, _| 1.0 / (1.0 + (-x).exp()), 0.0))
+                }
                 Layer::Tanh => steps.push(Step::Elementwise(|x, _| x.tanh(), 0.0)),
                 Layer::GELU => steps.push(Step::Elementwise(|x, _| gelu_value(x), 0.0)),
                 // Dropout is the identity outside training.
@@ -159,35 +151,20 @@ impl InferenceModel {
                     bias,
                     window,
                 } => {
-                    let out_features = bias.len();
                     let (rows, row_len, lowered) = match window {
                         Some(w) => {
                             let w = Window { batch, ..*w };
-                            let (rows, row_len) = (batch * w.out_height() * w.out_width(), w.kernel * w.kernel * w.channels);
+                            let (rows, row_len) = (
+                                batch * w.out_height() * w.out_width(),
+                                w.kernel * w.kernel * w.channels,
+                            );
                             let mut columns = vec![0.0; rows * row_len];
                             im2col(&x, &mut columns, w);
                             (rows, row_len, columns)
                         }
                         None => (batch, x.len() / batch.max(1), x),
                     };
-                    let mut output = vec![0.0; rows * out_features];
-                    matmul(
-                        &mut output,
-                        rows,
-                        out_features,
-                        row_len,
-                        &lowered,
-                        Layout::AsIs,
-                        weight_rows,
-                        Layout::Transposed,
-                        false,
-                    );
-                    for row in output.chunks_exact_mut(out_features) {
-                        for (y, b) in row.iter_mut().zip(bias) {
-                            *y += b;
-                        }
-                    }
-                    output
+                    affine_forward(&lowered, weight_rows, bias, rows, row_len)
                 }
                 Step::MaxPool(w) => {
                     let w = Window { batch, ..*w };
@@ -271,7 +248,10 @@ mod tests {
         let batch = 3;
         let x = pseudo_random(batch * input.numel(), 5);
         let tape_path = model
-            .forward(device.tensor_from_vec(x.clone(), (batch, input.numel())), Mode::Eval)
+            .forward(
+                device.tensor_from_vec(x.clone(), (batch, input.numel())),
+                Mode::Eval,
+            )
             .as_vec();
         let plain = InferenceModel::new(&model).predict(&x, batch);
         assert_all_close(&plain, &tape_path, 1e-5);

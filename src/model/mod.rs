@@ -176,7 +176,11 @@ impl Model {
         let batch = x.shape().0;
         let mut params = self.params.iter().map(|p| p.value.retaped::<T>());
         // Activations need a gradient only after the first layer that learns.
-        let first_learning = self.plan.layers.iter().position(|l| l.layer.has_parameters());
+        let first_learning = self
+            .plan
+            .layers
+            .iter()
+            .position(|l| l.layer.has_parameters());
         let mut x = x;
         for (index, layer) in self.plan.layers.iter().enumerate() {
             let input_grad = first_learning.is_some_and(|first| index > first);
@@ -248,8 +252,20 @@ fn flatten<T: Tape<f32, Cpu>>(x: Activations<T>, shape: ActivationShape) -> Acti
     }
 }
 
+/// The window a Conv2d or pooling layer slides over its input.
 fn window(layer: &LayerPlan, batch: usize, kernel: usize, stride: usize, padding: usize) -> Window {
-    let (channels, height, width) = match layer.input {
+    window_over(layer.input, batch, kernel, stride, padding)
+}
+
+/// The window of `kernel`, `stride` and `padding` over a batch of `input`-shaped samples.
+pub(crate) fn window_over(
+    input: ActivationShape,
+    batch: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+) -> Window {
+    let (channels, height, width) = match input {
         ActivationShape::Spatial {
             channels,
             height,

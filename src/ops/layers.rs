@@ -63,7 +63,13 @@ where
     T: Tape<f32, Cpu> + Merge<T>,
 {
     let (batch, in_features) = *x.shape();
-    affine(x, weight, bias, Lowering::Dense { batch, in_features }, input_grad)
+    affine(
+        x,
+        weight,
+        bias,
+        Lowering::Dense { batch, in_features },
+        input_grad,
+    )
 }
 
 /// 2-D convolution of channels-last images; returns `(batch, oh*ow*out_channels)`.
@@ -111,26 +117,13 @@ where
         Lowering::Conv(window) => {
             let mut columns = vec![0.0; rows * row_len];
             im2col(&input, &mut columns, window);
-            (columns, to_window_order(&pytorch_weight, out_features, window))
+            (
+                columns,
+                to_window_order(&pytorch_weight, out_features, window),
+            )
         }
     };
-    let mut output = vec![0.0f32; rows * out_features];
-    matmul(
-        &mut output,
-        rows,
-        out_features,
-        row_len,
-        &lowered,
-        Layout::AsIs,
-        &weight_rows,
-        Layout::Transposed,
-        false,
-    );
-    for row in output.chunks_exact_mut(out_features) {
-        for (y, b) in row.iter_mut().zip(&bias_values) {
-            *y += b;
-        }
-    }
+    let output = affine_forward(&lowered, &weight_rows, &bias_values, rows, row_len);
     let batch = lowering.batch();
     let output = x
         .device()
@@ -140,7 +133,8 @@ where
         let (x_ghost, weight_ghost, bias_ghost, output_ghost) =
             (x.ghost(), weight.ghost(), bias.ghost(), output.ghost());
         tape.add_backward_op(move |grads| {
-            let grad_output: Vec<f32> = std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
+            let grad_output: Vec<f32> =
+                std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
             // Bias: column sums.
             let grad_bias = grads.get_or_alloc_mut(&bias_ghost)?;
             for row in grad_output.chunks_exact(out_features) {
@@ -216,6 +210,35 @@ where
     output.put_tape(tape)
 }
 
+/// `rows (rows x row_len) · weight_rowsᵀ + bias`, with `weight_rows` stored `out x row_len`.
+pub(crate) fn affine_forward(
+    lowered: &[f32],
+    weight_rows: &[f32],
+    bias: &[f32],
+    rows: usize,
+    row_len: usize,
+) -> Vec<f32> {
+    let out_features = bias.len();
+    let mut output = vec![0.0f32; rows * out_features];
+    matmul(
+        &mut output,
+        rows,
+        out_features,
+        row_len,
+        lowered,
+        Layout::AsIs,
+        weight_rows,
+        Layout::Transposed,
+        false,
+    );
+    for row in output.chunks_exact_mut(out_features) {
+        for (y, b) in row.iter_mut().zip(bias) {
+            *y += b;
+        }
+    }
+    output
+}
+
 /// PyTorch's `[out, in, k, k]` to `[out, k, k, in]`, the column order of [`im2col`].
 pub(crate) fn to_window_order(weight: &[f32], out_channels: usize, window: Window) -> Vec<f32> {
     let (c, k) = (window.channels, window.kernel);
@@ -224,7 +247,8 @@ pub(crate) fn to_window_order(weight: &[f32], out_channels: usize, window: Windo
         for ch in 0..c {
             for kh in 0..k {
                 for kw in 0..k {
-                    reordered[((o * k + kh) * k + kw) * c + ch] = weight[((o * c + ch) * k + kh) * k + kw];
+                    reordered[((o * k + kh) * k + kw) * c + ch] =
+                        weight[((o * c + ch) * k + kh) * k + kw];
                 }
             }
         }
@@ -239,7 +263,8 @@ fn add_from_window_order(grad: &[f32], pytorch: &mut [f32], out_channels: usize,
         for ch in 0..c {
             for kh in 0..k {
                 for kw in 0..k {
-                    pytorch[((o * c + ch) * k + kh) * k + kw] += grad[((o * k + kh) * k + kw) * c + ch];
+                    pytorch[((o * c + ch) * k + kh) * k + kw] +=
+                        grad[((o * k + kh) * k + kw) * c + ch];
                 }
             }
         }

@@ -11,7 +11,11 @@ const DOT_PRODUCT_MAX_ROWS: usize = 4;
 
 fn thread_count() -> usize {
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
 }
 
 /// `sum(a[i] * b[i])` with eight independent accumulators, so the compiler vectorises it.
@@ -19,7 +23,12 @@ fn thread_count() -> usize {
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     for (x, y) in a_chunks.zip(b_chunks) {
         for i in 0..8 {
             lanes[i] += x[i] * y[i];
@@ -51,7 +60,10 @@ pub fn matmul(
     rhs_layout: Layout,
     accumulate: bool,
 ) {
-    assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n, "matmul shapes");
+    assert!(
+        dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n,
+        "matmul shapes"
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -137,7 +149,14 @@ mod tests {
 
     #[test]
     fn every_layout_and_accumulation_matches_the_naive_product() {
-        for (m, n, k) in [(1, 1, 1), (1, 20, 37), (3, 5, 7), (64, 33, 17), (130, 70, 90), (200, 160, 140)] {
+        for (m, n, k) in [
+            (1, 1, 1),
+            (1, 20, 37),
+            (3, 5, 7),
+            (64, 33, 17),
+            (130, 70, 90),
+            (200, 160, 140),
+        ] {
             let a = pseudo_random(m * k, 1);
             let b = pseudo_random(k * n, 2);
             for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
@@ -146,7 +165,10 @@ mod tests {
                 matmul(&mut out, m, n, k, &a, layout(a_t), &b, layout(b_t), false);
                 assert_all_close(&out, &naive(m, n, k, &a, a_t, &b, b_t), 1e-5);
                 matmul(&mut out, m, n, k, &a, layout(a_t), &b, layout(b_t), true);
-                let twice: Vec<f32> = naive(m, n, k, &a, a_t, &b, b_t).iter().map(|v| 2.0 * v).collect();
+                let twice: Vec<f32> = naive(m, n, k, &a, a_t, &b, b_t)
+                    .iter()
+                    .map(|v| 2.0 * v)
+                    .collect();
                 assert_all_close(&out, &twice, 1e-5);
             }
         }

@@ -50,17 +50,25 @@ pub fn to_channels_first<T: Tape<f32, Cpu>>(
 /// Plain kernels (no tape) shared by the ops above and the tape-free inference path.
 pub(crate) mod kernels {
     pub(crate) use super::gelu::gelu_value;
-    pub(crate) use super::layers::to_window_order;
-    pub(crate) use super::matmul::{matmul, Layout};
+    pub(crate) use super::layers::{affine_forward, to_window_order};
     pub(crate) use super::pool::{avg_pool_forward, max_pool_forward};
     pub(crate) use super::unfold::im2col;
 
     /// `(batch, h*w*c)` channels-last to channels-first, as `to_channels_first` does on the tape.
-    pub(crate) fn channels_first(x: &[f32], batch: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
+    pub(crate) fn channels_first(
+        x: &[f32],
+        batch: usize,
+        c: usize,
+        h: usize,
+        w: usize,
+    ) -> Vec<f32> {
         let mut out = vec![0.0; x.len()];
         let hw = h * w;
         for b in 0..batch {
-            let (src, dst) = (&x[b * hw * c..(b + 1) * hw * c], &mut out[b * hw * c..(b + 1) * hw * c]);
+            let (src, dst) = (
+                &x[b * hw * c..(b + 1) * hw * c],
+                &mut out[b * hw * c..(b + 1) * hw * c],
+            );
             for p in 0..hw {
                 for ch in 0..c {
                     dst[ch * hw + p] = src[p * c + ch];

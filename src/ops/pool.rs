@@ -27,7 +27,12 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
 }
 
 /// The max-pool kernel: fills `output` and, when given, the index of each output's source.
-pub(crate) fn max_pool_forward(input: &[f32], output: &mut [f32], argmax: Option<&mut [u32]>, window: Window) {
+pub(crate) fn max_pool_forward(
+    input: &[f32],
+    output: &mut [f32],
+    argmax: Option<&mut [u32]>,
+    window: Window,
+) {
     let c = window.channels;
     match argmax {
         Some(argmax) => for_each_window(window, |out_offset, first_offset, offsets| {

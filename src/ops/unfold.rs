@@ -133,7 +133,10 @@ mod tests {
         for w in geometries().into_iter().take(3) {
             let dev = Cpu::default();
             let out_channels = 3;
-            let weight = dev.tensor_from_vec(pseudo_random(out_channels * w.channels * w.kernel * w.kernel, 4), (out_channels * w.channels * w.kernel * w.kernel,));
+            let weight = dev.tensor_from_vec(
+                pseudo_random(out_channels * w.channels * w.kernel * w.kernel, 4),
+                (out_channels * w.channels * w.kernel * w.kernel,),
+            );
             let bias = dev.tensor_from_vec(pseudo_random(out_channels, 5), (out_channels,));
             check_gradient(w.input_len(), |x| {
                 crate::ops::conv2d(x, weight.retaped(), bias.retaped(), w, true)
@@ -152,8 +155,16 @@ mod tests {
             im2col(&x, &mut columns, w);
             let mut back = vec![0.0; x.len()];
             col2im(&c, &mut back, w);
-            let lhs: f64 = columns.iter().zip(&c).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
-            let rhs: f64 = x.iter().zip(&back).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+            let lhs: f64 = columns
+                .iter()
+                .zip(&c)
+                .map(|(a, b)| (*a as f64) * (*b as f64))
+                .sum();
+            let rhs: f64 = x
+                .iter()
+                .zip(&back)
+                .map(|(a, b)| (*a as f64) * (*b as f64))
+                .sum();
             assert!((lhs - rhs).abs() < 1e-3, "{lhs} vs {rhs}");
         }
     }
