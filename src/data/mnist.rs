@@ -174,3 +174,44 @@ impl Dataset {
         ActivationShape::image(1, self.train.height, self.train.width)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idx(dims: &[u32], len: usize) -> Vec<u8> {
+        let mut bytes = vec![0, 0, 8, dims.len() as u8];
+        for d in dims {
+            bytes.extend_from_slice(&d.to_be_bytes());
+        }
+        bytes.extend(std::iter::repeat_n(1u8, len));
+        bytes
+    }
+
+    fn load(images: &[u8], labels: &[u8]) -> Result<ImageSet, DataError> {
+        let dir = tempfile::tempdir().unwrap();
+        let (i, l) = (dir.path().join("images"), dir.path().join("labels"));
+        std::fs::write(&i, images).unwrap();
+        std::fs::write(&l, labels).unwrap();
+        ImageSet::load(&i, &l, MNIST_CLASSES)
+    }
+
+    #[test]
+    fn images_and_labels_must_agree_in_count_shape_and_classes() {
+        let ok = load(&idx(&[3, 2, 2], 12), &idx(&[3], 3)).unwrap();
+        assert_eq!((ok.len(), ok.height, ok.width), (3, 2, 2));
+
+        let err = load(&idx(&[3, 2, 2], 12), &idx(&[4], 4)).unwrap_err();
+        assert!(err.to_string().contains("3 images but 4 labels"), "{err}");
+        let err = load(&idx(&[3, 4], 12), &idx(&[3], 3)).unwrap_err();
+        assert!(err.to_string().contains("expected 3 dimensions"), "{err}");
+        let err = load(&idx(&[3, 2, 2], 12), &idx(&[3, 1], 3)).unwrap_err();
+        assert!(err.to_string().contains("expected 1 dimension"), "{err}");
+        let mut bad_label = idx(&[3], 3);
+        bad_label[9] = 12;
+        let err = load(&idx(&[3, 2, 2], 12), &bad_label).unwrap_err();
+        assert!(err.to_string().contains("label 12 at index 1 is not a class"), "{err}");
+        let err = load(&idx(&[0, 2, 2], 0), &idx(&[0], 0)).unwrap_err();
+        assert!(err.to_string().contains("empty dataset"), "{err}");
+    }
+}
