@@ -210,7 +210,11 @@ mod tests {
         let mut bad_label = idx(&[3], 3);
         bad_label[9] = 12;
         let err = load(&idx(&[3, 2, 2], 12), &bad_label).unwrap_err();
-        assert!(err.to_string().contains("label 12 at index 1 is not a class"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("label 12 at index 1 is not a class"),
+            "{err}"
+        );
         let err = load(&idx(&[0, 2, 2], 0), &idx(&[0], 0)).unwrap_err();
         assert!(err.to_string().contains("empty dataset"), "{err}");
     }
