@@ -30,6 +30,32 @@ pub struct BenchReport {
     pub runs: usize,
 }
 
+/// One preset's figures (`layerlab bench --only NAME`, handy under `perf record`).
+#[derive(Clone, Debug, Serialize)]
+pub struct PresetReport {
+    pub preset: String,
+    pub train_img_per_s: f64,
+    pub predict_us: f64,
+    pub runs: usize,
+}
+
+/// Measures one preset: 60 batches per timed run (300 for the mlp presets, as the reference).
+pub fn run_preset_bench(
+    name: &str,
+    dataset: &Dataset,
+    runs: usize,
+) -> Result<PresetReport, String> {
+    let runs = runs.max(1);
+    let batches = if name.starts_with("mlp") { 300 } else { 60 };
+    let (train, predict) = bench_preset(name, dataset, batches, runs)?;
+    Ok(PresetReport {
+        preset: name.to_string(),
+        train_img_per_s: round1(train),
+        predict_us: round1(predict),
+        runs,
+    })
+}
+
 /// Measures the `mlp` and `cnn` presets on `dataset`.
 pub fn run_bench(dataset: &Dataset, runs: usize) -> Result<BenchReport, String> {
     let runs = runs.max(1);
@@ -45,6 +71,16 @@ pub fn run_bench(dataset: &Dataset, runs: usize) -> Result<BenchReport, String> 
 }
 
 fn bench_preset(
+    name: &str,
+    dataset: &Dataset,
+    batches_per_run: usize,
+    runs: usize,
+) -> Result<(f64, f64), String> {
+    // Measured the way training runs: inside the compute pool (see `train::in_compute_pool`).
+    crate::train::in_compute_pool(|| bench_preset_here(name, dataset, batches_per_run, runs))
+}
+
+fn bench_preset_here(
     name: &str,
     dataset: &Dataset,
     batches_per_run: usize,

@@ -12,11 +12,20 @@ fn main() -> std::process::ExitCode {
     };
     match cli::run(command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader went away (`| head`): nothing more to say.
+        Err(error) if is_broken_pipe(&error) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 #[cfg(feature = "gui")]

@@ -109,6 +109,9 @@ pub struct BenchArgs {
     /// Timed runs per figure (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
+    /// Measure only this preset (any preset; useful under a profiler).
+    #[arg(long)]
+    pub only: Option<String>,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

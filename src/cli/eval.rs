@@ -40,9 +40,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         dataset.classes,
         LossKind::CrossEntropy,
     );
-    println!(
+    outln!(
         "test_accuracy={:.4} test_loss={:.4}",
-        result.accuracy, result.loss
+        result.accuracy,
+        result.loss
     );
     Ok(())
 }

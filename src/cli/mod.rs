@@ -3,6 +3,15 @@
 //! `main.rs` only parses and dispatches; each subcommand returns `anyhow::Result` so errors are
 //! printed once, as a sentence, with a non-zero exit.
 
+/// `println!` that returns the write error instead of panicking (a closed pipe, say
+/// `layerlab presets | head -1`); `main` ends quietly on a broken pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
 mod args;
 mod bench;
 mod eval;

@@ -27,14 +27,14 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let probabilities = layerlab::train::softmax(&logits);
     let class = argmax_rows(&probabilities, classes).next().unwrap_or(0);
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "class": class, "probabilities": probabilities })
         );
     } else {
-        println!("class={class}");
+        outln!("class={class}");
         for (digit, p) in probabilities.iter().enumerate() {
-            println!("{digit}: {p:.4}");
+            outln!("{digit}: {p:.4}");
         }
     }
     Ok(())

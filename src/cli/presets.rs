@@ -14,7 +14,7 @@ pub fn run(args: PresetsArgs) -> anyhow::Result<()> {
                 PRESET_NAMES.join(", ")
             )
         })?;
-        println!("{}", preset.spec.to_json_pretty());
+        outln!("{}", preset.spec.to_json_pretty());
         return Ok(());
     }
     for name in PRESET_NAMES {
@@ -24,7 +24,7 @@ pub fn run(args: PresetsArgs) -> anyhow::Result<()> {
             ActivationShape::image(1, 28, 28),
             MNIST_CLASSES,
         )?;
-        println!(
+        outln!(
             "{name:<10} {:>9} parameters  {}",
             plan.total_parameters(),
             preset.description

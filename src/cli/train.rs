@@ -111,7 +111,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 bar.set_length(total_steps as u64);
                 say(&bar, format!(
                     "training {parameters} parameters on {train_samples} images ({validation_samples} held out for validation)"
-                ));
+                ))?;
             }
             TrainEvent::Batch(batch) => {
                 bar.set_position(batch.step as u64);
@@ -130,7 +130,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                     epoch.train_loss,
                     epoch.train_accuracy,
                     epoch.images_per_sec
-                ));
+                ))?;
             }
             TrainEvent::Finished(done) => summary = Some(done),
             TrainEvent::Failed { message } => {
@@ -157,11 +157,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             weights: (*summary.weights).clone(),
         };
         saved.save(path)?;
-        println!("saved {}", path.display());
+        outln!("saved {}", path.display());
     }
-    println!(
+    outln!(
         "test_accuracy={:.4} test_loss={:.4}",
-        summary.test_accuracy, summary.test_loss
+        summary.test_accuracy,
+        summary.test_loss
     );
     Ok(())
 }
@@ -201,10 +202,11 @@ fn apply_momentum_and_decay(
 }
 
 /// Prints above the progress bar, or plainly when there is none (--quiet, not a terminal).
-fn say(bar: &ProgressBar, line: String) {
+fn say(bar: &ProgressBar, line: String) -> std::io::Result<()> {
     if bar.is_hidden() {
-        println!("{line}");
+        outln!("{line}");
     } else {
         bar.println(line);
     }
+    Ok(())
 }

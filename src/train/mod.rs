@@ -17,4 +17,4 @@ pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEven
 pub use history::{downsample_min_max, ema, MetricsHistory};
 pub use run::{run_training, PreparedJob, TrainError, TrainJob};
 pub use step::{train_step, StepOutcome};
-pub use worker::{TrainingHandle, Waker};
+pub use worker::{in_compute_pool, TrainingHandle, Waker};

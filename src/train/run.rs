@@ -81,7 +81,7 @@ pub struct PreparedJob {
 pub fn run_training(
     job: PreparedJob,
     commands: &Receiver<TrainCommand>,
-    emit: &mut dyn FnMut(TrainEvent) -> bool,
+    emit: &mut (dyn FnMut(TrainEvent) -> bool + Send),
 ) -> Result<RunSummary, TrainError> {
     let PreparedJob {
         mut model,
