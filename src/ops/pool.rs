@@ -44,13 +44,17 @@ pub(crate) fn max_pool_forward(
             }
             for &offset in offsets {
                 let candidates = &input[offset..offset + c];
-                for i in 0..c {
-                    let v = candidates[i];
+                for (i, ((b, at), &v)) in best
+                    .iter_mut()
+                    .zip(best_at.iter_mut())
+                    .zip(candidates)
+                    .enumerate()
+                {
                     // Strictly greater keeps the first maximum; a NaN wins unless one already did.
-                    if v > best[i] || (v.is_nan() && !best[i].is_nan()) {
-                        best[i] = v;
-                        best_at[i] = (offset + i) as u32;
-                    }
+                    // Written as selects, not branches, so the loop vectorises.
+                    let take = (v > *b) | (v.is_nan() & !b.is_nan());
+                    *b = if take { v } else { *b };
+                    *at = if take { (offset + i) as u32 } else { *at };
                 }
             }
         }),
@@ -59,9 +63,8 @@ pub(crate) fn max_pool_forward(
             best.copy_from_slice(&input[first_offset..first_offset + c]);
             for &offset in offsets {
                 for (b, &v) in best.iter_mut().zip(&input[offset..offset + c]) {
-                    if v > *b || (v.is_nan() && !b.is_nan()) {
-                        *b = v;
-                    }
+                    let take = (v > *b) | (v.is_nan() & !b.is_nan());
+                    *b = if take { v } else { *b };
                 }
             }
         }),
