@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Captures screenshots/ from the real app under Xvfb, driven with xdotool (Debian packages:
 # xvfb xdotool imagemagick mesa-vulkan-drivers). Trains the cnn preset for one epoch, so it
-# takes about two minutes. Coordinates are for the 1440x900 window the app opens.
+# takes about a minute. Coordinates are for the 1440x900 window the app opens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
@@ -24,7 +24,7 @@ shot() { sleep 1; import -window root "$out/$1.png"; echo "captured $out/$1.png"
 
 shot designer
 xdotool mousemove 30 35 click 1            # Train
-sleep 25
+sleep 12
 shot training
 # Wait for the epoch to finish (the progress bar says Finished).
 for _ in $(seq 1 90); do
