@@ -142,64 +142,53 @@ where
                     *gb += g;
                 }
             }
-            // Weight: (out x rows) · (rows x row_len).
-            let grad_weight = grads.get_or_alloc_mut(&weight_ghost)?;
-            match lowering {
-                Lowering::Dense { .. } => matmul(
-                    grad_weight,
+            // Weight: (out x rows) · (rows x row_len); input: (rows x out) · (out x row_len).
+            let weight_product = |dst: &mut [f32], accumulate: bool| {
+                let (g, l) = (Layout::Transposed, Layout::AsIs);
+                matmul(
+                    dst,
                     out_features,
                     row_len,
                     rows,
                     &grad_output,
-                    Layout::Transposed,
+                    g,
                     &lowered,
-                    Layout::AsIs,
-                    true,
-                ),
+                    l,
+                    accumulate,
+                );
+            };
+            let input_product = |dst: &mut [f32], accumulate: bool| {
+                let (g, w) = (Layout::AsIs, Layout::AsIs);
+                matmul(
+                    dst,
+                    rows,
+                    row_len,
+                    out_features,
+                    &grad_output,
+                    g,
+                    &weight_rows,
+                    w,
+                    accumulate,
+                );
+            };
+            let grad_weight = grads.get_or_alloc_mut(&weight_ghost)?;
+            match lowering {
+                // Dense rows are already PyTorch's layout: accumulate in place.
+                Lowering::Dense { .. } => weight_product(grad_weight, true),
                 Lowering::Conv(window) => {
                     let mut grad_rows = vec![0.0; out_features * row_len];
-                    matmul(
-                        &mut grad_rows,
-                        out_features,
-                        row_len,
-                        rows,
-                        &grad_output,
-                        Layout::Transposed,
-                        &lowered,
-                        Layout::AsIs,
-                        false,
-                    );
+                    weight_product(&mut grad_rows, false);
                     add_from_window_order(&grad_rows, grad_weight, out_features, window);
                 }
             }
-            // Input: (rows x out) · (out x row_len), then back through im2col.
             if input_grad {
                 let grad_input = grads.get_or_alloc_mut(&x_ghost)?;
                 match lowering {
-                    Lowering::Dense { .. } => matmul(
-                        grad_input,
-                        rows,
-                        row_len,
-                        out_features,
-                        &grad_output,
-                        Layout::AsIs,
-                        &weight_rows,
-                        Layout::AsIs,
-                        true,
-                    ),
+                    Lowering::Dense { .. } => input_product(grad_input, true),
                     Lowering::Conv(window) => {
+                        // Back through im2col.
                         let mut grad_columns = vec![0.0; rows * row_len];
-                        matmul(
-                            &mut grad_columns,
-                            rows,
-                            row_len,
-                            out_features,
-                            &grad_output,
-                            Layout::AsIs,
-                            &weight_rows,
-                            Layout::AsIs,
-                            false,
-                        );
+                        input_product(&mut grad_columns, false);
                         col2im(&grad_columns, grad_input, window);
                     }
                 }
