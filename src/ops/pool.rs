@@ -1,6 +1,7 @@
 //! Max and average pooling over channels-last images (no padding, PyTorch's floor rule).
 
 use dfdx::prelude::*;
+use rayon::prelude::*;
 
 use super::{custom_op::unary_op, Activations, Window};
 
@@ -18,57 +19,113 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
             max_pool_forward(input, output, Some(&mut argmax), window);
             argmax
         },
-        |argmax, grad_output, grad_input| {
-            for (&source, &g) in argmax.iter().zip(grad_output) {
-                grad_input[source as usize] += g;
-            }
+        move |argmax, grad_output, grad_input| {
+            // Each image's gradient lands inside that image: one rayon task per image.
+            let (per_input, per_output) = image_lengths(window);
+            grad_input
+                .par_chunks_mut(per_input)
+                .zip(
+                    argmax
+                        .par_chunks(per_output)
+                        .zip(grad_output.par_chunks(per_output)),
+                )
+                .enumerate()
+                .for_each(|(b, (grad_input, (argmax, grad_output)))| {
+                    let base = b * per_input;
+                    for (&source, &g) in argmax.iter().zip(grad_output) {
+                        grad_input[source as usize - base] += g;
+                    }
+                });
         },
     )
 }
 
-/// The max-pool kernel: fills `output` and, when given, the index of each output's source.
+/// The max-pool kernel: fills `output` and, when given, the index (into the whole batch) of
+/// each output's source. One rayon task per image.
 pub(crate) fn max_pool_forward(
     input: &[f32],
     output: &mut [f32],
     argmax: Option<&mut [u32]>,
     window: Window,
 ) {
-    let c = window.channels;
+    let (per_input, per_output) = image_lengths(window);
+    let image = Window { batch: 1, ..window };
+    let inputs = input.par_chunks(per_input);
     match argmax {
-        Some(argmax) => for_each_window(window, |out_offset, first_offset, offsets| {
-            let best = &mut output[out_offset..out_offset + c];
-            let best_at = &mut argmax[out_offset..out_offset + c];
-            best.copy_from_slice(&input[first_offset..first_offset + c]);
-            for (i, at) in best_at.iter_mut().enumerate() {
-                *at = (first_offset + i) as u32;
-            }
-            for &offset in offsets {
-                let candidates = &input[offset..offset + c];
-                for (i, ((b, at), &v)) in best
-                    .iter_mut()
-                    .zip(best_at.iter_mut())
-                    .zip(candidates)
-                    .enumerate()
-                {
-                    // Strictly greater keeps the first maximum; a NaN wins unless one already did.
-                    // Written as selects, not branches, so the loop vectorises.
-                    let take = (v > *b) | (v.is_nan() & !b.is_nan());
-                    *b = if take { v } else { *b };
-                    *at = if take { (offset + i) as u32 } else { *at };
-                }
-            }
-        }),
-        None => for_each_window(window, |out_offset, first_offset, offsets| {
-            let best = &mut output[out_offset..out_offset + c];
-            best.copy_from_slice(&input[first_offset..first_offset + c]);
-            for &offset in offsets {
-                for (b, &v) in best.iter_mut().zip(&input[offset..offset + c]) {
-                    let take = (v > *b) | (v.is_nan() & !b.is_nan());
-                    *b = if take { v } else { *b };
-                }
-            }
-        }),
+        Some(argmax) => output
+            .par_chunks_mut(per_output)
+            .zip(argmax.par_chunks_mut(per_output))
+            .zip(inputs)
+            .enumerate()
+            .for_each(|(b, ((output, argmax), input))| {
+                max_pool_image(input, output, argmax, image, b * per_input)
+            }),
+        None => output
+            .par_chunks_mut(per_output)
+            .zip(inputs)
+            .for_each(|(output, input)| max_pool_image_values(input, output, image)),
     }
+}
+
+fn image_lengths(window: Window) -> (usize, usize) {
+    let image = Window { batch: 1, ..window };
+    (
+        window.height * window.width * window.channels,
+        image.out_height() * image.out_width() * window.channels,
+    )
+}
+
+/// One image; `base` is the image's offset in the batch, added to the recorded sources.
+fn max_pool_image(
+    input: &[f32],
+    output: &mut [f32],
+    argmax: &mut [u32],
+    image: Window,
+    base: usize,
+) {
+    let c = image.channels;
+    for_each_window(image, |out_offset, first_offset, offsets| {
+        let best = &mut output[out_offset..out_offset + c];
+        let best_at = &mut argmax[out_offset..out_offset + c];
+        best.copy_from_slice(&input[first_offset..first_offset + c]);
+        for (i, at) in best_at.iter_mut().enumerate() {
+            *at = (base + first_offset + i) as u32;
+        }
+        for &offset in offsets {
+            let candidates = &input[offset..offset + c];
+            for (i, ((b, at), &v)) in best
+                .iter_mut()
+                .zip(best_at.iter_mut())
+                .zip(candidates)
+                .enumerate()
+            {
+                // Strictly greater keeps the first maximum; a NaN wins unless one already did.
+                // Written as selects, not branches, so the loop vectorises.
+                let take = (v > *b) | (v.is_nan() & !b.is_nan());
+                *b = if take { v } else { *b };
+                *at = if take {
+                    (base + offset + i) as u32
+                } else {
+                    *at
+                };
+            }
+        }
+    });
+}
+
+/// One image, values only (inference).
+fn max_pool_image_values(input: &[f32], output: &mut [f32], image: Window) {
+    let c = image.channels;
+    for_each_window(image, |out_offset, first_offset, offsets| {
+        let best = &mut output[out_offset..out_offset + c];
+        best.copy_from_slice(&input[first_offset..first_offset + c]);
+        for &offset in offsets {
+            for (b, &v) in best.iter_mut().zip(&input[offset..offset + c]) {
+                let take = (v > *b) | (v.is_nan() & !b.is_nan());
+                *b = if take { v } else { *b };
+            }
+        }
+    });
 }
 
 /// Average pooling: every window's mean, the gradient shared equally.
@@ -190,6 +247,7 @@ mod tests {
     #[test]
     fn pooling_gradients_match_finite_differences() {
         for w in [
+            window(3, 2, 4, 4, 2, 2, 0), // a batch: per-image tasks and source offsets
             window(1, 2, 4, 6, 2, 2, 0),
             window(1, 3, 5, 5, 3, 1, 0),
             window(1, 1, 7, 5, 3, 2, 0),

@@ -1,4 +1,8 @@
 //! im2col: turns every convolution window into a row, so a convolution is one matmul.
+//!
+//! Images are independent, so both directions run one image per rayon task.
+
+use rayon::prelude::*;
 
 use super::Window;
 
@@ -43,23 +47,44 @@ fn for_each_patch(window: Window, mut visit: impl FnMut(usize, usize)) {
 /// Columns are ordered (kernel row, kernel column, channel), so the matching weight is
 /// PyTorch's `[out, in, k, k]` permuted to `[out, k, k, in]`. Padding reads as zero.
 pub(crate) fn im2col(input: &[f32], output: &mut [f32], window: Window) {
+    let (image, per_input, per_output) = per_image(window);
     let c = window.channels;
-    for_each_patch(window, |col, pixel| {
-        output[col..col + c].copy_from_slice(&input[pixel..pixel + c]);
-    });
+    output[..window.batch * per_output]
+        .par_chunks_mut(per_output)
+        .zip(input.par_chunks(per_input))
+        .for_each(|(output, input)| {
+            for_each_patch(image, |col, pixel| {
+                output[col..col + c].copy_from_slice(&input[pixel..pixel + c]);
+            });
+        });
+}
+
+/// One image's window, and the lengths of one image in the input and in the rows.
+fn per_image(window: Window) -> (Window, usize, usize) {
+    let image = Window { batch: 1, ..window };
+    let per_input = window.height * window.width * window.channels;
+    let per_output =
+        image.out_height() * image.out_width() * window.kernel * window.kernel * window.channels;
+    (image, per_input, per_output)
 }
 
 /// The adjoint of [`im2col`]: adds each row entry back onto the pixel it came from.
 pub(crate) fn col2im(grad_output: &[f32], grad_input: &mut [f32], window: Window) {
+    let (image, per_input, per_output) = per_image(window);
     let c = window.channels;
-    for_each_patch(window, |col, pixel| {
-        for (g_in, g_out) in grad_input[pixel..pixel + c]
-            .iter_mut()
-            .zip(&grad_output[col..col + c])
-        {
-            *g_in += g_out;
-        }
-    });
+    grad_input[..window.batch * per_input]
+        .par_chunks_mut(per_input)
+        .zip(grad_output.par_chunks(per_output))
+        .for_each(|(grad_input, grad_output)| {
+            for_each_patch(image, |col, pixel| {
+                for (g_in, g_out) in grad_input[pixel..pixel + c]
+                    .iter_mut()
+                    .zip(&grad_output[col..col + c])
+                {
+                    *g_in += g_out;
+                }
+            });
+        });
 }
 
 #[cfg(test)]
