@@ -214,6 +214,9 @@ fn epoch_series<'a>(
     points: &'a [PlotPoint],
     colour: egui::Color32,
 ) {
+    if points.is_empty() {
+        return; // no legend entry for a series without data
+    }
     plot.line(Line::new(name, points).color(colour).width(2.0));
     plot.add(
         Points::new(name, points)

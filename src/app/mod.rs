@@ -53,6 +53,8 @@ use training_session::TrainingSession;
 
 /// Longest a frame spends taking in training events (rerun's `receive_messages` budget).
 const EVENT_BUDGET: Duration = Duration::from_millis(10);
+/// A dialog that answers "cancelled" faster than a person could was never shown.
+const DIALOG_NEVER_SHOWN: Duration = Duration::from_millis(300);
 /// Repaint interval while training, for the ETA and throughput figures between events.
 const TRAINING_REPAINT: Duration = Duration::from_millis(100);
 
@@ -271,12 +273,13 @@ impl LayerLabApp {
                 if self.current.is_none() {
                     self.notifications
                         .error("Nothing to export yet: train or load a model first.");
-                } else if let Some(path) = rfd::FileDialog::new()
-                    .add_filter("safetensors", &["safetensors"])
-                    .set_file_name("layerlab-model.safetensors")
-                    .save_file()
-                {
-                    self.commands.push(AppCommand::ExportWeightsTo(path));
+                } else {
+                    let dialog = rfd::FileDialog::new()
+                        .add_filter("safetensors", &["safetensors"])
+                        .set_file_name("layerlab-model.safetensors");
+                    if let Some(path) = self.run_dialog(|| dialog.save_file()) {
+                        self.commands.push(AppCommand::ExportWeightsTo(path));
+                    }
                 }
             }
             AppCommand::ExportWeightsTo(path) => match &self.current {
@@ -286,19 +289,16 @@ impl LayerLabApp {
                     .error("Nothing to export yet: train or load a model first."),
             },
             AppCommand::LoadModelDialog => {
-                if let Some(path) = rfd::FileDialog::new()
-                    .add_filter("safetensors", &["safetensors"])
-                    .pick_file()
-                {
+                let dialog = rfd::FileDialog::new().add_filter("safetensors", &["safetensors"]);
+                if let Some(path) = self.run_dialog(|| dialog.pick_file()) {
                     self.commands.push(AppCommand::LoadModelFrom(path));
                 }
             }
             AppCommand::LoadModelFrom(path) => self.files.load_model(path),
             AppCommand::OpenImageDialog => {
-                if let Some(path) = rfd::FileDialog::new()
-                    .add_filter("images", &["png", "jpg", "jpeg", "bmp", "gif"])
-                    .pick_file()
-                {
+                let dialog = rfd::FileDialog::new()
+                    .add_filter("images", &["png", "jpg", "jpeg", "bmp", "gif"]);
+                if let Some(path) = self.run_dialog(|| dialog.pick_file()) {
                     self.commands.push(AppCommand::OpenImageFrom(path));
                 }
             }
@@ -314,6 +314,21 @@ impl LayerLabApp {
                 self.request_prediction();
             }
         }
+    }
+
+    /// Runs a native dialog on the UI thread (as dialogs must). rfd's default backend asks
+    /// the XDG desktop portal; where none runs it answers "cancelled" at once and the click
+    /// would seem to do nothing, so say why.
+    fn run_dialog(&mut self, dialog: impl FnOnce() -> Option<PathBuf>) -> Option<PathBuf> {
+        let opened = Instant::now();
+        let path = dialog();
+        if path.is_none() && opened.elapsed() < DIALOG_NEVER_SHOWN {
+            self.notifications.error(
+                "No file dialog could open (is xdg-desktop-portal running?). The command line \
+                 can export and load: layerlab train --export FILE, layerlab predict --model FILE.",
+            );
+        }
+        path
     }
 
     fn training_active(&self) -> bool {
