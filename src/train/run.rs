@@ -32,7 +32,7 @@ pub enum TrainError {
         epoch: usize,
         loss: f32,
     },
-    #[error("out of memory on the CPU device")]
+    #[error("the CPU tensor device failed ({0:?})")]
     Device(#[from] CpuError),
     #[error("training was cancelled")]
     Cancelled,
