@@ -49,7 +49,7 @@ pub(crate) fn max_pool_forward(
     window: Window,
 ) {
     let (per_input, per_output) = image_lengths(window);
-    let image = Window { batch: 1, ..window };
+    let image = window.one_image();
     let inputs = input.par_chunks(per_input);
     match argmax {
         Some(argmax) => output
@@ -67,12 +67,9 @@ pub(crate) fn max_pool_forward(
     }
 }
 
+/// Values per image in the input and in the pooled output.
 fn image_lengths(window: Window) -> (usize, usize) {
-    let image = Window { batch: 1, ..window };
-    (
-        window.height * window.width * window.channels,
-        image.out_height() * image.out_width() * window.channels,
-    )
+    (window.image_len(), window.out_pixels() * window.channels)
 }
 
 /// One image; `base` is the image's offset in the batch, added to the recorded sources.
@@ -169,10 +166,7 @@ pub(crate) fn avg_pool_forward(input: &[f32], output: &mut [f32], window: Window
 }
 
 fn pooled_shape(window: Window) -> (usize, usize) {
-    (
-        window.batch,
-        window.out_height() * window.out_width() * window.channels,
-    )
+    (window.batch, image_lengths(window).1)
 }
 
 /// For each output pixel, calls `visit(output offset, offset of the window's first pixel,

@@ -61,11 +61,12 @@ pub(crate) fn im2col(input: &[f32], output: &mut [f32], window: Window) {
 
 /// One image's window, and the lengths of one image in the input and in the rows.
 fn per_image(window: Window) -> (Window, usize, usize) {
-    let image = Window { batch: 1, ..window };
-    let per_input = window.height * window.width * window.channels;
-    let per_output =
-        image.out_height() * image.out_width() * window.kernel * window.kernel * window.channels;
-    (image, per_input, per_output)
+    let row_len = window.kernel * window.kernel * window.channels;
+    (
+        window.one_image(),
+        window.image_len(),
+        window.out_pixels() * row_len,
+    )
 }
 
 /// The adjoint of [`im2col`]: adds each row entry back onto the pixel it came from.

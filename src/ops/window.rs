@@ -23,7 +23,22 @@ impl Window {
     }
 
     pub fn input_len(&self) -> usize {
-        self.batch * self.height * self.width * self.channels
+        self.batch * self.image_len()
+    }
+
+    /// Values in one input image.
+    pub fn image_len(&self) -> usize {
+        self.height * self.width * self.channels
+    }
+
+    /// Output positions per image.
+    pub fn out_pixels(&self) -> usize {
+        self.out_height() * self.out_width()
+    }
+
+    /// The same window over a single image (kernels run one image per rayon task).
+    pub fn one_image(&self) -> Self {
+        Self { batch: 1, ..*self }
     }
 
     /// Input coordinate of window offset `k` at output position `o`, or `None` in the padding.
