@@ -57,18 +57,22 @@ pub enum ModelFileError {
 }
 
 impl SavedModel {
-    pub fn from_model(model: &Model, classes: usize) -> Self {
-        let input_shape = match model.plan.input {
+    /// `[channels, height, width]` of a sample shape, as stored in the metadata.
+    pub fn input_shape_of(shape: ActivationShape) -> [usize; 3] {
+        match shape {
             ActivationShape::Spatial {
                 channels,
                 height,
                 width,
             } => [channels, height, width],
             ActivationShape::Flat { features } => [1, 1, features],
-        };
+        }
+    }
+
+    pub fn from_model(model: &Model, classes: usize) -> Self {
         Self {
             spec: model.spec.clone(),
-            input_shape,
+            input_shape: Self::input_shape_of(model.plan.input),
             classes,
             weights: model.weights(),
         }

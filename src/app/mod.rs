@@ -114,7 +114,7 @@ pub struct LayerLabApp {
     opened_image: Option<(PathBuf, Arc<DynamicImage>)>,
     pub prediction: Option<Result<Prediction, String>>,
     prediction_texture: Option<TextureHandle>,
-    predictor: Predictor,
+    predictor: Option<Predictor>,
     files: FileTasks,
     evaluation: Option<EvaluationView>,
     notifications: Notifications,
@@ -155,14 +155,12 @@ impl LayerLabApp {
             Err(e) => DatasetSlot::Failed(format!("cannot start the data loader: {e}")),
         };
         let mut notifications = Notifications::default();
-        let predictor = Predictor::spawn(Box::new(repaint.clone()));
-        let predictor = match predictor {
-            Ok(p) => p,
+        // Without its thread the window still designs and trains; it only cannot predict.
+        let predictor = match Predictor::spawn(Box::new(repaint.clone())) {
+            Ok(predictor) => Some(predictor),
             Err(e) => {
-                notifications.error(format!("live prediction is unavailable: {e}"));
-                // Retry once; if threads cannot be made the window still works without it.
-                Predictor::spawn(Box::new(repaint.clone()))
-                    .unwrap_or_else(|_| std::process::abort())
+                notifications.error(format!("Live prediction is unavailable: {e}"));
+                None
             }
         };
         Self {
@@ -224,7 +222,7 @@ impl LayerLabApp {
 
     /// Whether `prediction` answers the canvas (or image) as it is now.
     pub fn prediction_is_current(&self) -> bool {
-        !self.predictor.is_pending()
+        !self.predictor.as_ref().is_some_and(Predictor::is_pending)
     }
 
     pub fn notifications(&self) -> Vec<String> {
@@ -416,18 +414,10 @@ impl LayerLabApp {
         let Some(spec) = self.run_spec.clone() else {
             return;
         };
-        let [c, h, w] = match MNIST_INPUT {
-            crate::spec::ActivationShape::Spatial {
-                channels,
-                height,
-                width,
-            } => [channels, height, width],
-            crate::spec::ActivationShape::Flat { features } => [1, 1, features],
-        };
         self.current = Some(CurrentModel {
             model: Arc::new(SavedModel {
                 spec,
-                input_shape: [c, h, w],
+                input_shape: SavedModel::input_shape_of(MNIST_INPUT),
                 classes: MNIST_CLASSES,
                 weights,
             }),
@@ -448,7 +438,9 @@ impl LayerLabApp {
                 brush_radius: self.state.brush_radius,
             },
         };
-        self.predictor.request(current.model.clone(), input);
+        if let Some(predictor) = &mut self.predictor {
+            predictor.request(current.model.clone(), input);
+        }
     }
 
     fn handle_file_outcome(&mut self, outcome: FileOutcome) {
@@ -820,7 +812,7 @@ impl eframe::App for LayerLabApp {
         for outcome in self.files.poll() {
             self.handle_file_outcome(outcome);
         }
-        if let Some(response) = self.predictor.poll() {
+        if let Some(response) = self.predictor.as_mut().and_then(Predictor::poll) {
             self.prediction = Some(response.result);
             self.prediction_texture = None;
         }

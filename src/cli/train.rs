@@ -66,6 +66,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_mnist_dir);
     let dataset = Arc::new(Dataset::mnist(&data_dir)?);
     let classes = dataset.classes;
+    let input_shape = SavedModel::input_shape_of(dataset.input_shape());
+    let trained_spec = spec.clone();
     let prepared = TrainJob {
         spec,
         config,
@@ -151,8 +153,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let summary = summary.context("the training thread ended without a result")?;
     if let Some(path) = &args.export {
         let saved = SavedModel {
-            spec: saved_spec(&args, &preset.spec)?,
-            input_shape: [1, 28, 28],
+            spec: trained_spec,
+            input_shape,
             classes,
             weights: (*summary.weights).clone(),
         };
@@ -165,16 +167,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         summary.test_loss
     );
     Ok(())
-}
-
-fn saved_spec(args: &TrainArgs, preset_spec: &ModelSpec) -> anyhow::Result<ModelSpec> {
-    Ok(match (&args.spec, &args.resume) {
-        (Some(path), _) => {
-            ModelSpec::from_json(&std::fs::read_to_string(path)?).map_err(anyhow::Error::msg)?
-        }
-        (None, Some(path)) => SavedModel::load(path)?.spec,
-        (None, None) => preset_spec.clone(),
-    })
 }
 
 fn apply_momentum_and_decay(
