@@ -9,7 +9,7 @@
 use super::Model;
 use crate::ops::kernels::{
     affine_forward, avg_pool_forward, channels_first, gelu_value, im2col, max_pool_forward,
-    to_window_order,
+    to_window_order, Floor,
 };
 use crate::ops::Window;
 use crate::spec::{ActivationShape, Layer};
@@ -21,8 +21,10 @@ enum Step {
         bias: Vec<f32>,
         window: Option<Window>,
     },
-    MaxPool(Window),
+    /// Max pooling; `Floor::Zero` when a ReLU next to it is folded in.
+    MaxPool(Window, Floor),
     AvgPool(Window),
+    Relu,
     ChannelsFirst {
         channels: usize,
         height: usize,
@@ -99,12 +101,18 @@ impl InferenceModel {
                 Layer::MaxPool2d {
                     kernel_size,
                     stride,
-                } => steps.push(Step::MaxPool(window_of(
-                    plan.input,
-                    kernel_size,
-                    stride.unwrap_or(kernel_size),
-                    0,
-                ))),
+                } => {
+                    let window =
+                        window_of(plan.input, kernel_size, stride.unwrap_or(kernel_size), 0);
+                    // ReLU then max-pool is one pass: relu(max) = max(relu).
+                    let floor = if matches!(steps.last(), Some(Step::Relu)) {
+                        steps.pop();
+                        Floor::Zero
+                    } else {
+                        Floor::None
+                    };
+                    steps.push(Step::MaxPool(window, floor));
+                }
                 Layer::AvgPool2d {
                     kernel_size,
                     stride,
@@ -115,7 +123,10 @@ impl InferenceModel {
                     0,
                 ))),
                 Layer::Flatten => flatten(&mut steps),
-                Layer::ReLU => steps.push(Step::Elementwise(|x, _| x.max(0.0), 0.0)),
+                Layer::ReLU => match steps.last_mut() {
+                    Some(Step::MaxPool(_, floor)) if *floor == Floor::None => *floor = Floor::Zero,
+                    _ => steps.push(Step::Relu),
+                },
                 Layer::LeakyReLU { negative_slope } => steps.push(Step::Elementwise(
                     |x, slope| if x < 0.0 { x * slope } else { x },
                     negative_slope,
@@ -166,10 +177,10 @@ impl InferenceModel {
                     };
                     affine_forward(&lowered, weight_rows, bias, rows, row_len)
                 }
-                Step::MaxPool(w) => {
+                Step::MaxPool(w, floor) => {
                     let w = Window { batch, ..*w };
                     let mut output = vec![0.0; batch * w.out_height() * w.out_width() * w.channels];
-                    max_pool_forward(&x, &mut output, None, w);
+                    max_pool_forward(&x, &mut output, None, w, *floor);
                     output
                 }
                 Step::AvgPool(w) => {
@@ -183,6 +194,13 @@ impl InferenceModel {
                     height,
                     width,
                 } => channels_first(&x, batch, *channels, *height, *width),
+                Step::Relu => {
+                    // As PyTorch: a NaN stays NaN (f32::max would turn it into 0).
+                    for v in x.iter_mut() {
+                        *v = if *v < 0.0 { 0.0 } else { *v };
+                    }
+                    x
+                }
                 Step::Elementwise(f, parameter) => {
                     for v in x.iter_mut() {
                         *v = f(*v, *parameter);

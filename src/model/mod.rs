@@ -182,7 +182,22 @@ impl Model {
             .iter()
             .position(|l| l.layer.has_parameters());
         let mut x = x;
-        for (index, layer) in self.plan.layers.iter().enumerate() {
+        let mut layers = self.plan.layers.iter().enumerate().peekable();
+        while let Some((index, layer)) = layers.next() {
+            // A ReLU beside a max-pool (either order) runs as one fused op on the pooled side.
+            let fused_pool = match layer.layer {
+                Layer::ReLU => layers
+                    .next_if(|(_, next)| max_pool_window(next, batch).is_some())
+                    .and_then(|(_, pool)| max_pool_window(pool, batch)),
+                Layer::MaxPool2d { .. } => layers
+                    .next_if(|(_, next)| next.layer == Layer::ReLU)
+                    .and_then(|_| max_pool_window(layer, batch)),
+                _ => None,
+            };
+            if let Some(pool) = fused_pool {
+                x = ops::relu_max_pool(x, pool);
+                continue;
+            }
             let input_grad = first_learning.is_some_and(|first| index > first);
             x = match layer.layer {
                 Layer::Linear { .. } => {
@@ -249,6 +264,23 @@ fn flatten<T: Tape<f32, Cpu>>(x: Activations<T>, shape: ActivationShape) -> Acti
             width,
         } => ops::to_channels_first(x, channels, height, width),
         ActivationShape::Flat { .. } => x,
+    }
+}
+
+/// The window of a MaxPool2d layer; `None` for any other layer.
+fn max_pool_window(layer: &LayerPlan, batch: usize) -> Option<Window> {
+    match layer.layer {
+        Layer::MaxPool2d {
+            kernel_size,
+            stride,
+        } => Some(window(
+            layer,
+            batch,
+            kernel_size,
+            stride.unwrap_or(kernel_size),
+            0,
+        )),
+        _ => None,
     }
 }
 

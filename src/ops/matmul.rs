@@ -1,6 +1,7 @@
 //! A safe row-major front to `gemm`, the matrix kernel dfdx's own matmul uses.
 
 use gemm::Parallelism;
+use rayon::prelude::*;
 
 /// Below this many multiply-adds a product runs on one thread: waking the pool costs more
 /// than it saves (measured on single-image cnn inference: 292 us with 2^18, 180 us with 2^22).
@@ -85,45 +86,193 @@ pub fn matmul(
         }
         return;
     }
-    // (row stride, column stride) of each operand.
-    let (lhs_rs, lhs_cs) = match lhs_layout {
-        Layout::AsIs => (k as isize, 1),
-        Layout::Transposed => (1, m as isize),
-    };
-    let (rhs_rs, rhs_cs) = match rhs_layout {
-        Layout::AsIs => (n as isize, 1),
-        Layout::Transposed => (1, k as isize),
-    };
-    let parallelism = if m * n * k >= PARALLEL_MIN_MACS {
-        Parallelism::Rayon(thread_count())
-    } else {
-        Parallelism::None
-    };
-    // SAFETY: the assert above keeps every index gemm computes from these strides inside
-    // the slices; dst does not alias lhs or rhs (one is &mut, the others &).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs,
-            lhs_rs,
-            rhs.as_ptr(),
-            rhs_cs,
-            rhs_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
+    let lhs = Operand::new(lhs, lhs_layout, m, k);
+    let rhs = Operand::new(rhs, rhs_layout, k, n);
+    let threads = thread_count();
+    if threads < 2 || m * n * k < PARALLEL_MIN_MACS {
+        // SAFETY: `dst` holds m x n values; `Operand::new` checked lhs and rhs.
+        unsafe { gemm_block(dst.as_mut_ptr(), n, (m, n, k), lhs, rhs, accumulate) };
+        return;
     }
+    match Split::cheapest(m, n, k) {
+        Split::Rows => {
+            // Contiguous bands of dst rows, each with its band of lhs rows.
+            let band = m.div_ceil(threads);
+            dst[..m * n]
+                .par_chunks_mut(band * n)
+                .enumerate()
+                .for_each(|(part, dst)| {
+                    let rows = dst.len() / n;
+                    let lhs = lhs.offset(part * band, 0);
+                    // SAFETY: this band of dst is `rows x n`; the sub-operands stay inside
+                    // the slices `Operand::new` checked.
+                    unsafe { gemm_block(dst.as_mut_ptr(), n, (rows, n, k), lhs, rhs, accumulate) };
+                });
+        }
+        Split::Columns => {
+            let band = n.div_ceil(threads);
+            let dst = SharedDst(dst.as_mut_ptr());
+            (0..n.div_ceil(band)).into_par_iter().for_each(|part| {
+                let first = part * band;
+                let cols = band.min(n - first);
+                let rhs = rhs.offset(0, first);
+                // SAFETY: every part writes only its own columns first..first+cols of dst,
+                // whose row stride stays n; no two parts touch the same element.
+                unsafe { gemm_block(dst.at(first), n, (m, cols, k), lhs, rhs, accumulate) };
+            });
+        }
+        Split::Depth => {
+            // Each part multiplies one slice of the shared dimension; the first writes dst,
+            // the others their own m x n buffers, summed into dst afterwards.
+            let band = k.div_ceil(threads);
+            let parts = k.div_ceil(band);
+            let mut partials = vec![0.0f32; (parts - 1) * m * n];
+            let dst = &mut dst[..m * n];
+            rayon::join(
+                || {
+                    let depth = band.min(k);
+                    // SAFETY: dst is m x n; the operands are sliced to the first `depth`.
+                    unsafe { gemm_block(dst.as_mut_ptr(), n, (m, n, depth), lhs, rhs, accumulate) };
+                },
+                || {
+                    partials
+                        .par_chunks_mut(m * n)
+                        .enumerate()
+                        .for_each(|(index, partial)| {
+                            let first = (index + 1) * band;
+                            let depth = band.min(k - first);
+                            let (lhs, rhs) = (lhs.offset(0, first), rhs.offset(first, 0));
+                            // SAFETY: partial is m x n; the operands stay inside their slices.
+                            unsafe {
+                                gemm_block(partial.as_mut_ptr(), n, (m, n, depth), lhs, rhs, false)
+                            };
+                        });
+                },
+            );
+            for partial in partials.chunks_exact(m * n) {
+                for (d, p) in dst.iter_mut().zip(partial) {
+                    *d += p;
+                }
+            }
+        }
+    }
+}
+
+/// Which dimension of a product is divided between threads. Each choice makes the threads
+/// repeat some work: dividing the rows makes every thread pack all of rhs (k x n), dividing
+/// the columns all of lhs (m x k), dividing the shared dimension costs an m x n partial
+/// result to add up. The cheapest wins; in all three every thread runs one serial gemm, so
+/// a product costs one fork-join instead of gemm's own two per block of k.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Split {
+    Rows,
+    Columns,
+    Depth,
+}
+
+impl Split {
+    fn cheapest(m: usize, n: usize, k: usize) -> Self {
+        let (rows, columns, depth) = (k * n, m * k, m * n);
+        if depth <= rows && depth <= columns {
+            Self::Depth
+        } else if rows <= columns {
+            Self::Rows
+        } else {
+            Self::Columns
+        }
+    }
+}
+
+/// A read-only matrix operand: element `(i, j)` at `ptr + i * row_stride + j * col_stride`.
+#[derive(Clone, Copy)]
+struct Operand {
+    ptr: *const f32,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+// SAFETY: an Operand only reads through `ptr`, which points into a `&[f32]` borrowed for
+// the whole `matmul` call.
+unsafe impl Send for Operand {}
+unsafe impl Sync for Operand {}
+
+impl Operand {
+    /// The `rows x cols` matrix `values` holds in `layout`; the caller checked its length.
+    fn new(values: &[f32], layout: Layout, rows: usize, cols: usize) -> Self {
+        let (row_stride, col_stride) = match layout {
+            Layout::AsIs => (cols, 1),
+            Layout::Transposed => (1, rows),
+        };
+        Self {
+            ptr: values.as_ptr(),
+            row_stride,
+            col_stride,
+        }
+    }
+
+    /// The sub-matrix starting at `(row, col)`.
+    fn offset(self, row: usize, col: usize) -> Self {
+        Self {
+            ptr: self
+                .ptr
+                .wrapping_add(row * self.row_stride + col * self.col_stride),
+            ..self
+        }
+    }
+}
+
+/// The destination shared by the parts of a column split, which write disjoint columns.
+#[derive(Clone, Copy)]
+struct SharedDst(*mut f32);
+
+// SAFETY: see the column split: the parts write disjoint elements.
+unsafe impl Send for SharedDst {}
+unsafe impl Sync for SharedDst {}
+
+impl SharedDst {
+    fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
+/// One serial gemm: `dst (m x n, row stride dst_row_stride) (+)= lhs · rhs`.
+///
+/// # Safety
+/// `dst` must be valid for writes of every `(i, j)` with `i < m`, `j < n`, at
+/// `i * dst_row_stride + j`, and no other thread may access those elements; `lhs` and `rhs`
+/// must be valid for reads of their `m x k` and `k x n` elements.
+unsafe fn gemm_block(
+    dst: *mut f32,
+    dst_row_stride: usize,
+    (m, n, k): (usize, usize, usize),
+    lhs: Operand,
+    rhs: Operand,
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        dst_row_stride as isize,
+        accumulate,
+        lhs.ptr,
+        lhs.col_stride as isize,
+        lhs.row_stride as isize,
+        rhs.ptr,
+        rhs.col_stride as isize,
+        rhs.row_stride as isize,
+        1.0,
+        1.0,
+        false,
+        false,
+        false,
+        Parallelism::None,
+    );
 }
 
 #[cfg(test)]
@@ -139,12 +288,37 @@ mod tests {
                     .map(|p| {
                         let x = if a_t { a[p * m + i] } else { a[i * k + p] };
                         let y = if b_t { b[j * k + p] } else { b[p * n + j] };
-                        x * y
+                        f64::from(x) * f64::from(y)
                     })
-                    .sum();
+                    .sum::<f64>() as f32;
             }
         }
         out
+    }
+
+    #[test]
+    fn products_large_enough_to_split_match_the_naive_product() {
+        // One shape per way of dividing the work, with bands that do not divide evenly.
+        for ((m, n, k), split) in [
+            ((3871, 64, 33), Split::Rows),
+            ((17, 7999, 61), Split::Columns),
+            ((32, 9, 21631), Split::Depth),
+        ] {
+            assert_eq!(Split::cheapest(m, n, k), split);
+            assert!(m * n * k >= PARALLEL_MIN_MACS);
+            let a = pseudo_random(m * k, 3);
+            let b = pseudo_random(k * n, 4);
+            for (a_t, b_t) in [(false, false), (true, true)] {
+                let layout = |t| if t { Layout::Transposed } else { Layout::AsIs };
+                let expected = naive(m, n, k, &a, a_t, &b, b_t);
+                let mut out = vec![f32::NAN; m * n];
+                matmul(&mut out, m, n, k, &a, layout(a_t), &b, layout(b_t), false);
+                assert_all_close(&out, &expected, 1e-4);
+                matmul(&mut out, m, n, k, &a, layout(a_t), &b, layout(b_t), true);
+                let twice: Vec<f32> = expected.iter().map(|v| 2.0 * v).collect();
+                assert_all_close(&out, &twice, 1e-4);
+            }
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod window;
 
 pub use gelu::gelu;
 pub use layers::{conv2d, linear, FlatTensor};
-pub use pool::{avg_pool, max_pool};
+pub use pool::{avg_pool, max_pool, relu_max_pool};
 pub use window::Window;
 
 use dfdx::prelude::*;
@@ -51,7 +51,7 @@ pub fn to_channels_first<T: Tape<f32, Cpu>>(
 pub(crate) mod kernels {
     pub(crate) use super::gelu::gelu_value;
     pub(crate) use super::layers::{affine_forward, to_window_order};
-    pub(crate) use super::pool::{avg_pool_forward, max_pool_forward};
+    pub(crate) use super::pool::{avg_pool_forward, max_pool_forward, Floor};
     pub(crate) use super::unfold::im2col;
 
     /// `(batch, h*w*c)` channels-last to channels-first, as `to_channels_first` does on the tape.

@@ -9,6 +9,34 @@ use super::{custom_op::unary_op, Activations, Window};
 /// flat background makes exact ties common, and splitting the gradient among them drifts
 /// training away from PyTorch. A NaN wins its window, again as in PyTorch.
 pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activations<T> {
+    max_pool_op(x, window, Floor::None)
+}
+
+/// `relu(max_pool(x))`, which equals `max_pool(relu(x))`, in one pass over the input.
+///
+/// The gradients agree with PyTorch's ReLU-then-MaxPool2d too: a window whose maximum is
+/// positive sends its gradient to the first maximum, as above; a window with no positive
+/// value sends none (PyTorch sends it to a zero of the ReLU, whose derivative there is 0).
+/// Saves the ReLU's own pass, tensor and gradient over the larger, unpooled activations.
+pub fn relu_max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activations<T> {
+    max_pool_op(x, window, Floor::Zero)
+}
+
+/// Where a max-pool window starts: at its first value, or at zero (a fused ReLU).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Floor {
+    None,
+    Zero,
+}
+
+/// The argmax of a window whose output is the ReLU's zero: no input gets its gradient.
+const NO_SOURCE: u32 = u32::MAX;
+
+fn max_pool_op<T: Tape<f32, Cpu>>(
+    x: Activations<T>,
+    window: Window,
+    floor: Floor,
+) -> Activations<T> {
     let output_shape = pooled_shape(window);
     unary_op(
         x,
@@ -16,7 +44,7 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
         move |input, output| {
             // Inputs are bounded by MAX_ACTIVATIONS_PER_SAMPLE * batch, far below u32::MAX.
             let mut argmax = vec![0u32; output.len()];
-            max_pool_forward(input, output, Some(&mut argmax), window);
+            max_pool_forward(input, output, Some(&mut argmax), window, floor);
             argmax
         },
         move |argmax, grad_output, grad_input| {
@@ -33,7 +61,9 @@ pub fn max_pool<T: Tape<f32, Cpu>>(x: Activations<T>, window: Window) -> Activat
                 .for_each(|(b, (grad_input, (argmax, grad_output)))| {
                     let base = b * per_input;
                     for (&source, &g) in argmax.iter().zip(grad_output) {
-                        grad_input[source as usize - base] += g;
+                        if source != NO_SOURCE {
+                            grad_input[source as usize - base] += g;
+                        }
                     }
                 });
         },
@@ -47,6 +77,7 @@ pub(crate) fn max_pool_forward(
     output: &mut [f32],
     argmax: Option<&mut [u32]>,
     window: Window,
+    floor: Floor,
 ) {
     let (per_input, per_output) = image_lengths(window);
     let image = window.one_image();
@@ -58,18 +89,25 @@ pub(crate) fn max_pool_forward(
             .zip(inputs)
             .enumerate()
             .for_each(|(b, ((output, argmax), input))| {
-                max_pool_image(input, output, argmax, image, b * per_input)
+                max_pool_image(input, output, argmax, image, b * per_input, floor)
             }),
         None => output
             .par_chunks_mut(per_output)
             .zip(inputs)
-            .for_each(|(output, input)| max_pool_image_values(input, output, image)),
+            .for_each(|(output, input)| max_pool_image_values(input, output, image, floor)),
     }
 }
 
 /// Values per image in the input and in the pooled output.
 fn image_lengths(window: Window) -> (usize, usize) {
     (window.image_len(), window.out_pixels() * window.channels)
+}
+
+/// Whether `v` replaces the current maximum `best`: strictly greater keeps the first maximum;
+/// a NaN wins unless one already did. A select, not a branch, so the loops vectorise.
+#[inline(always)]
+fn replaces(v: f32, best: f32) -> bool {
+    (v > best) | (v.is_nan() & !best.is_nan())
 }
 
 /// One image; `base` is the image's offset in the batch, added to the recorded sources.
@@ -79,47 +117,71 @@ fn max_pool_image(
     argmax: &mut [u32],
     image: Window,
     base: usize,
+    floor: Floor,
 ) {
     let c = image.channels;
     for_each_window(image, |out_offset, first_offset, offsets| {
         let best = &mut output[out_offset..out_offset + c];
         let best_at = &mut argmax[out_offset..out_offset + c];
-        best.copy_from_slice(&input[first_offset..first_offset + c]);
-        for (i, at) in best_at.iter_mut().enumerate() {
-            *at = (base + first_offset + i) as u32;
-        }
-        for &offset in offsets {
-            let candidates = &input[offset..offset + c];
-            for (i, ((b, at), &v)) in best
-                .iter_mut()
-                .zip(best_at.iter_mut())
-                .zip(candidates)
-                .enumerate()
-            {
-                // Strictly greater keeps the first maximum; a NaN wins unless one already did.
-                // Written as selects, not branches, so the loop vectorises.
-                let take = (v > *b) | (v.is_nan() & !b.is_nan());
-                *b = if take { v } else { *b };
-                *at = if take {
-                    (base + offset + i) as u32
-                } else {
-                    *at
-                };
+        // Without a floor the first pixel starts the search; with one, zero does and the
+        // first pixel is compared like the others.
+        let first_compared = match floor {
+            Floor::None => {
+                best.copy_from_slice(&input[first_offset..first_offset + c]);
+                for (i, at) in best_at.iter_mut().enumerate() {
+                    *at = (base + first_offset + i) as u32;
+                }
+                None
             }
+            Floor::Zero => {
+                best.fill(0.0);
+                best_at.fill(NO_SOURCE);
+                Some(first_offset)
+            }
+        };
+        for offset in first_compared.into_iter().chain(offsets.iter().copied()) {
+            take_larger(best, best_at, &input[offset..offset + c], base + offset);
         }
     });
 }
 
+/// Replaces each `best` by its `candidates` value where [`replaces`] says so, recording the
+/// candidate's batch index (`first_source` + channel) in `best_at`.
+#[inline]
+fn take_larger(best: &mut [f32], best_at: &mut [u32], candidates: &[f32], first_source: usize) {
+    let first_source = first_source as u32;
+    for (i, ((b, at), &v)) in best
+        .iter_mut()
+        .zip(best_at.iter_mut())
+        .zip(candidates)
+        .enumerate()
+    {
+        // Bit masks rather than `if`: LLVM keeps an `if` here as a branch per value, 15x
+        // slower than this vectorised form (measured on the cnn's first pooling layer).
+        let mask = 0u32.wrapping_sub(u32::from(replaces(v, *b)));
+        *b = f32::from_bits((v.to_bits() & mask) | (b.to_bits() & !mask));
+        *at = ((first_source + i as u32) & mask) | (*at & !mask);
+    }
+}
+
 /// One image, values only (inference).
-fn max_pool_image_values(input: &[f32], output: &mut [f32], image: Window) {
+fn max_pool_image_values(input: &[f32], output: &mut [f32], image: Window, floor: Floor) {
     let c = image.channels;
     for_each_window(image, |out_offset, first_offset, offsets| {
         let best = &mut output[out_offset..out_offset + c];
-        best.copy_from_slice(&input[first_offset..first_offset + c]);
-        for &offset in offsets {
+        let first_compared = match floor {
+            Floor::None => {
+                best.copy_from_slice(&input[first_offset..first_offset + c]);
+                None
+            }
+            Floor::Zero => {
+                best.fill(0.0);
+                Some(first_offset)
+            }
+        };
+        for offset in first_compared.into_iter().chain(offsets.iter().copied()) {
             for (b, &v) in best.iter_mut().zip(&input[offset..offset + c]) {
-                let take = (v > *b) | (v.is_nan() & !b.is_nan());
-                *b = if take { v } else { *b };
+                *b = if replaces(v, *b) { v } else { *b };
             }
         }
     });
@@ -239,6 +301,48 @@ mod tests {
     }
 
     #[test]
+    fn relu_max_pool_equals_relu_then_max_pool_including_ties_and_zeros() {
+        // Values on a coarse grid: exact ties, exact zeros and all-negative windows are common.
+        for w in [window(2, 3, 6, 5, 2, 2, 0), window(1, 2, 7, 7, 3, 2, 0)] {
+            let x: Vec<f32> = pseudo_random(w.input_len(), 5)
+                .iter()
+                .map(|v| (v * 3.0).round() / 2.0 - 1.0)
+                .collect();
+            let dev = Cpu::default();
+            let x = dev.tensor_from_vec(x, (w.batch, w.image_len()));
+            let run = |fused: bool| {
+                let y = if fused {
+                    relu_max_pool(x.leaky_trace(), w)
+                } else {
+                    max_pool(x.leaky_trace().relu(), w)
+                };
+                let r = dev.tensor_from_vec(pseudo_random(y.shape().num_elements(), 9), *y.shape());
+                let values = y.retaped::<NoneTape>().as_vec();
+                let grads = (y * r).sum().backward();
+                (values, grads.get(&x).as_vec())
+            };
+            let (fused, reference) = (run(true), run(false));
+            assert_eq!(fused.0, reference.0);
+            assert_eq!(fused.1, reference.1);
+            assert!(
+                reference.0.contains(&0.0),
+                "the data should have empty windows"
+            );
+            assert!(
+                reference.0.iter().any(|&v| v > 0.0),
+                "and windows with a maximum"
+            );
+        }
+    }
+
+    #[test]
+    fn relu_max_pool_propagates_nan_like_pytorch() {
+        let x = [-1.0, f32::NAN, -3.0, -2.0];
+        let y = relu_max_pool(activations(&x, 1), window(1, 1, 2, 2, 2, 2, 0)).as_vec();
+        assert!(y[0].is_nan());
+    }
+
+    #[test]
     fn pooling_gradients_match_finite_differences() {
         for w in [
             window(3, 2, 4, 4, 2, 2, 0), // a batch: per-image tasks and source offsets
@@ -248,6 +352,7 @@ mod tests {
         ] {
             check_gradient(w.input_len(), |x| max_pool(x, w));
             check_gradient(w.input_len(), |x| avg_pool(x, w));
+            check_gradient(w.input_len(), |x| relu_max_pool(x, w));
         }
     }
 }

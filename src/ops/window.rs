@@ -41,11 +41,65 @@ impl Window {
         Self { batch: 1, ..*self }
     }
 
+    /// The output positions (of `out_extent`) whose window offset `k` lands inside an input
+    /// of `extent`: those for which [`Window::source`] is `Some`.
+    pub(crate) fn inside(
+        &self,
+        k: usize,
+        extent: usize,
+        out_extent: usize,
+    ) -> std::ops::Range<usize> {
+        // o * stride + k - padding in [0, extent)
+        let first = self.padding.saturating_sub(k).div_ceil(self.stride);
+        let end = match (extent + self.padding).checked_sub(k + 1) {
+            Some(last_start) => (last_start / self.stride + 1).min(out_extent),
+            None => 0,
+        };
+        first..end.max(first)
+    }
+
     /// Input coordinate of window offset `k` at output position `o`, or `None` in the padding.
     #[inline]
     pub(crate) fn source(&self, o: usize, k: usize, extent: usize) -> Option<usize> {
         (o * self.stride + k)
             .checked_sub(self.padding)
             .filter(|&i| i < extent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_is_exactly_where_source_is_some() {
+        for (extent, kernel, stride, padding) in [
+            (5, 3, 1, 0),
+            (6, 3, 2, 1),
+            (4, 5, 3, 2),
+            (7, 2, 1, 1),
+            (3, 3, 1, 2),
+        ] {
+            let w = Window {
+                batch: 1,
+                channels: 1,
+                height: extent,
+                width: extent,
+                kernel,
+                stride,
+                padding,
+            };
+            let out = w.out_width();
+            for k in 0..kernel {
+                let expected: Vec<usize> = (0..out)
+                    .filter(|&o| w.source(o, k, extent).is_some())
+                    .collect();
+                let got: Vec<usize> = w.inside(k, extent, out).collect();
+                assert_eq!(
+                    got, expected,
+                    "extent {extent} kernel {kernel} stride {stride} padding {padding} k {k}"
+                );
+            }
+        }
     }
 }
