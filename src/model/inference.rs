@@ -75,7 +75,7 @@ impl InferenceModel {
                     let (Some(weight), Some(bias)) = (params.next(), params.next()) else {
                         unreachable!("every Linear and Conv2d has a weight and a bias")
                     };
-                    let (weight, bias) = (weight.value.as_vec(), bias.value.as_vec());
+                    let (weight, bias) = (weight.values().to_vec(), bias.values().to_vec());
                     let window = match plan.layer {
                         Layer::Conv2d {
                             kernel_size,

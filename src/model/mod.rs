@@ -14,7 +14,9 @@ pub use weights::{parameter_names, NamedTensor, Weights};
 use dfdx::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-use crate::ops::{self, Activations, FlatTensor, Window};
+pub use crate::ops::Param;
+
+use crate::ops::{self, Activations, Window};
 use crate::spec::{ActivationShape, Layer, LayerPlan, ModelSpec, Plan};
 
 /// Whether dropout is active.
@@ -22,14 +24,6 @@ use crate::spec::{ActivationShape, Layer, LayerPlan, ModelSpec, Plan};
 pub enum Mode {
     Train,
     Eval,
-}
-
-/// One learnable tensor.
-#[derive(Clone, Debug)]
-pub struct Param {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub value: FlatTensor<NoneTape>,
 }
 
 /// A model ready to run: its spec, the plan validated from it, and its parameters.
@@ -76,11 +70,7 @@ impl Model {
                 let bound = 1.0 / (fan_in as f32).sqrt();
                 let len = shape.iter().product();
                 let values: Vec<f32> = (0..len).map(|_| rng.gen_range(-bound..bound)).collect();
-                Param {
-                    name,
-                    value: device.tensor_from_vec(values, (len,)),
-                    shape,
-                }
+                Param::new(name, shape, values, device)
             })
             .collect();
         Self {
@@ -130,11 +120,7 @@ impl Model {
             if tensor.values.iter().any(|v| !v.is_finite()) {
                 return Err(WeightsMismatch::NotFinite(name));
             }
-            params.push(Param {
-                value: device.tensor_from_vec(tensor.values.clone(), (len,)),
-                name,
-                shape,
-            });
+            params.push(Param::new(name, shape, tensor.values.clone(), device));
         }
         Ok(Self {
             spec,
@@ -153,7 +139,7 @@ impl Model {
                 .map(|p| NamedTensor {
                     name: p.name.clone(),
                     shape: p.shape.clone(),
-                    values: p.value.as_vec(),
+                    values: p.values().to_vec(),
                 })
                 .collect(),
         }
@@ -169,12 +155,9 @@ impl Model {
     }
 
     /// Runs the stack on `(batch, input_len)` activations, recording on the tape `T` carries.
-    pub fn forward<T>(&self, x: Activations<T>, mode: Mode) -> Activations<T>
-    where
-        T: Tape<f32, Cpu> + Merge<T>,
-    {
+    pub fn forward<T: Tape<f32, Cpu>>(&self, x: Activations<T>, mode: Mode) -> Activations<T> {
         let batch = x.shape().0;
-        let mut params = self.params.iter().map(|p| p.value.retaped::<T>());
+        let mut params = self.params.iter();
         // Activations need a gradient only after the first layer that learns.
         let first_learning = self
             .plan
@@ -245,9 +228,7 @@ impl Model {
     }
 }
 
-fn next_pair<T>(
-    params: &mut impl Iterator<Item = FlatTensor<T>>,
-) -> (FlatTensor<T>, FlatTensor<T>) {
+fn next_pair<'a>(params: &mut impl Iterator<Item = &'a Param>) -> (&'a Param, &'a Param) {
     // `parameter_shapes` gives every Linear and Conv2d exactly a weight and a bias, in stack order.
     match (params.next(), params.next()) {
         (Some(weight), Some(bias)) => (weight, bias),

@@ -10,14 +10,13 @@
 //! Parameters arrive flat in PyTorch's layout (`[out, in]`, `[out, in, k, k]`) and their
 //! gradients leave in it.
 
+use std::sync::Arc;
+
 use dfdx::prelude::*;
 
 use super::matmul::{matmul, Layout};
 use super::unfold::{col2im, im2col};
-use super::{Activations, Window};
-
-/// A flat parameter tensor in PyTorch's memory layout.
-pub type FlatTensor<T> = Tensor<(usize,), f32, Cpu, T>;
+use super::{Activations, Param, Window};
 
 /// How inputs become the rows of the product.
 #[derive(Clone, Copy, Debug)]
@@ -53,15 +52,12 @@ impl Lowering {
 
 /// `x @ weight.T + bias` for `x` of shape `(batch, in)`. `input_grad`: whether `x` needs a
 /// gradient (false for the first learning layer).
-pub fn linear<T>(
+pub fn linear<T: Tape<f32, Cpu>>(
     x: Activations<T>,
-    weight: FlatTensor<T>,
-    bias: FlatTensor<T>,
+    weight: &Param,
+    bias: &Param,
     input_grad: bool,
-) -> Activations<T>
-where
-    T: Tape<f32, Cpu> + Merge<T>,
-{
+) -> Activations<T> {
     let (batch, in_features) = *x.shape();
     affine(
         x,
@@ -73,65 +69,50 @@ where
 }
 
 /// 2-D convolution of channels-last images; returns `(batch, oh*ow*out_channels)`.
-pub fn conv2d<T>(
+pub fn conv2d<T: Tape<f32, Cpu>>(
     x: Activations<T>,
-    weight: FlatTensor<T>,
-    bias: FlatTensor<T>,
+    weight: &Param,
+    bias: &Param,
     window: Window,
     input_grad: bool,
-) -> Activations<T>
-where
-    T: Tape<f32, Cpu> + Merge<T>,
-{
+) -> Activations<T> {
     affine(x, weight, bias, Lowering::Conv(window), input_grad)
 }
 
-fn values<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
-    let mut out = vec![0.0; t.shape().num_elements()];
-    t.copy_into(&mut out);
-    out
-}
-
-fn affine<T>(
+fn affine<T: Tape<f32, Cpu>>(
     x: Activations<T>,
-    weight: FlatTensor<T>,
-    bias: FlatTensor<T>,
+    weight: &Param,
+    bias: &Param,
     lowering: Lowering,
     input_grad: bool,
-) -> Activations<T>
-where
-    T: Tape<f32, Cpu> + Merge<T>,
-{
-    let (x, x_tape) = x.split_tape();
-    let (weight, weight_tape) = weight.split_tape();
-    let (bias, bias_tape) = bias.split_tape();
-    let mut tape = x_tape.merge(weight_tape).merge(bias_tape);
-
-    let out_features = bias.shape().0;
+) -> Activations<T> {
+    let (x, mut tape) = x.split_tape();
+    let out_features = bias.len();
     let (rows, row_len) = (lowering.rows(), lowering.row_len());
-    let input = values(&x);
-    let pytorch_weight = values(&weight);
-    let bias_values = values(&bias);
+    let mut input = vec![0.0; x.shape().num_elements()];
+    x.copy_into(&mut input);
     let (lowered, weight_rows) = match lowering {
-        Lowering::Dense { .. } => (input, pytorch_weight),
+        Lowering::Dense { .. } => (input, weight.shared_values()),
         Lowering::Conv(window) => {
             let mut columns = vec![0.0; rows * row_len];
             im2col(&input, &mut columns, window);
-            (
-                columns,
-                to_window_order(&pytorch_weight, out_features, window),
-            )
+            let reordered = to_window_order(weight.values(), out_features, window);
+            (columns, Arc::new(reordered))
         }
     };
-    let output = affine_forward(&lowered, &weight_rows, &bias_values, rows, row_len);
+    let output = affine_forward(&lowered, &weight_rows, bias.values(), rows, row_len);
     let batch = lowering.batch();
     let output = x
         .device()
         .tensor_from_vec(output, (batch, rows * out_features / batch.max(1)));
 
     if T::OWNS_TAPE {
-        let (x_ghost, weight_ghost, bias_ghost, output_ghost) =
-            (x.ghost(), weight.ghost(), bias.ghost(), output.ghost());
+        let (x_ghost, weight_ghost, bias_ghost, output_ghost) = (
+            x.ghost(),
+            weight.handle().ghost(),
+            bias.handle().ghost(),
+            output.ghost(),
+        );
         tape.add_backward_op(move |grads| {
             let grad_output: Vec<f32> =
                 std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);

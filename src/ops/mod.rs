@@ -17,12 +17,14 @@ mod custom_op;
 mod gelu;
 mod layers;
 mod matmul;
+mod param;
 mod pool;
 mod unfold;
 mod window;
 
 pub use gelu::gelu;
-pub use layers::{conv2d, linear, FlatTensor};
+pub use layers::{conv2d, linear};
+pub use param::{FlatTensor, Param};
 pub use pool::{avg_pool, max_pool, relu_max_pool};
 pub use window::Window;
 

@@ -59,9 +59,14 @@ pub fn activations(values: &[f32], batch: usize) -> Activations<NoneTape> {
 pub fn conv_via_unfold(x: &[f32], weight: &[f32], window: Window, out_channels: usize) -> Vec<f32> {
     let dev = Cpu::default();
     let x = activations(x, window.batch);
-    let weight = dev.tensor_from_vec(weight.to_vec(), (weight.len(),));
-    let bias = dev.zeros_like(&(out_channels,));
-    super::layers::conv2d(x, weight, bias, window, false).as_vec()
+    let weight = param(weight, &dev);
+    let bias = param(&vec![0.0; out_channels], &dev);
+    super::layers::conv2d(x, &weight, &bias, window, false).as_vec()
+}
+
+/// A flat parameter holding `values`.
+pub fn param(values: &[f32], device: &Cpu) -> super::Param {
+    super::Param::new("p".into(), vec![values.len()], values.to_vec(), device)
 }
 
 /// Compares the gradient dfdx computes through `op` with central finite differences of

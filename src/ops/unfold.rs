@@ -212,13 +212,13 @@ mod tests {
         for w in geometries().into_iter().take(3) {
             let dev = Cpu::default();
             let out_channels = 3;
-            let weight = dev.tensor_from_vec(
-                pseudo_random(out_channels * w.channels * w.kernel * w.kernel, 4),
-                (out_channels * w.channels * w.kernel * w.kernel,),
+            let weight = param(
+                &pseudo_random(out_channels * w.channels * w.kernel * w.kernel, 4),
+                &dev,
             );
-            let bias = dev.tensor_from_vec(pseudo_random(out_channels, 5), (out_channels,));
+            let bias = param(&pseudo_random(out_channels, 5), &dev);
             check_gradient(w.input_len(), |x| {
-                crate::ops::conv2d(x, weight.retaped(), bias.retaped(), w, true)
+                crate::ops::conv2d(x, &weight, &bias, w, true)
             });
         }
     }

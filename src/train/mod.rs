@@ -4,6 +4,7 @@ mod config;
 mod evaluate;
 mod events;
 mod history;
+mod pool;
 mod run;
 mod step;
 mod worker;
@@ -15,6 +16,7 @@ pub use config::{
 pub use evaluate::{argmax_rows, confusion_matrix, evaluate, softmax, Evaluation};
 pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
 pub use history::{downsample_min_max, ema, MetricsHistory};
+pub use pool::in_compute_pool;
 pub use run::{run_training, PreparedJob, TrainError, TrainJob};
 pub use step::{train_step, StepOutcome};
-pub use worker::{in_compute_pool, TrainingHandle, Waker};
+pub use worker::{TrainingHandle, Waker};

@@ -22,6 +22,16 @@ pub fn train_step(
     targets: Vec<f32>,
     loss: LossKind,
 ) -> Result<StepOutcome, CpuError> {
+    super::pool::with_helpers_polling(|| step_on_batch(model, optimizer, inputs, targets, loss))
+}
+
+fn step_on_batch(
+    model: &mut Model,
+    optimizer: &mut Optimizer,
+    inputs: Vec<f32>,
+    targets: Vec<f32>,
+    loss: LossKind,
+) -> Result<StepOutcome, CpuError> {
     let device = model.device().clone();
     let batch = inputs.len() / model.input_len();
     let x = device.try_tensor_from_vec(inputs, (batch, model.input_len()))?;

@@ -5,16 +5,9 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
+use super::pool::in_compute_pool;
 use super::run::{run_training, PreparedJob, TrainError};
 use super::{TrainCommand, TrainEvent};
-
-/// Runs `work` on a thread of rayon's global pool, the pool `gemm` parallelises matrix
-/// products in. From inside the pool a parallel product runs partly on the calling thread and
-/// wakes one helper; from outside, every product is handed to the pool and the caller sleeps
-/// until it is done. Measured on the cnn preset, 2 cores: 2,607 -> 3,098 training img/s.
-pub fn in_compute_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    rayon::scope(|_| work())
-}
 
 /// Events buffered before the worker waits for the driver (backpressure, bounded memory).
 const EVENT_CAPACITY: usize = 4_096;
