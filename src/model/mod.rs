@@ -331,3 +331,70 @@ pub fn parameter_shapes(plan: &Plan) -> Vec<(String, Vec<usize>, usize)> {
     }
     shapes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::{assert_all_close, pseudo_random};
+    use crate::spec::{validate, ModelSpec};
+
+    /// A ReLU next to a max-pool, in both orders; `separated` puts an identity (dropout with
+    /// p = 0) between each pair, which stops the fusion.
+    fn stack(separated: bool) -> ModelSpec {
+        let pool = Layer::MaxPool2d {
+            kernel_size: 2,
+            stride: None,
+        };
+        let gap = || separated.then_some(Layer::Dropout { p: 0.0 });
+        let conv = |out_channels| Layer::Conv2d {
+            out_channels,
+            kernel_size: 3,
+            stride: 1,
+            padding: 1,
+        };
+        let layers = [Some(conv(3)), Some(Layer::ReLU), gap(), Some(pool.clone())]
+            .into_iter()
+            .chain([Some(conv(4)), Some(pool), gap(), Some(Layer::ReLU)])
+            .chain([
+                Some(Layer::Flatten),
+                Some(Layer::Linear { out_features: 3 }),
+            ])
+            .flatten()
+            .collect();
+        ModelSpec::new(layers)
+    }
+
+    #[test]
+    fn fused_relu_and_max_pool_match_the_separate_layers_in_both_orders() {
+        let input = ActivationShape::image(2, 9, 7);
+        let device = Cpu::seed_from_u64(0);
+        let batch = 3;
+        let x = pseudo_random(batch * input.numel(), 1);
+        let run = |separated: bool| {
+            let spec = stack(separated);
+            let plan = validate(&spec, input, 3).unwrap();
+            // Same seed, same parameter shapes in the same order: the same values.
+            let model = Model::initialise(spec, plan, &device, 7);
+            let x = device.tensor_from_vec(x.clone(), (batch, input.numel()));
+            let y = model.forward(x.leaky_trace(), Mode::Train);
+            let outputs = y.retaped::<NoneTape>().as_vec();
+            let r = device.tensor_from_vec(pseudo_random(outputs.len(), 2), *y.shape());
+            let mut grads = (y * r).sum().backward();
+            let gradients: Vec<Vec<f32>> = model
+                .params
+                .iter()
+                .map(|p| p.gradient(&mut grads).unwrap().to_vec())
+                .collect();
+            let inference = InferenceModel::new(&model).predict(&x.as_vec(), batch);
+            (outputs, gradients, inference)
+        };
+        let (fused, separate) = (run(false), run(true));
+        assert_all_close(&fused.0, &separate.0, 1e-6);
+        assert_all_close(&fused.2, &separate.0, 1e-5);
+        assert_eq!(fused.1.len(), 6);
+        for (f, s) in fused.1.iter().zip(&separate.1) {
+            assert!(s.iter().any(|&g| g != 0.0));
+            assert_all_close(f, s, 1e-6);
+        }
+    }
+}

@@ -10,6 +10,7 @@
 //! against torch.optim.
 
 use dfdx::prelude::*;
+use rayon::prelude::*;
 
 use super::OptimizerConfig;
 use crate::model::Param;
@@ -72,111 +73,133 @@ impl Optimizer {
         self.step += 1;
         for (param, state) in params.iter_mut().zip(&mut self.states) {
             let grad: &[f32] = param.gradient(grads)?;
-            let p = param.values_mut();
-            match self.config {
-                OptimizerConfig::Sgd {
-                    lr,
-                    momentum,
-                    dampening,
-                    nesterov,
-                    weight_decay,
-                } => {
-                    // torch.optim.SGD: d = g + wd·p; buf = d on the first step, then
-                    // momentum·buf + (1 - dampening)·d; Nesterov steps along d + momentum·buf.
-                    let (lr, momentum, dampening, weight_decay) = (
-                        lr as f32,
-                        momentum as f32,
-                        dampening as f32,
-                        weight_decay as f32,
-                    );
-                    let first_step = self.step == 1;
-                    if momentum == 0.0 {
-                        for (p, &g) in p.iter_mut().zip(grad) {
-                            *p -= lr * (g + weight_decay * *p);
-                        }
+            let values = param.values_mut();
+            // Element-wise, so chunks of a large tensor update in parallel, bit for bit as
+            // one pass would.
+            values
+                .par_chunks_mut(CHUNK)
+                .zip(grad.par_chunks(CHUNK))
+                .zip(state.first.par_chunks_mut(CHUNK))
+                .zip(state.second.par_chunks_mut(CHUNK))
+                .zip(state.third.par_chunks_mut(CHUNK))
+                .for_each(|((((p, g), first), second), third)| {
+                    update(&self.config, self.step, p, g, [first, second, third])
+                });
+        }
+        Ok(())
+    }
+}
+
+/// Values per parallel task of an update (64 KB of each buffer).
+const CHUNK: usize = 16 * 1024;
+
+/// One update of `p` (a chunk of a parameter) from its gradient `grad` and the matching
+/// chunks of the optimizer's three state buffers.
+fn update(
+    config: &OptimizerConfig,
+    step: i32,
+    p: &mut [f32],
+    grad: &[f32],
+    state: [&mut [f32]; 3],
+) {
+    let [first, second, third] = state;
+    match *config {
+        OptimizerConfig::Sgd {
+            lr,
+            momentum,
+            dampening,
+            nesterov,
+            weight_decay,
+        } => {
+            // torch.optim.SGD: d = g + wd·p; buf = d on the first step, then
+            // momentum·buf + (1 - dampening)·d; Nesterov steps along d + momentum·buf.
+            let (lr, momentum, dampening, weight_decay) = (
+                lr as f32,
+                momentum as f32,
+                dampening as f32,
+                weight_decay as f32,
+            );
+            let first_step = step == 1;
+            if momentum == 0.0 {
+                for (p, &g) in p.iter_mut().zip(grad) {
+                    *p -= lr * (g + weight_decay * *p);
+                }
+            } else {
+                for ((p, &g), buf) in p.iter_mut().zip(grad).zip(first.iter_mut()) {
+                    let d = g + weight_decay * *p;
+                    *buf = if first_step {
+                        d
                     } else {
-                        for ((p, &g), buf) in p.iter_mut().zip(grad).zip(state.first.iter_mut()) {
-                            let d = g + weight_decay * *p;
-                            *buf = if first_step {
-                                d
-                            } else {
-                                momentum * *buf + (1.0 - dampening) * d
-                            };
-                            *p -= lr * if nesterov { d + momentum * *buf } else { *buf };
-                        }
-                    }
-                }
-                OptimizerConfig::Adam {
-                    lr,
-                    betas,
-                    eps,
-                    weight_decay,
-                }
-                | OptimizerConfig::AdamW {
-                    lr,
-                    betas,
-                    eps,
-                    weight_decay,
-                } => {
-                    // torch.optim.Adam / AdamW (`_single_tensor_adam`).
-                    let decoupled = matches!(self.config, OptimizerConfig::AdamW { .. });
-                    let step = f64::from(self.step);
-                    let step_size = (lr / (1.0 - betas[0].powf(step))) as f32;
-                    let correction2_sqrt = (1.0 - betas[1].powf(step)).sqrt() as f32;
-                    let (beta1, beta2) = (betas[0] as f32, betas[1] as f32);
-                    let (eps, weight_decay) = (eps as f32, weight_decay as f32);
-                    let shrink = 1.0 - lr as f32 * weight_decay;
-                    for ((p, &g), (m, v)) in p
-                        .iter_mut()
-                        .zip(grad)
-                        .zip(state.first.iter_mut().zip(state.second.iter_mut()))
-                    {
-                        let g = if decoupled {
-                            *p *= shrink;
-                            g
-                        } else {
-                            g + weight_decay * *p
-                        };
-                        *m += (g - *m) * (1.0 - beta1);
-                        *v = *v * beta2 + (1.0 - beta2) * g * g;
-                        let denom = v.sqrt() / correction2_sqrt + eps;
-                        *p -= step_size * *m / denom;
-                    }
-                }
-                OptimizerConfig::RmsProp {
-                    lr,
-                    alpha,
-                    eps,
-                    weight_decay,
-                    momentum,
-                    centered,
-                } => {
-                    let (alpha, eps, lr) = (alpha as f32, eps as f32, lr as f32);
-                    let (weight_decay, momentum) = (weight_decay as f32, momentum as f32);
-                    let ParamState {
-                        first: square_avg,
-                        second: grad_avg,
-                        third: momentum_buffer,
-                    } = state;
-                    for i in 0..p.len() {
-                        let g = grad[i] + weight_decay * p[i];
-                        square_avg[i] = alpha * square_avg[i] + (1.0 - alpha) * g * g;
-                        let avg = if centered {
-                            grad_avg[i] = alpha * grad_avg[i] + (1.0 - alpha) * g;
-                            (square_avg[i] - grad_avg[i] * grad_avg[i]).sqrt() + eps
-                        } else {
-                            square_avg[i].sqrt() + eps
-                        };
-                        if momentum > 0.0 {
-                            momentum_buffer[i] = momentum * momentum_buffer[i] + g / avg;
-                            p[i] -= lr * momentum_buffer[i];
-                        } else {
-                            p[i] -= lr * g / avg;
-                        }
-                    }
+                        momentum * *buf + (1.0 - dampening) * d
+                    };
+                    *p -= lr * if nesterov { d + momentum * *buf } else { *buf };
                 }
             }
         }
-        Ok(())
+        OptimizerConfig::Adam {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+        }
+        | OptimizerConfig::AdamW {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+        } => {
+            // torch.optim.Adam / AdamW (`_single_tensor_adam`).
+            let decoupled = matches!(config, OptimizerConfig::AdamW { .. });
+            let step = f64::from(step);
+            let step_size = (lr / (1.0 - betas[0].powf(step))) as f32;
+            let correction2_sqrt = (1.0 - betas[1].powf(step)).sqrt() as f32;
+            let (beta1, beta2) = (betas[0] as f32, betas[1] as f32);
+            let (eps, weight_decay) = (eps as f32, weight_decay as f32);
+            let shrink = 1.0 - lr as f32 * weight_decay;
+            for ((p, &g), (m, v)) in p
+                .iter_mut()
+                .zip(grad)
+                .zip(first.iter_mut().zip(second.iter_mut()))
+            {
+                let g = if decoupled {
+                    *p *= shrink;
+                    g
+                } else {
+                    g + weight_decay * *p
+                };
+                *m += (g - *m) * (1.0 - beta1);
+                *v = *v * beta2 + (1.0 - beta2) * g * g;
+                let denom = v.sqrt() / correction2_sqrt + eps;
+                *p -= step_size * *m / denom;
+            }
+        }
+        OptimizerConfig::RmsProp {
+            lr,
+            alpha,
+            eps,
+            weight_decay,
+            momentum,
+            centered,
+        } => {
+            let (alpha, eps, lr) = (alpha as f32, eps as f32, lr as f32);
+            let (weight_decay, momentum) = (weight_decay as f32, momentum as f32);
+            let (square_avg, grad_avg, momentum_buffer) = (first, second, third);
+            for i in 0..p.len() {
+                let g = grad[i] + weight_decay * p[i];
+                square_avg[i] = alpha * square_avg[i] + (1.0 - alpha) * g * g;
+                let avg = if centered {
+                    grad_avg[i] = alpha * grad_avg[i] + (1.0 - alpha) * g;
+                    (square_avg[i] - grad_avg[i] * grad_avg[i]).sqrt() + eps
+                } else {
+                    square_avg[i].sqrt() + eps
+                };
+                if momentum > 0.0 {
+                    momentum_buffer[i] = momentum * momentum_buffer[i] + g / avg;
+                    p[i] -= lr * momentum_buffer[i];
+                } else {
+                    p[i] -= lr * g / avg;
+                }
+            }
+        }
     }
 }
