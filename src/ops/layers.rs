@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use dfdx::prelude::*;
+use rayon::prelude::*;
 
 use super::matmul::{matmul, Layout};
 use super::unfold::{col2im, im2col};
@@ -116,13 +117,7 @@ fn affine<T: Tape<f32, Cpu>>(
         tape.add_backward_op(move |grads| {
             let grad_output: Vec<f32> =
                 std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
-            // Bias: column sums.
-            let grad_bias = grads.get_or_alloc_mut(&bias_ghost)?;
-            for row in grad_output.chunks_exact(out_features) {
-                for (gb, g) in grad_bias.iter_mut().zip(row) {
-                    *gb += g;
-                }
-            }
+            add_column_sums(&grad_output, grads.get_or_alloc_mut(&bias_ghost)?);
             // Weight: (out x rows) · (rows x row_len); input: (rows x out) · (out x row_len).
             let weight_product = |dst: &mut [f32], accumulate: bool| {
                 let (g, l) = (Layout::Transposed, Layout::AsIs);
@@ -201,12 +196,44 @@ pub(crate) fn affine_forward(
         Layout::Transposed,
         false,
     );
-    for row in output.chunks_exact_mut(out_features) {
-        for (y, b) in row.iter_mut().zip(bias) {
-            *y += b;
+    output
+        .par_chunks_mut(out_features * ROWS_PER_TASK)
+        .for_each(|rows| {
+            for row in rows.chunks_exact_mut(out_features) {
+                for (y, b) in row.iter_mut().zip(bias) {
+                    *y += b;
+                }
+            }
+        });
+    output
+}
+
+/// Rows per parallel task when adding the bias or summing its gradient (a convolution has
+/// one row per output pixel: 21,632 for the cnn's first layer at batch 32).
+const ROWS_PER_TASK: usize = 2048;
+
+/// Adds the column sums of `rows` (`sums.len()` wide) to `sums`: the bias gradient. Each task
+/// sums a fixed band of rows and the bands are added in order, so the result does not depend
+/// on how rayon schedules them (training stays reproducible).
+fn add_column_sums(rows: &[f32], sums: &mut [f32]) {
+    let width = sums.len();
+    let band_sums: Vec<Vec<f32>> = rows
+        .par_chunks(width * ROWS_PER_TASK)
+        .map(|band| {
+            let mut band_sum = vec![0.0; width];
+            for row in band.chunks_exact(width) {
+                for (s, v) in band_sum.iter_mut().zip(row) {
+                    *s += v;
+                }
+            }
+            band_sum
+        })
+        .collect();
+    for band_sum in band_sums {
+        for (s, v) in sums.iter_mut().zip(band_sum) {
+            *s += v;
         }
     }
-    output
 }
 
 /// PyTorch's `[out, in, k, k]` to `[out, k, k, in]`, the column order of [`im2col`].
@@ -238,5 +265,36 @@ fn add_from_window_order(grad: &[f32], pytorch: &mut [f32], out_channels: usize,
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::{assert_all_close, pseudo_random};
+
+    #[test]
+    fn column_sums_over_several_bands_match_a_plain_loop() {
+        let (rows, width) = (2 * ROWS_PER_TASK + 77, 5);
+        let values = pseudo_random(rows * width, 3);
+        let mut expected = vec![1.0f64; width];
+        for row in values.chunks_exact(width) {
+            for (e, v) in expected.iter_mut().zip(row) {
+                *e += f64::from(*v);
+            }
+        }
+        let mut sums = vec![1.0f32; width];
+        add_column_sums(&values, &mut sums);
+        let expected: Vec<f32> = expected.iter().map(|&e| e as f32).collect();
+        assert_all_close(&sums, &expected, 1e-4);
+    }
+
+    #[test]
+    fn bias_is_added_to_every_row_of_a_long_product() {
+        let (rows, row_len) = (ROWS_PER_TASK + 5, 3);
+        let lowered = vec![0.0; rows * row_len];
+        let weight_rows = vec![0.0; 2 * row_len];
+        let output = affine_forward(&lowered, &weight_rows, &[1.5, -2.0], rows, row_len);
+        assert!(output.chunks_exact(2).all(|row| row == [1.5, -2.0]));
     }
 }
