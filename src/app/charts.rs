@@ -5,7 +5,7 @@
 //! the history itself keeps every value.
 
 use eframe::egui::{self, Id};
-use egui_plot::{Legend, Line, Plot, PlotPoint, Points, VLine};
+use egui_plot::{Corner, Legend, Line, Plot, PlotPoint, Points, VLine};
 use serde::{Deserialize, Serialize};
 
 use super::tokens;
@@ -176,7 +176,8 @@ pub fn charts_ui(
         });
     Plot::new("accuracy_plot")
         .height(tokens::CHART_HEIGHT)
-        .legend(Legend::default())
+        // Accuracy climbs to the top right; the bottom right stays empty after the start.
+        .legend(Legend::default().position(Corner::RightBottom))
         .link_axis(link, [true, false])
         .x_axis_label(x_label)
         .y_axis_label("accuracy")
