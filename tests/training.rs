@@ -189,6 +189,64 @@ fn a_diverging_run_fails_with_a_message_instead_of_training_on_nan() {
 }
 
 #[test]
+fn a_panic_on_the_worker_becomes_a_failed_event() {
+    // The window's waker runs on the worker after each event; one that panics (once) is a
+    // panic in the middle of a run, which must come back as a failure, not a dead thread.
+    let panicked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&panicked);
+    let waker: layerlab::train::Waker = Box::new(move || {
+        if !flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            panic!("waker failed");
+        }
+    });
+    let prepared = job(preset("mlp").unwrap().spec, quick_config(1_000), mnist())
+        .prepare()
+        .unwrap();
+    let handle = TrainingHandle::spawn(prepared, Some(waker)).unwrap();
+    let message = handle
+        .events()
+        .iter()
+        .find_map(|e| match e {
+            TrainEvent::Failed { message } => Some(message),
+            TrainEvent::Finished(_) => panic!("the run must not finish"),
+            _ => None,
+        })
+        .expect("a failure event");
+    assert!(
+        message.contains("internal error") && message.contains("waker failed"),
+        "{message}"
+    );
+    assert!(panicked.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[test]
+fn a_dataset_with_labels_outside_its_classes_is_refused_before_training() {
+    let images = |count: usize| layerlab::data::ImageSet {
+        height: 28,
+        width: 28,
+        pixels: vec![0; count * 784],
+        labels: (0..count).map(|i| if i == 5 { 12 } else { 3 }).collect(),
+    };
+    let data = Arc::new(Dataset {
+        name: "hand-made".into(),
+        classes: 10,
+        train: images(200),
+        test: images(50),
+    });
+    let mut config = quick_config(200);
+    config.validation_size = 0;
+    let error = job(preset("mlp").unwrap().spec, config, data)
+        .prepare()
+        .err()
+        .expect("refused");
+    let message = error.to_string();
+    assert!(
+        message.contains("label 12 of sample 5") && message.contains("10 classes"),
+        "{message}"
+    );
+}
+
+#[test]
 fn bad_settings_and_unfit_stacks_are_refused_before_training() {
     let data = mnist();
     let mlp = preset("mlp").unwrap().spec;

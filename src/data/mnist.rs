@@ -47,6 +47,26 @@ impl ImageSet {
         &self.pixels[index * n..(index + 1) * n]
     }
 
+    /// Whether the pixels hold exactly one image per label and every label is a class below
+    /// `classes`. The IDX loader checks this; a set built in code may not hold to it.
+    pub fn check(&self, classes: usize) -> Result<(), String> {
+        let expected = self.len() * self.image_len();
+        if self.pixels.len() != expected {
+            return Err(format!(
+                "{} labels need {expected} pixels, found {}",
+                self.len(),
+                self.pixels.len()
+            ));
+        }
+        match self.labels.iter().position(|&l| l as usize >= classes) {
+            Some(index) => Err(format!(
+                "label {} of sample {index} is not one of the {classes} classes",
+                self.labels[index]
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Images per class.
     pub fn class_counts(&self, classes: usize) -> Vec<usize> {
         let mut counts = vec![0; classes];

@@ -91,6 +91,10 @@ impl TrainConfig {
                 self.epochs
             ));
         }
+        for (name, set) in [("training", &dataset.train), ("test", &dataset.test)] {
+            set.check(dataset.classes)
+                .map_err(|e| format!("the {name} set of {} is broken: {e}", dataset.name))?;
+        }
         let available = dataset.train.len();
         if self.validation_size >= available {
             return Err(format!(
