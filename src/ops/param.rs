@@ -16,8 +16,10 @@ pub type FlatTensor<T> = Tensor<(usize,), f32, Cpu, T>;
 ///
 /// dfdx still does the bookkeeping: the ops record their backward passes on its tape, and the
 /// gradient it accumulates for this parameter is keyed by `handle`'s id. The handle is a
-/// tensor of zeros of the parameter's length whose values are never read (its pages are
-/// never touched, so it costs address space, not memory).
+/// tensor of zeros of the parameter's length whose values are never read (a large one is
+/// zeroed memory from the allocator that nothing touches, so it costs address space rather
+/// than memory). A clone shares the values until either side updates them (copy on write)
+/// and shares the handle, so a clone's gradients belong on a tape of its own.
 #[derive(Clone, Debug)]
 pub struct Param {
     pub name: String,
