@@ -147,6 +147,19 @@ fn same_seed_same_run_different_seed_different_run() {
     assert!(summary_a.test_accuracy > 0.5, "{}", summary_a.test_accuracy);
 }
 
+/// The message of the run's Failed event; panics if the run finishes or ends without one.
+fn failure_message(handle: TrainingHandle) -> String {
+    handle
+        .events()
+        .iter()
+        .find_map(|e| match e {
+            TrainEvent::Failed { message } => Some(message),
+            TrainEvent::Finished(_) => panic!("the run must fail, not finish"),
+            _ => None,
+        })
+        .expect("a failure event")
+}
+
 #[test]
 fn a_diverging_run_fails_with_a_message_instead_of_training_on_nan() {
     let data = mnist();
@@ -172,16 +185,7 @@ fn a_diverging_run_fails_with_a_message_instead_of_training_on_nan() {
     }
     .prepare()
     .unwrap();
-    let handle = TrainingHandle::spawn(prepared, None).unwrap();
-    let message = handle
-        .events()
-        .iter()
-        .find_map(|e| match e {
-            TrainEvent::Failed { message } => Some(message),
-            TrainEvent::Finished(_) => panic!("a NaN run must not finish"),
-            _ => None,
-        })
-        .expect("a failure event");
+    let message = failure_message(TrainingHandle::spawn(prepared, None).unwrap());
     assert!(
         message.contains("diverged") && message.contains("step 1"),
         "{message}"
@@ -202,16 +206,7 @@ fn a_panic_on_the_worker_becomes_a_failed_event() {
     let prepared = job(preset("mlp").unwrap().spec, quick_config(1_000), mnist())
         .prepare()
         .unwrap();
-    let handle = TrainingHandle::spawn(prepared, Some(waker)).unwrap();
-    let message = handle
-        .events()
-        .iter()
-        .find_map(|e| match e {
-            TrainEvent::Failed { message } => Some(message),
-            TrainEvent::Finished(_) => panic!("the run must not finish"),
-            _ => None,
-        })
-        .expect("a failure event");
+    let message = failure_message(TrainingHandle::spawn(prepared, Some(waker)).unwrap());
     assert!(
         message.contains("internal error") && message.contains("waker failed"),
         "{message}"
