@@ -215,7 +215,23 @@ impl SavedModel {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(write)?;
+        let mut builder = tempfile::Builder::new();
+        // A new file gets the user's normal mode (0666 less the umask, as any program's new
+        // file), not the private 0600 of a temporary file; a replaced file keeps its mode.
+        #[cfg(unix)]
+        let existing_mode = {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+            std::fs::metadata(path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.permissions())
+        };
+        let mut file = builder.tempfile_in(dir).map_err(write)?;
+        #[cfg(unix)]
+        if let Some(permissions) = existing_mode {
+            file.as_file().set_permissions(permissions).map_err(write)?;
+        }
         std::io::Write::write_all(&mut file, &bytes).map_err(write)?;
         file.as_file().sync_all().map_err(write)?;
         file.persist(path).map_err(|e| write(e.error))?;

@@ -43,21 +43,75 @@ impl DigitInput {
     }
 }
 
-/// A stroke drawn with the mouse: points in canvas coordinates, both axes in [0, 1], y down.
-pub type Stroke = Vec<[f32; 2]>;
+/// A stroke drawn with the mouse: the pointer's positions in canvas coordinates (both axes
+/// in [0, 1], y down) as sampled, and whether it paints ink or erases it. One point is a dot.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stroke {
+    pub points: Vec<[f32; 2]>,
+    pub erase: bool,
+}
+
+impl Stroke {
+    pub fn ink(points: Vec<[f32; 2]>) -> Self {
+        Self {
+            points,
+            erase: false,
+        }
+    }
+
+    /// The stroke as drawn: the sampled points joined by a Catmull-Rom spline, so a curve
+    /// sampled sparsely (a fast hand, a slow frame) comes out round instead of as a polygon.
+    /// Consecutive points are at most `step` apart; the samples themselves are kept.
+    pub fn smoothed(&self, step: f32) -> Vec<[f32; 2]> {
+        smooth_polyline(&self.points, step)
+    }
+}
+
+/// Catmull-Rom spline (uniform, tangents from the neighbours; the end points are repeated)
+/// through `points`, subdivided so consecutive points are at most `step` apart.
+pub fn smooth_polyline(points: &[[f32; 2]], step: f32) -> Vec<[f32; 2]> {
+    if points.len() < 3 || step <= 0.0 || !step.is_finite() {
+        return points.to_vec();
+    }
+    let at = |i: isize| points[i.clamp(0, points.len() as isize - 1) as usize];
+    let mut out = vec![points[0]];
+    for i in 0..points.len() as isize - 1 {
+        let (p0, p1, p2, p3) = (at(i - 1), at(i), at(i + 1), at(i + 2));
+        let length = ((p2[0] - p1[0]).powi(2) + (p2[1] - p1[1]).powi(2)).sqrt();
+        // Bounded: a segment crosses the canvas at most ~1.5 times its side.
+        let pieces = ((length / step).ceil() as usize).clamp(1, 4_096);
+        for k in 1..pieces {
+            let t = k as f32 / pieces as f32;
+            let (t2, t3) = (t * t, t * t * t);
+            let coordinate = |c: usize| {
+                0.5 * (2.0 * p1[c]
+                    + (p2[c] - p0[c]) * t
+                    + (2.0 * p0[c] - 5.0 * p1[c] + 4.0 * p2[c] - p3[c]) * t2
+                    + (3.0 * p1[c] - p0[c] - 3.0 * p2[c] + p3[c]) * t3)
+            };
+            out.push([coordinate(0), coordinate(1)]);
+        }
+        out.push(p2); // the sample itself, exactly
+    }
+    out
+}
 
 /// Side in pixels strokes are rasterised at before preprocessing: ten times MNIST's, enough
 /// for smooth anti-aliased edges after scaling down, and independent of the screen's size.
 pub const RASTER_SIDE: u32 = 280;
 
-/// Draws strokes as white, anti-aliased round-capped lines on black. `brush_radius` is a
-/// fraction of the canvas side.
+/// Draws strokes in order as white, anti-aliased round-capped lines on black (an erasing
+/// stroke paints black over what came before). `brush_radius` is a fraction of the canvas
+/// side; an eraser is [`ERASER_SCALE`] times as wide.
 pub fn rasterise_strokes(strokes: &[Stroke], brush_radius: f32, side: u32) -> GrayImage {
     let mut image = GrayImage::new(side, side);
     let scale = side as f32;
-    let radius = (brush_radius * scale).max(0.5);
     for stroke in strokes {
+        let width_scale = if stroke.erase { ERASER_SCALE } else { 1.0 };
+        let radius = (brush_radius * width_scale * scale).max(0.5);
+        // Spline samples about a pixel apart at this resolution.
         let points: Vec<[f32; 2]> = stroke
+            .smoothed(1.0 / scale)
             .iter()
             .map(|p| [p[0] * scale, p[1] * scale])
             .collect();
@@ -67,14 +121,18 @@ pub fn rasterise_strokes(strokes: &[Stroke], brush_radius: f32, side: u32) -> Gr
             _ => points.windows(2).map(|w| (w[0], w[1])).collect(),
         };
         for (a, b) in segments {
-            stamp_segment(&mut image, a, b, radius);
+            stamp_segment(&mut image, a, b, radius, stroke.erase);
         }
     }
     image
 }
 
-/// Paints the capsule of `radius` around segment `a`-`b`, keeping the brighter value.
-fn stamp_segment(image: &mut GrayImage, a: [f32; 2], b: [f32; 2], radius: f32) {
+/// How much wider than the brush the eraser is.
+pub const ERASER_SCALE: f32 = 2.0;
+
+/// Paints the capsule of `radius` around segment `a`-`b`: ink keeps the brighter value,
+/// an eraser the darker.
+fn stamp_segment(image: &mut GrayImage, a: [f32; 2], b: [f32; 2], radius: f32, erase: bool) {
     let (w, h) = (image.width() as i64, image.height() as i64);
     let reach = radius + 1.0;
     let x0 = ((a[0].min(b[0]) - reach).floor() as i64).clamp(0, w);
@@ -96,7 +154,12 @@ fn stamp_segment(image: &mut GrayImage, a: [f32; 2], b: [f32; 2], radius: f32) {
             let coverage = (radius + 0.5 - distance).clamp(0.0, 1.0);
             if coverage > 0.0 {
                 let pixel = image.get_pixel_mut(x as u32, y as u32);
-                pixel.0[0] = pixel.0[0].max((coverage * 255.0).round() as u8);
+                let value = (coverage * 255.0).round() as u8;
+                pixel.0[0] = if erase {
+                    pixel.0[0].min(255 - value)
+                } else {
+                    pixel.0[0].max(value)
+                };
             }
         }
     }
@@ -240,7 +303,7 @@ mod tests {
     #[test]
     fn strokes_rasterise_to_anti_aliased_white_lines() {
         // A vertical line near the middle (x = 50.3 px), brush radius 2% of the side (2 px).
-        let stroke: Stroke = vec![[0.503, 0.2], [0.503, 0.8]];
+        let stroke = Stroke::ink(vec![[0.503, 0.2], [0.503, 0.8]]);
         let image = rasterise_strokes(std::slice::from_ref(&stroke), 0.02, 100);
         assert_eq!(image.get_pixel(50, 50).0[0], 255);
         assert_eq!(image.get_pixel(10, 50).0[0], 0);
@@ -253,6 +316,67 @@ mod tests {
         let (_, y0, _, y1) = ink_bounds(&input.to_image()).unwrap();
         assert_eq!(y1 - y0 + 1, 20);
         assert_eq!(preprocess_strokes(&[], 0.02), Err(PreprocessError::NoInk));
+    }
+
+    #[test]
+    fn a_one_point_stroke_is_a_dot_of_ink() {
+        let dot = Stroke::ink(vec![[0.5, 0.5]]);
+        let image = rasterise_strokes(std::slice::from_ref(&dot), 0.045, RASTER_SIDE);
+        assert_eq!(image.get_pixel(140, 140).0[0], 255);
+        let input = preprocess_strokes(&[dot], 0.045).unwrap();
+        assert!(input.pixels.iter().filter(|&&v| v > 0.5).count() > 20);
+    }
+
+    #[test]
+    fn an_erasing_stroke_removes_ink_drawn_before_it_only() {
+        let bar = Stroke::ink(vec![[0.2, 0.5], [0.8, 0.5]]);
+        let eraser = Stroke {
+            points: vec![[0.5, 0.3], [0.5, 0.7]],
+            erase: true,
+        };
+        let image = rasterise_strokes(&[bar.clone(), eraser.clone()], 0.03, 100);
+        assert_eq!(image.get_pixel(50, 50).0[0], 0, "erased in the middle");
+        assert_eq!(image.get_pixel(25, 50).0[0], 255, "kept at the ends");
+        // Ink drawn after the eraser stays.
+        let image = rasterise_strokes(&[eraser, bar], 0.03, 100);
+        assert_eq!(image.get_pixel(50, 50).0[0], 255);
+    }
+
+    #[test]
+    fn a_sparsely_sampled_circle_is_drawn_round() {
+        // Eight samples of a circle (a fast "0"): the spline between them stays near the
+        // circle, where straight segments would cut the corners by r(1 - cos 22.5deg) = 7.6%.
+        let (cx, cy, r) = (0.5f32, 0.5f32, 0.3f32);
+        let samples: Vec<[f32; 2]> = (0..=8)
+            .map(|k| {
+                let angle = k as f32 * std::f32::consts::TAU / 8.0;
+                [cx + r * angle.cos(), cy + r * angle.sin()]
+            })
+            .collect();
+        let curve = smooth_polyline(&samples, 0.005);
+        assert!(curve.len() > 100);
+        assert_eq!(curve[0], samples[0]);
+        assert_eq!(*curve.last().unwrap(), *samples.last().unwrap());
+        let error =
+            |p: &[f32; 2]| (((p[0] - cx).powi(2) + (p[1] - cy).powi(2)).sqrt() - r).abs() / r;
+        // Away from the stroke's two ends (where the spline has one neighbour only), uniform
+        // Catmull-Rom through 8 samples stays within 1% of the radius.
+        let interior = curve
+            .iter()
+            .filter(|p| (p[1] - cy).atan2(p[0] - cx).abs() > std::f32::consts::FRAC_PI_4 + 0.01)
+            .map(error)
+            .fold(0.0f32, f32::max);
+        assert!(
+            interior < 0.01,
+            "farthest from the circle: {interior:.4} of r"
+        );
+        let worst = curve.iter().map(error).fold(0.0f32, f32::max);
+        assert!(
+            worst < 0.05,
+            "farthest from the circle near the ends: {worst:.4} of r"
+        );
+        // Two points stay a straight line, one point a dot.
+        assert_eq!(smooth_polyline(&samples[..2], 0.005), samples[..2].to_vec());
     }
 
     #[test]

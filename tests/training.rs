@@ -101,7 +101,10 @@ fn pause_resume_and_stop_answer_between_batches() {
         summary.steps < 20_000 / 32,
         "stopped before the epoch ended"
     );
-    assert_eq!(summary.test_predictions.len(), 500);
+    assert_eq!(
+        summary.test, None,
+        "a stopped run ends without the test evaluation"
+    );
     assert!(summary.weights.parameter_count() == 101_770);
 }
 
@@ -144,7 +147,8 @@ fn same_seed_same_run_different_seed_different_run() {
     assert_eq!(summary_a.weights, summary_b.weights);
     assert_ne!(losses_a, losses_c);
     // And it learned something: 2,000 images are enough for well above chance (10%).
-    assert!(summary_a.test_accuracy > 0.5, "{}", summary_a.test_accuracy);
+    let accuracy_a = summary_a.test.as_ref().unwrap().accuracy;
+    assert!(accuracy_a > 0.5, "{accuracy_a}");
 }
 
 /// The message of the run's Failed event; panics if the run finishes or ends without one.
@@ -287,4 +291,143 @@ fn dropping_the_handle_cancels_and_joins_the_worker() {
         TrainEvent::Started { .. }
     ));
     drop(handle); // must return (joins) rather than train 20,000 images
+}
+
+#[test]
+fn batches_carry_the_samples_trained_and_the_worker_clock_and_a_first_snapshot_comes_at_step_0() {
+    // 100 images in batches of 32: three full batches and one of 4.
+    let mut config = quick_config(100);
+    config.validation_size = 0;
+    config.test_limit = Some(10);
+    let prepared = job(preset("mlp").unwrap().spec, config, mnist())
+        .prepare()
+        .unwrap();
+    let (_commands_tx, commands_rx) = crossbeam_channel::unbounded();
+    let mut events = Vec::new();
+    layerlab::train::run_training(prepared, &commands_rx, &mut |event| {
+        events.push(event);
+        true
+    })
+    .unwrap();
+    assert!(matches!(events[0], TrainEvent::Started { .. }));
+    assert!(
+        matches!(events[1], TrainEvent::Snapshot { step: 0, .. }),
+        "{:?}",
+        events[1]
+    );
+    let batches: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::Batch(batch) => Some(batch),
+            _ => None,
+        })
+        .collect();
+    let samples: Vec<usize> = batches.iter().map(|b| b.samples).collect();
+    assert_eq!(samples, [32, 32, 32, 4]);
+    assert!(batches[0].train_secs > 0.0);
+    assert!(batches
+        .windows(2)
+        .all(|w| w[0].train_secs <= w[1].train_secs));
+}
+
+#[test]
+fn paused_time_is_not_training_time() {
+    let prepared = job(preset("mlp").unwrap().spec, quick_config(3_000), mnist())
+        .prepare()
+        .unwrap();
+    let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
+    let mut clock_at_pause = None;
+    let mut first_after_resume = None;
+    let pause_for = std::time::Duration::from_millis(400);
+    layerlab::train::run_training(prepared, &commands_rx, &mut |event| {
+        if let TrainEvent::Batch(batch) = &event {
+            if batch.step == 2 {
+                clock_at_pause = Some(batch.train_secs);
+                commands_tx.send(TrainCommand::Pause).unwrap();
+                // Resumes after a while, as a person would.
+                let tx = commands_tx.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(pause_for);
+                    tx.send(TrainCommand::Resume).unwrap();
+                });
+            } else if batch.step == 3 {
+                first_after_resume = Some(batch.train_secs);
+            }
+        }
+        true
+    })
+    .unwrap();
+    let gap = first_after_resume.unwrap() - clock_at_pause.unwrap();
+    assert!(
+        gap < pause_for.as_secs_f64() / 2.0,
+        "one step must not count the {pause_for:?} pause: {gap} s"
+    );
+}
+
+#[test]
+fn a_normal_end_reports_evaluation_progress_and_stop_during_it_skips_the_rest() {
+    let mut config = quick_config(64);
+    config.validation_size = 0;
+    config.test_limit = Some(2_000);
+    let run = |stop_on_first_progress: bool| {
+        let prepared = job(preset("mlp").unwrap().spec, config.clone(), mnist())
+            .prepare()
+            .unwrap();
+        let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
+        let mut progress = Vec::new();
+        let summary = layerlab::train::run_training(prepared, &commands_rx, &mut |event| {
+            if let TrainEvent::Evaluating { done, total } = event {
+                progress.push((done, total));
+                if stop_on_first_progress {
+                    commands_tx.send(TrainCommand::Stop).unwrap();
+                }
+            }
+            true
+        })
+        .unwrap();
+        (summary, progress)
+    };
+    let (summary, progress) = run(false);
+    assert_eq!(progress.last(), Some(&(2_000, 2_000)));
+    assert!(progress.len() > 1, "progress along the way: {progress:?}");
+    let test = summary.test.expect("a finished run is evaluated");
+    assert_eq!(test.predictions.len(), 2_000);
+    assert!(!summary.stopped_early);
+
+    let (summary, progress) = run(true);
+    assert_eq!(
+        progress.len(),
+        1,
+        "stopped after the first chunk: {progress:?}"
+    );
+    assert_eq!(summary.test, None);
+    assert_eq!(summary.steps, 2, "the weights of the whole run are kept");
+}
+
+#[cfg(unix)]
+#[test]
+fn exported_files_get_the_users_normal_mode_and_a_replaced_file_keeps_its_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let spec = ModelSpec::new(vec![Layer::Flatten, Layer::Linear { out_features: 10 }]);
+    let plan = layerlab::spec::validate(&spec, mnist().input_shape(), 10).unwrap();
+    let model = layerlab::model::Model::initialise(spec, plan, &Default::default(), 0);
+    let saved = layerlab::export::SavedModel::from_model(&model, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // What any new file gets here (0666 less the umask).
+    let reference = dir.path().join("reference");
+    std::fs::write(&reference, b"x").unwrap();
+    let exported = dir.path().join("new.safetensors");
+    saved.save(&exported).unwrap();
+    assert_eq!(
+        mode(&exported),
+        mode(&reference),
+        "not a temporary file's 0600"
+    );
+
+    let shared = dir.path().join("shared.safetensors");
+    std::fs::write(&shared, b"old").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o664)).unwrap();
+    saved.save(&shared).unwrap();
+    assert_eq!(mode(&shared), 0o664);
 }

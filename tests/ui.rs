@@ -161,7 +161,7 @@ fn a_short_run_streams_into_the_charts_and_can_pause_resume_and_finish() {
     step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
     harness.get_by_label("Train").click();
     step_until(&mut harness, "the first batches", |app| {
-        app.history.batches.len() >= 5
+        app.history().batches.len() >= 5
     });
     assert!(harness.state().progress().unwrap().step >= 5);
 
@@ -169,13 +169,13 @@ fn a_short_run_streams_into_the_charts_and_can_pause_resume_and_finish() {
     step_until(&mut harness, "the pause", |app| {
         app.run_status() == Some(&RunStatus::Paused)
     });
-    let paused_at = harness.state().history.last_step();
+    let paused_at = harness.state().history().last_step();
     for _ in 0..20 {
         harness.step();
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(
-        harness.state().history.last_step(),
+        harness.state().history().last_step(),
         paused_at,
         "a paused run does not train"
     );
@@ -185,9 +185,9 @@ fn a_short_run_streams_into_the_charts_and_can_pause_resume_and_finish() {
         app.run_status() == Some(&RunStatus::Finished)
     });
     let app = harness.state();
-    assert_eq!(app.history.batches.len(), 3_000usize.div_ceil(32));
+    assert_eq!(app.history().batches.len(), 3_000usize.div_ceil(32));
     assert!(app.drawn_chart_points() > 0);
-    assert_eq!(app.history.epochs.len(), 1);
+    assert_eq!(app.history().epochs.len(), 1);
     let accuracy = app
         .evaluation_accuracy()
         .expect("an evaluation after the run");
@@ -214,11 +214,11 @@ fn drawing_a_digit_shows_a_prediction() {
         &mut harness,
         &[(0.5, 0.15), (0.5, 0.3), (0.5, 0.5), (0.5, 0.7), (0.5, 0.85)],
     );
-    assert_eq!(harness.state().canvas.strokes.len(), 1);
+    assert_eq!(harness.state().canvas().strokes.len(), 1);
     step_until(&mut harness, "a prediction of the whole stroke", |app| {
-        app.prediction_is_current() && matches!(app.prediction, Some(Ok(_)))
+        app.prediction_is_current() && matches!(app.prediction(), Some(Ok(_)))
     });
-    let Some(Ok(prediction)) = &harness.state().prediction else {
+    let Some(Ok(prediction)) = harness.state().prediction() else {
         unreachable!()
     };
     let total: f32 = prediction.probabilities.iter().sum();
@@ -229,8 +229,8 @@ fn drawing_a_digit_shows_a_prediction() {
 
     harness.get_by_label("Clear").click();
     harness.run_steps(2);
-    assert!(harness.state().canvas.is_empty());
-    assert!(harness.state().prediction.is_none());
+    assert!(harness.state().canvas().is_empty());
+    assert!(harness.state().prediction().is_none());
 }
 
 #[test]

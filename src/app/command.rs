@@ -4,9 +4,17 @@ use std::path::PathBuf;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppCommand {
+    /// Start a run of the designed stack; asks first when that would replace a trained
+    /// model that was never saved.
     StartTraining,
+    /// Start a run without asking (the person already agreed).
+    StartTrainingConfirmed,
+    /// Train the current model (a loaded file, a finished run) further: its own stack,
+    /// starting from its weights.
+    ContinueTraining,
     PauseTraining,
     ResumeTraining,
+    /// End the run now, keeping its weights; a second Stop while stopping cancels at once.
     StopTraining,
     SetLearningRate(f64),
     LoadPreset(&'static str),
@@ -15,11 +23,21 @@ pub enum AppCommand {
     /// Ask for a path with a dialog, then export.
     ExportWeightsDialog,
     ExportWeightsTo(PathBuf),
+    /// Save the current model in the models folder under a timestamped name.
+    SaveToModelsFolder,
     LoadModelDialog,
     LoadModelFrom(PathBuf),
     OpenImageDialog,
     OpenImageFrom(PathBuf),
+    /// Evaluate the current model on the test set (with progress and Cancel).
+    EvaluateModel,
+    /// Cancel the test evaluation going on (of a run's end, or of "Evaluate").
+    CancelEvaluation,
     ClearCanvas,
+    /// Remove the last stroke drawn.
+    UndoStroke,
     /// The canvas changed: predict again.
     PredictCanvas,
+    /// Close the window even though a run is going on.
+    CloseConfirmed,
 }

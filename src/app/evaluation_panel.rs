@@ -1,28 +1,59 @@
-//! After a run: test accuracy, the confusion matrix and the test digits the model got wrong.
+//! A model's test results: accuracy, per-class precision/recall/F1, the confusion matrix,
+//! and the test digits it got wrong. Clicking a cell of the matrix shows exactly those
+//! samples; the gallery scrolls through all of them, making thumbnails only for what is seen.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use eframe::egui::{self, Color32, RichText, TextureHandle};
 
 use super::data_panel::digit_texture;
 use super::tokens;
 use crate::data::Dataset;
-use crate::train::{confusion_matrix, RunSummary};
+use crate::export::SavedModel;
+use crate::train::{confusion_matrix, Evaluation};
 
-/// Misclassified digits shown at most.
-const MAX_MISTAKES_SHOWN: usize = 48;
+/// Per-class precision, recall and F1 from a confusion matrix (`matrix[true][predicted]`).
+/// A class never predicted (or never present) has 0 for what cannot be computed, as
+/// scikit-learn's `zero_division=0`.
+pub fn per_class_scores(matrix: &[Vec<usize>]) -> Vec<[f32; 3]> {
+    (0..matrix.len())
+        .map(|c| {
+            let true_positive = matrix[c][c] as f32;
+            let predicted: usize = matrix.iter().map(|row| row[c]).sum();
+            let actual: usize = matrix[c].iter().sum();
+            let ratio = |n: f32, d: usize| if d == 0 { 0.0 } else { n / d as f32 };
+            let precision = ratio(true_positive, predicted);
+            let recall = ratio(true_positive, actual);
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
+            [precision, recall, f1]
+        })
+        .collect()
+}
 
 pub struct EvaluationView {
+    /// The model these results belong to; shown only while it is the current model.
+    pub model: Arc<SavedModel>,
     pub test_accuracy: f32,
     pub test_loss: f32,
     pub tested: usize,
     pub matrix: Vec<Vec<usize>>,
+    pub scores: Vec<[f32; 3]>,
     /// `(test index, true label, predicted label)`.
     pub mistakes: Vec<(usize, u8, u8)>,
-    textures: Vec<TextureHandle>,
+    /// The confusion cell `(true, predicted)` the gallery is filtered to.
+    pub filter: Option<(u8, u8)>,
+    textures: HashMap<usize, TextureHandle>,
 }
 
 impl EvaluationView {
-    pub fn new(ctx: &egui::Context, summary: &RunSummary, dataset: &Dataset) -> Self {
-        let predictions = &summary.test_predictions;
+    /// Results of `model` on the first `evaluation.predictions.len()` test samples.
+    pub fn new(model: Arc<SavedModel>, evaluation: &Evaluation, dataset: &Dataset) -> Self {
+        let predictions = &evaluation.predictions;
         let indices: Vec<u32> = (0..predictions.len() as u32).collect();
         let matrix = confusion_matrix(&dataset.test.labels, &indices, predictions, dataset.classes);
         let mistakes: Vec<(usize, u8, u8)> = predictions
@@ -31,25 +62,39 @@ impl EvaluationView {
             .filter(|(i, p)| dataset.test.labels[*i] != **p)
             .map(|(i, p)| (i, dataset.test.labels[i], *p))
             .collect();
-        let textures = mistakes
-            .iter()
-            .take(MAX_MISTAKES_SHOWN)
-            .map(|(i, _, _)| digit_texture(ctx, &format!("mistake-{i}"), &dataset.test, *i))
-            .collect();
         Self {
-            test_accuracy: summary.test_accuracy,
-            test_loss: summary.test_loss,
+            model,
+            test_accuracy: evaluation.accuracy,
+            test_loss: evaluation.loss,
             tested: predictions.len(),
+            scores: per_class_scores(&matrix),
             matrix,
             mistakes,
-            textures,
+            filter: None,
+            textures: HashMap::new(),
         }
+    }
+
+    /// The mistakes the gallery shows (all, or those of the chosen cell).
+    pub fn shown_mistakes(&self) -> Vec<(usize, u8, u8)> {
+        self.mistakes
+            .iter()
+            .filter(|(_, t, p)| self.filter.is_none_or(|cell| cell == (*t, *p)))
+            .copied()
+            .collect()
     }
 }
 
-pub fn evaluation_ui(ui: &mut egui::Ui, view: Option<&EvaluationView>) {
+pub fn evaluation_ui(
+    ui: &mut egui::Ui,
+    view: Option<&mut EvaluationView>,
+    dataset: Option<&Dataset>,
+) {
     let Some(view) = view else {
-        ui.label("Train a model (or let a run finish) to see its test accuracy, confusion matrix and mistakes.");
+        ui.label(
+            "No test results for the current model. A run that finishes is evaluated \
+             automatically; for a stopped run or a loaded model, press \"Evaluate on test set\".",
+        );
         return;
     };
     ui.heading(format!(
@@ -59,40 +104,107 @@ pub fn evaluation_ui(ui: &mut egui::Ui, view: Option<&EvaluationView>) {
         view.tested,
         view.mistakes.len()
     ));
-    ui.label(RichText::new("Confusion matrix (rows: true, columns: predicted)").strong());
-    confusion_matrix_ui(ui, &view.matrix);
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Confusion matrix (rows: true, columns: predicted)").strong());
+            ui.weak("Click a cell to see those test digits.");
+            if let Some(cell) = confusion_matrix_ui(ui, &view.matrix, view.filter) {
+                view.filter = if view.filter == Some(cell) {
+                    None
+                } else {
+                    Some(cell)
+                };
+            }
+        });
+        ui.add_space(16.0);
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Per class").strong());
+            scores_ui(ui, &view.scores);
+        });
+    });
     ui.separator();
-    ui.label(
-        RichText::new(format!(
-            "Misclassified test digits, true -> predicted (first {} of {})",
-            view.textures.len(),
-            view.mistakes.len()
-        ))
-        .strong(),
-    );
+    let shown = view.shown_mistakes();
+    ui.horizontal(|ui| {
+        let title = match view.filter {
+            Some((t, p)) if t == p => format!(
+                "{} test digits {t} classified correctly (not shown)",
+                view.matrix[t as usize][p as usize]
+            ),
+            Some((t, p)) => format!("{} test digits {t} taken for {p}", shown.len()),
+            None => format!(
+                "All {} misclassified test digits, true -> predicted",
+                shown.len()
+            ),
+        };
+        ui.label(RichText::new(title).strong());
+        if view.filter.is_some() && ui.button("Show all mistakes").clicked() {
+            view.filter = None;
+        }
+    });
+    let Some(dataset) = dataset else {
+        return;
+    };
     let cell = tokens::THUMBNAIL_SIDE + 8.0;
     let columns = ((ui.available_width() / cell).floor() as usize).max(1);
-    egui::Grid::new("mistakes")
-        .spacing([4.0, 4.0])
-        .show(ui, |ui| {
-            for (i, (texture, (_, truth, predicted))) in
-                view.textures.iter().zip(&view.mistakes).enumerate()
-            {
-                ui.vertical(|ui| {
-                    ui.add(
-                        egui::Image::new(texture)
-                            .fit_to_exact_size(egui::Vec2::splat(tokens::THUMBNAIL_SIDE)),
-                    );
-                    ui.label(format!("{truth} -> {predicted}"));
+    let rows = shown.len().div_ceil(columns);
+    let row_height = tokens::THUMBNAIL_SIDE + ui.text_style_height(&egui::TextStyle::Body) + 8.0;
+    egui::ScrollArea::vertical()
+        .id_salt("mistakes")
+        .max_height(ui.available_height().max(200.0))
+        .auto_shrink([false, true])
+        .show_rows(ui, row_height, rows, |ui, visible| {
+            for row in visible {
+                ui.horizontal(|ui| {
+                    for &(index, truth, predicted) in shown.iter().skip(row * columns).take(columns)
+                    {
+                        let texture = view.textures.entry(index).or_insert_with(|| {
+                            digit_texture(
+                                ui.ctx(),
+                                &format!("mistake-{index}"),
+                                &dataset.test,
+                                index,
+                            )
+                        });
+                        ui.vertical(|ui| {
+                            ui.set_width(tokens::THUMBNAIL_SIDE + 4.0);
+                            ui.add(
+                                egui::Image::new(&*texture)
+                                    .fit_to_exact_size(egui::Vec2::splat(tokens::THUMBNAIL_SIDE)),
+                            )
+                            .on_hover_text(format!("test image {index}"));
+                            ui.label(format!("{truth} -> {predicted}"));
+                        });
+                    }
                 });
-                if i % columns == columns - 1 {
-                    ui.end_row();
-                }
             }
         });
 }
 
-fn confusion_matrix_ui(ui: &mut egui::Ui, matrix: &[Vec<usize>]) {
+fn scores_ui(ui: &mut egui::Ui, scores: &[[f32; 3]]) {
+    egui::Grid::new("per-class-scores")
+        .striped(true)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            for title in ["class", "precision", "recall", "F1"] {
+                ui.label(RichText::new(title).strong());
+            }
+            ui.end_row();
+            for (class, [precision, recall, f1]) in scores.iter().enumerate() {
+                ui.label(class.to_string());
+                for value in [precision, recall, f1] {
+                    ui.label(format!("{:.3}", value));
+                }
+                ui.end_row();
+            }
+        });
+}
+
+/// Draws the matrix; returns the cell clicked, if any.
+fn confusion_matrix_ui(
+    ui: &mut egui::Ui,
+    matrix: &[Vec<usize>],
+    selected: Option<(u8, u8)>,
+) -> Option<(u8, u8)> {
     let largest_error = matrix
         .iter()
         .enumerate()
@@ -105,6 +217,12 @@ fn confusion_matrix_ui(ui: &mut egui::Ui, matrix: &[Vec<usize>]) {
         .max()
         .unwrap_or(0)
         .max(1);
+    let largest_correct = (0..matrix.len())
+        .map(|i| matrix[i][i])
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut clicked = None;
     egui::Grid::new("confusion")
         .spacing([2.0, 2.0])
         .show(ui, |ui| {
@@ -116,23 +234,57 @@ fn confusion_matrix_ui(ui: &mut egui::Ui, matrix: &[Vec<usize>]) {
             for (truth, row) in matrix.iter().enumerate() {
                 ui.label(RichText::new(truth.to_string()).strong());
                 for (predicted, &count) in row.iter().enumerate() {
-                    let colour = if truth == predicted {
-                        tokens::OK.gamma_multiply(0.35)
-                    } else if count > 0 {
+                    // Shade by count: green on the diagonal, red off it, nothing for 0.
+                    let colour = if count == 0 {
+                        Color32::TRANSPARENT
+                    } else if truth == predicted {
+                        tokens::OK
+                            .gamma_multiply(0.15 + 0.5 * count as f32 / largest_correct as f32)
+                    } else {
                         tokens::ERROR
                             .gamma_multiply(0.15 + 0.85 * count as f32 / largest_error as f32)
-                    } else {
-                        Color32::TRANSPARENT
                     };
-                    egui::Frame::new()
+                    let cell = (truth as u8, predicted as u8);
+                    let stroke = if selected == Some(cell) {
+                        ui.visuals().selection.stroke
+                    } else {
+                        egui::Stroke::NONE
+                    };
+                    let response = egui::Frame::new()
                         .fill(colour)
+                        .stroke(stroke)
                         .inner_margin(2.0)
                         .show(ui, |ui| {
-                            ui.set_min_width(34.0);
+                            ui.set_min_width(tokens::CONFUSION_CELL_WIDTH);
                             ui.label(count.to_string());
-                        });
+                        })
+                        .response
+                        .interact(egui::Sense::click())
+                        .on_hover_text(format!(
+                            "{count} test digits {truth} predicted as {predicted}"
+                        ));
+                    if response.clicked() {
+                        clicked = Some(cell);
+                    }
                 }
                 ui.end_row();
             }
         });
+    clicked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_recall_and_f1_per_class_by_hand() {
+        // true 0: 3 right, 1 taken for 1; true 1: 2 right; class 2 never seen nor predicted.
+        let matrix = vec![vec![3, 1, 0], vec![0, 2, 0], vec![0, 0, 0]];
+        let scores = per_class_scores(&matrix);
+        assert_eq!(scores[0], [1.0, 0.75, 2.0 * 0.75 / 1.75]);
+        assert_eq!(scores[1][0], 2.0 / 3.0);
+        assert_eq!(scores[1][1], 1.0);
+        assert_eq!(scores[2], [0.0, 0.0, 0.0]);
+    }
 }

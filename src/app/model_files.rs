@@ -10,7 +10,12 @@ use image::DynamicImage;
 use crate::export::SavedModel;
 
 pub enum FileOutcome {
-    Exported(PathBuf),
+    /// `auto`: the automatic copy of a trained model, not the person's own save.
+    Exported {
+        path: PathBuf,
+        model: Arc<SavedModel>,
+        auto: bool,
+    },
     ModelLoaded(PathBuf, SavedModel),
     ImageOpened(PathBuf, Arc<DynamicImage>),
     Failed(String),
@@ -58,9 +63,9 @@ impl FileTasks {
         }
     }
 
-    pub fn export(&mut self, path: PathBuf, model: Arc<SavedModel>) {
+    pub fn export(&mut self, path: PathBuf, model: Arc<SavedModel>, auto: bool) {
         self.spawn("export", move || match model.save(&path) {
-            Ok(()) => FileOutcome::Exported(path),
+            Ok(()) => FileOutcome::Exported { path, model, auto },
             Err(e) => FileOutcome::Failed(e.to_string()),
         });
     }

@@ -1,4 +1,6 @@
-//! Messages for the person at the window: results of background work and errors.
+//! Messages for the person at the window: results of background work and errors. Each
+//! expires (errors stay longer), a repeated message is shown once with a count, and each
+//! has a dismiss button.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +9,10 @@ use eframe::egui;
 use super::tokens;
 
 /// How long a message stays on screen.
-const SHOW_FOR: Duration = Duration::from_secs(8);
+const INFO_FOR: Duration = Duration::from_secs(8);
+const ERROR_FOR: Duration = Duration::from_secs(30);
+/// Messages shown at once, newest last.
+const MAX_SHOWN: usize = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -19,7 +24,19 @@ pub enum Level {
 pub struct Notification {
     pub level: Level,
     pub text: String,
+    /// How many times this message was raised while shown.
+    pub count: usize,
     pub shown_at: Instant,
+}
+
+impl Notification {
+    fn expired(&self, now: Instant) -> bool {
+        let lifetime = match self.level {
+            Level::Info => INFO_FOR,
+            Level::Error => ERROR_FOR,
+        };
+        now.duration_since(self.shown_at) >= lifetime
+    }
 }
 
 #[derive(Default)]
@@ -29,43 +46,122 @@ pub struct Notifications {
 
 impl Notifications {
     pub fn info(&mut self, text: impl Into<String>) {
-        self.push(Level::Info, text.into());
+        self.push(Level::Info, text.into(), Instant::now());
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.push(Level::Error, text.into());
+        self.push(Level::Error, text.into(), Instant::now());
     }
 
-    fn push(&mut self, level: Level, text: String) {
-        self.items.push(Notification {
-            level,
-            text,
-            shown_at: Instant::now(),
-        });
+    fn push(&mut self, level: Level, text: String, now: Instant) {
+        // The same message again: one line, counted, shown afresh as the newest.
+        if let Some(i) = self
+            .items
+            .iter()
+            .position(|n| n.level == level && n.text == text)
+        {
+            let mut item = self.items.remove(i);
+            item.count += 1;
+            item.shown_at = now;
+            self.items.push(item);
+        } else {
+            self.items.push(Notification {
+                level,
+                text,
+                count: 1,
+                shown_at: now,
+            });
+        }
+        let len = self.items.len();
+        if len > MAX_SHOWN {
+            self.items.drain(..len - MAX_SHOWN);
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        self.items.retain(|n| !n.expired(now));
     }
 
     /// All messages still on screen, newest last.
     pub fn current(&self) -> impl Iterator<Item = &Notification> {
-        self.items.iter()
+        let now = Instant::now();
+        self.items.iter().filter(move |n| !n.expired(now))
     }
 
-    /// Shows the newest messages in one line each; errors in red.
+    /// Shows the messages one line each, errors in red, each with a dismiss button.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.items
-            .retain(|n| n.shown_at.elapsed() < SHOW_FOR || n.level == Level::Error);
-        // Errors stay until the next message replaces them.
-        let len = self.items.len();
-        if len > 3 {
-            self.items.drain(..len - 3);
+        self.expire(Instant::now());
+        let mut dismissed = None;
+        for (i, item) in self.items.iter().enumerate() {
+            ui.horizontal(|ui| {
+                if ui
+                    .small_button("x")
+                    .on_hover_text("Dismiss this message")
+                    .clicked()
+                {
+                    dismissed = Some(i);
+                }
+                let text = if item.count > 1 {
+                    format!("{} (x{})", item.text, item.count)
+                } else {
+                    item.text.clone()
+                };
+                match item.level {
+                    Level::Info => ui.label(text),
+                    Level::Error => ui.colored_label(tokens::ERROR, text),
+                };
+            });
         }
-        for item in &self.items {
-            match item.level {
-                Level::Info => ui.label(&item.text),
-                Level::Error => ui.colored_label(tokens::ERROR, &item.text),
-            };
+        if let Some(i) = dismissed {
+            self.items.remove(i);
         }
-        if self.items.iter().any(|n| n.level == Level::Info) {
-            ui.ctx().request_repaint_after(Duration::from_millis(500));
+        // Wake up when the oldest message is due to go.
+        let now = Instant::now();
+        if let Some(next) = self
+            .items
+            .iter()
+            .map(|n| {
+                let lifetime = if n.level == Level::Info {
+                    INFO_FOR
+                } else {
+                    ERROR_FOR
+                };
+                (n.shown_at + lifetime).saturating_duration_since(now)
+            })
+            .min()
+        {
+            ui.ctx().request_repaint_after(next);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_expire_repeat_as_one_and_keep_the_newest() {
+        let mut notifications = Notifications::default();
+        let t0 = Instant::now();
+        notifications.push(Level::Error, "Nothing to export yet".into(), t0);
+        notifications.push(Level::Error, "Nothing to export yet".into(), t0);
+        notifications.push(Level::Info, "Saved a.safetensors".into(), t0);
+        assert_eq!(notifications.items.len(), 2);
+        assert_eq!(notifications.items[0].count, 2);
+        // The info goes after 8 s, the error after 30 s.
+        notifications.expire(t0 + Duration::from_secs(9));
+        assert_eq!(notifications.items.len(), 1);
+        assert_eq!(notifications.items[0].level, Level::Error);
+        notifications.expire(t0 + Duration::from_secs(31));
+        assert!(notifications.items.is_empty());
+        for i in 0..5 {
+            notifications.push(Level::Info, format!("message {i}"), t0);
+        }
+        let texts: Vec<&str> = notifications
+            .items
+            .iter()
+            .map(|n| n.text.as_str())
+            .collect();
+        assert_eq!(texts, ["message 2", "message 3", "message 4"]);
     }
 }

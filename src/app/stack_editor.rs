@@ -1,22 +1,24 @@
-//! The layer stack being edited, with undo and redo. Plain data: tested without a window.
+//! The design being edited (the layer stack and the settings a preset sets), with undo and
+//! redo. Plain data: tested without a window.
 
-use crate::spec::{Layer, ModelSpec};
+use crate::spec::Layer;
 
-/// Edits in the designer go straight into `spec`; [`StackEditor::commit`] (called once a
-/// frame when no pointer button is held) turns each finished edit into one undo step, so a
-/// drag over a value is one step, not a hundred.
+/// Edits go straight into the edited value; [`StackEditor::commit`] (called once a frame
+/// when no pointer button is held) turns each finished edit into one undo step, so a drag
+/// over a value is one step, not a hundred. The window edits a [`super::state::Design`], so
+/// undoing "Load preset" restores the optimizer and batch size along with the stack.
 #[derive(Clone, Debug)]
-pub struct StackEditor {
-    committed: ModelSpec,
-    undo: Vec<ModelSpec>,
-    redo: Vec<ModelSpec>,
+pub struct StackEditor<T = super::state::Design> {
+    committed: T,
+    undo: Vec<T>,
+    redo: Vec<T>,
 }
 
 /// Undo steps kept; older ones are forgotten.
 const MAX_UNDO: usize = 200;
 
-impl StackEditor {
-    pub fn new(spec: &ModelSpec) -> Self {
+impl<T: Clone + PartialEq> StackEditor<T> {
+    pub fn new(spec: &T) -> Self {
         Self {
             committed: spec.clone(),
             undo: Vec::new(),
@@ -25,7 +27,7 @@ impl StackEditor {
     }
 
     /// Records `spec` as a new undo step if it differs from the last committed one.
-    pub fn commit(&mut self, spec: &ModelSpec) {
+    pub fn commit(&mut self, spec: &T) {
         if *spec != self.committed {
             let previous = std::mem::replace(&mut self.committed, spec.clone());
             self.undo.push(previous);
@@ -44,7 +46,7 @@ impl StackEditor {
         !self.redo.is_empty()
     }
 
-    pub fn undo(&mut self, spec: &mut ModelSpec) {
+    pub fn undo(&mut self, spec: &mut T) {
         self.commit(spec);
         if let Some(previous) = self.undo.pop() {
             self.redo
@@ -53,7 +55,7 @@ impl StackEditor {
         }
     }
 
-    pub fn redo(&mut self, spec: &mut ModelSpec) {
+    pub fn redo(&mut self, spec: &mut T) {
         if let Some(next) = self.redo.pop() {
             self.undo.push(std::mem::replace(&mut self.committed, next));
             *spec = self.committed.clone();
@@ -94,6 +96,7 @@ pub fn layer_templates() -> Vec<Layer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::ModelSpec;
 
     #[test]
     fn each_commit_is_one_undo_step_and_redo_replays_it() {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::optim::OptimizerConfig;
 use crate::spec::{preset, ModelSpec};
 use crate::train::TrainConfig;
 
@@ -21,6 +22,11 @@ pub struct PersistedState {
     pub charts: ChartSettings,
     pub brush_radius: f32,
     pub show_frame_stats: bool,
+    /// Use LayerLab's in-window file picker instead of the desktop's dialog.
+    pub in_window_file_picker: bool,
+    /// The side panels can be hidden (View menu) to give the charts room.
+    pub show_setup_panel: bool,
+    pub show_draw_panel: bool,
 }
 
 impl Default for PersistedState {
@@ -41,6 +47,33 @@ impl Default for PersistedState {
             charts: ChartSettings::default(),
             brush_radius: DEFAULT_BRUSH_RADIUS,
             show_frame_stats: false,
+            in_window_file_picker: false,
+            show_setup_panel: true,
+            show_draw_panel: true,
         }
+    }
+}
+
+/// What the designer edits and undo restores: the stack and the settings a preset sets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Design {
+    pub stack: ModelSpec,
+    pub optimizer: OptimizerConfig,
+    pub batch_size: usize,
+}
+
+impl PersistedState {
+    pub fn design(&self) -> Design {
+        Design {
+            stack: self.stack.clone(),
+            optimizer: self.training.optimizer.clone(),
+            batch_size: self.training.batch_size,
+        }
+    }
+
+    pub fn set_design(&mut self, design: Design) {
+        self.stack = design.stack;
+        self.training.optimizer = design.optimizer;
+        self.training.batch_size = design.batch_size;
     }
 }

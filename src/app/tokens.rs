@@ -16,12 +16,16 @@ pub const CANVAS_BACKGROUND: Color32 = Color32::BLACK;
 pub const CANVAS_INK: Color32 = Color32::WHITE;
 
 /// Width of the left (setup) and right (canvas) panels, in points.
-pub const SIDE_PANEL_WIDTH: f32 = 460.0;
+pub const SIDE_PANEL_WIDTH: f32 = 420.0;
+pub const SIDE_PANEL_MIN_WIDTH: f32 = 300.0;
 pub const SIDE_PANEL_MAX_WIDTH: f32 = 560.0;
-pub const CANVAS_PANEL_WIDTH: f32 = 330.0;
+pub const CANVAS_PANEL_WIDTH: f32 = 300.0;
+pub const CANVAS_PANEL_MAX_WIDTH: f32 = 420.0;
 /// Side of the drawing canvas in points.
 pub const CANVAS_SIDE: f32 = 280.0;
 /// Side of one preview thumbnail (MNIST's 28 pixels at 2x).
 pub const THUMBNAIL_SIDE: f32 = 42.0;
 /// Height of each chart.
 pub const CHART_HEIGHT: f32 = 240.0;
+/// Least width of a confusion-matrix cell.
+pub const CONFUSION_CELL_WIDTH: f32 = 34.0;

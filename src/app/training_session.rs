@@ -1,27 +1,38 @@
-//! One training run as the window sees it: the engine's worker handle, its status and progress.
+//! One training run as the window sees it: the engine's worker handle, the run's own stack
+//! and settings, its status and progress.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::train::{PreparedJob, TrainCommand, TrainEvent, TrainingHandle, Waker};
+use crate::spec::ModelSpec;
+use crate::train::{PreparedJob, Throughput, TrainCommand, TrainEvent, TrainingHandle, Waker};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunStatus {
     Running,
     Paused,
+    /// Stop was pressed; the worker ends after its current batch.
     Stopping,
+    /// The test evaluation that ends a normal run.
+    Evaluating {
+        done: usize,
+        total: usize,
+    },
+    /// Trained every epoch (and evaluated, unless that was skipped).
     Finished,
+    /// Ended early by Stop, with the weights it had.
+    Stopped,
     Failed(String),
 }
 
-/// Progress shown in the top bar.
+/// Progress shown in the top bar: counts from the run itself, rates from the worker's clock.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Progress {
     pub step: usize,
     pub total_steps: usize,
     pub steps_per_epoch: usize,
-    pub images_per_sec: f64,
-    pub eta_secs: Option<f64>,
+    /// Samples the whole run trains on (train samples x epochs).
+    pub total_samples: usize,
+    pub throughput: Throughput,
 }
 
 impl Progress {
@@ -40,43 +51,156 @@ impl Progress {
             .checked_div(self.steps_per_epoch)
             .map_or(0, |epoch| epoch + 1)
     }
+
+    /// Epochs of the run (not of the settings panel, which may have changed since).
+    pub fn epochs(&self) -> usize {
+        self.total_steps
+            .checked_div(self.steps_per_epoch)
+            .unwrap_or(0)
+    }
 }
 
-/// Seconds of recent batches the live images/s figure averages over.
-const RATE_WINDOW: Duration = Duration::from_secs(3);
+/// The line in the top bar's progress bar. `running_for` is the time since the last batch
+/// arrived while the run trains (for an ETA that counts down between slow steps).
+pub fn status_line(status: &RunStatus, progress: &Progress, running_for: f64) -> String {
+    let steps = format!(
+        "step {} of {}",
+        thousands(progress.step),
+        thousands(progress.total_steps)
+    );
+    let epoch = format!("epoch {}/{}", progress.epoch().max(1), progress.epochs());
+    let rate = progress
+        .throughput
+        .samples_per_sec()
+        .map_or(String::new(), |r| {
+            format!(" · {} img/s", thousands(r.round() as usize))
+        });
+    match status {
+        RunStatus::Running => {
+            let eta = progress
+                .throughput
+                .eta_secs(progress.total_samples, running_for)
+                .map_or(String::new(), |s| format!(" · ETA {}", format_secs(s)));
+            format!("Training · {epoch} · {steps}{rate}{eta}")
+        }
+        RunStatus::Paused => format!("Paused · {epoch} · {steps}{rate}"),
+        RunStatus::Stopping => format!("Stopping after {steps}…"),
+        RunStatus::Evaluating { done, total } => format!(
+            "Evaluating on the test set: {} of {} images",
+            thousands(*done),
+            thousands(*total)
+        ),
+        RunStatus::Finished => format!("Finished · {epoch} · {steps}"),
+        RunStatus::Stopped => format!("Stopped at {steps}"),
+        RunStatus::Failed(_) => format!("Failed at {steps}"),
+    }
+}
+
+/// `1719` -> "1,719".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn format_secs(secs: f64) -> String {
+    let secs = secs.max(0.0).round() as u64;
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, (secs / 60) % 60),
+    }
+}
 
 pub struct TrainingSession {
-    handle: TrainingHandle,
+    /// `None` once the run was cancelled: the worker is being shut down elsewhere.
+    handle: Option<TrainingHandle>,
+    /// The stack the run trains (snapshots are weights for it), whatever the designer does.
+    pub spec: ModelSpec,
     pub status: RunStatus,
     pub progress: Progress,
-    pub batch_size: usize,
-    recent_steps: VecDeque<(Instant, usize)>,
+    /// When the newest batch event arrived, for the ETA between events.
+    last_batch_at: Option<Instant>,
+    started_at: Instant,
+    /// Wall time the run took, once it ended.
+    ended_after: Option<Duration>,
 }
 
 impl TrainingSession {
-    pub fn start(job: PreparedJob, waker: Waker) -> std::io::Result<Self> {
-        let batch_size = job.config.batch_size;
+    pub fn start(job: PreparedJob, spec: ModelSpec, waker: Waker) -> std::io::Result<Self> {
         Ok(Self {
-            handle: TrainingHandle::spawn(job, Some(waker))?,
+            handle: Some(TrainingHandle::spawn(job, Some(waker))?),
+            spec,
             status: RunStatus::Running,
             progress: Progress::default(),
-            batch_size,
-            recent_steps: VecDeque::new(),
+            last_batch_at: None,
+            started_at: Instant::now(),
+            ended_after: None,
         })
     }
 
     pub fn is_active(&self) -> bool {
         matches!(
             self.status,
-            RunStatus::Running | RunStatus::Paused | RunStatus::Stopping
+            RunStatus::Running
+                | RunStatus::Paused
+                | RunStatus::Stopping
+                | RunStatus::Evaluating { .. }
         )
     }
 
+    /// Wall time since the run started, or that it took once it ended.
+    pub fn elapsed(&self) -> Duration {
+        self.ended_after
+            .unwrap_or_else(|| self.started_at.elapsed())
+    }
+
     pub fn send(&mut self, command: TrainCommand) {
-        if command == TrainCommand::Stop && self.is_active() {
-            self.status = RunStatus::Stopping;
+        if command == TrainCommand::Stop {
+            match self.status {
+                // A second Stop while the worker finishes a long batch: do not wait for it.
+                RunStatus::Stopping => return self.cancel(),
+                RunStatus::Running | RunStatus::Paused => self.status = RunStatus::Stopping,
+                _ => {}
+            }
         }
-        let _ = self.handle.send(command);
+        if let Some(handle) = &self.handle {
+            let _ = handle.send(command);
+        }
+    }
+
+    /// Ends the run now without waiting for the worker: it is cancelled and joined on a
+    /// thread of its own, so the window never blocks on a long batch.
+    pub fn cancel(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            // Dropping the handle cancels and joins; if no thread can start, the worker
+            // still sees its channels close and ends on its own.
+            let _ = std::thread::Builder::new()
+                .name("layerlab-cancel".into())
+                .spawn(move || drop(handle));
+        }
+        if self.is_active() {
+            self.status = RunStatus::Stopped;
+            self.ended_after = Some(self.started_at.elapsed());
+        }
+    }
+
+    /// Seconds the run has trained since its newest batch arrived (0 unless running).
+    pub fn running_for(&self) -> f64 {
+        match (&self.status, self.last_batch_at) {
+            (RunStatus::Running, Some(at)) => at.elapsed().as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+
+    pub fn status_line(&self) -> String {
+        status_line(&self.status, &self.progress, self.running_for())
     }
 
     /// Takes the events that arrived, for at most `budget`, keeping the frame short.
@@ -84,7 +208,7 @@ impl TrainingSession {
         let started = Instant::now();
         let mut events = Vec::new();
         while started.elapsed() < budget {
-            let Ok(event) = self.handle.events().try_recv() else {
+            let Some(Ok(event)) = self.handle.as_ref().map(|h| h.events().try_recv()) else {
                 break;
             };
             self.observe(&event);
@@ -98,42 +222,106 @@ impl TrainingSession {
             TrainEvent::Started {
                 total_steps,
                 steps_per_epoch,
+                train_samples,
                 ..
             } => {
                 self.progress.total_steps = *total_steps;
                 self.progress.steps_per_epoch = *steps_per_epoch;
+                self.progress.total_samples =
+                    train_samples * total_steps.checked_div(*steps_per_epoch).unwrap_or(0);
             }
             TrainEvent::Batch(batch) => {
                 self.progress.step = batch.step;
-                let now = Instant::now();
-                self.recent_steps.push_back((now, batch.step));
-                while self
-                    .recent_steps
-                    .front()
-                    .is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW)
-                {
-                    self.recent_steps.pop_front();
-                }
-                if let (Some((t0, s0)), Some((t1, s1))) =
-                    (self.recent_steps.front(), self.recent_steps.back())
-                {
-                    let secs = t1.duration_since(*t0).as_secs_f64();
-                    if secs > 0.0 && s1 > s0 {
-                        let steps_per_sec = (s1 - s0) as f64 / secs;
-                        self.progress.images_per_sec = steps_per_sec * self.batch_size as f64;
-                        let remaining = self.progress.total_steps.saturating_sub(batch.step);
-                        self.progress.eta_secs = Some(remaining as f64 / steps_per_sec);
-                    }
-                }
+                self.progress
+                    .throughput
+                    .record(batch.train_secs, batch.samples);
+                self.last_batch_at = Some(Instant::now());
             }
             TrainEvent::Paused { .. } => self.status = RunStatus::Paused,
-            TrainEvent::Resumed { .. } => self.status = RunStatus::Running,
-            TrainEvent::Finished(_) => {
-                self.status = RunStatus::Finished;
-                self.progress.eta_secs = None;
+            TrainEvent::Resumed { .. } => {
+                self.status = RunStatus::Running;
+                self.last_batch_at = Some(Instant::now());
             }
-            TrainEvent::Failed { message } => self.status = RunStatus::Failed(message.clone()),
-            _ => {}
+            TrainEvent::Evaluating { done, total } => {
+                self.status = RunStatus::Evaluating {
+                    done: *done,
+                    total: *total,
+                }
+            }
+            TrainEvent::Finished(summary) => {
+                self.ended_after = Some(self.started_at.elapsed());
+                self.status = if summary.stopped_early {
+                    RunStatus::Stopped
+                } else {
+                    RunStatus::Finished
+                };
+            }
+            TrainEvent::Failed { message } => {
+                self.ended_after = Some(self.started_at.elapsed());
+                self.status = RunStatus::Failed(message.clone());
+            }
+            TrainEvent::Epoch(_)
+            | TrainEvent::Snapshot { .. }
+            | TrainEvent::LearningRateChanged { .. } => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(step: usize) -> Progress {
+        let mut throughput = Throughput::new(5.0);
+        throughput.record(2.0, step * 32); // 32 samples a step, 2 s so far
+        Progress {
+            step,
+            total_steps: 1_719,
+            steps_per_epoch: 1_719,
+            total_samples: 55_000,
+            throughput,
+        }
+    }
+
+    #[test]
+    fn the_status_line_uses_the_runs_own_counts() {
+        let p = progress(14);
+        assert_eq!(
+            status_line(&RunStatus::Stopped, &p, 0.0),
+            "Stopped at step 14 of 1,719"
+        );
+        // 448 samples in 2 s = 224 img/s; (55,000 - 448) / 224 = 243.5 s left.
+        assert_eq!(
+            status_line(&RunStatus::Running, &p, 0.0),
+            "Training · epoch 1/1 · step 14 of 1,719 · 224 img/s · ETA 4m04s"
+        );
+        // Ten seconds without a batch: the ETA keeps counting down.
+        assert!(status_line(&RunStatus::Running, &p, 10.0).ends_with("ETA 3m54s"));
+        // Paused: no ETA at all.
+        assert_eq!(
+            status_line(&RunStatus::Paused, &p, 10.0),
+            "Paused · epoch 1/1 · step 14 of 1,719 · 224 img/s"
+        );
+        assert_eq!(
+            status_line(
+                &RunStatus::Evaluating {
+                    done: 2_500,
+                    total: 10_000
+                },
+                &p,
+                0.0
+            ),
+            "Evaluating on the test set: 2,500 of 10,000 images"
+        );
+    }
+
+    #[test]
+    fn counts_and_durations_read_naturally() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_719), "1,719");
+        assert_eq!(thousands(147_966_707), "147,966,707");
+        assert_eq!(format_secs(59.4), "59s");
+        assert_eq!(format_secs(4_300.0), "1h11m");
     }
 }

@@ -142,7 +142,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             TrainEvent::Snapshot { .. }
             | TrainEvent::Paused { .. }
             | TrainEvent::Resumed { .. }
-            | TrainEvent::LearningRateChanged { .. } => {}
+            | TrainEvent::LearningRateChanged { .. }
+            | TrainEvent::Evaluating { .. } => {}
         }
     }
     bar.finish_and_clear();
@@ -161,11 +162,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         saved.save(path)?;
         outln!("saved {}", path.display());
     }
-    outln!(
-        "test_accuracy={:.4} test_loss={:.4}",
-        summary.test_accuracy,
-        summary.test_loss
-    );
+    match &summary.test {
+        Some(test) => outln!(
+            "test_accuracy={:.4} test_loss={:.4}",
+            test.accuracy,
+            test.loss
+        ),
+        None => outln!("stopped at step {}: no test evaluation", summary.steps),
+    }
     Ok(())
 }
 

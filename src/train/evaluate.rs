@@ -9,10 +9,12 @@ use crate::model::{InferenceModel, Model};
 /// Samples per forward pass while evaluating (memory bound, no gradients kept).
 const EVALUATION_BATCH: usize = 500;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Evaluation {
     pub loss: f32,
     pub accuracy: f32,
+    /// Predicted class of every evaluated sample, in the order of the indices given.
+    #[serde(skip)]
     pub predictions: Vec<u8>,
 }
 
@@ -55,6 +57,25 @@ pub fn evaluate(
     classes: usize,
     loss: LossKind,
 ) -> Evaluation {
+    let finished = evaluate_with_progress(model, set, indices, classes, loss, &mut |_, _| true);
+    // The callback never asks to stop, so the evaluation always completes.
+    finished.unwrap_or(Evaluation {
+        loss: f32::NAN,
+        accuracy: 0.0,
+        predictions: Vec::new(),
+    })
+}
+
+/// [`evaluate`], calling `progress(done, total)` after every chunk of samples; when it
+/// returns false the evaluation stops there and the result is `None`.
+pub fn evaluate_with_progress(
+    model: &Model,
+    set: &ImageSet,
+    indices: &[u32],
+    classes: usize,
+    loss: LossKind,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Option<Evaluation> {
     let dev = model.device();
     let inference = InferenceModel::new(model);
     let mut inputs = Vec::new();
@@ -68,6 +89,9 @@ pub fn evaluate(
         let outputs = dev.tensor_from_vec(values, (chunk.len(), classes));
         let targets = dev.tensor_from_vec(one_hot(set, chunk, classes), (chunk.len(), classes));
         total_loss += batch_loss(outputs, targets, loss).array() as f64 * chunk.len() as f64;
+        if !progress(predictions.len(), indices.len()) {
+            return None;
+        }
     }
     let correct = predictions
         .iter()
@@ -75,11 +99,11 @@ pub fn evaluate(
         .filter(|(p, &i)| **p == set.labels[i as usize])
         .count();
     let count = indices.len().max(1);
-    Evaluation {
+    Some(Evaluation {
         loss: (total_loss / count as f64) as f32,
         accuracy: correct as f32 / count as f32,
         predictions,
-    }
+    })
 }
 
 /// Softmax of one row of logits (numerically stable).

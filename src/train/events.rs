@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::Evaluation;
 use crate::model::Weights;
 
 /// Driver -> worker.
@@ -11,7 +12,9 @@ use crate::model::Weights;
 pub enum TrainCommand {
     Pause,
     Resume,
-    /// Stop after the current batch, then evaluate on the test set and finish normally.
+    /// End the run after the current batch and finish with the weights so far, without the
+    /// test evaluation (the driver can evaluate separately). Sent while the automatic test
+    /// evaluation at the end of a run is going on, it skips the rest of that evaluation.
     Stop,
     /// Stop after the current batch without evaluating (the driver is going away).
     Cancel,
@@ -27,6 +30,12 @@ pub struct BatchMetrics {
     pub loss: f32,
     pub accuracy: f32,
     pub learning_rate: f64,
+    /// Samples this step really trained on (the last batch of an epoch may be smaller).
+    pub samples: usize,
+    /// Seconds of training on the worker's monotonic clock when the step ended, time spent
+    /// paused left out. Throughput and ETA are computed from this, never from when a driver
+    /// happened to receive the event.
+    pub train_secs: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -46,12 +55,10 @@ pub struct RunSummary {
     pub steps: usize,
     pub epochs_completed: usize,
     pub stopped_early: bool,
-    pub test_loss: f32,
-    pub test_accuracy: f32,
+    /// The test evaluation at the end of a normal run; `None` when the run was stopped
+    /// (or the evaluation skipped) before it completed.
+    pub test: Option<Evaluation>,
     pub duration_secs: f64,
-    /// Predicted class of every evaluated test sample, for confusion matrices.
-    #[serde(skip)]
-    pub test_predictions: Vec<u8>,
     #[serde(skip)]
     pub weights: Arc<Weights>,
 }
@@ -85,6 +92,11 @@ pub enum TrainEvent {
     LearningRateChanged {
         step: usize,
         learning_rate: f64,
+    },
+    /// Progress of the test evaluation that ends a normal run: `done` of `total` samples.
+    Evaluating {
+        done: usize,
+        total: usize,
     },
     Finished(RunSummary),
     Failed {

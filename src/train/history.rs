@@ -138,6 +138,8 @@ mod tests {
             loss: 2.0,
             accuracy: 0.1,
             learning_rate: 0.1,
+            samples: 32,
+            train_secs: 0.5,
         }));
         assert_eq!(history.last_step(), 1);
         assert_eq!(history.steps_per_epoch, 5);

@@ -7,16 +7,20 @@ mod history;
 mod pool;
 mod run;
 mod step;
+mod throughput;
 mod worker;
 
 pub use config::{
     LossKind, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, DEFAULT_VALIDATION_SIZE,
     MAX_BATCH_SIZE, MAX_EPOCHS,
 };
-pub use evaluate::{argmax_rows, confusion_matrix, evaluate, softmax, Evaluation};
+pub use evaluate::{
+    argmax_rows, confusion_matrix, evaluate, evaluate_with_progress, softmax, Evaluation,
+};
 pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
 pub use history::{downsample_min_max, ema, MetricsHistory};
 pub use pool::in_compute_pool;
 pub use run::{run_training, PreparedJob, TrainError, TrainJob};
 pub use step::{train_step, StepOutcome};
+pub use throughput::{Throughput, THROUGHPUT_WINDOW_SECS};
 pub use worker::{TrainingHandle, Waker};

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, TryRecvError};
 use dfdx::prelude::*;
 
-use super::evaluate::{argmax_rows, evaluate};
+use super::evaluate::{argmax_rows, evaluate, evaluate_with_progress};
 use super::step::train_step;
 use super::{BatchMetrics, EpochMetrics, RunSummary, Split, TrainCommand, TrainConfig, TrainEvent};
 use crate::data::{fill_batch, one_hot, shuffled_indices, Dataset};
@@ -91,6 +91,7 @@ pub fn run_training(
     } = job;
     let classes = dataset.classes;
     let started = Instant::now();
+    let mut clock = TrainClock::start();
     let steps_per_epoch = split.steps_per_epoch(config.batch_size);
     let mut optimizer = Optimizer::new(config.optimizer.clone(), &model.params)?;
     let validation_indices: Vec<u32> =
@@ -103,6 +104,13 @@ pub fn run_training(
         test_samples: split.test,
         parameters: model.plan.total_parameters(),
     });
+    // The initial weights, so a driver predicts with this run's model from the start.
+    if config.snapshot_every_steps > 0 {
+        listening &= emit(TrainEvent::Snapshot {
+            step: 0,
+            weights: Arc::new(model.weights()),
+        });
+    }
 
     let mut inputs = Vec::new();
     let mut step = 0;
@@ -125,10 +133,12 @@ pub fn run_training(
                 match command {
                     Ok(TrainCommand::Pause) if !paused => {
                         paused = true;
+                        clock.pause();
                         listening &= emit(TrainEvent::Paused { step });
                     }
                     Ok(TrainCommand::Resume) if paused => {
                         paused = false;
+                        clock.resume();
                         listening &= emit(TrainEvent::Resumed { step });
                     }
                     Ok(TrainCommand::Pause | TrainCommand::Resume) => {}
@@ -187,6 +197,8 @@ pub fn run_training(
                 loss: loss_value,
                 accuracy: batch_correct as f32 / batch.len() as f32,
                 learning_rate: optimizer.config().learning_rate(),
+                samples: batch.len(),
+                train_secs: clock.seconds(),
             }));
             if config.snapshot_every_steps > 0 && step % config.snapshot_every_steps == 0 {
                 listening &= emit(TrainEvent::Snapshot {
@@ -228,16 +240,73 @@ pub fn run_training(
         }
     }
 
-    let test_indices: Vec<u32> = (0..split.test as u32).collect();
-    let test = evaluate(&model, &dataset.test, &test_indices, classes, config.loss);
+    // A stopped run ends now, with its weights; the driver may evaluate it separately.
+    let test = if stop_requested {
+        None
+    } else {
+        let test_indices: Vec<u32> = (0..split.test as u32).collect();
+        let mut cancelled = false;
+        let test = evaluate_with_progress(
+            &model,
+            &dataset.test,
+            &test_indices,
+            classes,
+            config.loss,
+            &mut |done, total| {
+                listening &= emit(TrainEvent::Evaluating { done, total });
+                match commands.try_recv() {
+                    Ok(TrainCommand::Stop) => false,
+                    Ok(TrainCommand::Cancel) | Err(TryRecvError::Disconnected) => {
+                        cancelled = true;
+                        false
+                    }
+                    // Pause, resume and learning rates mean nothing once training is over.
+                    Ok(_) | Err(TryRecvError::Empty) => listening,
+                }
+            },
+        );
+        if cancelled || !listening {
+            return Err(TrainError::Cancelled);
+        }
+        test
+    };
     Ok(RunSummary {
         steps: step,
         epochs_completed,
         stopped_early: stop_requested,
-        test_loss: test.loss,
-        test_accuracy: test.accuracy,
+        test,
         duration_secs: started.elapsed().as_secs_f64(),
-        test_predictions: test.predictions,
         weights: Arc::new(model.weights()),
     })
+}
+
+/// Seconds of training on a monotonic clock, time spent paused left out.
+struct TrainClock {
+    started: Instant,
+    paused_at: Option<Instant>,
+    paused_for: std::time::Duration,
+}
+
+impl TrainClock {
+    fn start() -> Self {
+        Self {
+            started: Instant::now(),
+            paused_at: None,
+            paused_for: std::time::Duration::ZERO,
+        }
+    }
+
+    fn pause(&mut self) {
+        self.paused_at.get_or_insert_with(Instant::now);
+    }
+
+    fn resume(&mut self) {
+        if let Some(at) = self.paused_at.take() {
+            self.paused_for += at.elapsed();
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        (self.started.elapsed().saturating_sub(self.paused_for)).as_secs_f64()
+    }
 }

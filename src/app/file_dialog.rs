@@ -1,0 +1,375 @@
+//! Choosing a file without ever blocking the window.
+//!
+//! The native dialog is rfd's async dialog (the XDG desktop portal on Linux), driven to
+//! completion on a thread of its own; its answer comes back over a channel. Where no portal
+//! answers (minimal desktops, WSL, some tiling window managers) the dialog "cancels" at once;
+//! then, or whenever the person prefers it (View menu), the in-window picker below is used:
+//! a folder listing, a path field and an extension filter, drawn by egui.
+//!
+//! egui-file-dialog, the maintained egui picker, has no release for egui 0.37 yet (0.15
+//! depends on egui 0.36), so the picker is LayerLab's own and deliberately small.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver};
+use eframe::egui;
+
+use super::tokens;
+
+/// A native dialog that answers "cancelled" faster than a person could was never shown.
+const DIALOG_NEVER_SHOWN: Duration = Duration::from_millis(300);
+/// Entries listed in one folder at most (a huge folder must not stall a frame).
+const MAX_LISTED: usize = 2_000;
+
+/// What the chosen path is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilePurpose {
+    ExportWeights,
+    LoadModel,
+    OpenImage,
+}
+
+impl FilePurpose {
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ExportWeights => "Export weights",
+            Self::LoadModel => "Load model",
+            Self::OpenImage => "Open image",
+        }
+    }
+
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Self::ExportWeights | Self::LoadModel => &["safetensors"],
+            Self::OpenImage => &["png", "jpg", "jpeg", "bmp", "gif"],
+        }
+    }
+
+    fn saves(self) -> bool {
+        self == Self::ExportWeights
+    }
+
+    fn default_name(self) -> &'static str {
+        match self {
+            Self::ExportWeights => "layerlab-model.safetensors",
+            Self::LoadModel | Self::OpenImage => "",
+        }
+    }
+}
+
+/// The answer of a dialog.
+#[derive(Debug, PartialEq)]
+pub enum DialogOutcome {
+    Chosen(FilePurpose, PathBuf),
+    Cancelled,
+    /// No native dialog could be shown; the in-window picker is open instead.
+    FellBack,
+}
+
+/// One file choice in progress: the native dialog on its thread, or the in-window picker.
+pub enum FileDialog {
+    Native {
+        purpose: FilePurpose,
+        opened: Instant,
+        answer: Receiver<Option<PathBuf>>,
+    },
+    InWindow(InWindowPicker),
+}
+
+impl FileDialog {
+    /// Opens a native dialog on its own thread, or the in-window picker if `in_window` is
+    /// set or no thread can start. `waker` repaints the window when the answer arrives.
+    pub fn open(
+        purpose: FilePurpose,
+        in_window: bool,
+        start_dir: Option<PathBuf>,
+        waker: impl Fn() + Send + 'static,
+    ) -> Self {
+        if !in_window {
+            let (tx, rx) = bounded(1);
+            let mut dialog = rfd::AsyncFileDialog::new()
+                .set_title(purpose.title())
+                .add_filter(purpose.title(), purpose.extensions());
+            if let Some(dir) = &start_dir {
+                dialog = dialog.set_directory(dir);
+            }
+            let spawned = std::thread::Builder::new()
+                .name("layerlab-file-dialog".into())
+                .spawn(move || {
+                    let chosen = if purpose.saves() {
+                        pollster::block_on(dialog.set_file_name(purpose.default_name()).save_file())
+                    } else {
+                        pollster::block_on(dialog.pick_file())
+                    };
+                    let _ = tx.send(chosen.map(|handle| handle.path().to_path_buf()));
+                    waker();
+                });
+            if spawned.is_ok() {
+                return Self::Native {
+                    purpose,
+                    opened: Instant::now(),
+                    answer: rx,
+                };
+            }
+        }
+        Self::InWindow(InWindowPicker::new(purpose, start_dir))
+    }
+
+    /// Polls a native dialog, or draws the in-window picker; `None` while still choosing.
+    pub fn update(&mut self, ctx: &egui::Context) -> Option<DialogOutcome> {
+        match self {
+            Self::Native {
+                purpose,
+                opened,
+                answer,
+            } => match answer.try_recv() {
+                Ok(Some(path)) => Some(DialogOutcome::Chosen(*purpose, path)),
+                Ok(None) if opened.elapsed() < DIALOG_NEVER_SHOWN => {
+                    *self = Self::InWindow(InWindowPicker::new(*purpose, None));
+                    Some(DialogOutcome::FellBack)
+                }
+                Ok(None) | Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    Some(DialogOutcome::Cancelled)
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => None,
+            },
+            Self::InWindow(picker) => picker.ui(ctx),
+        }
+    }
+
+    pub fn purpose(&self) -> FilePurpose {
+        match self {
+            Self::Native { purpose, .. } => *purpose,
+            Self::InWindow(picker) => picker.purpose,
+        }
+    }
+}
+
+/// A folder entry shown by the picker.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    is_dir: bool,
+    name: String,
+}
+
+/// LayerLab's own file picker, drawn in the window.
+pub struct InWindowPicker {
+    pub purpose: FilePurpose,
+    /// The folder shown (editable as text).
+    folder: String,
+    /// The file name (saving) or the selected file (opening).
+    file_name: String,
+    entries: Vec<Entry>,
+    listed: Option<PathBuf>,
+    error: Option<String>,
+}
+
+impl InWindowPicker {
+    pub fn new(purpose: FilePurpose, start_dir: Option<PathBuf>) -> Self {
+        let folder = start_dir
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self {
+            purpose,
+            folder: folder.display().to_string(),
+            file_name: purpose.default_name().into(),
+            entries: Vec::new(),
+            listed: None,
+            error: None,
+        }
+    }
+
+    /// Lists the folder when it changed: sub-folders first, then files with a wanted
+    /// extension, each group by name.
+    fn refresh(&mut self) {
+        let folder = PathBuf::from(&self.folder);
+        if self.listed.as_ref() == Some(&folder) {
+            return;
+        }
+        self.listed = Some(folder.clone());
+        self.entries.clear();
+        match std::fs::read_dir(&folder) {
+            Ok(read) => {
+                let extensions = self.purpose.extensions();
+                for entry in read.flatten().take(MAX_LISTED) {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    let is_dir = entry.path().is_dir();
+                    let wanted = is_dir || has_extension(Path::new(&name), extensions);
+                    if wanted {
+                        self.entries.push(Entry { is_dir, name });
+                    }
+                }
+                self.entries
+                    .sort_by(|a, b| b.is_dir.cmp(&a.is_dir).then(a.name.cmp(&b.name)));
+                self.error = None;
+            }
+            Err(e) => self.error = Some(format!("cannot list {}: {e}", folder.display())),
+        }
+    }
+
+    /// The path the picker would answer now, if it is acceptable.
+    pub fn chosen_path(&self) -> Result<PathBuf, String> {
+        let name = self.file_name.trim();
+        if name.is_empty() {
+            return Err("type or pick a file name".into());
+        }
+        let path = Path::new(&self.folder).join(name);
+        if path.is_dir() {
+            return Err(format!("{} is a folder", path.display()));
+        }
+        if self.purpose.saves() {
+            if !path.parent().is_some_and(Path::is_dir) {
+                return Err(format!("the folder {} does not exist", self.folder));
+            }
+            // Saving adds the extension when it is missing.
+            if has_extension(&path, self.purpose.extensions()) {
+                Ok(path)
+            } else {
+                Ok(path.with_extension(self.purpose.extensions()[0]))
+            }
+        } else if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("{} does not exist", path.display()))
+        }
+    }
+
+    fn ui(&mut self, ctx: &egui::Context) -> Option<DialogOutcome> {
+        self.refresh();
+        let mut outcome = None;
+        let mut open = true;
+        egui::Window::new(self.purpose.title())
+            .id(egui::Id::unique("layerlab-file-picker"))
+            .collapsible(false)
+            .resizable(true)
+            .default_size([520.0, 380.0])
+            .open(&mut open)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    if ui.button("Up").on_hover_text("Parent folder").clicked() {
+                        if let Some(parent) = Path::new(&self.folder).parent() {
+                            self.folder = parent.display().to_string();
+                        }
+                    }
+                    ui.label("Folder");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.folder).desired_width(f32::INFINITY),
+                    );
+                });
+                if let Some(error) = &self.error {
+                    ui.colored_label(tokens::ERROR, error);
+                }
+                let filter = self.purpose.extensions().join(", ");
+                ui.label(format!("Showing folders and .{filter} files"));
+                let mut enter = None;
+                egui::ScrollArea::vertical()
+                    .max_height(220.0)
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| {
+                        for entry in &self.entries {
+                            let label = if entry.is_dir {
+                                format!("{}/", entry.name)
+                            } else {
+                                entry.name.clone()
+                            };
+                            let selected = !entry.is_dir && entry.name == self.file_name;
+                            let response = ui.selectable_label(selected, label);
+                            if response.clicked() {
+                                enter = Some((entry.clone(), false));
+                            }
+                            if response.double_clicked() {
+                                enter = Some((entry.clone(), true));
+                            }
+                        }
+                    });
+                if let Some((entry, double)) = enter {
+                    let path = Path::new(&self.folder).join(&entry.name);
+                    if entry.is_dir {
+                        self.folder = path.display().to_string();
+                    } else {
+                        self.file_name = entry.name;
+                        if double {
+                            outcome = self
+                                .chosen_path()
+                                .ok()
+                                .map(|p| DialogOutcome::Chosen(self.purpose, p));
+                        }
+                    }
+                }
+                ui.horizontal(|ui| {
+                    ui.label("File name");
+                    ui.add(egui::TextEdit::singleline(&mut self.file_name).desired_width(300.0));
+                });
+                let chosen = self.chosen_path();
+                if let Err(why) = &chosen {
+                    ui.weak(why);
+                }
+                ui.horizontal(|ui| {
+                    let verb = if self.purpose.saves() { "Save" } else { "Open" };
+                    if ui
+                        .add_enabled(chosen.is_ok(), egui::Button::new(verb))
+                        .clicked()
+                    {
+                        if let Ok(path) = &chosen {
+                            outcome = Some(DialogOutcome::Chosen(self.purpose, path.clone()));
+                        }
+                    }
+                    if ui.button("Cancel").clicked() {
+                        outcome = Some(DialogOutcome::Cancelled);
+                    }
+                });
+            });
+        if !open {
+            outcome = Some(DialogOutcome::Cancelled);
+        }
+        outcome
+    }
+}
+
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_picker_lists_folders_and_wanted_files_and_answers_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("runs")).unwrap();
+        std::fs::write(dir.path().join("b.safetensors"), b"x").unwrap();
+        std::fs::write(dir.path().join("a.SAFETENSORS"), b"x").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
+        let mut picker = InWindowPicker::new(FilePurpose::LoadModel, Some(dir.path().into()));
+        picker.refresh();
+        let names: Vec<&str> = picker.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["runs", "a.SAFETENSORS", "b.safetensors"]);
+        assert!(picker.chosen_path().is_err(), "nothing chosen yet");
+        picker.file_name = "b.safetensors".into();
+        assert_eq!(
+            picker.chosen_path().unwrap(),
+            dir.path().join("b.safetensors")
+        );
+        picker.file_name = "missing.safetensors".into();
+        assert!(picker.chosen_path().unwrap_err().contains("does not exist"));
+
+        let mut saver = InWindowPicker::new(FilePurpose::ExportWeights, Some(dir.path().into()));
+        saver.file_name = "mine".into();
+        assert_eq!(
+            saver.chosen_path().unwrap(),
+            dir.path().join("mine.safetensors")
+        );
+        saver.file_name = "runs".into();
+        assert!(saver.chosen_path().unwrap_err().contains("is a folder"));
+        saver.folder = dir.path().join("nowhere").display().to_string();
+        saver.file_name = "m.safetensors".into();
+        assert!(saver.chosen_path().unwrap_err().contains("does not exist"));
+    }
+}

@@ -1,0 +1,645 @@
+//! What the window does: commands from widgets, training events, background results,
+//! keyboard shortcuts. Drawing lives in the panel files.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
+
+use super::evaluation_task::{EvaluationTask, TaskEnd};
+use super::file_dialog::{DialogOutcome, FileDialog, FilePurpose};
+use super::model_files::FileOutcome;
+use super::models_folder::{models_dir, timestamped_path, LAST_TRAINED};
+use super::training_session::TrainingSession;
+use super::{
+    AppCommand, Confirm, CurrentModel, DataPreview, DatasetSlot, EvaluationView, LayerLabApp,
+    MainTab, RunStatus, EVENT_BUDGET,
+};
+use crate::export::SavedModel;
+use crate::model::Weights;
+use crate::spec::preset;
+use crate::train::{MetricsHistory, TrainCommand, TrainEvent, TrainJob};
+
+/// Repaint interval while training with nothing new: the status line (~4 Hz).
+const STATUS_REPAINT: Duration = Duration::from_millis(250);
+/// Least interval between repaints caused by training events: charts at ~10 Hz.
+const CHART_REPAINT: Duration = Duration::from_millis(100);
+
+impl LayerLabApp {
+    pub(super) fn run_command(&mut self, ctx: &egui::Context, command: AppCommand) {
+        match command {
+            AppCommand::StartTraining => {
+                if self.model_unsaved() && !self.training_active() {
+                    self.confirm = Some(Confirm::ReplaceUnsavedModel);
+                } else {
+                    self.start_training(ctx, None);
+                }
+            }
+            AppCommand::StartTrainingConfirmed => self.start_training(ctx, None),
+            AppCommand::ContinueTraining => match &self.current {
+                Some(current) => {
+                    let model = current.model.clone();
+                    self.start_training(ctx, Some(model));
+                }
+                None => self
+                    .notifications
+                    .error("Nothing to continue: train or load a model first."),
+            },
+            AppCommand::PauseTraining => self.send_training(TrainCommand::Pause),
+            AppCommand::ResumeTraining => self.send_training(TrainCommand::Resume),
+            AppCommand::StopTraining => self.send_training(TrainCommand::Stop),
+            AppCommand::SetLearningRate(lr) => {
+                self.send_training(TrainCommand::SetLearningRate(lr))
+            }
+            AppCommand::LoadPreset(name) => {
+                if let Some(preset) = preset(name) {
+                    self.editor.commit(&self.state.design());
+                    self.state.stack = preset.spec;
+                    if !self.training_active() {
+                        self.state.training.optimizer = preset.optimizer;
+                        self.state.training.batch_size = preset.batch_size;
+                    }
+                    self.editor.commit(&self.state.design());
+                    self.notifications
+                        .info(format!("Loaded preset {name}: {}", preset.description));
+                }
+            }
+            AppCommand::Undo => {
+                let mut design = self.state.design();
+                self.editor.undo(&mut design);
+                self.state.set_design(design);
+            }
+            AppCommand::Redo => {
+                let mut design = self.state.design();
+                self.editor.redo(&mut design);
+                self.state.set_design(design);
+            }
+            AppCommand::ExportWeightsDialog => {
+                if self.current.is_none() {
+                    self.notifications
+                        .error("Nothing to export yet: train or load a model first.");
+                } else {
+                    self.open_file_dialog(ctx, FilePurpose::ExportWeights);
+                }
+            }
+            AppCommand::ExportWeightsTo(path) => match &self.current {
+                Some(current) => self.files.export(path, current.model.clone(), false),
+                None => self
+                    .notifications
+                    .error("Nothing to export yet: train or load a model first."),
+            },
+            AppCommand::SaveToModelsFolder => match (&self.current, models_dir()) {
+                (None, _) => self
+                    .notifications
+                    .error("Nothing to save yet: train or load a model first."),
+                (Some(_), Err(why)) => self.notifications.error(why),
+                (Some(current), Ok(dir)) => {
+                    let model = current.model.clone();
+                    match std::fs::create_dir_all(&dir) {
+                        Ok(()) => {
+                            let path = timestamped_path(&dir, std::time::SystemTime::now());
+                            self.files.export(path, model, false);
+                        }
+                        Err(e) => self
+                            .notifications
+                            .error(format!("Cannot create {}: {e}", dir.display())),
+                    }
+                }
+            },
+            AppCommand::LoadModelDialog => self.open_file_dialog(ctx, FilePurpose::LoadModel),
+            AppCommand::LoadModelFrom(path) => self.files.load_model(path),
+            AppCommand::OpenImageDialog => self.open_file_dialog(ctx, FilePurpose::OpenImage),
+            AppCommand::OpenImageFrom(path) => self.files.open_image(path),
+            AppCommand::EvaluateModel => self.start_evaluation(ctx),
+            AppCommand::CancelEvaluation => {
+                if let Some(task) = &self.evaluation_task {
+                    task.cancel();
+                } else if matches!(self.run_status(), Some(RunStatus::Evaluating { .. })) {
+                    self.send_training(TrainCommand::Stop);
+                }
+            }
+            AppCommand::ClearCanvas => self.prediction.clear(),
+            AppCommand::UndoStroke => {
+                if self.prediction.canvas.undo_stroke() {
+                    self.request_prediction();
+                }
+            }
+            AppCommand::PredictCanvas => {
+                self.prediction.drawing_changed();
+                self.request_prediction();
+            }
+            AppCommand::CloseConfirmed => {
+                // The run's newest weights are written before the window goes.
+                if let (Some(current), Ok(dir)) = (&self.current, models_dir()) {
+                    let path = dir.join(LAST_TRAINED);
+                    let kept = std::fs::create_dir_all(&dir)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| current.model.save(&path).map_err(|e| e.to_string()));
+                    if let Err(e) = kept {
+                        eprintln!(
+                            "layerlab: could not keep the model in {}: {e}",
+                            path.display()
+                        );
+                    }
+                }
+                self.close_confirmed = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        }
+    }
+
+    fn open_file_dialog(&mut self, ctx: &egui::Context, purpose: FilePurpose) {
+        if self.file_dialog.is_some() {
+            return; // one at a time; the open one keeps its place
+        }
+        let start_dir = match purpose {
+            FilePurpose::ExportWeights | FilePurpose::LoadModel => {
+                models_dir().ok().filter(|d| d.is_dir())
+            }
+            FilePurpose::OpenImage => None,
+        };
+        let waker = {
+            let ctx = ctx.clone();
+            move || ctx.request_repaint()
+        };
+        self.file_dialog = Some(FileDialog::open(
+            purpose,
+            self.state.in_window_file_picker,
+            start_dir,
+            waker,
+        ));
+    }
+
+    fn send_training(&mut self, command: TrainCommand) {
+        if let Some(session) = &mut self.session {
+            session.send(command);
+        }
+    }
+
+    /// Starts a run: of the designed stack, or of `from`'s stack starting at its weights.
+    fn start_training(&mut self, ctx: &egui::Context, from: Option<Arc<SavedModel>>) {
+        if self.training_active() {
+            return;
+        }
+        let Some(dataset) = self.dataset().cloned() else {
+            self.notifications
+                .error("MNIST is still loading; try again in a moment.");
+            return;
+        };
+        let (spec, initial_weights) = match &from {
+            Some(model) => (model.spec.clone(), Some(Arc::new(model.weights.clone()))),
+            None => (self.state.stack.clone(), None),
+        };
+        let job = TrainJob {
+            spec: spec.clone(),
+            config: self.state.training.clone(),
+            dataset,
+            initial_weights,
+        };
+        let prepared = match job.prepare() {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                self.notifications.error(format!("Cannot train: {error}"));
+                return;
+            }
+        };
+        let waker = {
+            let ctx = ctx.clone();
+            Box::new(move || ctx.request_repaint())
+        };
+        if let Some(task) = self.evaluation_task.take() {
+            task.cancel();
+        }
+        match TrainingSession::start(prepared, spec, waker) {
+            Ok(session) => {
+                // The previous run stays on show until this one has points to draw.
+                self.next_history = Some(MetricsHistory::default());
+                self.session = Some(session);
+                self.main_tab = MainTab::Charts;
+            }
+            Err(e) => self
+                .notifications
+                .error(format!("Cannot start the training thread: {e}")),
+        }
+    }
+
+    fn start_evaluation(&mut self, ctx: &egui::Context) {
+        if self.training_active() || self.evaluation_task.is_some() {
+            return;
+        }
+        let (Some(current), Some(dataset)) = (&self.current, self.dataset()) else {
+            self.notifications
+                .error("Evaluation needs a model and the test set: train or load a model.");
+            return;
+        };
+        let waker = {
+            let ctx = ctx.clone();
+            move || ctx.request_repaint()
+        };
+        match EvaluationTask::start(
+            current.model.clone(),
+            dataset.clone(),
+            self.state.training.test_limit,
+            waker,
+        ) {
+            Ok(task) => {
+                self.evaluation_task = Some(task);
+                self.main_tab = MainTab::Evaluation;
+            }
+            Err(e) => self
+                .notifications
+                .error(format!("Cannot start the evaluation thread: {e}")),
+        }
+    }
+
+    fn handle_training_event(&mut self, event: TrainEvent) {
+        match &mut self.next_history {
+            Some(next) => {
+                next.record(&event);
+                if matches!(event, TrainEvent::Batch(_)) {
+                    // The new run has something to draw: it replaces the previous one.
+                    self.history = self.next_history.take().unwrap_or_default();
+                }
+            }
+            None => self.history.record(&event),
+        }
+        match event {
+            TrainEvent::Snapshot { step, weights } => {
+                let origin = if step == 0 {
+                    "this run's starting weights (step 0)".to_string()
+                } else {
+                    format!(
+                        "this run, live weights from step {}",
+                        super::thousands(step)
+                    )
+                };
+                self.set_run_weights(&weights, origin, false);
+            }
+            TrainEvent::Finished(summary) => {
+                let origin = if summary.stopped_early {
+                    format!(
+                        "this run, stopped at step {}",
+                        super::thousands(summary.steps)
+                    )
+                } else {
+                    format!(
+                        "this run, finished after {} steps",
+                        super::thousands(summary.steps)
+                    )
+                };
+                self.set_run_weights(&summary.weights, origin, true);
+                self.keep_last_trained();
+                match (&summary.test, &self.current, self.dataset()) {
+                    (Some(test), Some(current), Some(dataset)) => {
+                        self.evaluation = Some(EvaluationView::new(
+                            current.model.clone(),
+                            test,
+                            dataset,
+                        ));
+                        self.notifications.info(format!(
+                            "Training finished: test accuracy {:.2}% (loss {:.4}) after {} steps",
+                            test.accuracy * 100.0,
+                            test.loss,
+                            summary.steps
+                        ));
+                    }
+                    _ => self.notifications.info(format!(
+                        "Training stopped at step {}; its weights are kept. \"Evaluate on test set\" \
+                         measures them.",
+                        summary.steps
+                    )),
+                }
+            }
+            TrainEvent::Failed { message } => {
+                self.notifications
+                    .error(format!("Training failed: {message}"));
+            }
+            TrainEvent::Started { .. }
+            | TrainEvent::Batch(_)
+            | TrainEvent::Epoch(_)
+            | TrainEvent::Paused { .. }
+            | TrainEvent::Resumed { .. }
+            | TrainEvent::LearningRateChanged { .. }
+            | TrainEvent::Evaluating { .. } => {}
+        }
+    }
+
+    /// Makes weights of the running session the current model.
+    fn set_run_weights(&mut self, weights: &Weights, origin: String, trained: bool) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let model = SavedModel {
+            spec: session.spec.clone(),
+            input_shape: [1, 28, 28],
+            classes: crate::data::MNIST_CLASSES,
+            weights: weights.clone(),
+        };
+        self.set_current(model, origin, trained);
+    }
+
+    fn set_current(&mut self, model: SavedModel, origin: String, unsaved: bool) {
+        self.current = Some(CurrentModel {
+            model: Arc::new(model),
+            origin,
+            unsaved,
+        });
+        self.request_prediction();
+    }
+
+    /// Keeps a copy of the newest trained model in the models folder, so closing the window
+    /// never loses it.
+    fn keep_last_trained(&mut self) {
+        let Some(current) = &self.current else {
+            return;
+        };
+        match models_dir() {
+            Ok(dir) => match std::fs::create_dir_all(&dir) {
+                Ok(()) => self
+                    .files
+                    .export(dir.join(LAST_TRAINED), current.model.clone(), true),
+                Err(e) => self.notifications.error(format!(
+                    "Cannot keep a copy of the trained model in {}: {e}",
+                    dir.display()
+                )),
+            },
+            Err(why) => self.notifications.error(why),
+        }
+    }
+
+    pub(super) fn request_prediction(&mut self) {
+        if let Some(current) = &self.current {
+            self.prediction
+                .request(&current.model, self.state.brush_radius);
+        }
+    }
+
+    fn handle_file_outcome(&mut self, outcome: FileOutcome) {
+        match outcome {
+            FileOutcome::Exported { path, model, auto } => {
+                if auto {
+                    return; // the automatic copy is quiet; the File menu says where it is
+                }
+                if let Some(current) = &mut self.current {
+                    if Arc::ptr_eq(&current.model, &model) {
+                        current.unsaved = false;
+                    }
+                }
+                self.notifications.info(format!("Saved {}", path.display()));
+            }
+            FileOutcome::ModelLoaded(path, saved) => {
+                let origin = format!("loaded from {}", path.display());
+                // The stack goes into the editor as an undoable edit.
+                self.editor.commit(&self.state.design());
+                self.state.stack = saved.spec.clone();
+                self.editor.commit(&self.state.design());
+                self.set_current(saved, origin, false);
+                self.notifications
+                    .info(format!("Loaded {}", path.display()));
+            }
+            FileOutcome::ImageOpened(path, image) => {
+                self.prediction.set_image(path, image);
+                if self.current.is_none() {
+                    self.notifications
+                        .error("Train or load a model to classify this image.");
+                }
+                self.request_prediction();
+            }
+            FileOutcome::Failed(message) => self.notifications.error(message),
+        }
+    }
+
+    /// Takes in what background work has sent since the last frame.
+    pub(super) fn poll_background(&mut self, ctx: &egui::Context) {
+        self.poll_dataset(ctx);
+        let events = match &mut self.session {
+            Some(session) => session.drain(EVENT_BUDGET),
+            None => Vec::new(),
+        };
+        let had_events = !events.is_empty();
+        for event in events {
+            self.handle_training_event(event);
+        }
+        for outcome in self.files.poll() {
+            self.handle_file_outcome(outcome);
+        }
+        self.prediction.poll();
+        self.poll_evaluation_task();
+        self.poll_file_dialog(ctx);
+        if self.training_active() {
+            // Events wake the window at most ~10 times a second; between them the status
+            // line ticks at ~4 Hz. A backlog left by the budget is taken soon.
+            let next = if had_events {
+                CHART_REPAINT
+            } else {
+                STATUS_REPAINT
+            };
+            ctx.request_repaint_after(next);
+        }
+    }
+
+    fn poll_evaluation_task(&mut self) {
+        let Some(task) = &self.evaluation_task else {
+            return;
+        };
+        let Some(end) = task.poll() else {
+            return;
+        };
+        let model = task.model.clone();
+        self.evaluation_task = None;
+        match end {
+            TaskEnd::Done(evaluation) => {
+                if let Some(dataset) = self.dataset() {
+                    self.evaluation = Some(EvaluationView::new(model, &evaluation, dataset));
+                }
+                self.notifications.info(format!(
+                    "Test accuracy {:.2}% (loss {:.4})",
+                    evaluation.accuracy * 100.0,
+                    evaluation.loss
+                ));
+            }
+            TaskEnd::Failed(message) => self
+                .notifications
+                .error(format!("Evaluation failed: {message}")),
+            TaskEnd::Cancelled => self.notifications.info("Evaluation cancelled."),
+        }
+    }
+
+    fn poll_file_dialog(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = &mut self.file_dialog else {
+            return;
+        };
+        let Some(outcome) = dialog.update(ctx) else {
+            return;
+        };
+        match outcome {
+            DialogOutcome::Chosen(purpose, path) => {
+                self.file_dialog = None;
+                let command = match purpose {
+                    FilePurpose::ExportWeights => AppCommand::ExportWeightsTo(path),
+                    FilePurpose::LoadModel => AppCommand::LoadModelFrom(path),
+                    FilePurpose::OpenImage => AppCommand::OpenImageFrom(path),
+                };
+                self.commands.push(command);
+            }
+            DialogOutcome::Cancelled => self.file_dialog = None,
+            DialogOutcome::FellBack => {
+                self.notifications.info(
+                    "No desktop file dialog answered (is xdg-desktop-portal running?); using \
+                     LayerLab's own file picker.",
+                );
+            }
+        }
+    }
+
+    fn poll_dataset(&mut self, ctx: &egui::Context) {
+        if let DatasetSlot::Loading(receiver) = &self.dataset {
+            match receiver.try_recv() {
+                Ok(Ok(dataset)) => {
+                    let preview = DataPreview::new(ctx, &dataset.train);
+                    self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
+                }
+                Ok(Err(message)) => {
+                    self.notifications
+                        .error(format!("Cannot load MNIST: {message}"));
+                    self.dataset = DatasetSlot::Failed(message);
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    self.dataset = DatasetSlot::Failed("the data loader stopped".into());
+                }
+            }
+        }
+    }
+
+    /// Closing the window while a run goes on asks first.
+    pub(super) fn handle_close_request(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested())
+            && self.training_active()
+            && !self.close_confirmed
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm = Some(Confirm::CloseWhileTraining);
+        }
+    }
+
+    /// Keys, read from the frame's key events (so a press and release within one frame
+    /// still count) with egui's shortcut matching.
+    pub(super) fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.text_edit_focused() || self.confirm.is_some() {
+            return;
+        }
+        let focused = ctx.memory(|m| m.focused());
+        let canvas_focused = focused == Some(super::canvas_id());
+        // Space and Delete belong to a focused button or slider, unless it is the canvas.
+        let free = focused.is_none() || canvas_focused;
+        let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+        let redo_y = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+        let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+        let (redo, undo, space, delete) = ctx.input_mut(|i| {
+            // Redo first: Ctrl+Z's pattern would also match Ctrl+Shift+Z.
+            let redo = i.consume_shortcut(&redo) || i.consume_shortcut(&redo_y);
+            let undo = i.consume_shortcut(&undo);
+            let space = free && i.consume_key(Modifiers::NONE, Key::Space);
+            let delete = free
+                && (i.consume_key(Modifiers::NONE, Key::Delete)
+                    || i.consume_key(Modifiers::NONE, Key::Backspace));
+            (redo, undo, space, delete)
+        });
+        if space {
+            let command = match self.run_status() {
+                Some(RunStatus::Running) => AppCommand::PauseTraining,
+                Some(RunStatus::Paused) => AppCommand::ResumeTraining,
+                Some(RunStatus::Stopping | RunStatus::Evaluating { .. }) => return,
+                _ => AppCommand::StartTraining,
+            };
+            self.commands.push(command);
+        }
+        if delete {
+            self.commands.push(AppCommand::ClearCanvas);
+        }
+        if undo {
+            // While the canvas has focus, Ctrl+Z takes back the last stroke.
+            self.commands.push(if canvas_focused {
+                AppCommand::UndoStroke
+            } else {
+                AppCommand::Undo
+            });
+        }
+        if redo && !canvas_focused {
+            self.commands.push(AppCommand::Redo);
+        }
+    }
+
+    /// The questions asked before losing work, as modal dialogs.
+    pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context) {
+        let Some(confirm) = self.confirm else {
+            return;
+        };
+        let mut answer: Option<Option<AppCommand>> = None;
+        egui::Modal::new(egui::Id::unique("layerlab-confirm")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            match confirm {
+                Confirm::ReplaceUnsavedModel => {
+                    ui.heading("Start a new run?");
+                    ui.label(
+                        "The model trained in the last run has not been saved. A new run \
+                         replaces it (the automatic copy in the models folder too).",
+                    );
+                    ui.horizontal(|ui| {
+                        if ui.button("Save it, then train").clicked() {
+                            self.commands.push(AppCommand::SaveToModelsFolder);
+                            answer = Some(Some(AppCommand::StartTrainingConfirmed));
+                        }
+                        if ui.button("Train without saving").clicked() {
+                            answer = Some(Some(AppCommand::StartTrainingConfirmed));
+                        }
+                        if ui.button("Cancel").clicked() {
+                            answer = Some(None);
+                        }
+                    });
+                }
+                Confirm::CloseWhileTraining => {
+                    ui.heading("Quit while training?");
+                    ui.label(
+                        "A run is going on. Quitting stops it; its newest weights are kept in \
+                         the models folder as last-trained.safetensors.",
+                    );
+                    ui.horizontal(|ui| {
+                        if ui.button("Quit").clicked() {
+                            answer = Some(Some(AppCommand::CloseConfirmed));
+                        }
+                        if ui.button("Keep training").clicked() {
+                            answer = Some(None);
+                        }
+                    });
+                }
+            }
+            if ui.input(|i| i.key_pressed(Key::Escape)) {
+                answer = Some(None);
+            }
+        });
+        if let Some(command) = answer {
+            self.confirm = None;
+            if let Some(command) = command {
+                self.commands.push(command);
+            }
+        }
+    }
+
+    pub(super) fn log_frame_stats(&mut self) {
+        // LAYERLAB_FRAME_STATS=1 prints frame-time percentiles every 5 s (for measurements).
+        if std::env::var_os("LAYERLAB_FRAME_STATS").is_some()
+            && self.frame_log_at.elapsed() > Duration::from_secs(5)
+        {
+            self.frame_log_at = Instant::now();
+            eprintln!(
+                "frame_ms p50={:.2} p99={:.2} frames={} training={}",
+                self.frame_stats.percentile(0.5).unwrap_or(0.0),
+                self.frame_stats.percentile(0.99).unwrap_or(0.0),
+                self.frame_stats.len(),
+                self.training_active()
+            );
+        }
+    }
+}

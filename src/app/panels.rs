@@ -1,0 +1,101 @@
+//! The setup panel (Model, Data, Optimizer tabs), the main panel (Charts, Evaluation) and
+//! the frame-time overlay.
+
+use eframe::egui;
+
+use super::{
+    charts, data_panel, designer_panel, evaluation_panel, optimizer_panel, DatasetSlot,
+    LayerLabApp, MainTab, SetupTab,
+};
+use crate::data::{MNIST_CLASSES, MNIST_INPUT};
+
+impl LayerLabApp {
+    pub(super) fn setup_panel_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.setup_tab, SetupTab::Model, "Model");
+            ui.selectable_value(&mut self.setup_tab, SetupTab::Data, "Data");
+            ui.selectable_value(&mut self.setup_tab, SetupTab::Optimizer, "Optimizer");
+        });
+        ui.separator();
+        let active = self.training_active();
+        egui::ScrollArea::vertical().show(ui, |ui| match self.setup_tab {
+            SetupTab::Model => designer_panel::designer_ui(
+                ui,
+                &mut self.state.stack,
+                MNIST_INPUT,
+                MNIST_CLASSES,
+                &self.editor,
+                &mut self.designer,
+                &mut self.commands,
+            ),
+            SetupTab::Data => {
+                let dataset = match &self.dataset {
+                    DatasetSlot::Ready(dataset, preview) => Ok((dataset.as_ref(), preview)),
+                    DatasetSlot::Loading(_) => Err("Loading MNIST…"),
+                    DatasetSlot::Failed(message) => Err(message.as_str()),
+                };
+                data_panel::data_ui(ui, dataset, &mut self.state.training, active);
+            }
+            SetupTab::Optimizer => optimizer_panel::optimizer_ui(
+                ui,
+                &mut self.state.training,
+                active,
+                &mut self.commands,
+            ),
+        });
+    }
+
+    pub(super) fn main_panel_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.main_tab, MainTab::Charts, "Charts");
+            ui.selectable_value(&mut self.main_tab, MainTab::Evaluation, "Evaluation");
+        });
+        ui.separator();
+        match self.main_tab {
+            MainTab::Charts => {
+                charts::chart_controls_ui(ui, &mut self.state.charts);
+                if self.history.batches.is_empty() {
+                    ui.label("Press Train (or Space) to start; loss and accuracy appear here as the model learns.");
+                }
+                charts::charts_ui(ui, &self.history, &self.state.charts, &mut self.chart_cache);
+            }
+            MainTab::Evaluation => {
+                let current = self.current.as_ref().map(|c| c.model.clone());
+                let dataset = match &self.dataset {
+                    DatasetSlot::Ready(dataset, _) => Some(dataset.clone()),
+                    _ => None,
+                };
+                // Only results of the current model are shown.
+                let view = self.evaluation.as_mut().filter(|e| {
+                    current
+                        .as_ref()
+                        .is_some_and(|m| std::sync::Arc::ptr_eq(m, &e.model))
+                });
+                egui::ScrollArea::both().show(ui, |ui| {
+                    evaluation_panel::evaluation_ui(ui, view, dataset.as_deref());
+                });
+            }
+        }
+    }
+
+    pub(super) fn frame_stats_ui(&mut self, ui: &mut egui::Ui) {
+        if !self.state.show_frame_stats {
+            return;
+        }
+        let (p50, p99) = (
+            self.frame_stats.percentile(0.5).unwrap_or(0.0),
+            self.frame_stats.percentile(0.99).unwrap_or(0.0),
+        );
+        egui::Area::new(egui::Id::unique("layerlab-frame-stats"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, [-8.0, -30.0])
+            .show(ui.ctx(), |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.monospace(format!(
+                        "frame cpu p50 {p50:.2} ms  p99 {p99:.2} ms  ({} frames)\nchart points drawn {}",
+                        self.frame_stats.len(),
+                        self.chart_cache.drawn_batch_points()
+                    ));
+                });
+            });
+    }
+}

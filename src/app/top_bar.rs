@@ -1,0 +1,160 @@
+//! The menus, the run controls and the status line at the top of the window.
+
+use eframe::egui;
+
+use super::models_folder::models_dir;
+use super::{AppCommand, LayerLabApp, RunStatus};
+use crate::data::{MNIST_CLASSES, MNIST_INPUT};
+
+impl LayerLabApp {
+    pub(super) fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| self.file_menu_ui(ui));
+            ui.menu_button("View", |ui| self.view_menu_ui(ui));
+        });
+        ui.horizontal_wrapped(|ui| {
+            self.run_controls_ui(ui);
+        });
+    }
+
+    fn file_menu_ui(&mut self, ui: &mut egui::Ui) {
+        let has_model = self.current.is_some();
+        if ui.button("Load model…").clicked() {
+            self.commands.push(AppCommand::LoadModelDialog);
+        }
+        if ui
+            .add_enabled(has_model, egui::Button::new("Export weights…"))
+            .on_disabled_hover_text("Train or load a model first")
+            .clicked()
+        {
+            self.commands.push(AppCommand::ExportWeightsDialog);
+        }
+        let folder = models_dir().map_or_else(|e| e, |d| d.display().to_string());
+        if ui
+            .add_enabled(has_model, egui::Button::new("Save to models folder"))
+            .on_hover_text(format!(
+                "One click, a timestamped name in {folder}. The newest trained model is \
+                 also kept there as last-trained.safetensors."
+            ))
+            .clicked()
+        {
+            self.commands.push(AppCommand::SaveToModelsFolder);
+        }
+        if ui.button("Open image…").clicked() {
+            self.commands.push(AppCommand::OpenImageDialog);
+        }
+    }
+
+    fn view_menu_ui(&mut self, ui: &mut egui::Ui) {
+        // Words, not glyphs: the bundled fonts have no sun or moon.
+        let mut theme = ui.ctx().options(|o| o.theme_preference);
+        let before = theme;
+        ui.horizontal(|ui| {
+            ui.label("Theme:");
+            ui.selectable_value(&mut theme, egui::ThemePreference::Dark, "Dark");
+            ui.selectable_value(&mut theme, egui::ThemePreference::Light, "Light");
+            ui.selectable_value(&mut theme, egui::ThemePreference::System, "System");
+        });
+        if theme != before {
+            ui.ctx().set_theme(theme);
+        }
+        ui.checkbox(&mut self.state.show_setup_panel, "Setup panel");
+        ui.checkbox(&mut self.state.show_draw_panel, "Draw panel");
+        ui.checkbox(&mut self.state.show_frame_stats, "Frame times");
+        ui.checkbox(
+            &mut self.state.in_window_file_picker,
+            "Use LayerLab's file picker",
+        )
+        .on_hover_text("Instead of the desktop's dialog (the XDG portal)");
+    }
+
+    fn run_controls_ui(&mut self, ui: &mut egui::Ui) {
+        let status = self.run_status().cloned();
+        let active = self.training_active();
+        let evaluating = self.evaluation_task.is_some();
+        let stack_problem = crate::spec::validate(&self.state.stack, MNIST_INPUT, MNIST_CLASSES)
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| self.state.training.optimizer.validate().err());
+        let can_start = !active && !evaluating && self.dataset_ready() && stack_problem.is_none();
+        let train = ui.add_enabled(can_start, egui::Button::new("Train"));
+        let train = match &stack_problem {
+            Some(problem) => train.on_disabled_hover_text(format!("Cannot train: {problem}")),
+            None => train.on_hover_text("Start a new run of the designed stack (Space)"),
+        };
+        if train.clicked() {
+            self.commands.push(AppCommand::StartTraining);
+        }
+        let can_continue = !active && !evaluating && self.dataset_ready() && self.current.is_some();
+        if ui
+            .add_enabled(can_continue, egui::Button::new("Continue training"))
+            .on_hover_text("Train the current model further, from its weights")
+            .clicked()
+        {
+            self.commands.push(AppCommand::ContinueTraining);
+        }
+        let pause_or_resume = match status {
+            Some(RunStatus::Running) => Some(("Pause", AppCommand::PauseTraining)),
+            Some(RunStatus::Paused) => Some(("Resume", AppCommand::ResumeTraining)),
+            _ => None,
+        };
+        if let Some((label, command)) = pause_or_resume {
+            if ui.button(label).on_hover_text("Space").clicked() {
+                self.commands.push(command);
+            }
+        }
+        let stopping = matches!(status, Some(RunStatus::Stopping));
+        let stop_hint = if stopping {
+            "Stop now, without waiting for the current batch"
+        } else {
+            "End the run now, keeping its weights"
+        };
+        if ui
+            .add_enabled(active, egui::Button::new("Stop"))
+            .on_hover_text(stop_hint)
+            .clicked()
+        {
+            self.commands.push(AppCommand::StopTraining);
+        }
+        if ui
+            .add_enabled(
+                !active && !evaluating && self.current.is_some() && self.dataset_ready(),
+                egui::Button::new("Evaluate on test set"),
+            )
+            .on_hover_text("Test accuracy, confusion matrix and mistakes of the current model")
+            .clicked()
+        {
+            self.commands.push(AppCommand::EvaluateModel);
+        }
+        if let Some((done, total)) = self.evaluation_progress() {
+            let fraction = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(220.0)
+                    .text(format!(
+                        "Evaluating: {} of {}",
+                        super::thousands(done),
+                        super::thousands(total)
+                    )),
+            );
+            if ui
+                .button("Cancel")
+                .on_hover_text("Skip the test evaluation")
+                .clicked()
+            {
+                self.commands.push(AppCommand::CancelEvaluation);
+            }
+        } else if let Some(session) = &self.session {
+            let elapsed = super::format_secs(session.elapsed().as_secs_f64());
+            let text = format!("{} · {elapsed} elapsed", session.status_line());
+            ui.add(egui::ProgressBar::new(session.progress.fraction()).text(text));
+        } else if !self.dataset_ready() {
+            ui.spinner();
+            ui.label("Loading MNIST…");
+        }
+    }
+}
