@@ -36,8 +36,21 @@ fn quick_state() -> PersistedState {
     }
 }
 
+/// The models folder of every test: a temporary one, never the person's own.
+fn test_models_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        // Set once, before any window reads it.
+        std::env::set_var("LAYERLAB_DATA_DIR", dir.path());
+        dir
+    });
+    dir.path().join("models")
+}
+
 /// The one harness factory: the real app at a desktop size.
 fn harness(state: PersistedState) -> Harness<'static, LayerLabApp> {
+    test_models_dir();
     Harness::builder()
         .with_size(egui::vec2(1440.0, 900.0))
         .build_eframe(move |cc| LayerLabApp::with_state(&cc.egui_ctx, state, default_mnist_dir()))
@@ -290,4 +303,287 @@ fn snapshots_of_the_designer_and_data_views() {
     harness.get_by_label("Data").click();
     harness.run_steps(3);
     results.add(harness.try_snapshot("data"));
+}
+
+fn pointer(pos: egui::Pos2, button: egui::PointerButton, pressed: bool) -> egui::Event {
+    egui::Event::PointerButton {
+        pos,
+        button,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    }
+}
+
+/// A key pressed and released within one frame, as a fast typist or xdotool does.
+fn tap(harness: &mut Harness<'static, LayerLabApp>, key: egui::Key, modifiers: egui::Modifiers) {
+    for pressed in [true, false] {
+        harness.event(egui::Event::Key {
+            key,
+            physical_key: None,
+            pressed,
+            repeat: false,
+            modifiers,
+        });
+    }
+    harness.step();
+}
+
+#[test]
+fn a_fast_stroke_within_one_frame_keeps_every_point_and_a_click_is_a_dot() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = trained_model_file(dir.path());
+    let mut harness = harness(quick_state());
+    harness.state_mut().send(AppCommand::LoadModelFrom(model));
+    step_until(&mut harness, "the model to load", |app| app.has_model());
+    let rect = harness.get_by_label("Drawing canvas").rect();
+    let at = |x: f32, y: f32| rect.min + egui::vec2(x * rect.width(), y * rect.height());
+
+    // The crossbar of a 7, flicked: press, three moves and the release in ONE frame.
+    harness.event(egui::Event::PointerMoved(at(0.2, 0.2)));
+    harness.event(pointer(at(0.2, 0.2), egui::PointerButton::Primary, true));
+    for x in [0.4, 0.6, 0.8] {
+        harness.event(egui::Event::PointerMoved(at(x, 0.2)));
+    }
+    harness.event(pointer(at(0.8, 0.2), egui::PointerButton::Primary, false));
+    harness.step();
+    let strokes = &harness.state().canvas().strokes;
+    assert_eq!(strokes.len(), 1, "{strokes:?}");
+    let xs: Vec<f32> = strokes[0].points.iter().map(|p| p[0]).collect();
+    assert_eq!(xs.len(), 4, "press point and every move: {xs:?}");
+    for (x, want) in xs.iter().zip([0.2, 0.4, 0.6, 0.8]) {
+        assert!((x - want).abs() < 1e-3, "{xs:?}");
+    }
+
+    // Ctrl+Z pressed and released within one frame, with the canvas focused: the stroke goes.
+    tap(&mut harness, egui::Key::Z, egui::Modifiers::COMMAND);
+    assert!(harness.state().canvas().strokes.is_empty());
+
+    // A plain click (press and release in one frame) is a dot, and the model sees ink.
+    harness.event(pointer(at(0.5, 0.5), egui::PointerButton::Primary, true));
+    harness.event(pointer(at(0.5, 0.5), egui::PointerButton::Primary, false));
+    harness.step();
+    assert_eq!(harness.state().canvas().strokes.len(), 1);
+    assert_eq!(harness.state().canvas().strokes[0].points.len(), 1);
+    step_until(&mut harness, "a prediction of the dot", |app| {
+        app.prediction_is_current() && app.prediction().is_some()
+    });
+    assert!(
+        matches!(harness.state().prediction(), Some(Ok(_))),
+        "{:?}",
+        harness.state().prediction().map(|p| p.as_ref().err())
+    );
+
+    // Right-drag erases: an eraser stroke over the dot leaves no ink.
+    harness.event(pointer(at(0.45, 0.5), egui::PointerButton::Secondary, true));
+    harness.event(egui::Event::PointerMoved(at(0.55, 0.5)));
+    harness.event(pointer(
+        at(0.55, 0.5),
+        egui::PointerButton::Secondary,
+        false,
+    ));
+    harness.step();
+    assert!(harness.state().canvas().strokes[1].erase);
+    harness.get_by_label("Undo stroke").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().canvas().strokes.len(), 1);
+}
+
+#[test]
+fn stop_ends_the_run_at_once_keeps_its_model_and_evaluation_is_a_separate_action() {
+    let mut state = quick_state();
+    state.training.train_limit = Some(30_000);
+    let mut harness = harness(state);
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "a few batches", |app| {
+        app.history().batches.len() >= 5
+    });
+    assert!(
+        harness.state().model_origin().is_some(),
+        "a model from the first snapshot on"
+    );
+    harness.get_by_label("Stop").click();
+    step_until(&mut harness, "the run to stop", |app| {
+        app.run_status() == Some(&RunStatus::Stopped)
+    });
+    let app = harness.state();
+    let total = 30_000usize.div_ceil(32);
+    let step = app.progress().unwrap().step;
+    assert!(step < total / 2, "stopped early: step {step}");
+    assert_eq!(
+        app.status_text().unwrap(),
+        format!(
+            "Stopped at step {step} of {}",
+            layerlab::app::thousands(total)
+        )
+    );
+    assert!(app.model_origin().unwrap().contains("stopped at step"));
+    assert_eq!(
+        app.evaluation_accuracy(),
+        None,
+        "no test evaluation on Stop"
+    );
+    assert!(app.model_unsaved());
+    // The automatic copy is there already.
+    step_until(&mut harness, "the automatic copy", |_| {
+        test_models_dir().join(layerlab::app::LAST_TRAINED).exists()
+    });
+
+    // Editing Epochs after the run does not rewrite what the run was.
+    harness.state_mut().state.training.epochs = 1_000;
+    harness.run_steps(2);
+    assert!(!harness.state().status_text().unwrap().contains("1,000"));
+
+    harness.get_by_label("Evaluate on test set").click();
+    step_until(&mut harness, "the evaluation", |app| {
+        app.evaluation_accuracy().is_some()
+    });
+    assert!(harness.state().evaluation_accuracy().unwrap() > 0.5);
+    harness.get_by_label("Evaluation").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Confusion matrix");
+
+    // A cell of the matrix shows exactly its mistakes.
+    let mistakes = harness.state().shown_mistakes();
+    let &(_, truth, predicted) = mistakes.first().expect("some mistakes after a few batches");
+    harness
+        .get_by_label(&format!("true {truth} predicted {predicted}"))
+        .click();
+    harness.run_steps(2);
+    let filtered = harness.state().shown_mistakes();
+    assert!(!filtered.is_empty());
+    assert!(filtered.iter().all(|m| (m.1, m.2) == (truth, predicted)));
+    assert_eq!(
+        filtered.len(),
+        mistakes
+            .iter()
+            .filter(|m| (m.1, m.2) == (truth, predicted))
+            .count()
+    );
+
+    // Train again with that model unsaved: the window asks, and the old run stays on show.
+    let batches = harness.state().history().batches.len();
+    harness.get_by_label("Train").click();
+    // One frame to ask, one for the dialog to size itself, one to show it.
+    harness.run_steps(3);
+    assert!(harness.state().is_asking());
+    assert_eq!(harness.state().history().batches.len(), batches);
+    harness.get_by_label("Save it, then train").click();
+    step_until(&mut harness, "the save", |app| {
+        !app.model_unsaved() || app.run_status() == Some(&RunStatus::Running)
+    });
+    step_until(&mut harness, "the save to the models folder", |app| {
+        app.notifications()
+            .iter()
+            .any(|n| n.starts_with("Saved") && n.contains("layerlab-"))
+    });
+    harness.get_by_label("Stop").click();
+    step_until(&mut harness, "the second run to stop", |app| {
+        app.run_status() == Some(&RunStatus::Stopped)
+    });
+}
+
+#[test]
+fn undoing_a_preset_restores_its_settings_and_messages_do_not_pile_up() {
+    let mut harness = harness(quick_state());
+    harness.run_steps(2);
+    let before = harness.state().state.design();
+    harness.state_mut().send(AppCommand::LoadPreset("mlp-deep"));
+    harness.run_steps(2);
+    assert_ne!(harness.state().state.design(), before);
+    // Ctrl+Z pressed and released within one frame.
+    tap(&mut harness, egui::Key::Z, egui::Modifiers::COMMAND);
+    assert_eq!(harness.state().state.design(), before);
+    tap(
+        &mut harness,
+        egui::Key::Z,
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+    );
+    assert_eq!(
+        harness.state().state.design().stack,
+        preset("mlp-deep").unwrap().spec
+    );
+
+    // The same error twice is one message.
+    for _ in 0..3 {
+        harness
+            .state_mut()
+            .send(AppCommand::ExportWeightsTo("/nowhere/x.safetensors".into()));
+        harness.run_steps(1);
+    }
+    let count = |app: &LayerLabApp| {
+        app.notifications()
+            .iter()
+            .filter(|n| n.contains("Nothing to export"))
+            .count()
+    };
+    assert_eq!(count(harness.state()), 1);
+    // Each message has a dismiss button.
+    for _ in 0..5 {
+        let Some(dismiss) = harness.query_all_by_label("x").next() else {
+            break;
+        };
+        dismiss.click();
+        harness.run_steps(1);
+    }
+    assert!(harness.state().notifications().is_empty());
+}
+
+#[test]
+fn the_in_window_file_picker_saves_without_a_desktop_portal() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = trained_model_file(dir.path());
+    let mut state = quick_state();
+    state.in_window_file_picker = true;
+    let mut harness = harness(state);
+    harness
+        .state_mut()
+        .send(AppCommand::LoadModelFrom(model.clone()));
+    step_until(&mut harness, "the model to load", |app| app.has_model());
+    harness.state_mut().send(AppCommand::ExportWeightsDialog);
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().file_dialog_open(),
+        Some(layerlab::app::FilePurpose::ExportWeights)
+    );
+    // The picker starts in the models folder with a default name: one click saves.
+    harness.get_by_label("Save").click();
+    let target = test_models_dir().join("layerlab-model.safetensors");
+    step_until(&mut harness, "the export", |app| {
+        app.notifications()
+            .iter()
+            .any(|n| n.contains("layerlab-model.safetensors"))
+    });
+    assert!(target.exists());
+    assert_eq!(harness.state().file_dialog_open(), None);
+    assert_eq!(
+        SavedModel::load(&target).unwrap(),
+        SavedModel::load(&model).unwrap()
+    );
+    // Opening again and cancelling changes nothing.
+    harness.state_mut().send(AppCommand::LoadModelDialog);
+    harness.run_steps(3);
+    assert!(harness.state().file_dialog_open().is_some());
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().file_dialog_open(), None);
+}
+
+#[test]
+fn snapshot_at_the_smallest_window_size() {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1000.0, 640.0))
+        .wgpu()
+        .build_eframe(|cc| {
+            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
+        });
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.run_steps(2);
+    // The canvas and the charts both fit beside the setup panel.
+    let canvas = harness.get_by_label("Drawing canvas").rect();
+    assert!(
+        canvas.max.x <= 1000.0 && canvas.max.y <= 640.0,
+        "{canvas:?}"
+    );
+    harness.snapshot("small_window");
 }

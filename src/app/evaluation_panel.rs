@@ -263,6 +263,13 @@ fn confusion_matrix_ui(
                         .on_hover_text(format!(
                             "{count} test digits {truth} predicted as {predicted}"
                         ));
+                    response.widget_info(|| {
+                        egui::WidgetInfo::labeled(
+                            egui::Role::Button,
+                            true,
+                            format!("true {truth} predicted {predicted}"),
+                        )
+                    });
                     if response.clicked() {
                         clicked = Some(cell);
                     }
