@@ -5,7 +5,7 @@
 //! the history itself keeps every value.
 
 use eframe::egui::{self, Id};
-use egui_plot::{Corner, Legend, Line, Plot, PlotPoint, Points, VLine};
+use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoint, Points, VLine};
 use serde::{Deserialize, Serialize};
 
 use super::tokens;
@@ -15,6 +15,12 @@ use crate::train::{downsample_min_max, ema, MetricsHistory};
 const MAX_DRAWN_POINTS: usize = 1_000;
 /// TensorBoard's default smoothing.
 const DEFAULT_SMOOTHING: f64 = 0.6;
+/// Epoch lines drawn at most; with more epochs every k-th is drawn (1,000 would grey the plot).
+const MAX_EPOCH_MARKS: usize = 20;
+/// Height of the learning-rate strip under the two main plots.
+const LEARNING_RATE_HEIGHT: f32 = 90.0;
+/// Least height of each main plot (the panel scrolls below this).
+const MIN_CHART_HEIGHT: f32 = 140.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum XAxis {
@@ -52,6 +58,25 @@ pub struct ChartCache {
     epoch_train_accuracy: Vec<PlotPoint>,
     epoch_validation_accuracy: Vec<PlotPoint>,
     epoch_marks: Vec<f64>,
+    /// x of the epoch with the lowest validation loss.
+    best_validation: Option<f64>,
+    learning_rate: Vec<PlotPoint>,
+    /// Where the learning rate was changed during the run.
+    learning_rate_changes: Vec<PlotPoint>,
+}
+
+/// Every `k`-th of `marks`, so at most `max` remain (the last one always).
+pub fn thin_marks(marks: &[f64], max: usize) -> Vec<f64> {
+    if marks.len() <= max {
+        return marks.to_vec();
+    }
+    let stride = marks.len().div_ceil(max.max(1));
+    marks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| (i + 1) % stride == 0)
+        .map(|(_, &x)| x)
+        .collect()
 }
 
 impl ChartCache {
@@ -109,7 +134,22 @@ impl ChartCache {
         self.epoch_validation_loss = epoch_points(&|e| e.validation_loss.map(|v| loss_y(v as f64)));
         self.epoch_train_accuracy = epoch_points(&|e| Some(e.train_accuracy as f64));
         self.epoch_validation_accuracy = epoch_points(&|e| e.validation_accuracy.map(|v| v as f64));
-        self.epoch_marks = history.epochs.iter().map(|e| x_of_step(e.step)).collect();
+        let marks: Vec<f64> = history.epochs.iter().map(|e| x_of_step(e.step)).collect();
+        self.epoch_marks = thin_marks(&marks, MAX_EPOCH_MARKS);
+        self.best_validation = history
+            .epochs
+            .iter()
+            .filter_map(|e| e.validation_loss.map(|v| (e.step, v)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(step, _)| x_of_step(step));
+        let rates: Vec<f64> = history.batches.iter().map(|b| b.learning_rate).collect();
+        self.learning_rate = series(&rates, &|v| v);
+        self.learning_rate_changes = history
+            .batches
+            .windows(2)
+            .filter(|w| w[0].learning_rate != w[1].learning_rate)
+            .map(|w| PlotPoint::new(x_of_step(w[1].step), w[1].learning_rate))
+            .collect();
         self.key = Some(key);
     }
 }
@@ -125,7 +165,25 @@ pub fn chart_controls_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
     });
 }
 
-/// The loss and accuracy plots, one above the other, x axes linked.
+/// What the tooltip says near a data point: the series, where it is and its value.
+fn hover_label(x_label: &'static str) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
+    move |position| match position {
+        HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } if !plot_name.is_empty() => Some(format!(
+            "{plot_name}\n{x_label} {:.2}\nvalue {:.4}",
+            position.x, position.y
+        )),
+        HoverPosition::NearDataPoint { position, .. } | HoverPosition::Elsewhere { position } => {
+            Some(format!("{x_label} {:.2}", position.x))
+        }
+    }
+}
+
+/// The loss and accuracy plots one above the other, filling the panel's height, and the
+/// learning rate in a strip below; x axes linked.
 pub fn charts_ui(
     ui: &mut egui::Ui,
     history: &MetricsHistory,
@@ -143,45 +201,76 @@ pub fn charts_ui(
     } else {
         "loss"
     };
+    let spacing = ui.spacing().item_spacing.y;
+    let chart_height = ((ui.available_height() - LEARNING_RATE_HEIGHT - 3.0 * spacing) / 2.0)
+        .max(MIN_CHART_HEIGHT);
+    // An empty chart starts at the origin (not at -0.5), with room for the first points.
+    let empty = history.batches.is_empty();
     let marks = &cache.epoch_marks;
-    Plot::new("loss_plot")
-        .height(tokens::CHART_HEIGHT)
+    let best = cache.best_validation;
+    let draw_marks = |plot: &mut egui_plot::PlotUi<'_>| {
+        for &x in marks {
+            plot.vline(VLine::new("epoch", x).color(tokens::EPOCH_MARK));
+        }
+        if let Some(x) = best {
+            plot.vline(
+                VLine::new("best validation epoch", x)
+                    .color(tokens::VALIDATION)
+                    .style(egui_plot::LineStyle::dashed_loose()),
+            );
+        }
+    };
+    let mut loss_plot = Plot::new("loss_plot")
+        .height(chart_height)
         .legend(Legend::default())
         .link_axis(link, [true, false])
         .x_axis_label(x_label)
         .y_axis_label(loss_label)
-        .show(ui, |plot| {
-            plot.line(
-                Line::new("batch loss", &cache.batch_loss_raw[..])
-                    .color(tokens::TRAIN_LOSS.gamma_multiply(tokens::RAW_SERIES_OPACITY)),
-            );
-            plot.line(
-                Line::new("batch loss (smoothed)", &cache.batch_loss_smooth[..])
-                    .color(tokens::TRAIN_LOSS)
-                    .width(2.0),
-            );
-            plot.line(
-                Line::new("epoch train loss", &cache.epoch_train_loss[..])
-                    .color(tokens::EPOCH_TRAIN)
-                    .width(2.0),
-            );
-            plot.line(
-                Line::new("validation loss", &cache.epoch_validation_loss[..])
-                    .color(tokens::VALIDATION)
-                    .width(2.0),
-            );
-            for &x in marks {
-                plot.vline(VLine::new("epoch", x).color(tokens::EPOCH_MARK));
-            }
-        });
-    Plot::new("accuracy_plot")
-        .height(tokens::CHART_HEIGHT)
+        .label_formatter(hover_label(x_label))
+        .include_x(0.0);
+    if empty {
+        loss_plot = loss_plot.include_x(1.0).include_y(0.0).include_y(2.5);
+    }
+    loss_plot.show(ui, |plot| {
+        plot.line(
+            Line::new("batch loss", &cache.batch_loss_raw[..])
+                .color(tokens::TRAIN_LOSS.gamma_multiply(tokens::RAW_SERIES_OPACITY)),
+        );
+        plot.line(
+            Line::new("batch loss (smoothed)", &cache.batch_loss_smooth[..])
+                .color(tokens::TRAIN_LOSS)
+                .width(2.0),
+        );
+        epoch_series(
+            plot,
+            "epoch train loss",
+            &cache.epoch_train_loss,
+            tokens::EPOCH_TRAIN,
+        );
+        epoch_series(
+            plot,
+            "validation loss",
+            &cache.epoch_validation_loss,
+            tokens::VALIDATION,
+        );
+        draw_marks(plot);
+    });
+    let mut accuracy_plot = Plot::new("accuracy_plot")
+        .height(chart_height)
         // Accuracy climbs to the top right; the bottom right stays empty after the start.
         .legend(Legend::default().position(Corner::RightBottom))
         .link_axis(link, [true, false])
         .x_axis_label(x_label)
         .y_axis_label("accuracy")
-        .show(ui, |plot| {
+        .label_formatter(hover_label(x_label))
+        .include_x(0.0)
+        .include_y(0.0)
+        .include_y(1.0);
+    if empty {
+        accuracy_plot = accuracy_plot.include_x(1.0);
+    }
+    accuracy_plot.show(ui, |plot| {
+        if !cache.batch_accuracy_smooth.is_empty() {
             plot.line(
                 Line::new(
                     "batch accuracy (smoothed)",
@@ -190,22 +279,47 @@ pub fn charts_ui(
                 .color(tokens::TRAIN_LOSS)
                 .width(2.0),
             );
-            epoch_series(
-                plot,
-                "epoch train accuracy",
-                &cache.epoch_train_accuracy,
-                tokens::EPOCH_TRAIN,
+        }
+        epoch_series(
+            plot,
+            "epoch train accuracy",
+            &cache.epoch_train_accuracy,
+            tokens::EPOCH_TRAIN,
+        );
+        epoch_series(
+            plot,
+            "validation accuracy",
+            &cache.epoch_validation_accuracy,
+            tokens::VALIDATION,
+        );
+        draw_marks(plot);
+    });
+    let mut rate_plot = Plot::new("learning_rate_plot")
+        .height(LEARNING_RATE_HEIGHT)
+        .link_axis(link, [true, false])
+        .y_axis_label("learning rate")
+        .label_formatter(hover_label(x_label))
+        .include_x(0.0)
+        .include_y(0.0);
+    if empty {
+        rate_plot = rate_plot.include_x(1.0);
+    }
+    rate_plot.show(ui, |plot| {
+        if !cache.learning_rate.is_empty() {
+            plot.line(
+                Line::new("learning rate", &cache.learning_rate[..])
+                    .color(tokens::TRAIN_LOSS)
+                    .width(1.5),
             );
-            epoch_series(
-                plot,
-                "validation accuracy",
-                &cache.epoch_validation_accuracy,
-                tokens::VALIDATION,
+        }
+        if !cache.learning_rate_changes.is_empty() {
+            plot.add(
+                Points::new("changed during the run", &cache.learning_rate_changes[..])
+                    .color(tokens::VALIDATION)
+                    .radius(tokens::EPOCH_POINT_RADIUS),
             );
-            for &x in marks {
-                plot.vline(VLine::new("epoch", x).color(tokens::EPOCH_MARK));
-            }
-        });
+        }
+    });
 }
 
 /// A per-epoch series: a line with a marker on each epoch (one epoch is one point).
@@ -224,4 +338,21 @@ fn epoch_series<'a>(
             .color(colour)
             .radius(tokens::EPOCH_POINT_RADIUS),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thousand_epochs_draw_at_most_twenty_marks_ending_at_the_last() {
+        let marks: Vec<f64> = (1..=1_000).map(f64::from).collect();
+        let thinned = thin_marks(&marks, MAX_EPOCH_MARKS);
+        assert_eq!(thinned.len(), 20);
+        assert_eq!(thinned.last(), Some(&1_000.0));
+        assert_eq!(
+            thin_marks(&marks[..5], MAX_EPOCH_MARKS),
+            marks[..5].to_vec()
+        );
+    }
 }

@@ -25,7 +25,5 @@ pub const CANVAS_PANEL_MAX_WIDTH: f32 = 420.0;
 pub const CANVAS_SIDE: f32 = 280.0;
 /// Side of one preview thumbnail (MNIST's 28 pixels at 2x).
 pub const THUMBNAIL_SIDE: f32 = 42.0;
-/// Height of each chart.
-pub const CHART_HEIGHT: f32 = 240.0;
 /// Least width of a confusion-matrix cell.
 pub const CONFUSION_CELL_WIDTH: f32 = 34.0;
