@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Captures screenshots/ from the real app under Xvfb, driven with xdotool (Debian packages:
-# xvfb xdotool imagemagick mesa-vulkan-drivers). Trains the cnn preset for one epoch, so it
-# takes about a minute. Coordinates are for the 1440x900 window the app opens.
+# Captures screenshots/ from the real app under Xvfb with openbox (so keys reach the window),
+# driven with xdotool as a person would: fast strokes (press, one big move, release), clicks
+# and keys. Debian packages: xvfb openbox xdotool imagemagick mesa-vulkan-drivers.
+# Trains the cnn preset for one epoch in the window, so it takes a minute or two; prints
+# the window's epoch img/s and frame times, for comparing with `layerlab train`.
+# Coordinates are for the 1440x900 window the app opens, moved to the screen's corner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
@@ -9,38 +12,50 @@ out=screenshots
 mkdir -p "$out"
 export DISPLAY=:97
 state=$(mktemp -d)
-export XDG_RUNTIME_DIR="$state/run" XDG_DATA_HOME="$state/data"
+export XDG_RUNTIME_DIR="$state/run" XDG_DATA_HOME="$state/data" LAYERLAB_DATA_DIR="$state/layerlab"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 Xvfb "$DISPLAY" -screen 0 1440x900x24 >/dev/null 2>&1 &
 xvfb=$!
 sleep 2
+openbox >/dev/null 2>&1 &
+wm=$!
+sleep 1
 LAYERLAB_FRAME_STATS=1 ./target/release/layerlab 2>"$state/app.log" &
 app=$!
-trap 'kill $app $xvfb 2>/dev/null || true' EXIT
+trap 'kill $app $wm $xvfb 2>/dev/null || true' EXIT
 sleep 6
 window=$(xdotool search --name LayerLab | head -1)
-xdotool windowmove "$window" 0 0
+# Undecorated at the origin, full screen, so the coordinates below are the window's.
+xdotool windowmove "$window" 0 0 windowsize "$window" 1440 900
+sleep 1
 shot() { sleep 1; import -window root "$out/$1.png"; echo "captured $out/$1.png"; }
+# The canvas, found from its place at the right edge: 280 points square, under the heading.
+cx=$((1440 - 300 + 20)); cy=95
 
 shot designer
-xdotool mousemove 30 35 click 1            # Train
+xdotool key space                          # Train (Space)
 sleep 12
 shot training
-# Wait for the epoch to finish (the progress bar says Finished).
-for _ in $(seq 1 90); do
+for _ in $(seq 1 120); do                  # until the run has finished and been evaluated
     grep -q "training=false" <(tail -n 1 "$state/app.log") && break
     sleep 2
 done
 sleep 3
-# Draw a 7 on the canvas (1118..1398 x 75..355).
-xdotool mousemove 1175 125 mousedown 1
-for p in "1215 123" "1265 121" "1320 120" "1335 124" "1318 170" "1300 215" "1282 262" "1265 310" "1258 330"; do
-    xdotool mousemove $p
-    sleep 0.05
-done
-xdotool mouseup 1
+# A 7 drawn fast: each stroke is press, one big move, release.
+xdotool mousemove $((cx + 40)) $((cy + 50)) mousedown 1 mousemove $((cx + 240)) $((cy + 45)) mouseup 1
+xdotool mousemove $((cx + 238)) $((cy + 50)) mousedown 1 mousemove $((cx + 110)) $((cy + 250)) mouseup 1
 sleep 2
 shot canvas
-xdotool mousemove 546 65 click 1           # Evaluation tab
+xdotool key ctrl+z                         # undo the last stroke (canvas has focus)
+sleep 1
+# A 0 drawn as a few quick moves: the spline keeps it round.
+xdotool mousemove $((cx + 140)) $((cy + 40)) mousedown 1 \
+    mousemove $((cx + 70)) $((cy + 90)) mousemove $((cx + 80)) $((cy + 200)) \
+    mousemove $((cx + 150)) $((cy + 240)) mousemove $((cx + 210)) $((cy + 170)) \
+    mousemove $((cx + 200)) $((cy + 70)) mousemove $((cx + 140)) $((cy + 40)) mouseup 1
+sleep 2
+shot canvas-fast-zero
+xdotool key Delete
+xdotool mousemove 615 88 click 1           # Evaluation tab
 shot evaluation
-grep frame_ms "$state/app.log" | tail -n 5
+grep -E "frame_ms|images_per_sec" "$state/app.log" | tail -n 6

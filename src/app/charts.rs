@@ -74,7 +74,7 @@ pub fn thin_marks(marks: &[f64], max: usize) -> Vec<f64> {
     marks
         .iter()
         .enumerate()
-        .filter(|(i, _)| (i + 1) % stride == 0)
+        .filter(|(i, _)| (i + 1).is_multiple_of(stride))
         .map(|(_, &x)| x)
         .collect()
 }

@@ -314,9 +314,19 @@ impl LayerLabApp {
                 self.notifications
                     .error(format!("Training failed: {message}"));
             }
+            TrainEvent::Epoch(epoch) => {
+                // For measurements: the worker's own figure, as the CLI prints it.
+                if std::env::var_os("LAYERLAB_FRAME_STATS").is_some() {
+                    eprintln!(
+                        "epoch {} images_per_sec={:.0} duration_secs={:.2}",
+                        epoch.epoch + 1,
+                        epoch.images_per_sec,
+                        epoch.duration_secs
+                    );
+                }
+            }
             TrainEvent::Started { .. }
             | TrainEvent::Batch(_)
-            | TrainEvent::Epoch(_)
             | TrainEvent::Paused { .. }
             | TrainEvent::Resumed { .. }
             | TrainEvent::LearningRateChanged { .. }

@@ -357,9 +357,13 @@ impl eframe::App for LayerLabApp {
         // Collapsible: drag a panel's edge shut, or use the View menu.
         let (mut show_setup, mut show_draw) =
             (self.state.show_setup_panel, self.state.show_draw_panel);
+        // Side panels start narrower in a small window, leaving the charts room.
+        let width = ctx.content_rect().width();
         egui::Panel::left("setup")
             .resizable(true)
-            .default_size(tokens::SIDE_PANEL_WIDTH)
+            .default_size(
+                (width * 0.3).clamp(tokens::SIDE_PANEL_MIN_WIDTH, tokens::SIDE_PANEL_WIDTH),
+            )
             .min_size(tokens::SIDE_PANEL_MIN_WIDTH)
             .max_size(tokens::SIDE_PANEL_MAX_WIDTH)
             .show_collapsible(ui, &mut show_setup, |ui| self.setup_panel_ui(ui));
