@@ -20,10 +20,10 @@ use crate::model::Weights;
 use crate::spec::preset;
 use crate::train::{MetricsHistory, TrainCommand, TrainEvent, TrainJob};
 
-/// Repaint interval while training with nothing new: the status line (~4 Hz).
-const STATUS_REPAINT: Duration = Duration::from_millis(250);
-/// Least interval between repaints caused by training events: charts at ~10 Hz.
-const CHART_REPAINT: Duration = Duration::from_millis(100);
+/// Repaint interval while training with nothing new: the status line (2 Hz).
+const STATUS_REPAINT: Duration = Duration::from_millis(500);
+/// Least interval between repaints caused by training events: charts at 4 Hz.
+const CHART_REPAINT: Duration = Duration::from_millis(250);
 
 impl LayerLabApp {
     pub(super) fn run_command(&mut self, ctx: &egui::Context, command: AppCommand) {
@@ -203,9 +203,12 @@ impl LayerLabApp {
                 return;
             }
         };
+        // Every event wakes the window, but no sooner than the chart rate: a repaint per
+        // batch would keep the UI thread (and a software renderer) busy on a core the
+        // training needs.
         let waker = {
             let ctx = ctx.clone();
-            Box::new(move || ctx.request_repaint())
+            Box::new(move || ctx.request_repaint_after(CHART_REPAINT))
         };
         if let Some(task) = self.evaluation_task.take() {
             task.cancel();
@@ -437,8 +440,8 @@ impl LayerLabApp {
         self.poll_evaluation_task();
         self.poll_file_dialog(ctx);
         if self.training_active() {
-            // Events wake the window at most ~10 times a second; between them the status
-            // line ticks at ~4 Hz. A backlog left by the budget is taken soon.
+            // Events wake the window at most 4 times a second; between them the status
+            // line ticks at 2 Hz.
             let next = if had_events {
                 CHART_REPAINT
             } else {
