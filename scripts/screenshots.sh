@@ -56,6 +56,11 @@ xdotool mousemove $((cx + 140)) $((cy + 40)) mousedown 1 \
 sleep 2
 shot canvas-fast-zero
 xdotool key Delete
-xdotool mousemove 615 88 click 1           # Evaluation tab
+# Draw the 7 again for the evaluation shot's prediction panel.
+xdotool mousemove $((cx + 40)) $((cy + 50)) mousedown 1 mousemove $((cx + 240)) $((cy + 45)) mouseup 1
+xdotool mousemove $((cx + 238)) $((cy + 50)) mousedown 1 mousemove $((cx + 110)) $((cy + 250)) mouseup 1
+xdotool mousemove 529 86 click 1           # Evaluation tab
 shot evaluation
+xdotool mousemove "${CELL_X:-640}" "${CELL_Y:-330}" click 1   # a confusion-matrix cell
+shot evaluation-cell
 grep -E "frame_ms|images_per_sec" "$state/app.log" | tail -n 6

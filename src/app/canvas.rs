@@ -130,8 +130,11 @@ pub fn canvas_ui(
     for event in &events {
         changed |= canvas.take_event(event, to_canvas, pressed_here);
     }
+    // Drawing focuses the canvas (so Ctrl+Z undoes a stroke), also when the whole stroke
+    // came and went within one frame and egui saw no press "on" the widget.
     if changed {
         commands.push(AppCommand::PredictCanvas);
+        response.request_focus();
     }
     if response.is_pointer_button_down_on() || response.clicked() || response.secondary_clicked() {
         response.request_focus();
