@@ -56,6 +56,19 @@ fn harness(state: PersistedState) -> Harness<'static, LayerLabApp> {
         .build_eframe(move |cc| LayerLabApp::with_state(&cc.egui_ctx, state, default_mnist_dir()))
 }
 
+/// The app as a first launch shows it, rendered (wgpu) at `size`, with MNIST loaded.
+fn snapshot_harness(size: egui::Vec2) -> Harness<'static, LayerLabApp> {
+    let mut harness = Harness::builder()
+        .with_size(size)
+        .wgpu()
+        .build_eframe(|cc| {
+            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
+        });
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.run_steps(2);
+    harness
+}
+
 /// Steps frames until `done` holds, sleeping a little between frames so worker threads run.
 #[track_caller]
 fn step_until(
@@ -102,23 +115,17 @@ fn draw_stroke(harness: &mut Harness<'static, LayerLabApp>, points: &[(f32, f32)
     let at = |(x, y): (f32, f32)| rect.min + egui::vec2(x * rect.width(), y * rect.height());
     harness.hover_at(at(points[0]));
     harness.step();
-    harness.event(egui::Event::PointerButton {
-        pos: at(points[0]),
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
+    harness.event(pointer(at(points[0]), egui::PointerButton::Primary, true));
     harness.step();
     for &p in &points[1..] {
         harness.hover_at(at(p));
         harness.step();
     }
-    harness.event(egui::Event::PointerButton {
-        pos: at(*points.last().unwrap()),
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
+    harness.event(pointer(
+        at(*points.last().unwrap()),
+        egui::PointerButton::Primary,
+        false,
+    ));
     harness.step();
 }
 
@@ -290,14 +297,7 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
 
 #[test]
 fn snapshots_of_the_designer_and_data_views() {
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1440.0, 900.0))
-        .wgpu()
-        .build_eframe(|cc| {
-            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
-        });
-    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
-    harness.run_steps(2);
+    let mut harness = snapshot_harness(egui::vec2(1440.0, 900.0));
     let mut results = egui_kittest::SnapshotResults::new();
     results.add(harness.try_snapshot("designer"));
     harness.get_by_label("Data").click();
@@ -571,14 +571,7 @@ fn the_in_window_file_picker_saves_without_a_desktop_portal() {
 
 #[test]
 fn snapshot_at_the_smallest_window_size() {
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1000.0, 640.0))
-        .wgpu()
-        .build_eframe(|cc| {
-            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
-        });
-    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
-    harness.run_steps(2);
+    let mut harness = snapshot_harness(egui::vec2(1000.0, 640.0));
     // The canvas and the charts both fit beside the setup panel.
     let canvas = harness.get_by_label("Drawing canvas").rect();
     assert!(

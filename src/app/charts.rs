@@ -220,16 +220,25 @@ pub fn charts_ui(
             );
         }
     };
-    let mut loss_plot = Plot::new("loss_plot")
-        .height(chart_height)
+    // Height, the linked x axis, hover values, and an x range from the origin.
+    let linked_plot = |id: &'static str, height: f32, y_label: &'static str| {
+        let plot = Plot::new(id)
+            .height(height)
+            .link_axis(link, [true, false])
+            .y_axis_label(y_label)
+            .label_formatter(hover_label(x_label))
+            .include_x(0.0);
+        if empty {
+            plot.include_x(1.0)
+        } else {
+            plot
+        }
+    };
+    let mut loss_plot = linked_plot("loss_plot", chart_height, loss_label)
         .legend(Legend::default())
-        .link_axis(link, [true, false])
-        .x_axis_label(x_label)
-        .y_axis_label(loss_label)
-        .label_formatter(hover_label(x_label))
-        .include_x(0.0);
+        .x_axis_label(x_label);
     if empty {
-        loss_plot = loss_plot.include_x(1.0).include_y(0.0).include_y(2.5);
+        loss_plot = loss_plot.include_y(0.0).include_y(2.5);
     }
     loss_plot.show(ui, |plot| {
         plot.line(
@@ -255,71 +264,55 @@ pub fn charts_ui(
         );
         draw_marks(plot);
     });
-    let mut accuracy_plot = Plot::new("accuracy_plot")
-        .height(chart_height)
+    linked_plot("accuracy_plot", chart_height, "accuracy")
         // Accuracy climbs to the top right; the bottom right stays empty after the start.
         .legend(Legend::default().position(Corner::RightBottom))
-        .link_axis(link, [true, false])
         .x_axis_label(x_label)
-        .y_axis_label("accuracy")
-        .label_formatter(hover_label(x_label))
-        .include_x(0.0)
         .include_y(0.0)
-        .include_y(1.0);
-    if empty {
-        accuracy_plot = accuracy_plot.include_x(1.0);
-    }
-    accuracy_plot.show(ui, |plot| {
-        if !cache.batch_accuracy_smooth.is_empty() {
-            plot.line(
-                Line::new(
-                    "batch accuracy (smoothed)",
-                    &cache.batch_accuracy_smooth[..],
-                )
-                .color(tokens::TRAIN_LOSS)
-                .width(2.0),
-            );
-        }
-        epoch_series(
-            plot,
-            "epoch train accuracy",
-            &cache.epoch_train_accuracy,
-            tokens::EPOCH_TRAIN,
-        );
-        epoch_series(
-            plot,
-            "validation accuracy",
-            &cache.epoch_validation_accuracy,
-            tokens::VALIDATION,
-        );
-        draw_marks(plot);
-    });
-    let mut rate_plot = Plot::new("learning_rate_plot")
-        .height(LEARNING_RATE_HEIGHT)
-        .link_axis(link, [true, false])
-        .y_axis_label("learning rate")
-        .label_formatter(hover_label(x_label))
-        .include_x(0.0)
-        .include_y(0.0);
-    if empty {
-        rate_plot = rate_plot.include_x(1.0);
-    }
-    rate_plot.show(ui, |plot| {
-        if !cache.learning_rate.is_empty() {
-            plot.line(
-                Line::new("learning rate", &cache.learning_rate[..])
+        .include_y(1.0)
+        .show(ui, |plot| {
+            if !cache.batch_accuracy_smooth.is_empty() {
+                plot.line(
+                    Line::new(
+                        "batch accuracy (smoothed)",
+                        &cache.batch_accuracy_smooth[..],
+                    )
                     .color(tokens::TRAIN_LOSS)
-                    .width(1.5),
+                    .width(2.0),
+                );
+            }
+            epoch_series(
+                plot,
+                "epoch train accuracy",
+                &cache.epoch_train_accuracy,
+                tokens::EPOCH_TRAIN,
             );
-        }
-        if !cache.learning_rate_changes.is_empty() {
-            plot.add(
-                Points::new("changed during the run", &cache.learning_rate_changes[..])
-                    .color(tokens::VALIDATION)
-                    .radius(tokens::EPOCH_POINT_RADIUS),
+            epoch_series(
+                plot,
+                "validation accuracy",
+                &cache.epoch_validation_accuracy,
+                tokens::VALIDATION,
             );
-        }
-    });
+            draw_marks(plot);
+        });
+    linked_plot("learning_rate_plot", LEARNING_RATE_HEIGHT, "learning rate")
+        .include_y(0.0)
+        .show(ui, |plot| {
+            if !cache.learning_rate.is_empty() {
+                plot.line(
+                    Line::new("learning rate", &cache.learning_rate[..])
+                        .color(tokens::TRAIN_LOSS)
+                        .width(1.5),
+                );
+            }
+            if !cache.learning_rate_changes.is_empty() {
+                plot.add(
+                    Points::new("changed during the run", &cache.learning_rate_changes[..])
+                        .color(tokens::VALIDATION)
+                        .radius(tokens::EPOCH_POINT_RADIUS),
+                );
+            }
+        });
 }
 
 /// A per-epoch series: a line with a marker on each epoch (one epoch is one point).

@@ -9,12 +9,13 @@ use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 use super::evaluation_task::{EvaluationTask, TaskEnd};
 use super::file_dialog::{DialogOutcome, FileDialog, FilePurpose};
 use super::model_files::FileOutcome;
-use super::models_folder::{models_dir, timestamped_path, LAST_TRAINED};
+use super::models_folder::{ensure_models_dir, timestamped_path, LAST_TRAINED};
 use super::training_session::TrainingSession;
 use super::{
     AppCommand, Confirm, CurrentModel, DataPreview, DatasetSlot, EvaluationView, LayerLabApp,
     MainTab, RunStatus, EVENT_BUDGET,
 };
+use crate::data::{MNIST_CLASSES, MNIST_INPUT};
 use crate::export::SavedModel;
 use crate::model::Weights;
 use crate::spec::preset;
@@ -88,23 +89,17 @@ impl LayerLabApp {
                     .notifications
                     .error("Nothing to export yet: train or load a model first."),
             },
-            AppCommand::SaveToModelsFolder => match (&self.current, models_dir()) {
-                (None, _) => self
+            AppCommand::SaveToModelsFolder => match &self.current {
+                None => self
                     .notifications
                     .error("Nothing to save yet: train or load a model first."),
-                (Some(_), Err(why)) => self.notifications.error(why),
-                (Some(current), Ok(dir)) => {
-                    let model = current.model.clone();
-                    match std::fs::create_dir_all(&dir) {
-                        Ok(()) => {
-                            let path = timestamped_path(&dir, std::time::SystemTime::now());
-                            self.files.export(path, model, false);
-                        }
-                        Err(e) => self
-                            .notifications
-                            .error(format!("Cannot create {}: {e}", dir.display())),
+                Some(current) => match ensure_models_dir() {
+                    Ok(dir) => {
+                        let path = timestamped_path(&dir, std::time::SystemTime::now());
+                        self.files.export(path, current.model.clone(), false);
                     }
-                }
+                    Err(why) => self.notifications.error(why),
+                },
             },
             AppCommand::LoadModelDialog => self.open_file_dialog(ctx, FilePurpose::LoadModel),
             AppCommand::LoadModelFrom(path) => self.files.load_model(path),
@@ -130,16 +125,13 @@ impl LayerLabApp {
             }
             AppCommand::CloseConfirmed => {
                 // The run's newest weights are written before the window goes.
-                if let (Some(current), Ok(dir)) = (&self.current, models_dir()) {
-                    let path = dir.join(LAST_TRAINED);
-                    let kept = std::fs::create_dir_all(&dir)
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| current.model.save(&path).map_err(|e| e.to_string()));
+                if let Some(current) = &self.current {
+                    let kept = ensure_models_dir().and_then(|dir| {
+                        let path = dir.join(LAST_TRAINED);
+                        current.model.save(&path).map_err(|e| e.to_string())
+                    });
                     if let Err(e) = kept {
-                        eprintln!(
-                            "layerlab: could not keep the model in {}: {e}",
-                            path.display()
-                        );
+                        eprintln!("layerlab: could not keep the trained model: {e}");
                     }
                 }
                 self.close_confirmed = true;
@@ -153,9 +145,9 @@ impl LayerLabApp {
             return; // one at a time; the open one keeps its place
         }
         let start_dir = match purpose {
-            FilePurpose::ExportWeights | FilePurpose::LoadModel => {
-                models_dir().ok().filter(|d| d.is_dir())
-            }
+            // Models are saved to and loaded from the models folder unless the person goes
+            // elsewhere.
+            FilePurpose::ExportWeights | FilePurpose::LoadModel => ensure_models_dir().ok(),
             FilePurpose::OpenImage => None,
         };
         let waker = {
@@ -344,8 +336,8 @@ impl LayerLabApp {
         };
         let model = SavedModel {
             spec: session.spec.clone(),
-            input_shape: [1, 28, 28],
-            classes: crate::data::MNIST_CLASSES,
+            input_shape: SavedModel::input_shape_of(MNIST_INPUT),
+            classes: MNIST_CLASSES,
             weights: weights.clone(),
         };
         self.set_current(model, origin, trained);
@@ -366,17 +358,13 @@ impl LayerLabApp {
         let Some(current) = &self.current else {
             return;
         };
-        match models_dir() {
-            Ok(dir) => match std::fs::create_dir_all(&dir) {
-                Ok(()) => self
-                    .files
-                    .export(dir.join(LAST_TRAINED), current.model.clone(), true),
-                Err(e) => self.notifications.error(format!(
-                    "Cannot keep a copy of the trained model in {}: {e}",
-                    dir.display()
-                )),
-            },
-            Err(why) => self.notifications.error(why),
+        match ensure_models_dir() {
+            Ok(dir) => self
+                .files
+                .export(dir.join(LAST_TRAINED), current.model.clone(), true),
+            Err(why) => self
+                .notifications
+                .error(format!("Cannot keep a copy of the trained model: {why}")),
         }
     }
 

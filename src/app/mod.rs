@@ -340,6 +340,14 @@ impl LayerLabApp {
             .as_ref()
             .filter(|e| Arc::ptr_eq(&e.model, &current.model))
     }
+
+    /// [`Self::shown_evaluation`], to change (the confusion-cell filter).
+    fn shown_evaluation_mut(&mut self) -> Option<&mut EvaluationView> {
+        let current = self.current.as_ref()?;
+        self.evaluation
+            .as_mut()
+            .filter(|e| Arc::ptr_eq(&e.model, &current.model))
+    }
 }
 
 impl eframe::App for LayerLabApp {

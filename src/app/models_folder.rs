@@ -19,6 +19,14 @@ pub fn models_dir() -> Result<PathBuf, String> {
     Ok(base.join("models"))
 }
 
+/// The models folder, created if it is missing; the error names the folder and the cause.
+pub fn ensure_models_dir() -> Result<PathBuf, String> {
+    let dir = models_dir()?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("Cannot create the models folder {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
 /// A new file name for `at`: `layerlab-2026-11-23T21-07-01Z.safetensors` (UTC, no colons,
 /// so it is valid everywhere), with a counter added if that name is taken.
 pub fn timestamped_path(dir: &std::path::Path, at: SystemTime) -> PathBuf {

@@ -60,17 +60,9 @@ impl LayerLabApp {
                 charts::charts_ui(ui, &self.history, &self.state.charts, &mut self.chart_cache);
             }
             MainTab::Evaluation => {
-                let current = self.current.as_ref().map(|c| c.model.clone());
-                let dataset = match &self.dataset {
-                    DatasetSlot::Ready(dataset, _) => Some(dataset.clone()),
-                    _ => None,
-                };
+                let dataset = self.dataset().cloned();
                 // Only results of the current model are shown.
-                let view = self.evaluation.as_mut().filter(|e| {
-                    current
-                        .as_ref()
-                        .is_some_and(|m| std::sync::Arc::ptr_eq(m, &e.model))
-                });
+                let view = self.shown_evaluation_mut();
                 egui::ScrollArea::both().show(ui, |ui| {
                     evaluation_panel::evaluation_ui(ui, view, dataset.as_deref());
                 });
