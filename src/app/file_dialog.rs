@@ -71,8 +71,10 @@ pub enum DialogOutcome {
 pub enum FileDialog {
     Native {
         purpose: FilePurpose,
-        opened: Instant,
-        answer: Receiver<Option<PathBuf>>,
+        /// Where the in-window picker starts if the native dialog cannot be shown.
+        start_dir: Option<PathBuf>,
+        /// The chosen path (or none), and how long the dialog was open.
+        answer: Receiver<(Option<PathBuf>, Duration)>,
     },
     InWindow(InWindowPicker),
 }
@@ -97,18 +99,21 @@ impl FileDialog {
             let spawned = std::thread::Builder::new()
                 .name("layerlab-file-dialog".into())
                 .spawn(move || {
+                    let opened = Instant::now();
                     let chosen = if purpose.saves() {
                         pollster::block_on(dialog.set_file_name(purpose.default_name()).save_file())
                     } else {
                         pollster::block_on(dialog.pick_file())
                     };
-                    let _ = tx.send(chosen.map(|handle| handle.path().to_path_buf()));
+                    let chosen = chosen.map(|handle| handle.path().to_path_buf());
+                    // Timed here, not when the window next polls (it may be late).
+                    let _ = tx.send((chosen, opened.elapsed()));
                     waker();
                 });
             if spawned.is_ok() {
                 return Self::Native {
                     purpose,
-                    opened: Instant::now(),
+                    start_dir,
                     answer: rx,
                 };
             }
@@ -121,15 +126,15 @@ impl FileDialog {
         match self {
             Self::Native {
                 purpose,
-                opened,
+                start_dir,
                 answer,
             } => match answer.try_recv() {
-                Ok(Some(path)) => Some(DialogOutcome::Chosen(*purpose, path)),
-                Ok(None) if opened.elapsed() < DIALOG_NEVER_SHOWN => {
-                    *self = Self::InWindow(InWindowPicker::new(*purpose, None));
+                Ok((Some(path), _)) => Some(DialogOutcome::Chosen(*purpose, path)),
+                Ok((None, open_for)) if open_for < DIALOG_NEVER_SHOWN => {
+                    *self = Self::InWindow(InWindowPicker::new(*purpose, start_dir.take()));
                     Some(DialogOutcome::FellBack)
                 }
-                Ok(None) | Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                Ok((None, _)) | Err(crossbeam_channel::TryRecvError::Disconnected) => {
                     Some(DialogOutcome::Cancelled)
                 }
                 Err(crossbeam_channel::TryRecvError::Empty) => None,
@@ -339,6 +344,32 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dialog_that_never_showed_falls_back_to_the_picker_in_the_same_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let answered = |open_for: Duration| {
+            let (tx, rx) = bounded(1);
+            tx.send((None, open_for)).unwrap();
+            FileDialog::Native {
+                purpose: FilePurpose::LoadModel,
+                start_dir: Some(dir.path().into()),
+                answer: rx,
+            }
+        };
+        let ctx = egui::Context::default();
+        let mut dialog = answered(Duration::from_millis(5));
+        assert_eq!(dialog.update(&ctx), Some(DialogOutcome::FellBack));
+        match &dialog {
+            FileDialog::InWindow(picker) => {
+                assert_eq!(picker.folder, dir.path().display().to_string())
+            }
+            FileDialog::Native { .. } => panic!("no fallback"),
+        }
+        // Open for a while, then cancelled: the person cancelled; no picker.
+        let mut dialog = answered(Duration::from_secs(3));
+        assert_eq!(dialog.update(&ctx), Some(DialogOutcome::Cancelled));
+    }
 
     #[test]
     fn the_picker_lists_folders_and_wanted_files_and_answers_paths() {
