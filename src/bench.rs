@@ -11,10 +11,10 @@ use std::time::Instant;
 use dfdx::prelude::*;
 use serde::Serialize;
 
-use crate::data::{fill_batch, one_hot, Dataset};
+use crate::data::Dataset;
 use crate::model::{InferenceModel, Model};
 use crate::optim::Optimizer;
-use crate::spec::{preset, validate};
+use crate::spec::{preset, validate, Preset};
 use crate::train::{softmax, train_step, LossKind};
 
 const WARM_UP_BATCHES: usize = 10;
@@ -70,25 +70,63 @@ pub fn run_bench(dataset: &Dataset, runs: usize) -> Result<BenchReport, String> 
     })
 }
 
+/// A tiny tabular model's speed, where per-step overhead dominates: optimizer steps per second.
+#[derive(Clone, Debug, Serialize)]
+pub struct TabularReport {
+    pub dataset: String,
+    pub preset: String,
+    pub batch_size: usize,
+    pub train_steps_per_s: f64,
+    pub predict_us: f64,
+    pub runs: usize,
+}
+
+/// Measures `preset` (sized for the dataset's outputs) on `dataset`: 2,000 steps per timed run.
+pub fn run_tabular_bench(
+    preset_name: &str,
+    dataset: &Dataset,
+    runs: usize,
+) -> Result<TabularReport, String> {
+    let runs = runs.max(1);
+    let preset = preset(preset_name)
+        .ok_or_else(|| format!("no preset {preset_name}"))?
+        .with_outputs(dataset.outputs());
+    let batch_size = preset.batch_size;
+    let (samples_per_s, predict) =
+        crate::train::in_compute_pool(|| bench_preset_here(&preset, dataset, 2_000, runs))?;
+    Ok(TabularReport {
+        dataset: dataset.card.dataset.clone(),
+        preset: preset_name.to_string(),
+        batch_size,
+        train_steps_per_s: round1(samples_per_s / batch_size as f64),
+        predict_us: round1(predict),
+        runs,
+    })
+}
+
 fn bench_preset(
     name: &str,
     dataset: &Dataset,
     batches_per_run: usize,
     runs: usize,
 ) -> Result<(f64, f64), String> {
+    let preset = preset(name).ok_or_else(|| format!("no preset {name}"))?;
     // Measured the way training runs: inside the compute pool (see `train::in_compute_pool`).
-    crate::train::in_compute_pool(|| bench_preset_here(name, dataset, batches_per_run, runs))
+    crate::train::in_compute_pool(|| bench_preset_here(&preset, dataset, batches_per_run, runs))
 }
 
 fn bench_preset_here(
-    name: &str,
+    preset: &Preset,
     dataset: &Dataset,
     batches_per_run: usize,
     runs: usize,
 ) -> Result<(f64, f64), String> {
-    let preset = preset(name).ok_or_else(|| format!("no preset {name}"))?;
-    let plan = validate(&preset.spec, dataset.input_shape(), dataset.classes)
+    let plan = validate(&preset.spec, dataset.input_shape(), dataset.outputs())
         .map_err(|e| e.to_string())?;
+    let loss = preset
+        .loss
+        .unwrap_or_else(|| LossKind::default_for(dataset.task()));
+    let scaling = dataset.card.preprocessing.target;
     let device = Cpu::seed_from_u64(0);
     let mut model = Model::initialise(preset.spec.clone(), plan, &device, 0);
     let mut optimizer =
@@ -98,22 +136,18 @@ fn bench_preset_here(
     let mut position = 0;
     let mut inputs = Vec::new();
     let mut step = |model: &mut Model| -> Result<(), String> {
-        if position + batch_size > all.len() {
+        if position >= all.len() {
             position = 0;
         }
-        let batch = &all[position..position + batch_size];
+        let batch = &all[position..(position + batch_size).min(all.len())];
         position += batch_size;
-        fill_batch(&dataset.train, batch, &mut inputs);
-        let targets = one_hot(&dataset.train, batch, dataset.classes);
-        train_step(
-            model,
-            &mut optimizer,
-            inputs.clone(),
-            targets,
-            LossKind::CrossEntropy,
-        )
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+        dataset.train.fill_inputs(batch, &mut inputs);
+        let targets = dataset
+            .train
+            .fill_targets(batch, dataset.outputs(), scaling.as_ref());
+        train_step(model, &mut optimizer, inputs.clone(), targets, loss)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     };
     for _ in 0..WARM_UP_BATCHES {
         step(&mut model)?;
@@ -128,7 +162,7 @@ fn bench_preset_here(
     }
 
     let mut one = Vec::new();
-    fill_batch(&dataset.train, &[0], &mut one);
+    dataset.train.fill_inputs(&[0], &mut one);
     let inference = InferenceModel::new(&model);
     let predict = || softmax(&inference.predict(&one, 1));
     for _ in 0..PREDICT_WARM_UP {

@@ -4,7 +4,9 @@
 //! ("0.weight" `[128, 784]`, conv weights `[out, in, k, k]`, flatten in NCHW order), so
 //! `model.load_state_dict(safetensors.torch.load_file(path))` works in PyTorch. The stack, the
 //! input shape and the class count go in the file's metadata, so the file alone rebuilds the
-//! model. Writes go to a temporary file that is renamed into place.
+//! model. The data card (dataset name, task with class names or target and units, and the
+//! preprocessing fitted on the training split) goes there too, so the file alone turns raw
+//! input into a prediction. Writes go to a temporary file that is renamed into place.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,21 +14,27 @@ use std::path::Path;
 use ::safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use dfdx::prelude::Cpu;
 
+use crate::data::DataCard;
 use crate::model::{Model, NamedTensor, Weights, WeightsMismatch};
 use crate::spec::{validate, ActivationShape, ModelSpec, SpecError};
 
 const SPEC_KEY: &str = "layerlab.spec";
 const INPUT_KEY: &str = "layerlab.input_shape";
 const CLASSES_KEY: &str = "layerlab.classes";
+const DATA_KEY: &str = "layerlab.data";
 
 /// Everything needed to rebuild a trained model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SavedModel {
     pub spec: ModelSpec,
-    /// `[channels, height, width]` of one input sample.
+    /// `[channels, height, width]` of one input sample (`[1, 1, n]` for n features).
     pub input_shape: [usize; 3],
+    /// Values the model outputs per sample: classes, or 1 for regression.
     pub classes: usize,
     pub weights: Weights,
+    /// What the model was trained on and how raw input is prepared for it. Files saved
+    /// before datasets were first-class have none (they are MNIST models).
+    pub card: Option<DataCard>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,18 +77,46 @@ impl SavedModel {
         }
     }
 
-    pub fn from_model(model: &Model, classes: usize) -> Self {
+    pub fn from_model(model: &Model, card: &DataCard) -> Self {
         Self {
             spec: model.spec.clone(),
             input_shape: Self::input_shape_of(model.plan.input),
-            classes,
+            classes: card.task.outputs(),
             weights: model.weights(),
+            card: Some(card.clone()),
         }
     }
 
+    /// The shape of one model input: the card's when there is one (feature vectors are flat).
     pub fn input(&self) -> ActivationShape {
-        let [c, h, w] = self.input_shape;
-        ActivationShape::image(c, h, w)
+        match &self.card {
+            Some(card) => card.input_shape(),
+            None => {
+                let [c, h, w] = self.input_shape;
+                ActivationShape::image(c, h, w)
+            }
+        }
+    }
+
+    /// The card of the file, or MNIST's for a file saved before cards existed.
+    pub fn card_or_mnist(&self) -> DataCard {
+        self.card.clone().unwrap_or_else(|| DataCard {
+            dataset: "mnist".into(),
+            task: crate::data::Task::Classification {
+                class_names: (0..self.classes).map(|c| c.to_string()).collect(),
+            },
+            preprocessing: crate::data::Preprocessing {
+                input: crate::data::InputPipeline::Image {
+                    channels: self.input_shape[0],
+                    height: self.input_shape[1],
+                    width: self.input_shape[2],
+                    max_level: 255,
+                    framing: crate::data::ImageFraming::Digit,
+                },
+                target: None,
+            },
+            builtin_options: None,
+        })
     }
 
     /// Validates the stack and checks every tensor against it; `source` names the file.
@@ -117,7 +153,7 @@ impl SavedModel {
                     .map_err(|e| format!("tensor {name}: {e}"))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let metadata: HashMap<String, String> = [
+        let mut metadata: HashMap<String, String> = [
             ("format".to_string(), "pt".to_string()),
             (
                 SPEC_KEY.to_string(),
@@ -130,6 +166,12 @@ impl SavedModel {
             (CLASSES_KEY.to_string(), self.classes.to_string()),
         ]
         .into();
+        if let Some(card) = &self.card {
+            metadata.insert(
+                DATA_KEY.to_string(),
+                serde_json::to_string(card).map_err(|e| e.to_string())?,
+            );
+        }
         ::safetensors::serialize(views, &Some(metadata)).map_err(|e| e.to_string())
     }
 
@@ -164,6 +206,24 @@ impl SavedModel {
                 s.parse()
                     .map_err(|e| bad(format!("{CLASSES_KEY} is not a number: {e}")))
             })?;
+        let card: Option<DataCard> = metadata
+            .get(DATA_KEY)
+            .map(|s| {
+                serde_json::from_str(s)
+                    .map_err(|e| bad(format!("{DATA_KEY} is not a data card: {e}")))
+            })
+            .transpose()?;
+        if let Some(card) = &card {
+            if card.task.outputs() != classes
+                || Self::input_shape_of(card.input_shape()) != input_shape
+            {
+                return Err(bad(format!(
+                    "{DATA_KEY} describes {} inputs and {} outputs but the file says {input_shape:?} and {classes}",
+                    card.input_shape(),
+                    card.task.outputs()
+                )));
+            }
+        }
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;
         let mut named = Vec::new();
         for (name, view) in tensors.tensors() {
@@ -197,6 +257,7 @@ impl SavedModel {
             input_shape,
             classes,
             weights: Weights { tensors: named },
+            card,
         })
     }
 

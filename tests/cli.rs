@@ -36,12 +36,12 @@ fn assert_refused(output: &Output, expected: &str) {
 /// MNIST test image `index`, scaled 10x and inverted (dark ink on white, like a photo).
 fn write_digit_png(index: usize, path: &Path) -> u8 {
     let data = Dataset::mnist(&default_mnist_dir()).unwrap();
-    let pixels = data.test.image(index);
+    let pixels = data.test.image(index).unwrap();
     let image = image::GrayImage::from_fn(280, 280, |x, y| {
         image::Luma([255 - pixels[(y / 10 * 28 + x / 10) as usize]])
     });
     image.save(path).unwrap();
-    data.test.labels[index]
+    data.test.labels()[index]
 }
 
 #[test]

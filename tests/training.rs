@@ -43,7 +43,7 @@ fn shipped_mnist_has_the_published_counts() {
         data.test.class_counts(10),
         [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     );
-    assert_eq!(&data.train.labels[..8], &[5, 0, 4, 1, 9, 2, 1, 3]);
+    assert_eq!(&data.train.labels()[..8], &[5, 0, 4, 1, 9, 2, 1, 3]);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn same_seed_same_run_different_seed_different_run() {
     assert_eq!(summary_a.weights, summary_b.weights);
     assert_ne!(losses_a, losses_c);
     // And it learned something: 2,000 images are enough for well above chance (10%).
-    let accuracy_a = summary_a.test.as_ref().unwrap().accuracy;
+    let accuracy_a = summary_a.test.as_ref().unwrap().accuracy.unwrap();
     assert!(accuracy_a > 0.5, "{accuracy_a}");
 }
 
@@ -220,18 +220,14 @@ fn a_panic_on_the_worker_becomes_a_failed_event() {
 
 #[test]
 fn a_dataset_with_labels_outside_its_classes_is_refused_before_training() {
-    let images = |count: usize| layerlab::data::ImageSet {
-        height: 28,
-        width: 28,
-        pixels: vec![0; count * 784],
-        labels: (0..count).map(|i| if i == 5 { 12 } else { 3 }).collect(),
-    };
-    let data = Arc::new(Dataset {
-        name: "hand-made".into(),
-        classes: 10,
-        train: images(200),
-        test: images(50),
-    });
+    let data = Arc::new(layerlab::data::images_in_memory(
+        "hand-made",
+        28,
+        28,
+        vec![0; 200 * 784],
+        (0..200).map(|i| if i == 5 { 12 } else { 3 }).collect(),
+        10,
+    ));
     let mut config = quick_config(200);
     config.validation_size = 0;
     let error = job(preset("mlp").unwrap().spec, config, data)
@@ -411,7 +407,7 @@ fn exported_files_get_the_users_normal_mode_and_a_replaced_file_keeps_its_own() 
     let spec = ModelSpec::new(vec![Layer::Flatten, Layer::Linear { out_features: 10 }]);
     let plan = layerlab::spec::validate(&spec, mnist().input_shape(), 10).unwrap();
     let model = layerlab::model::Model::initialise(spec, plan, &Default::default(), 0);
-    let saved = layerlab::export::SavedModel::from_model(&model, 10);
+    let saved = layerlab::export::SavedModel::from_model(&model, &mnist().card);
     let dir = tempfile::tempdir().unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     // What any new file gets here (0666 less the umask).

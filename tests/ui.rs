@@ -103,6 +103,7 @@ fn trained_model_file(dir: &Path) -> std::path::PathBuf {
         input_shape: [1, 28, 28],
         classes: 10,
         weights: (*summary.weights).clone(),
+        card: None,
     }
     .save(&path)
     .unwrap();

@@ -108,7 +108,12 @@ impl ChartCache {
         };
         let xs: Vec<f64> = history.batches.iter().map(|b| x_of_step(b.step)).collect();
         let losses: Vec<f64> = history.batches.iter().map(|b| b.loss as f64).collect();
-        let accuracies: Vec<f64> = history.batches.iter().map(|b| b.accuracy as f64).collect();
+        // Regression has no accuracy: its batches give none, and nothing is drawn.
+        let accuracies: Vec<f64> = history
+            .batches
+            .iter()
+            .filter_map(|b| b.accuracy.map(f64::from))
+            .collect();
         let series = |values: &[f64], transform: &dyn Fn(f64) -> f64| -> Vec<PlotPoint> {
             let points: Vec<[f64; 2]> = xs
                 .iter()
@@ -132,7 +137,7 @@ impl ChartCache {
         };
         self.epoch_train_loss = epoch_points(&|e| Some(loss_y(e.train_loss as f64)));
         self.epoch_validation_loss = epoch_points(&|e| e.validation_loss.map(|v| loss_y(v as f64)));
-        self.epoch_train_accuracy = epoch_points(&|e| Some(e.train_accuracy as f64));
+        self.epoch_train_accuracy = epoch_points(&|e| e.train_accuracy.map(f64::from));
         self.epoch_validation_accuracy = epoch_points(&|e| e.validation_accuracy.map(|v| v as f64));
         let marks: Vec<f64> = history.epochs.iter().map(|e| x_of_step(e.step)).collect();
         self.epoch_marks = thin_marks(&marks, MAX_EPOCH_MARKS);

@@ -3,7 +3,7 @@
 use eframe::egui::{self, DragValue, TextureHandle, TextureOptions};
 
 use super::tokens;
-use crate::data::{Dataset, ImageSet};
+use crate::data::{Dataset, Samples};
 use crate::train::TrainConfig;
 
 /// Sample images shown in the preview grid.
@@ -22,28 +22,36 @@ pub struct DataPreview {
 }
 
 impl DataPreview {
-    pub fn new(ctx: &egui::Context, set: &ImageSet) -> Self {
+    pub fn new(ctx: &egui::Context, dataset: &Dataset) -> Self {
+        let set = &dataset.train;
         let thumbnails = (0..PREVIEW_COUNT.min(set.len()))
-            .map(|i| {
-                (
-                    digit_texture(ctx, &format!("preview-{i}"), set, i),
-                    set.labels[i],
-                )
+            .filter_map(|i| {
+                let label = *set.labels().get(i)?;
+                Some((
+                    digit_texture(ctx, &format!("preview-{i}"), dataset, set, i)?,
+                    label,
+                ))
             })
             .collect();
         Self { thumbnails }
     }
 }
 
-/// A 28x28 greyscale texture of sample `index` (nearest filtering: crisp pixels).
+/// A greyscale texture of image sample `index` of `set`, a split of `dataset` (nearest
+/// filtering: crisp pixels); `None` when the samples are not images.
 pub fn digit_texture(
     ctx: &egui::Context,
     name: &str,
-    set: &ImageSet,
+    dataset: &Dataset,
+    set: &Samples,
     index: usize,
-) -> TextureHandle {
-    let image = egui::ColorImage::from_gray([set.width, set.height], set.image(index));
-    ctx.load_texture(name, image, TextureOptions::NEAREST)
+) -> Option<TextureHandle> {
+    let crate::spec::ActivationShape::Spatial { height, width, .. } = dataset.input_shape() else {
+        return None;
+    };
+    let pixels = set.image(index)?.get(..height * width)?;
+    let image = egui::ColorImage::from_gray([width, height], pixels);
+    Some(ctx.load_texture(name, image, TextureOptions::NEAREST))
 }
 
 pub fn data_ui(
@@ -66,12 +74,11 @@ pub fn data_ui(
         }
     };
     ui.label(format!(
-        "{} training and {} test images of {}x{}, {} classes",
+        "{} training and {} test samples of {}, {}",
         dataset.train.len(),
         dataset.test.len(),
-        dataset.train.height,
-        dataset.train.width,
-        dataset.classes
+        dataset.input_shape(),
+        dataset.task().describe()
     ));
 
     ui.add_enabled_ui(!training_active, |ui| {
@@ -116,7 +123,7 @@ pub fn data_ui(
         .show(ui, |ui| {
             for (class, count) in dataset
                 .train
-                .class_counts(dataset.classes)
+                .class_counts(dataset.classes())
                 .iter()
                 .enumerate()
             {

@@ -55,16 +55,17 @@ impl EvaluationView {
     pub fn new(model: Arc<SavedModel>, evaluation: &Evaluation, dataset: &Dataset) -> Self {
         let predictions = &evaluation.predictions;
         let indices: Vec<u32> = (0..predictions.len() as u32).collect();
-        let matrix = confusion_matrix(&dataset.test.labels, &indices, predictions, dataset.classes);
+        let labels = dataset.test.labels();
+        let matrix = confusion_matrix(labels, &indices, predictions, dataset.classes());
         let mistakes: Vec<(usize, u8, u8)> = predictions
             .iter()
             .enumerate()
-            .filter(|(i, p)| dataset.test.labels[*i] != **p)
-            .map(|(i, p)| (i, dataset.test.labels[i], *p))
+            .filter(|(i, p)| labels.get(*i).is_some_and(|l| l != *p))
+            .map(|(i, p)| (i, labels[i], *p))
             .collect();
         Self {
             model,
-            test_accuracy: evaluation.accuracy,
+            test_accuracy: evaluation.accuracy.unwrap_or(0.0),
             test_loss: evaluation.loss,
             tested: predictions.len(),
             scores: per_class_scores(&matrix),
@@ -157,21 +158,28 @@ pub fn evaluation_ui(
                 ui.horizontal(|ui| {
                     for &(index, truth, predicted) in shown.iter().skip(row * columns).take(columns)
                     {
-                        let texture = view.textures.entry(index).or_insert_with(|| {
-                            digit_texture(
+                        if !view.textures.contains_key(&index) {
+                            if let Some(texture) = digit_texture(
                                 ui.ctx(),
                                 &format!("mistake-{index}"),
+                                dataset,
                                 &dataset.test,
                                 index,
-                            )
-                        });
+                            ) {
+                                view.textures.insert(index, texture);
+                            }
+                        }
+                        let texture = view.textures.get(&index);
                         ui.vertical(|ui| {
                             ui.set_width(tokens::THUMBNAIL_SIDE + 4.0);
-                            ui.add(
-                                egui::Image::new(&*texture)
-                                    .fit_to_exact_size(egui::Vec2::splat(tokens::THUMBNAIL_SIDE)),
-                            )
-                            .on_hover_text(format!("test image {index}"));
+                            if let Some(texture) = texture {
+                                ui.add(
+                                    egui::Image::new(texture).fit_to_exact_size(egui::Vec2::splat(
+                                        tokens::THUMBNAIL_SIDE,
+                                    )),
+                                )
+                                .on_hover_text(format!("test image {index}"));
+                            }
                             ui.label(format!("{truth} -> {predicted}"));
                         });
                     }

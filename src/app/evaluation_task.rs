@@ -50,10 +50,10 @@ impl EvaluationTask {
                         in_compute_pool(|| {
                             evaluate_with_progress(
                                 &model,
+                                &dataset.card,
                                 &dataset.test,
                                 &indices,
-                                dataset.classes,
-                                LossKind::CrossEntropy,
+                                LossKind::default_for(dataset.task()),
                                 &mut |n, _| {
                                     thread_done.store(n, Ordering::Relaxed);
                                     waker();

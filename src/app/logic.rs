@@ -15,7 +15,6 @@ use super::{
     AppCommand, Confirm, CurrentModel, DataPreview, DatasetSlot, EvaluationView, LayerLabApp,
     MainTab, RunStatus, EVENT_BUDGET,
 };
-use crate::data::{MNIST_CLASSES, MNIST_INPUT};
 use crate::export::SavedModel;
 use crate::model::Weights;
 use crate::spec::preset;
@@ -293,7 +292,7 @@ impl LayerLabApp {
                         ));
                         self.notifications.info(format!(
                             "Training finished: test accuracy {:.2}% (loss {:.4}) after {} steps",
-                            test.accuracy * 100.0,
+                            test.accuracy.unwrap_or(0.0) * 100.0,
                             test.loss,
                             summary.steps
                         ));
@@ -336,9 +335,10 @@ impl LayerLabApp {
         };
         let model = SavedModel {
             spec: session.spec.clone(),
-            input_shape: SavedModel::input_shape_of(MNIST_INPUT),
-            classes: MNIST_CLASSES,
+            input_shape: SavedModel::input_shape_of(session.card.input_shape()),
+            classes: session.card.task.outputs(),
             weights: weights.clone(),
+            card: Some(session.card.clone()),
         };
         self.set_current(model, origin, trained);
     }
@@ -455,7 +455,7 @@ impl LayerLabApp {
                 }
                 self.notifications.info(format!(
                     "Test accuracy {:.2}% (loss {:.4})",
-                    evaluation.accuracy * 100.0,
+                    evaluation.accuracy.unwrap_or(0.0) * 100.0,
                     evaluation.loss
                 ));
             }
@@ -497,7 +497,7 @@ impl LayerLabApp {
         if let DatasetSlot::Loading(receiver) = &self.dataset {
             match receiver.try_recv() {
                 Ok(Ok(dataset)) => {
-                    let preview = DataPreview::new(ctx, &dataset.train);
+                    let preview = DataPreview::new(ctx, &dataset);
                     self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
                 }
                 Ok(Err(message)) => {

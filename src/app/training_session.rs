@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::data::DataCard;
 use crate::spec::ModelSpec;
 use crate::train::{PreparedJob, Throughput, TrainCommand, TrainEvent, TrainingHandle, Waker};
 
@@ -123,6 +124,8 @@ pub struct TrainingSession {
     handle: Option<TrainingHandle>,
     /// The stack the run trains (snapshots are weights for it), whatever the designer does.
     pub spec: ModelSpec,
+    /// The data the run trains on, saved with its weights.
+    pub card: DataCard,
     pub status: RunStatus,
     pub progress: Progress,
     /// When the newest batch event arrived, for the ETA between events.
@@ -134,9 +137,11 @@ pub struct TrainingSession {
 
 impl TrainingSession {
     pub fn start(job: PreparedJob, spec: ModelSpec, waker: Waker) -> std::io::Result<Self> {
+        let card = job.dataset.card.clone();
         Ok(Self {
             handle: Some(TrainingHandle::spawn(job, Some(waker))?),
             spec,
+            card,
             status: RunStatus::Running,
             progress: Progress::default(),
             last_batch_at: None,

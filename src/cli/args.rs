@@ -1,14 +1,17 @@
-//! Command-line arguments (clap derive).
+//! Command-line arguments (clap derive). Every closed set of choices is a `ValueEnum`, so
+//! `--help` lists it and a typo is refused by clap with the valid values.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use layerlab::data::{ColumnKind, TaskKind, TextWeighting, DEFAULT_VOCABULARY_SIZE};
+use layerlab::train::LossKind;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "layerlab",
     version,
-    about = "Design a neural network, train it on MNIST, watch it learn"
+    about = "Design a neural network, train it on images, tables or text, watch it learn"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -17,36 +20,157 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train a layer stack headless and print the test accuracy.
+    /// Train a layer stack headless and print the test metrics.
     Train(Box<TrainArgs>),
-    /// Classify an image file with a saved model.
+    /// Predict with a saved model: an image file, a CSV file of rows, or --text.
     Predict(PredictArgs),
-    /// List the presets, or print one as a JSON layer stack.
+    /// List the presets (and the datasets each fits), or print one as a JSON layer stack.
     Presets(PresetsArgs),
+    /// List the built-in datasets.
+    Datasets(DatasetsArgs),
     /// Measure training throughput and prediction latency.
     Bench(BenchArgs),
-    /// Evaluate a saved model on the MNIST test set.
+    /// Evaluate a saved model on a dataset's test split (or on a CSV file of your own).
     Eval(EvalArgs),
+}
+
+/// The optimizers, with PyTorch's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerKind {
+    Sgd,
+    Adam,
+    Adamw,
+    Rmsprop,
+}
+
+impl OptimizerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sgd => "sgd",
+            Self::Adam => "adam",
+            Self::Adamw => "adamw",
+            Self::Rmsprop => "rmsprop",
+        }
+    }
+}
+
+/// The presets, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PresetName {
+    Mlp,
+    MlpDeep,
+    Cnn,
+    CnnDeep,
+    DigitsMlp,
+    MlpRegressor,
+    MlpRegressorRobust,
+    TextBow,
+    TabularMlp,
+    Playground,
+}
+
+impl PresetName {
+    /// The name `layerlab::spec::preset` knows it by.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mlp => "mlp",
+            Self::MlpDeep => "mlp-deep",
+            Self::Cnn => "cnn",
+            Self::CnnDeep => "cnn-deep",
+            Self::DigitsMlp => "digits-mlp",
+            Self::MlpRegressor => "mlp-regressor",
+            Self::MlpRegressorRobust => "mlp-regressor-robust",
+            Self::TextBow => "text-bow",
+            Self::TabularMlp => "tabular-mlp",
+            Self::Playground => "playground",
+        }
+    }
+}
+
+/// `NAME=KIND` for `--column`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnChoice {
+    pub name: String,
+    pub kind: ColumnKind,
+}
+
+fn parse_column_choice(text: &str) -> Result<ColumnChoice, String> {
+    let (name, kind) = text.rsplit_once('=').ok_or_else(|| {
+        format!("{text:?} is not NAME=KIND (numeric, categorical, text or ignore)")
+    })?;
+    let kind = ColumnKind::from_str(kind, true).map_err(|_| {
+        format!("{kind:?} is not a column kind; use numeric, categorical, text or ignore")
+    })?;
+    Ok(ColumnChoice {
+        name: name.to_string(),
+        kind,
+    })
+}
+
+/// Which data, and how to prepare it.
+#[derive(Debug, Args, Clone)]
+pub struct DataArgs {
+    /// A built-in dataset (see `layerlab datasets`), a CSV file (.csv or .csv.gz), or a folder
+    /// of IDX files. Default: mnist.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Directory with MNIST-format IDX files (the same as --dataset DIR).
+    #[arg(long, conflicts_with = "dataset")]
+    pub data_dir: Option<PathBuf>,
+    /// CSV: the column to predict (default: the last).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// CSV: override a column's guessed kind, NAME=numeric|categorical|text|ignore (repeatable).
+    #[arg(long = "column", value_parser = parse_column_choice)]
+    pub columns: Vec<ColumnChoice>,
+    /// CSV: classification or regression (default: guessed from the target column).
+    #[arg(long)]
+    pub task: Option<TaskKind>,
+    /// Regression: the target's unit, for messages ("USD").
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Regression: train on the logarithm of the target (positive targets only).
+    #[arg(long)]
+    pub log_target: bool,
+    /// Text: keep this many most frequent words.
+    #[arg(long, default_value_t = DEFAULT_VOCABULARY_SIZE)]
+    pub vocabulary: usize,
+    /// Text: multi-hot or tf-idf bag of words.
+    #[arg(long, value_enum, default_value_t = TextWeighting::MultiHot)]
+    pub text_weighting: TextWeighting,
+    /// Seed of the 80/20 train/test split for data without a test part, and of 2-D sets.
+    #[arg(long, default_value_t = 42)]
+    pub split_seed: u64,
+    /// 2-D sets: number of points.
+    #[arg(long, default_value_t = 1_000)]
+    pub samples: usize,
+    /// 2-D sets: noise from 0 to 1.
+    #[arg(long, default_value_t = 0.1)]
+    pub noise: f32,
 }
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Start from a preset (its stack, optimizer and batch size).
-    #[arg(long, default_value = "mlp", conflicts_with = "spec")]
-    pub preset: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Start from a preset (its stack, optimizer, batch size, epochs and loss). Default: the
+    /// first preset made for the dataset, or a small default stack for data of your own.
+    #[arg(long, value_enum, conflicts_with = "spec")]
+    pub preset: Option<PresetName>,
     /// A layer stack JSON file (see `layerlab presets --print cnn`).
     #[arg(long)]
     pub spec: Option<PathBuf>,
     /// Continue from weights saved by --export.
     #[arg(long)]
     pub resume: Option<PathBuf>,
-    #[arg(long, default_value_t = 1)]
-    pub epochs: usize,
+    /// Default: the preset's (1 for the image presets, 100 for the tabular ones).
+    #[arg(long)]
+    pub epochs: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// sgd, adam, adamw or rmsprop (PyTorch defaults); defaults to the preset's.
-    #[arg(long)]
-    pub optimizer: Option<String>,
+    /// Default: the preset's.
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
     /// Learning rate; defaults to the optimizer's.
     #[arg(long)]
     pub lr: Option<f64>,
@@ -56,22 +180,20 @@ pub struct TrainArgs {
     pub weight_decay: Option<f64>,
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// cross-entropy or mse.
-    #[arg(long, default_value = "cross-entropy")]
-    pub loss: String,
-    /// Train on only the first N training images (quick runs).
+    /// Default: the preset's, else cross-entropy for classes and mse for regression.
+    #[arg(long, value_enum)]
+    pub loss: Option<LossKind>,
+    /// Train on only the first N training samples (quick runs).
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Evaluate on only the first N test images.
+    /// Evaluate on only the first N test samples.
     #[arg(long)]
     pub test_limit: Option<usize>,
-    /// Training images held out (from the end) for validation.
-    #[arg(long, default_value_t = layerlab::train::DEFAULT_VALIDATION_SIZE)]
-    pub validation_size: usize,
-    /// Directory with the MNIST IDX files (default: the shipped assets/mnist).
+    /// Training samples held out (from the end) for validation. Default: 5,000 for the large
+    /// image sets, a tenth of the training split otherwise.
     #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Write the trained weights (and the stack) to this .safetensors file.
+    pub validation_size: Option<usize>,
+    /// Write the trained weights (with the stack and the data card) to this .safetensors file.
     #[arg(long)]
     pub export: Option<PathBuf>,
     /// Write every event as one JSON object per line.
@@ -80,6 +202,9 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Print the final result as one JSON object (the last line).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -87,9 +212,12 @@ pub struct PredictArgs {
     /// A .safetensors file written by `layerlab train --export` or the window.
     #[arg(long)]
     pub model: PathBuf,
-    /// The image to classify (PNG, JPEG, BMP, GIF).
-    pub image: PathBuf,
-    /// Print one JSON object instead of text.
+    /// An image file (image models) or a CSV file of rows (table models).
+    pub input: Option<PathBuf>,
+    /// A sentence (text models).
+    #[arg(long, conflicts_with = "input")]
+    pub text: Option<String>,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -97,8 +225,25 @@ pub struct PredictArgs {
 #[derive(Debug, Args)]
 pub struct PresetsArgs {
     /// Print this preset's layer stack as JSON.
+    #[arg(long, value_enum)]
+    pub print: Option<PresetName>,
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetsArgs {
+    /// Print JSON.
     #[arg(long)]
-    pub print: Option<String>,
+    pub json: bool,
+    /// Load this dataset and describe it: shapes, task, preprocessing, class counts.
+    #[arg(long)]
+    pub show: Option<String>,
+    /// With --show: also print the 0-based source rows of the seeded test split (to compare
+    /// with other tools on the same split).
+    #[arg(long, requires = "show")]
+    pub test_rows: bool,
+    /// Seed of the 80/20 split, as `train --split-seed`.
+    #[arg(long, default_value_t = 42)]
+    pub split_seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -109,9 +254,12 @@ pub struct BenchArgs {
     /// Timed runs per figure (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
-    /// Measure only this preset (any preset; useful under a profiler).
+    /// Measure only this preset on MNIST (useful under a profiler).
+    #[arg(long, value_enum)]
+    pub only: Option<PresetName>,
+    /// Measure the tiny tabular models instead (ames regressor, iris), in steps per second.
     #[arg(long)]
-    pub only: Option<String>,
+    pub tabular: bool,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }
@@ -121,9 +269,14 @@ pub struct EvalArgs {
     /// A .safetensors file written by `layerlab train --export` or the window.
     #[arg(long)]
     pub model: PathBuf,
-    /// Also write the test-set logits here, as little-endian f32, one row of classes per image.
+    /// Default: the built-in dataset the model was trained on (its test split). A CSV file is
+    /// evaluated whole, through the model's own preprocessing.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Also write the test-set outputs here, as little-endian f32, one row per sample.
     #[arg(long)]
     pub dump_logits: Option<PathBuf>,
+    /// Print one JSON object.
     #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+    pub json: bool,
 }

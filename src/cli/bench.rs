@@ -1,20 +1,36 @@
 //! `layerlab bench`: see `layerlab::bench` for the method.
 
-use layerlab::bench::{run_bench, run_preset_bench};
-use layerlab::data::{default_mnist_dir, Dataset};
-use layerlab::spec::{preset, PRESET_NAMES};
+use layerlab::bench::{run_bench, run_preset_bench, run_tabular_bench};
+use layerlab::data::{default_mnist_dir, load_builtin, DataOptions, Dataset};
 
 use super::args::BenchArgs;
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let dataset = Dataset::mnist(&args.data_dir.unwrap_or_else(default_mnist_dir))?;
-    if let Some(name) = &args.only {
-        if preset(name).is_none() {
-            anyhow::bail!(
-                "unknown preset {name:?}; choose one of {}",
-                PRESET_NAMES.join(", ")
-            );
+    if args.tabular {
+        let mut reports = Vec::new();
+        for (dataset, preset) in [("ames-housing", "mlp-regressor"), ("iris", "tabular-mlp")] {
+            let data = load_builtin(dataset, &DataOptions::default())?;
+            reports.push(run_tabular_bench(preset, &data, args.runs).map_err(anyhow::Error::msg)?);
         }
+        if args.json {
+            outln!("{}", serde_json::to_string(&reports)?);
+        } else {
+            for r in reports {
+                outln!(
+                    "{} {} batch {} train {:>10.1} steps/s  predict {:>6.1} us",
+                    r.dataset,
+                    r.preset,
+                    r.batch_size,
+                    r.train_steps_per_s,
+                    r.predict_us
+                );
+            }
+        }
+        return Ok(());
+    }
+    let dataset = Dataset::mnist(&args.data_dir.unwrap_or_else(default_mnist_dir))?;
+    if let Some(name) = args.only {
+        let name = name.as_str();
         let report = run_preset_bench(name, &dataset, args.runs).map_err(anyhow::Error::msg)?;
         if args.json {
             outln!("{}", serde_json::to_string(&report)?);

@@ -1,22 +1,45 @@
-//! `layerlab eval`: a saved model's accuracy on the MNIST test set, optionally its logits.
+//! `layerlab eval`: a saved model's test metrics on a dataset, through the model's own
+//! recorded preprocessing; optionally its raw outputs.
 
 use std::io::Write;
+use std::path::Path;
 
-use anyhow::Context;
-use layerlab::data::{default_mnist_dir, fill_batch, Dataset};
+use anyhow::{bail, Context};
+use layerlab::data::{
+    builtin, idx_folder, load_builtin, table_inputs, DataCard, Dataset, Inputs, RawTable, Samples,
+    Targets, Task,
+};
 use layerlab::export::SavedModel;
 use layerlab::model::InferenceModel;
-use layerlab::train::{evaluate, LossKind};
+use layerlab::train::{confusion_matrix, evaluate, precision_recall, LossKind};
 
 use super::args::EvalArgs;
 
-/// Samples per forward pass when dumping logits.
+/// Samples per forward pass when dumping outputs.
 const CHUNK: usize = 500;
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let source = args.model.display().to_string();
-    let model = SavedModel::load(&args.model)?.into_model(&Default::default(), &source)?;
-    let dataset = Dataset::mnist(&args.data_dir.unwrap_or_else(default_mnist_dir))?;
+    let saved = SavedModel::load(&args.model)?;
+    let card = saved.card_or_mnist();
+    let model = saved.into_model(&Default::default(), &source)?;
+    let dataset = evaluation_data(&card, &args)?;
+    if dataset.input_shape() != card.input_shape() {
+        bail!(
+            "{} has inputs of shape {} but the model takes {}",
+            dataset.name,
+            dataset.input_shape(),
+            card.input_shape()
+        );
+    }
+    if dataset.outputs() != card.task.outputs() {
+        bail!(
+            "{} is a {} but the model was trained for a {}",
+            dataset.name,
+            dataset.task().describe(),
+            card.task.describe()
+        );
+    }
     let indices: Vec<u32> = (0..dataset.test.len() as u32).collect();
     if let Some(path) = &args.dump_logits {
         let mut out = std::io::BufWriter::new(
@@ -26,24 +49,163 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         let inference = InferenceModel::new(&model);
         let mut inputs = Vec::new();
         for chunk in indices.chunks(CHUNK) {
-            fill_batch(&dataset.test, chunk, &mut inputs);
+            dataset.test.fill_inputs(chunk, &mut inputs);
             for v in inference.predict(&inputs, chunk.len()) {
                 out.write_all(&v.to_le_bytes())?;
             }
         }
         out.flush()?;
     }
-    let result = evaluate(
-        &model,
-        &dataset.test,
-        &indices,
-        dataset.classes,
-        LossKind::CrossEntropy,
-    );
-    outln!(
-        "test_accuracy={:.4} test_loss={:.4}",
-        result.accuracy,
-        result.loss
-    );
+    let loss = LossKind::default_for(&card.task);
+    let result = evaluate(&model, &card, &dataset.test, &indices, loss);
+    if let Some(name) = result
+        .predicted_values
+        .iter()
+        .position(|v| !v.is_finite())
+        .map(|_| "a predicted value")
+        .or_else(|| (!result.loss.is_finite()).then_some("the loss"))
+    {
+        bail!("{name} is not a finite number: the model's weights produce NaN or infinity on this data");
+    }
+    let per_class = match &card.task {
+        Task::Classification { class_names } => {
+            let matrix = confusion_matrix(
+                dataset.test.labels(),
+                &indices,
+                &result.predictions,
+                class_names.len(),
+            );
+            class_names
+                .iter()
+                .zip(precision_recall(&matrix))
+                .map(|(name, (precision, recall))| (name.clone(), precision, recall))
+                .collect()
+        }
+        Task::Regression { .. } => Vec::new(),
+    };
+    if args.json {
+        let classes: Vec<serde_json::Value> = per_class
+            .iter()
+            .map(|(name, precision, recall)| {
+                serde_json::json!({ "class": name, "precision": precision, "recall": recall })
+            })
+            .collect();
+        outln!(
+            "{}",
+            serde_json::json!({
+                "dataset": dataset.name,
+                "samples": indices.len(),
+                "test": result,
+                "per_class": classes,
+            })
+        );
+        return Ok(());
+    }
+    if !per_class.is_empty() {
+        outln!("{:<16} {:>9} {:>7}", "class", "precision", "recall");
+        for (name, precision, recall) in &per_class {
+            outln!("{name:<16} {precision:>9.4} {recall:>7.4}");
+        }
+    }
+    outln!("{}", result.metrics_line("test"));
     Ok(())
+}
+
+/// The data to evaluate on: `--dataset` (built-in, CSV, IDX folder), else the built-in the
+/// model was trained on, split the same way.
+fn evaluation_data(card: &DataCard, args: &EvalArgs) -> anyhow::Result<Dataset> {
+    let given = args.data.dataset.is_some() || args.data.data_dir.is_some();
+    let name = if given {
+        args.data.source()
+    } else {
+        card.dataset.clone()
+    };
+    if builtin(&name).is_some() {
+        let options = match (&card.builtin_options, card.dataset == name) {
+            (Some(options), true) => options.clone(),
+            _ => args.data.options(),
+        };
+        let data = load_builtin(&name, &options)?;
+        if card.dataset == name && data.card.preprocessing != card.preprocessing {
+            bail!(
+                "the model was trained on {name} prepared differently (another split seed, vocabulary or target scaling); its test split cannot be rebuilt"
+            );
+        }
+        return Ok(data);
+    }
+    let path = Path::new(&name);
+    if !given {
+        bail!(
+            "the model was trained on {name:?}, which is not a built-in dataset: say which data to evaluate on with --dataset FILE"
+        );
+    }
+    if path.is_dir() {
+        return Ok(idx_folder(path)?);
+    }
+    // A CSV file is a test set: every row goes through the model's own preprocessing.
+    let table = RawTable::read(path)?;
+    let inputs = table_inputs(card, &table)?;
+    let width = card.input_shape().numel();
+    let target_name = match (&card.task, &args.data.target) {
+        (_, Some(target)) => target.clone(),
+        (Task::Regression { target, .. }, None) => target.clone(),
+        (Task::Classification { .. }, None) => table.headers.last().cloned().unwrap_or_default(),
+    };
+    let target = table.column_index(&target_name).with_context(|| {
+        format!(
+            "{} has no target column {target_name:?} (say which with --target)",
+            table.source
+        )
+    })?;
+    let targets = match &card.task {
+        Task::Classification { class_names } => {
+            let mut labels = Vec::with_capacity(table.rows.len());
+            for (row, cells) in table.rows.iter().enumerate() {
+                let cell = cells[target].trim();
+                let label = class_names.iter().position(|c| c == cell).with_context(|| {
+                    format!(
+                        "{} line {}, column {target_name}: {cell:?} is not one of the model's classes ({})",
+                        table.source,
+                        RawTable::line_of(row),
+                        class_names.join(", ")
+                    )
+                })?;
+                labels.push(label as u8);
+            }
+            Targets::Classes(labels)
+        }
+        Task::Regression { .. } => {
+            let mut values = Vec::with_capacity(table.rows.len());
+            for (row, cells) in table.rows.iter().enumerate() {
+                let value = cells[target]
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|v| v.is_finite());
+                values.push(value.with_context(|| {
+                    format!(
+                        "{} line {}, column {target_name}: {:?} is not a number",
+                        table.source,
+                        RawTable::line_of(row),
+                        cells[target]
+                    )
+                })?);
+            }
+            Targets::Values(values)
+        }
+    };
+    let samples = Samples {
+        inputs: Inputs::Dense {
+            values: inputs,
+            width,
+        },
+        targets,
+        raw: Vec::new(),
+    };
+    Ok(Dataset {
+        name: table.source.clone(),
+        card: card.clone(),
+        train: samples.truncated(0),
+        test: samples,
+    })
 }

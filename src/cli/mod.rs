@@ -14,6 +14,8 @@ macro_rules! outln {
 
 mod args;
 mod bench;
+mod dataset;
+mod datasets;
 mod eval;
 mod predict;
 mod presets;
@@ -28,6 +30,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Presets(args) => presets::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Datasets(args) => datasets::run(args),
         Command::Eval(args) => eval::run(args),
     }
 }

@@ -1,34 +1,56 @@
-//! `layerlab presets`: list the seed recipes or print one as JSON.
+//! `layerlab presets`: list the seed recipes (and the datasets each fits) or print one as JSON.
 
 use anyhow::Context;
-use layerlab::data::MNIST_CLASSES;
+use layerlab::data::{builtin, BUILTIN_DATASETS};
 use layerlab::spec::{preset, validate, ActivationShape, PRESET_NAMES};
 
 use super::args::PresetsArgs;
 
 pub fn run(args: PresetsArgs) -> anyhow::Result<()> {
     if let Some(name) = args.print {
-        let preset = preset(&name).with_context(|| {
-            format!(
-                "unknown preset {name:?}; choose one of {}",
-                PRESET_NAMES.join(", ")
-            )
-        })?;
+        let preset = preset(name.as_str()).context("preset table is inconsistent")?;
         outln!("{}", preset.spec.to_json_pretty());
         return Ok(());
     }
     for name in PRESET_NAMES {
         let preset = preset(name).context("preset table is inconsistent")?;
-        let plan = validate(
-            &preset.spec,
-            ActivationShape::image(1, 28, 28),
-            MNIST_CLASSES,
-        )?;
+        // Parameters on the first dataset it fits (the 28x28 images, or a table's width).
+        let first = preset.datasets.first().and_then(|d| builtin(d));
+        let input = match first.map(|d| d.name) {
+            Some("mnist" | "fashion-mnist") | None => ActivationShape::image(1, 28, 28),
+            Some(other) => example_input(other),
+        };
+        let outputs = match preset.spec.layers.last() {
+            Some(layerlab::spec::Layer::Linear { out_features }) => *out_features,
+            _ => 10,
+        };
+        let parameters = validate(&preset.spec, input, outputs)
+            .map(|plan| plan.total_parameters().to_string())
+            .unwrap_or_else(|_| "-".into());
         outln!(
-            "{name:<10} {:>9} parameters  {}",
-            plan.total_parameters(),
+            "{name:<21} {parameters:>9} parameters  fits {:<34} {}",
+            preset.datasets.join(", "),
             preset.description
         );
     }
+    outln!(
+        "(parameters counted on the first dataset each fits; `layerlab datasets` lists {} datasets)",
+        BUILTIN_DATASETS.len()
+    );
     Ok(())
+}
+
+/// The input shape of a built-in table or small-image set, without loading it.
+fn example_input(dataset: &str) -> ActivationShape {
+    let features = match dataset {
+        "digits-8x8" => return ActivationShape::image(1, 8, 8),
+        "iris" => 4,
+        "wine" => 13,
+        "breast-cancer" => 30,
+        "diabetes" => 10,
+        "ames-housing" => 313,
+        "fine-food-reviews" => 10_000,
+        _ => 2,
+    };
+    ActivationShape::Flat { features }
 }

@@ -5,68 +5,112 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use layerlab::data::{default_mnist_dir, Dataset};
+use layerlab::data::Dataset;
 use layerlab::export::SavedModel;
 use layerlab::optim::OptimizerConfig;
-use layerlab::spec::{preset, ModelSpec, PRESET_NAMES};
+use layerlab::spec::{preset, presets_for, ActivationShape, Layer, ModelSpec, Preset};
 use layerlab::train::{LossKind, TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainingHandle};
 
 use super::args::TrainArgs;
+use super::dataset::LoadedData;
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let preset = preset(&args.preset).with_context(|| {
-        format!(
-            "unknown preset {:?}; choose one of {}",
-            args.preset,
-            PRESET_NAMES.join(", ")
-        )
-    })?;
+    let source = args.data.source();
+    // The recipe: the one named, else the first made for this dataset.
+    let named = match args.preset {
+        Some(name) => Some(preset(name.as_str()).context("preset table is inconsistent")?),
+        None if args.spec.is_none() && args.resume.is_none() => {
+            presets_for(&source).into_iter().next()
+        }
+        None => None,
+    };
+    let LoadedData { dataset, notes } = args
+        .data
+        .load(named.as_ref().is_some_and(|p| p.log_target))?;
+    for note in &notes {
+        outln!("{note}");
+    }
+    let outputs = dataset.outputs();
+    let recipe = match named {
+        Some(p)
+            if p.spec.layers.last().is_some_and(|l| {
+                *l != Layer::Linear {
+                    out_features: outputs,
+                }
+            }) =>
+        {
+            outln!(
+                "preset {}: last Linear sized {outputs} for {} ({})",
+                p.name,
+                dataset.name,
+                dataset.task().describe()
+            );
+            Some(p.with_outputs(outputs))
+        }
+        Some(p) => Some(p),
+        None if args.spec.is_none() && args.resume.is_none() => {
+            let fallback = default_recipe(&dataset)?;
+            outln!(
+                "no preset is made for {}; using: {}",
+                dataset.name,
+                fallback.description
+            );
+            Some(fallback)
+        }
+        None => None,
+    };
+
     let mut initial_weights = None;
-    let spec = match (&args.spec, &args.resume) {
-        (Some(path), _) => {
+    let spec = match (&args.spec, &args.resume, &recipe) {
+        (Some(path), _, _) => {
             let json = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read layer stack {}", path.display()))?;
             ModelSpec::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }
-        (None, Some(path)) => {
+        (None, Some(path), _) => {
             let saved = SavedModel::load(path)?;
             initial_weights = Some(Arc::new(saved.weights));
             saved.spec
         }
-        (None, None) => preset.spec.clone(),
+        (None, None, Some(recipe)) => recipe.spec.clone(),
+        (None, None, None) => unreachable!("a recipe is chosen when there is no stack"),
     };
+    let base = recipe.clone().or_else(|| default_recipe(&dataset).ok());
 
-    let mut optimizer = match &args.optimizer {
-        Some(name) => OptimizerConfig::default_for(name).with_context(|| {
-            format!("unknown optimizer {name:?}; choose one of sgd, adam, adamw, rmsprop")
-        })?,
-        None => preset.optimizer.clone(),
+    let mut optimizer = match (args.optimizer, &base) {
+        (Some(kind), _) => {
+            OptimizerConfig::default_for(kind.name()).context("optimizer table is inconsistent")?
+        }
+        (None, Some(base)) => base.optimizer.clone(),
+        (None, None) => OptimizerConfig::default_for("adam").context("no adam")?,
     };
     if let Some(lr) = args.lr {
         optimizer.set_learning_rate(lr);
     }
     apply_momentum_and_decay(&mut optimizer, args.momentum, args.weight_decay)?;
-    let loss = match args.loss.as_str() {
-        "cross-entropy" | "cross_entropy" | "ce" => LossKind::CrossEntropy,
-        "mse" => LossKind::Mse,
-        other => bail!("unknown loss {other:?}; choose cross-entropy or mse"),
-    };
+    let loss = args
+        .loss
+        .or_else(|| base.as_ref().and_then(|b| b.loss))
+        .unwrap_or_else(|| LossKind::default_for(dataset.task()));
     let config = TrainConfig {
         optimizer,
-        batch_size: args.batch_size.unwrap_or(preset.batch_size),
-        epochs: args.epochs,
+        batch_size: args
+            .batch_size
+            .or(base.as_ref().map(|b| b.batch_size))
+            .unwrap_or(32),
+        epochs: args.epochs.or(base.as_ref().map(|b| b.epochs)).unwrap_or(1),
         seed: args.seed,
         loss,
-        validation_size: args.validation_size,
+        validation_size: args
+            .validation_size
+            .unwrap_or_else(|| dataset.default_validation_size()),
         train_limit: args.limit,
         test_limit: args.test_limit,
         ..TrainConfig::default()
     };
 
-    let data_dir = args.data_dir.clone().unwrap_or_else(default_mnist_dir);
-    let dataset = Arc::new(Dataset::mnist(&data_dir)?);
-    let classes = dataset.classes;
-    let input_shape = SavedModel::input_shape_of(dataset.input_shape());
+    let dataset = Arc::new(dataset);
+    let card = dataset.card.clone();
     let trained_spec = spec.clone();
     let prepared = TrainJob {
         spec,
@@ -112,27 +156,20 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             } => {
                 bar.set_length(total_steps as u64);
                 say(&bar, format!(
-                    "training {parameters} parameters on {train_samples} images ({validation_samples} held out for validation)"
+                    "training {parameters} parameters on {train_samples} samples ({validation_samples} held out for validation)"
                 ))?;
             }
             TrainEvent::Batch(batch) => {
                 bar.set_position(batch.step as u64);
                 if batch.step % 20 == 0 {
-                    bar.set_message(format!("loss {:.4} acc {:.3}", batch.loss, batch.accuracy));
+                    bar.set_message(match batch.accuracy {
+                        Some(accuracy) => format!("loss {:.4} acc {accuracy:.3}", batch.loss),
+                        None => format!("loss {:.4}", batch.loss),
+                    });
                 }
             }
             TrainEvent::Epoch(epoch) => {
-                let validation = match (epoch.validation_loss, epoch.validation_accuracy) {
-                    (Some(loss), Some(acc)) => format!(" val_loss={loss:.4} val_accuracy={acc:.4}"),
-                    _ => String::new(),
-                };
-                say(&bar, format!(
-                    "epoch {} train_loss={:.4} train_accuracy={:.4}{validation} images_per_sec={:.0}",
-                    epoch.epoch + 1,
-                    epoch.train_loss,
-                    epoch.train_accuracy,
-                    epoch.images_per_sec
-                ))?;
+                say(&bar, epoch_line(&epoch))?;
             }
             TrainEvent::Finished(done) => summary = Some(done),
             TrainEvent::Failed { message } => {
@@ -155,22 +192,74 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.export {
         let saved = SavedModel {
             spec: trained_spec,
-            input_shape,
-            classes,
+            input_shape: SavedModel::input_shape_of(card.input_shape()),
+            classes: card.task.outputs(),
             weights: (*summary.weights).clone(),
+            card: Some(card.clone()),
         };
         saved.save(path)?;
         outln!("saved {}", path.display());
     }
+    if args.json {
+        outln!(
+            "{}",
+            serde_json::json!({
+                "dataset": card.dataset,
+                "task": card.task,
+                "steps": summary.steps,
+                "epochs_completed": summary.epochs_completed,
+                "duration_secs": summary.duration_secs,
+                "test": summary.test,
+            })
+        );
+        return Ok(());
+    }
     match &summary.test {
-        Some(test) => outln!(
-            "test_accuracy={:.4} test_loss={:.4}",
-            test.accuracy,
-            test.loss
-        ),
+        Some(test) => outln!("{}", test.metrics_line("test")),
         None => outln!("stopped at step {}: no test evaluation", summary.steps),
     }
     Ok(())
+}
+
+/// "epoch 3 train_loss=0.1234 train_accuracy=0.9612 val_loss=... samples_per_sec=...".
+fn epoch_line(epoch: &layerlab::train::EpochMetrics) -> String {
+    let mut line = format!(
+        "epoch {} train_loss={:.4}",
+        epoch.epoch + 1,
+        epoch.train_loss
+    );
+    let mut add = |name: &str, value: Option<f32>| {
+        if let Some(value) = value {
+            line.push_str(&format!(" {name}={value:.4}"));
+        }
+    };
+    add("train_accuracy", epoch.train_accuracy);
+    add("train_rmse", epoch.train_rmse);
+    add("val_loss", epoch.validation_loss);
+    add("val_accuracy", epoch.validation_accuracy);
+    add("val_rmse", epoch.validation_rmse);
+    add("val_mae", epoch.validation_mae);
+    line.push_str(&format!(" samples_per_sec={:.0}", epoch.images_per_sec));
+    line
+}
+
+/// A sensible recipe for data no preset was made for: a small MLP for features, the deeper
+/// MLP for images; the last layer sized for the task.
+fn default_recipe(dataset: &Dataset) -> anyhow::Result<Preset> {
+    let name = match dataset.input_shape() {
+        ActivationShape::Flat { .. } => "tabular-mlp",
+        ActivationShape::Spatial { .. } => "mlp-deep",
+    };
+    let mut recipe = preset(name)
+        .context("preset table is inconsistent")?
+        .with_outputs(dataset.outputs());
+    if dataset.task().is_regression() {
+        recipe.loss = Some(LossKind::Mse);
+    }
+    if matches!(dataset.input_shape(), ActivationShape::Flat { .. }) {
+        recipe.epochs = 20;
+    }
+    Ok(recipe)
 }
 
 fn apply_momentum_and_decay(

@@ -1,15 +1,73 @@
-//! Datasets: the shipped MNIST files, checked on load, and mini-batches cut from them.
+//! Datasets: built-in and imported data, each describing its task and carrying the
+//! preprocessing fitted on its training split, and mini-batches cut from them.
 //!
-//! Pixels stay `u8` in memory (47 MB for MNIST instead of 188 MB as f32) and are scaled to
-//! [0, 1] only when a batch is assembled, as `torchvision.transforms.ToTensor` does.
+//! Image pixels stay `u8` in memory (47 MB for MNIST instead of 188 MB as f32) and are scaled
+//! to [0, 1] only when a batch is assembled, as `torchvision.transforms.ToTensor` does. Tables
+//! are stored preprocessed (standardised, one-hot); text as sparse bags of words.
 
 mod batches;
+mod builtin;
+mod dataset;
 mod idx;
-mod mnist;
+mod images;
+mod preprocessing;
+mod raw_input;
+mod table;
+mod text;
+mod toys;
 
-pub use batches::{fill_batch, one_hot, shuffled_indices};
+use std::path::PathBuf;
+
+pub use batches::shuffled_indices;
+pub use builtin::{
+    asset_dir_candidates, builtin, find_asset_folder, idx_folder, images_in_memory, load_builtin,
+    presets_hint, BuiltinDataset, DataOptions, BUILTIN_DATASETS, FASHION_CLASSES,
+};
+pub use dataset::{seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task};
 pub use idx::{parse_idx, read_idx, IdxArray};
-pub use mnist::{default_mnist_dir, Dataset, ImageSet, MNIST_CLASSES, MNIST_INPUT};
+pub use images::{digit_names, digits_8x8, idx_dataset, load_idx_pair};
+pub use preprocessing::{
+    encode_row, is_missing, mean_and_std, CellError, ColumnStep, ImageFraming, InputPipeline,
+    Preprocessing, TargetScaling,
+};
+pub use raw_input::{image_input, input_kind, table_inputs, text_input, Prediction, RawInputError};
+pub use table::{
+    encode_table_for_model, guess_kind, guess_task, table_dataset, ColumnKind, CsvLayout, RawTable,
+    TableOptions, TableReport, TaskKind,
+};
+pub use text::{tokenize, TextVectoriser, TextWeighting, DEFAULT_VOCABULARY_SIZE};
+pub use toys::{generate_points, toy_dataset, ToyOptions, ToyShape, MAX_TOY_SAMPLES};
+
+/// Classes of MNIST.
+pub const MNIST_CLASSES: usize = 10;
+/// One MNIST sample: a single grey channel of 28x28 pixels.
+pub const MNIST_INPUT: crate::spec::ActivationShape = crate::spec::ActivationShape::Spatial {
+    channels: 1,
+    height: 28,
+    width: 28,
+};
+
+/// Where MNIST is: `$LAYERLAB_MNIST_DIR`, else the shipped assets/mnist wherever it is found
+/// (see [`asset_dir_candidates`]); when it is nowhere, the first place looked, so the error
+/// that follows names a path.
+pub fn default_mnist_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LAYERLAB_MNIST_DIR") {
+        return PathBuf::from(dir);
+    }
+    find_asset_folder("mnist").unwrap_or_else(|_| {
+        asset_dir_candidates()
+            .last()
+            .map(|d| d.join("mnist"))
+            .unwrap_or_else(|| PathBuf::from("assets/mnist"))
+    })
+}
+
+impl Dataset {
+    /// Loads MNIST's four files from `dir` (gzip or raw, names as published).
+    pub fn mnist(dir: &std::path::Path) -> Result<Self, DataError> {
+        idx_dataset(dir, "MNIST", "mnist", digit_names(), ImageFraming::Digit)
+    }
+}
 
 /// Why data could not be loaded. Every message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -26,5 +84,12 @@ pub enum DataError {
         images: String,
         labels: String,
         reason: String,
+    },
+    #[error("cannot find {what}; looked in:\n  {}", looked.join("\n  "))]
+    NotFound { what: String, looked: Vec<String> },
+    #[error("there is no built-in dataset {name:?}; choose one of {}", known.join(", "))]
+    UnknownDataset {
+        name: String,
+        known: Vec<&'static str>,
     },
 }

@@ -12,6 +12,6 @@ mod shape;
 mod validate;
 
 pub use layer::{Layer, ModelSpec, SPEC_VERSION};
-pub use presets::{preset, Preset, PRESET_NAMES};
+pub use presets::{preset, presets_for, Preset, PRESET_NAMES};
 pub use shape::ActivationShape;
 pub use validate::{check_layers, validate, LayerPlan, Plan, SpecError, MAX_PARAMETERS};

@@ -2,17 +2,46 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Task};
 use crate::optim::OptimizerConfig;
 
-/// The objective. Cross-entropy on logits for classification; MSE against one-hot targets
-/// for regression-style training.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The objective. Cross-entropy on logits for classification (MSE against one-hot targets
+/// also works there); MSE, L1 or Huber on scaled targets for regression.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum LossKind {
     #[default]
     CrossEntropy,
     Mse,
+    /// Mean absolute error (PyTorch's `L1Loss`).
+    L1,
+    /// Quadratic for errors below [`HUBER_DELTA`], linear above: robust to outliers.
+    Huber,
+}
+
+/// Where Huber loss turns from quadratic to linear, in standardised target units
+/// (PyTorch's default `delta=1.0`).
+pub const HUBER_DELTA: f32 = 1.0;
+
+impl LossKind {
+    /// The loss a task trains with unless the user chooses: cross-entropy for classes,
+    /// MSE for regression (the seed recipe's).
+    pub fn default_for(task: &Task) -> Self {
+        if task.is_regression() {
+            Self::Mse
+        } else {
+            Self::CrossEntropy
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CrossEntropy => "cross-entropy",
+            Self::Mse => "mse",
+            Self::L1 => "l1",
+            Self::Huber => "huber",
+        }
+    }
 }
 
 /// Images held out of the training set for validation by default: the last 5,000, the split
@@ -91,8 +120,15 @@ impl TrainConfig {
                 self.epochs
             ));
         }
+        if dataset.task().is_regression() && self.loss == LossKind::CrossEntropy {
+            return Err(format!(
+                "cross-entropy needs classes, but {} is a {}: use mse, l1 or huber",
+                dataset.name,
+                dataset.task().describe()
+            ));
+        }
         for (name, set) in [("training", &dataset.train), ("test", &dataset.test)] {
-            set.check(dataset.classes)
+            set.check(dataset.task())
                 .map_err(|e| format!("the {name} set of {} is broken: {e}", dataset.name))?;
         }
         let available = dataset.train.len();

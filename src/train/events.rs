@@ -28,7 +28,9 @@ pub struct BatchMetrics {
     /// 0-based epoch the step belongs to.
     pub epoch: usize,
     pub loss: f32,
-    pub accuracy: f32,
+    /// Fraction of the batch classified correctly (classification only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f32>,
     pub learning_rate: f64,
     /// Samples this step really trained on (the last batch of an epoch may be smaller).
     pub samples: usize,
@@ -43,9 +45,21 @@ pub struct EpochMetrics {
     pub epoch: usize,
     pub step: usize,
     pub train_loss: f32,
-    pub train_accuracy: f32,
+    /// Classification only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_accuracy: Option<f32>,
+    /// Regression only: RMSE of the epoch's batches in the target's units (before each
+    /// step's update, as Keras reports training metrics).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_rmse: Option<f32>,
     pub validation_loss: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_accuracy: Option<f32>,
+    /// Regression only: RMSE and MAE on the validation samples, in the target's units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_rmse: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_mae: Option<f32>,
     pub images_per_sec: f64,
     pub duration_secs: f64,
 }

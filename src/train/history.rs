@@ -136,7 +136,7 @@ mod tests {
             step: 1,
             epoch: 0,
             loss: 2.0,
-            accuracy: 0.1,
+            accuracy: Some(0.1),
             learning_rate: 0.1,
             samples: 32,
             train_secs: 0.5,

@@ -12,10 +12,11 @@ mod worker;
 
 pub use config::{
     LossKind, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, DEFAULT_VALIDATION_SIZE,
-    MAX_BATCH_SIZE, MAX_EPOCHS,
+    HUBER_DELTA, MAX_BATCH_SIZE, MAX_EPOCHS,
 };
 pub use evaluate::{
-    argmax_rows, confusion_matrix, evaluate, evaluate_with_progress, softmax, Evaluation,
+    argmax_rows, confusion_matrix, evaluate, evaluate_with_progress, precision_recall,
+    regression_metrics, softmax, Evaluation, RegressionMetrics,
 };
 pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
 pub use history::{downsample_min_max, ema, MetricsHistory};

@@ -12,7 +12,8 @@ use dfdx::prelude::*;
 use super::evaluate::{argmax_rows, evaluate, evaluate_with_progress};
 use super::step::train_step;
 use super::{BatchMetrics, EpochMetrics, RunSummary, Split, TrainCommand, TrainConfig, TrainEvent};
-use crate::data::{fill_batch, one_hot, shuffled_indices, Dataset};
+use crate::data::Task;
+use crate::data::{shuffled_indices, Dataset};
 use crate::model::{Model, Weights};
 use crate::optim::{check_learning_rate, Optimizer};
 use crate::spec::{validate, ModelSpec};
@@ -54,7 +55,11 @@ impl TrainJob {
             .config
             .validate(&self.dataset)
             .map_err(TrainError::InvalidSettings)?;
-        let plan = validate(&self.spec, self.dataset.input_shape(), self.dataset.classes)?;
+        let plan = validate(
+            &self.spec,
+            self.dataset.input_shape(),
+            self.dataset.outputs(),
+        )?;
         let device = Cpu::seed_from_u64(self.config.seed);
         let model = match &self.initial_weights {
             Some(weights) => Model::from_weights(self.spec, plan, weights, &device)?,
@@ -89,7 +94,9 @@ pub fn run_training(
         dataset,
         split,
     } = job;
-    let classes = dataset.classes;
+    let outputs = dataset.outputs();
+    let card = &dataset.card;
+    let scaling = card.preprocessing.target;
     let started = Instant::now();
     let mut clock = TrainClock::start();
     let steps_per_epoch = split.steps_per_epoch(config.batch_size);
@@ -122,6 +129,7 @@ pub fn run_training(
         // A different order every epoch, the same for the same seed.
         let order = shuffled_indices(split.train, config.seed.wrapping_add(epoch as u64));
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        let mut squared_error = 0.0f64;
         for batch in order.chunks(config.batch_size) {
             // Commands, between batches; block while paused.
             loop {
@@ -166,8 +174,8 @@ pub fn run_training(
                 }
             }
 
-            fill_batch(&dataset.train, batch, &mut inputs);
-            let targets = one_hot(&dataset.train, batch, classes);
+            dataset.train.fill_inputs(batch, &mut inputs);
+            let targets = dataset.train.fill_targets(batch, outputs, scaling.as_ref());
             let outcome = train_step(
                 &mut model,
                 &mut optimizer,
@@ -184,18 +192,32 @@ pub fn run_training(
                     loss: loss_value,
                 });
             }
-            let batch_correct = argmax_rows(&output_values, classes)
-                .zip(batch)
-                .filter(|(p, &i)| *p == dataset.train.labels[i as usize])
-                .count();
+            let accuracy = match &card.task {
+                Task::Classification { .. } => {
+                    let labels = dataset.train.labels();
+                    let batch_correct = argmax_rows(&output_values, outputs)
+                        .zip(batch)
+                        .filter(|(p, &i)| *p == labels[i as usize])
+                        .count();
+                    correct += batch_correct;
+                    Some(batch_correct as f32 / batch.len() as f32)
+                }
+                Task::Regression { .. } => {
+                    let values = dataset.train.values();
+                    for (&output, &i) in output_values.iter().zip(batch) {
+                        let predicted = scaling.map_or(output, |s| s.unscale(output));
+                        squared_error += f64::from(predicted - values[i as usize]).powi(2);
+                    }
+                    None
+                }
+            };
             loss_sum += loss_value as f64 * batch.len() as f64;
-            correct += batch_correct;
             seen += batch.len();
             listening &= emit(TrainEvent::Batch(BatchMetrics {
                 step,
                 epoch,
                 loss: loss_value,
-                accuracy: batch_correct as f32 / batch.len() as f32,
+                accuracy,
                 learning_rate: optimizer.config().learning_rate(),
                 samples: batch.len(),
                 train_secs: clock.seconds(),
@@ -214,20 +236,28 @@ pub fn run_training(
         let validation = (!validation_indices.is_empty()).then(|| {
             evaluate(
                 &model,
+                card,
                 &dataset.train,
                 &validation_indices,
-                classes,
                 config.loss,
             )
         });
+        let regression = card.task.is_regression();
         epochs_completed += 1;
         listening &= emit(TrainEvent::Epoch(EpochMetrics {
             epoch,
             step,
             train_loss: (loss_sum / seen.max(1) as f64) as f32,
-            train_accuracy: correct as f32 / seen.max(1) as f32,
+            train_accuracy: (!regression).then(|| correct as f32 / seen.max(1) as f32),
+            train_rmse: regression.then(|| (squared_error / seen.max(1) as f64).sqrt() as f32),
             validation_loss: validation.as_ref().map(|v| v.loss),
-            validation_accuracy: validation.as_ref().map(|v| v.accuracy),
+            validation_accuracy: validation.as_ref().and_then(|v| v.accuracy),
+            validation_rmse: validation
+                .as_ref()
+                .and_then(|v| v.regression.map(|r| r.rmse)),
+            validation_mae: validation
+                .as_ref()
+                .and_then(|v| v.regression.map(|r| r.mae)),
             images_per_sec: seen as f64 / duration_secs.max(1e-9),
             duration_secs,
         }));
@@ -248,9 +278,9 @@ pub fn run_training(
         let mut cancelled = false;
         let test = evaluate_with_progress(
             &model,
+            card,
             &dataset.test,
             &test_indices,
-            classes,
             config.loss,
             &mut |done, total| {
                 listening &= emit(TrainEvent::Evaluating { done, total });

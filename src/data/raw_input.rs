@@ -1,0 +1,213 @@
+//! Raw input (an image, a sentence, CSV rows) to model input through a saved card's recorded
+//! preprocessing, and a model's outputs back to what they mean (a class name, a value in the
+//! target's units). `predict`, the window and tests all go through here.
+
+use image::{imageops, imageops::FilterType, DynamicImage};
+use serde::Serialize;
+
+use super::dataset::{DataCard, Task};
+use super::preprocessing::{encode_row, ColumnStep, ImageFraming, InputPipeline};
+use super::table::{encode_table_for_model, RawTable};
+use super::DataError;
+use crate::preprocess::{preprocess_digit, MNIST_SIDE};
+
+/// Why raw input does not suit a model.
+#[derive(Debug, thiserror::Error)]
+pub enum RawInputError {
+    #[error("{0}")]
+    Image(#[from] crate::preprocess::PreprocessError),
+    #[error("{0}")]
+    Data(#[from] DataError),
+    #[error("this model takes {expected}, not {given}")]
+    WrongKind {
+        expected: &'static str,
+        given: &'static str,
+    },
+}
+
+/// What kind of raw input a card's model takes: "an image", "CSV rows", "text".
+pub fn input_kind(card: &DataCard) -> &'static str {
+    match &card.preprocessing.input {
+        InputPipeline::Image { .. } => "an image",
+        InputPipeline::Table { columns } if text_only(columns) => "text (--text)",
+        InputPipeline::Table { .. } => "CSV rows",
+    }
+}
+
+/// Whether the only column the model uses is a text column.
+fn text_only(columns: &[ColumnStep]) -> bool {
+    let used: Vec<&ColumnStep> = columns.iter().filter(|c| c.width() > 0).collect();
+    used.len() == 1 && matches!(used[0], ColumnStep::Text { .. })
+}
+
+/// One image prepared as the card's dataset was: MNIST's digit framing, or a plain resize
+/// with light-on-dark polarity.
+pub fn image_input(card: &DataCard, image: &DynamicImage) -> Result<Vec<f32>, RawInputError> {
+    let InputPipeline::Image {
+        channels,
+        height,
+        width,
+        max_level,
+        framing,
+    } = card.preprocessing.input
+    else {
+        return Err(RawInputError::WrongKind {
+            expected: input_kind(card),
+            given: "an image",
+        });
+    };
+    if image.width() == 0 || image.height() == 0 {
+        return Err(crate::preprocess::PreprocessError::Empty.into());
+    }
+    let grey = match framing {
+        ImageFraming::Digit => {
+            let digit = preprocess_digit(image)?.to_image();
+            if (height, width) == (MNIST_SIDE, MNIST_SIDE) {
+                digit
+            } else {
+                imageops::resize(&digit, width as u32, height as u32, FilterType::Triangle)
+            }
+        }
+        ImageFraming::Resize => {
+            let mut grey = imageops::resize(
+                &image.to_luma8(),
+                width as u32,
+                height as u32,
+                FilterType::Triangle,
+            );
+            // The sets keep objects light on a dark background; a photo on white paper is
+            // inverted to match.
+            let border: Vec<u8> = grey
+                .enumerate_pixels()
+                .filter(|(x, y, _)| {
+                    *x == 0 || *y == 0 || *x + 1 == width as u32 || *y + 1 == height as u32
+                })
+                .map(|(_, _, p)| p.0[0])
+                .collect();
+            let mean =
+                border.iter().map(|&v| f32::from(v)).sum::<f32>() / border.len().max(1) as f32;
+            if mean > 127.0 {
+                imageops::invert(&mut grey);
+            }
+            grey
+        }
+    };
+    // Quantised to the set's grey levels (17 for the 8x8 digits), then scaled to [0, 1].
+    let levels = f32::from(max_level.max(1));
+    let plane: Vec<f32> = grey
+        .pixels()
+        .map(|p| (f32::from(p.0[0]) / 255.0 * levels).round() / levels)
+        .collect();
+    Ok(plane.repeat(channels.max(1)))
+}
+
+/// One sentence prepared for a text model.
+pub fn text_input(card: &DataCard, text: &str) -> Result<Vec<f32>, RawInputError> {
+    let columns = match &card.preprocessing.input {
+        InputPipeline::Table { columns }
+            if columns.iter().any(|c| matches!(c, ColumnStep::Text { .. })) =>
+        {
+            columns
+        }
+        _ => {
+            return Err(RawInputError::WrongKind {
+                expected: input_kind(card),
+                given: "text",
+            })
+        }
+    };
+    // The text goes to the text column; any other column counts as missing.
+    let cells: Vec<&str> = columns
+        .iter()
+        .map(|c| {
+            if matches!(c, ColumnStep::Text { .. }) {
+                text
+            } else {
+                ""
+            }
+        })
+        .collect();
+    let width: usize = columns.iter().map(ColumnStep::width).sum();
+    let entries = encode_row(columns, cells).map_err(|e| {
+        RawInputError::Data(DataError::Corrupt {
+            path: "--text".into(),
+            reason: e.to_string(),
+        })
+    })?;
+    let mut values = vec![0.0; width];
+    for (index, value) in entries {
+        values[index as usize] = value;
+    }
+    Ok(values)
+}
+
+/// The rows of a CSV table prepared for a table model, one after another.
+pub fn table_inputs(card: &DataCard, table: &RawTable) -> Result<Vec<f32>, RawInputError> {
+    match &card.preprocessing.input {
+        InputPipeline::Table { columns } => Ok(encode_table_for_model(columns, table)?),
+        InputPipeline::Image { .. } => Err(RawInputError::WrongKind {
+            expected: input_kind(card),
+            given: "CSV rows",
+        }),
+    }
+}
+
+/// What one sample's outputs mean.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Prediction {
+    Class {
+        class: usize,
+        label: String,
+        probabilities: Vec<f32>,
+    },
+    Value {
+        value: f32,
+        target: String,
+        unit: String,
+    },
+}
+
+impl Prediction {
+    /// Reads one sample's outputs through the card: softmax and the class name, or the value
+    /// turned back into the target's units.
+    pub fn from_outputs(card: &DataCard, outputs: &[f32]) -> Self {
+        match &card.task {
+            Task::Classification { class_names } => {
+                let probabilities = crate::train::softmax(outputs);
+                let class = crate::train::argmax_rows(&probabilities, probabilities.len())
+                    .next()
+                    .map_or(0, usize::from);
+                Self::Class {
+                    class,
+                    label: class_names.get(class).cloned().unwrap_or_default(),
+                    probabilities,
+                }
+            }
+            Task::Regression { target, unit } => {
+                let raw = outputs.first().copied().unwrap_or(f32::NAN);
+                let value = card
+                    .preprocessing
+                    .target
+                    .map_or(raw, |scaling| scaling.unscale(raw));
+                Self::Value {
+                    value,
+                    target: target.clone(),
+                    unit: unit.clone(),
+                }
+            }
+        }
+    }
+
+    /// "class=7 (7)" or "Sale_Price=181234.50 USD".
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Class { class, label, .. } => format!("class={class} ({label})"),
+            Self::Value {
+                value,
+                target,
+                unit,
+            } => format!("{target}={value:.2} {unit}").trim_end().to_string(),
+        }
+    }
+}

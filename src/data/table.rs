@@ -1,0 +1,825 @@
+//! CSV files as datasets: reading (plain or gzip), guessing each column's kind, and fitting
+//! the preprocessing on the training rows only.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::dataset::{seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task};
+use super::preprocessing::{
+    encode_row, is_missing, mean_and_std, parse_number, ColumnStep, InputPipeline, Preprocessing,
+    TargetScaling, MISSING_LEVEL,
+};
+use super::text::{tokenize, TextVectoriser, TextWeighting, DEFAULT_VOCABULARY_SIZE};
+use super::DataError;
+
+/// Refuse CSV files larger than this once decompressed (far above any table a laptop trains on).
+pub const MAX_CSV_BYTES: u64 = 1 << 30;
+/// A categorical target with more levels than this is almost certainly not a class label.
+pub const MAX_CLASSES: usize = 256;
+
+/// What a column is, as guessed or as the user says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Numeric,
+    Categorical,
+    Text,
+    Ignore,
+}
+
+/// Classification or regression, for a target the user wants read one way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Classification,
+    Regression,
+}
+
+/// A CSV file held as text: the header and every record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawTable {
+    /// File name, for messages.
+    pub source: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl RawTable {
+    /// Reads a CSV file with a header line; gzip when the file starts with gzip's magic bytes.
+    pub fn read(path: &Path) -> Result<Self, DataError> {
+        Self::read_with(path, CsvLayout::default())
+    }
+
+    /// Reads a file of rows without a header (columns named "1", "2", ...), rows of any length
+    /// (the caller checks them), split on `delimiter`.
+    pub fn read_headerless(path: &Path) -> Result<Self, DataError> {
+        Self::read_with(
+            path,
+            CsvLayout {
+                has_headers: false,
+                delimiter: b',',
+            },
+        )
+    }
+
+    /// Reads a delimited file as `layout` says; gzip is detected from the content.
+    pub fn read_with(path: &Path, layout: CsvLayout) -> Result<Self, DataError> {
+        let source = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        );
+        let file = std::fs::File::open(path).map_err(|e| DataError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let mut reader = std::io::BufReader::new(file);
+        let gzip = {
+            let buffer = std::io::BufRead::fill_buf(&mut reader).map_err(|e| DataError::Io {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+            buffer.starts_with(&[0x1f, 0x8b])
+        };
+        let input: Box<dyn Read> = if gzip {
+            Box::new(flate2::read::GzDecoder::new(reader).take(MAX_CSV_BYTES + 1))
+        } else {
+            Box::new(reader.take(MAX_CSV_BYTES + 1))
+        };
+        Self::parse(input, &source, layout)
+    }
+
+    /// Parses CSV text with a header line; `source` names it in messages.
+    pub fn from_reader(input: impl Read, source: &str) -> Result<Self, DataError> {
+        Self::parse(input, source, CsvLayout::default())
+    }
+
+    fn parse(input: impl Read, source: &str, layout: CsvLayout) -> Result<Self, DataError> {
+        let corrupt = |reason: String| DataError::Corrupt {
+            path: source.to_string(),
+            reason,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(layout.has_headers)
+            .flexible(!layout.has_headers)
+            .delimiter(layout.delimiter)
+            .from_reader(input);
+        let headers: Vec<String> = if layout.has_headers {
+            let headers: Vec<String> = reader
+                .headers()
+                .map_err(|e| corrupt(csv_message(&e)))?
+                .iter()
+                .map(|h| h.trim().to_string())
+                .collect();
+            if headers.iter().all(|h| h.is_empty()) {
+                return Err(corrupt("the file is empty: no header line".into()));
+            }
+            headers
+        } else {
+            Vec::new()
+        };
+        let mut rows = Vec::new();
+        let mut bytes = 0u64;
+        for record in reader.records() {
+            let record = record.map_err(|e| corrupt(csv_message(&e)))?;
+            bytes += record.as_byte_record().as_slice().len() as u64;
+            if bytes > MAX_CSV_BYTES {
+                return Err(corrupt(format!(
+                    "more than {} MiB of data; LayerLab reads tables up to that size",
+                    MAX_CSV_BYTES >> 20
+                )));
+            }
+            rows.push(record.iter().map(str::to_string).collect());
+        }
+        if rows.is_empty() {
+            return Err(corrupt(if layout.has_headers {
+                "the file has a header but no rows".into()
+            } else {
+                "the file is empty".into()
+            }));
+        }
+        Ok(Self {
+            source: source.to_string(),
+            headers,
+            rows,
+        })
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    /// The cells of column `index`.
+    pub fn column(&self, index: usize) -> impl Iterator<Item = &str> {
+        self.rows.iter().map(move |r| r[index].as_str())
+    }
+
+    /// CSV line of row `row` (the header is line 1).
+    pub fn line_of(row: usize) -> usize {
+        row + 2
+    }
+}
+
+/// How a delimited file is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvLayout {
+    pub has_headers: bool,
+    pub delimiter: u8,
+}
+
+impl Default for CsvLayout {
+    fn default() -> Self {
+        Self {
+            has_headers: true,
+            delimiter: b',',
+        }
+    }
+}
+
+/// "line 4: found record with 3 fields, but the previous record has 4 fields" without the
+/// csv crate's byte offsets.
+fn csv_message(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => {
+            let line = pos.as_ref().map_or(0, |p| p.line());
+            format!("line {line} has {len} fields but the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { pos, .. } => {
+            let line = pos.as_ref().map_or(0, |p| p.line());
+            format!("line {line} is not valid UTF-8 text")
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// Guesses a column's kind from its cells: numbers are numeric; long multi-word strings are
+/// text; strings that are nearly all different (identifiers) are ignored; the rest is
+/// categorical.
+pub fn guess_kind<'a>(cells: impl Iterator<Item = &'a str>) -> ColumnKind {
+    let (mut present, mut numeric, mut words, mut chars) = (0usize, 0usize, 0usize, 0usize);
+    let mut distinct = std::collections::HashSet::new();
+    for cell in cells.filter(|c| !is_missing(c)) {
+        present += 1;
+        if parse_number(cell).is_some() {
+            numeric += 1;
+        }
+        words += cell.split_whitespace().count();
+        chars += cell.len();
+        distinct.insert(cell.trim());
+    }
+    if present == 0 {
+        return ColumnKind::Ignore;
+    }
+    if numeric == present {
+        return ColumnKind::Numeric;
+    }
+    let mean_words = words as f64 / present as f64;
+    let mean_chars = chars as f64 / present as f64;
+    if mean_words >= 4.0 && mean_chars >= 20.0 {
+        return ColumnKind::Text;
+    }
+    if distinct.len() > 20 && distinct.len() * 2 > present {
+        return ColumnKind::Ignore;
+    }
+    ColumnKind::Categorical
+}
+
+/// Classification when the target is categorical, or numeric with few distinct whole values
+/// (at most 10, as class labels 0-9 are); regression otherwise.
+pub fn guess_task<'a>(cells: impl Iterator<Item = &'a str> + Clone) -> TaskKind {
+    if guess_kind(cells.clone()) != ColumnKind::Numeric {
+        return TaskKind::Classification;
+    }
+    let mut distinct = std::collections::BTreeSet::new();
+    for cell in cells.filter(|c| !is_missing(c)) {
+        match parse_number(cell) {
+            Some(v) if v.fract() == 0.0 && v.abs() < 1e9 => {
+                distinct.insert(v as i64);
+            }
+            _ => return TaskKind::Regression,
+        }
+        if distinct.len() > 10 {
+            return TaskKind::Regression;
+        }
+    }
+    TaskKind::Classification
+}
+
+/// How a table becomes a dataset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableOptions {
+    /// The target column (default: the last).
+    pub target: Option<String>,
+    /// Kinds the user chose, overriding the guesses.
+    pub kinds: Vec<(String, ColumnKind)>,
+    /// Classification or regression (default: guessed from the target).
+    pub task: Option<TaskKind>,
+    /// Class names in label order, when the data has a fixed order (else sorted levels).
+    pub class_order: Option<Vec<String>>,
+    /// The target's unit, for regression ("USD").
+    pub target_unit: String,
+    /// Train on the logarithm of a regression target.
+    pub log_target: bool,
+    pub vocabulary_size: usize,
+    pub text_weighting: TextWeighting,
+    /// Fraction of rows held out as the test split when there is no test file.
+    pub test_fraction: f64,
+    pub seed: u64,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        Self {
+            target: None,
+            kinds: Vec::new(),
+            task: None,
+            class_order: None,
+            target_unit: String::new(),
+            log_target: false,
+            vocabulary_size: DEFAULT_VOCABULARY_SIZE,
+            text_weighting: TextWeighting::MultiHot,
+            test_fraction: 0.2,
+            seed: 42,
+        }
+    }
+}
+
+/// What was guessed and what was done, for the user to read (the CLI prints it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TableReport {
+    pub columns: Vec<(String, ColumnKind)>,
+    pub target: String,
+    /// "Lot_Frontage: 490 missing values filled with the training mean 69.2".
+    pub notes: Vec<String>,
+}
+
+/// Builds a dataset from a table, with a seeded split (or the given test table), fitting
+/// every statistic on the training rows only.
+pub fn table_dataset(
+    name: &str,
+    train_table: &RawTable,
+    test_table: Option<&RawTable>,
+    options: &TableOptions,
+) -> Result<(Dataset, TableReport), DataError> {
+    let bad = |reason: String| DataError::Corrupt {
+        path: train_table.source.clone(),
+        reason,
+    };
+    let target_name = options
+        .target
+        .clone()
+        .or_else(|| train_table.headers.last().cloned())
+        .unwrap_or_default();
+    let target = train_table.column_index(&target_name).ok_or_else(|| {
+        bad(format!(
+            "there is no column {target_name:?}; the columns are {}",
+            train_table.headers.join(", ")
+        ))
+    })?;
+    for (column, _) in &options.kinds {
+        if train_table.column_index(column).is_none() {
+            return Err(bad(format!(
+                "--column names {column:?}, which is not a column; the columns are {}",
+                train_table.headers.join(", ")
+            )));
+        }
+    }
+    let (train_rows, test_rows): (Vec<u32>, Vec<u32>) = match test_table {
+        Some(test) => {
+            if test.headers != train_table.headers {
+                return Err(DataError::Mismatch {
+                    images: train_table.source.clone(),
+                    labels: test.source.clone(),
+                    reason: "the two files have different columns".into(),
+                });
+            }
+            ((0..train_table.rows.len() as u32).collect(), Vec::new())
+        }
+        None => {
+            if train_table.rows.len() < 5 {
+                return Err(bad(format!(
+                    "{} rows are too few to split into training and test data",
+                    train_table.rows.len()
+                )));
+            }
+            seeded_split(train_table.rows.len(), options.test_fraction, options.seed)
+        }
+    };
+    let train_cells = |column: usize| {
+        train_rows
+            .iter()
+            .map(move |&r| train_table.rows[r as usize][column].as_str())
+    };
+
+    // The task, from the training rows' targets.
+    let task_kind = options
+        .task
+        .unwrap_or_else(|| guess_task(train_cells(target)));
+    let mut report = TableReport {
+        target: target_name.clone(),
+        ..TableReport::default()
+    };
+
+    // Column steps, fitted on training rows.
+    let mut steps = Vec::with_capacity(train_table.headers.len() - 1);
+    for (index, header) in train_table.headers.iter().enumerate() {
+        if index == target {
+            continue;
+        }
+        let kind = options
+            .kinds
+            .iter()
+            .find(|(name, _)| name == header)
+            .map(|(_, kind)| *kind)
+            .unwrap_or_else(|| guess_kind(train_cells(index)));
+        report.columns.push((header.clone(), kind));
+        steps.push(
+            fit_column(header, kind, train_cells(index), options, &mut report.notes).map_err(
+                |(row, reason)| {
+                    bad(format!(
+                        "line {}, column {header}: {reason}",
+                        RawTable::line_of(train_rows[row] as usize)
+                    ))
+                },
+            )?,
+        );
+    }
+    if steps.iter().all(|s| s.width() == 0) {
+        return Err(bad(
+            "no column is left to learn from: every input column is ignored or empty".into(),
+        ));
+    }
+
+    let (task, target_scaling, class_index) = match task_kind {
+        TaskKind::Classification => {
+            let mut levels: Vec<String> = match &options.class_order {
+                Some(order) => order.clone(),
+                None => {
+                    let set: std::collections::BTreeSet<String> =
+                        train_cells(target).map(|c| c.trim().to_string()).collect();
+                    set.into_iter().collect()
+                }
+            };
+            // Whole numbers sort as numbers (2 before 10).
+            if options.class_order.is_none() && levels.iter().all(|l| l.parse::<i64>().is_ok()) {
+                levels.sort_by_key(|l| l.parse::<i64>().unwrap_or(0));
+            }
+            if levels.len() < 2 {
+                return Err(bad(format!(
+                    "the target column {target_name} has only one value ({}) in the training rows: there is nothing to classify",
+                    levels.first().map_or("none", String::as_str)
+                )));
+            }
+            if levels.len() > MAX_CLASSES {
+                return Err(bad(format!(
+                    "the target column {target_name} has {} distinct values, more than {MAX_CLASSES} classes; is it a number to predict (--task regression)?",
+                    levels.len()
+                )));
+            }
+            (
+                Task::Classification {
+                    class_names: levels.clone(),
+                },
+                None,
+                Some(levels),
+            )
+        }
+        TaskKind::Regression => {
+            let mut values = Vec::with_capacity(train_rows.len());
+            for (row, cell) in train_cells(target).enumerate() {
+                values.push(parse_target(cell).map_err(|reason| {
+                    bad(format!(
+                        "line {}, column {target_name}: {reason}",
+                        RawTable::line_of(train_rows[row] as usize)
+                    ))
+                })?);
+            }
+            let scaling = TargetScaling::fit(&values, options.log_target).map_err(bad)?;
+            (
+                Task::Regression {
+                    target: target_name.clone(),
+                    unit: options.target_unit.clone(),
+                },
+                Some(scaling),
+                None,
+            )
+        }
+    };
+
+    let card = DataCard {
+        dataset: name.to_string(),
+        task,
+        preprocessing: Preprocessing {
+            input: InputPipeline::Table { columns: steps },
+            target: target_scaling,
+        },
+        builtin_options: None,
+    };
+    let train = encode_rows(
+        &card,
+        train_table,
+        &train_rows,
+        target,
+        class_index.as_deref(),
+    )?;
+    let test = match test_table {
+        Some(table) => {
+            let rows: Vec<u32> = (0..table.rows.len() as u32).collect();
+            encode_rows(&card, table, &rows, target, class_index.as_deref())?
+        }
+        None => encode_rows(
+            &card,
+            train_table,
+            &test_rows,
+            target,
+            class_index.as_deref(),
+        )?,
+    };
+    Ok((
+        Dataset {
+            name: name.to_string(),
+            card,
+            train,
+            test,
+        },
+        report,
+    ))
+}
+
+fn parse_target(cell: &str) -> Result<f32, String> {
+    if is_missing(cell) {
+        return Err("the target is missing".into());
+    }
+    parse_number(cell)
+        .map(|v| v as f32)
+        .ok_or_else(|| format!("{:?} is not a number", cell.trim()))
+}
+
+/// Fits one column's step on its training cells; an error names the row (in `cells` order).
+fn fit_column<'a>(
+    name: &str,
+    kind: ColumnKind,
+    cells: impl Iterator<Item = &'a str>,
+    options: &TableOptions,
+    notes: &mut Vec<String>,
+) -> Result<ColumnStep, (usize, String)> {
+    let name = name.to_string();
+    Ok(match kind {
+        ColumnKind::Numeric => {
+            let mut values = Vec::new();
+            let mut missing = 0;
+            for (row, cell) in cells.enumerate() {
+                if is_missing(cell) {
+                    missing += 1;
+                    continue;
+                }
+                values.push(
+                    parse_number(cell)
+                        .ok_or_else(|| (row, format!("{:?} is not a number", cell.trim())))?,
+                );
+            }
+            let (mean, std) = mean_and_std(&values);
+            if missing > 0 {
+                notes.push(format!(
+                    "{name}: {missing} missing values filled with the training mean {mean:.4}"
+                ));
+            }
+            ColumnStep::Numeric { name, mean, std }
+        }
+        ColumnKind::Categorical => {
+            let levels: std::collections::BTreeSet<String> = cells
+                .map(|c| {
+                    if is_missing(c) {
+                        MISSING_LEVEL.to_string()
+                    } else {
+                        c.trim().to_string()
+                    }
+                })
+                .collect();
+            ColumnStep::Categorical {
+                name,
+                levels: levels.into_iter().collect(),
+            }
+        }
+        ColumnKind::Text => {
+            let documents: Vec<Vec<String>> = cells.map(tokenize).collect();
+            let vectoriser =
+                TextVectoriser::fit(&documents, options.vocabulary_size, options.text_weighting);
+            if vectoriser.vocabulary.is_empty() {
+                return Err((0, "the text column holds no words".into()));
+            }
+            ColumnStep::Text { name, vectoriser }
+        }
+        ColumnKind::Ignore => ColumnStep::Ignore { name },
+    })
+}
+
+/// The model inputs and targets of `rows` of `table`, through the card's fitted steps.
+fn encode_rows(
+    card: &DataCard,
+    table: &RawTable,
+    rows: &[u32],
+    target: usize,
+    class_levels: Option<&[String]>,
+) -> Result<Samples, DataError> {
+    let InputPipeline::Table { columns } = &card.preprocessing.input else {
+        unreachable!("tables are always encoded with a table pipeline")
+    };
+    let bad = |row: u32, reason: String| DataError::Corrupt {
+        path: table.source.clone(),
+        reason: format!("line {}, {reason}", RawTable::line_of(row as usize)),
+    };
+    let input_columns: Vec<usize> = (0..table.headers.len()).filter(|&i| i != target).collect();
+    let width = columns.iter().map(ColumnStep::width).sum();
+    let has_text = columns.iter().any(|c| matches!(c, ColumnStep::Text { .. }));
+    let mut encoded = Vec::with_capacity(rows.len());
+    let mut raw = Vec::with_capacity(rows.len());
+    for &row in rows {
+        let cells = &table.rows[row as usize];
+        encoded.push(
+            encode_row(columns, input_columns.iter().map(|&i| cells[i].as_str()))
+                .map_err(|e| bad(row, e.to_string()))?,
+        );
+        raw.push(readable_row(&table.headers, cells, target));
+    }
+    let inputs = if has_text {
+        Inputs::sparse(encoded, width)
+    } else {
+        let mut values = vec![0.0; rows.len() * width];
+        for (row, entries) in encoded.iter().enumerate() {
+            for &(column, value) in entries {
+                values[row * width + column as usize] = value;
+            }
+        }
+        Inputs::Dense { values, width }
+    };
+    let targets =
+        match class_levels {
+            Some(levels) => {
+                let mut labels = Vec::with_capacity(rows.len());
+                for &row in rows {
+                    let cell = table.rows[row as usize][target].trim();
+                    let label = levels.iter().position(|l| l == cell).ok_or_else(|| {
+                        bad(
+                            row,
+                            format!(
+                            "column {}: {cell:?} is not one of the classes seen in training ({})",
+                            table.headers[target],
+                            levels.join(", ")
+                        ),
+                        )
+                    })?;
+                    labels.push(label as u8);
+                }
+                Targets::Classes(labels)
+            }
+            None => {
+                let mut values = Vec::with_capacity(rows.len());
+                for &row in rows {
+                    values.push(parse_target(&table.rows[row as usize][target]).map_err(
+                        |reason| bad(row, format!("column {}: {reason}", table.headers[target])),
+                    )?);
+                }
+                Targets::Values(values)
+            }
+        };
+    Ok(Samples {
+        inputs,
+        targets,
+        raw,
+    })
+}
+
+/// "review: I love it | product: B00…" (the target left out), shortened for display.
+fn readable_row(headers: &[String], cells: &[String], target: usize) -> String {
+    let mut text = String::new();
+    for (i, (header, cell)) in headers.iter().zip(cells).enumerate() {
+        if i == target {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(" | ");
+        }
+        text.push_str(header);
+        text.push_str(": ");
+        text.push_str(cell.trim());
+        if text.len() > 2_000 {
+            break;
+        }
+    }
+    text
+}
+
+/// Encodes the rows of a raw CSV (the columns the model was trained on, by name; the target
+/// may be absent) through a fitted table pipeline: what `predict` feeds a model.
+pub fn encode_table_for_model(
+    columns: &[ColumnStep],
+    table: &RawTable,
+) -> Result<Vec<f32>, DataError> {
+    let mut positions = Vec::with_capacity(columns.len());
+    for step in columns {
+        match (table.column_index(step.name()), step) {
+            (Some(index), _) => positions.push(Some(index)),
+            (None, ColumnStep::Ignore { .. }) => positions.push(None),
+            (None, _) => {
+                return Err(DataError::Corrupt {
+                    path: table.source.clone(),
+                    reason: format!(
+                        "the model needs a column {:?}, which the file does not have",
+                        step.name()
+                    ),
+                })
+            }
+        }
+    }
+    let width: usize = columns.iter().map(ColumnStep::width).sum();
+    let mut values = vec![0.0; table.rows.len() * width];
+    for (row, cells) in table.rows.iter().enumerate() {
+        let entries = encode_row(
+            columns,
+            positions
+                .iter()
+                .map(|p| p.map_or("", |i| cells[i].as_str())),
+        )
+        .map_err(|e| DataError::Corrupt {
+            path: table.source.clone(),
+            reason: format!("line {}, {e}", RawTable::line_of(row)),
+        })?;
+        for (column, value) in entries {
+            values[row * width + column as usize] = value;
+        }
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> RawTable {
+        RawTable::from_reader(text.as_bytes(), "t.csv").unwrap()
+    }
+
+    #[test]
+    fn kinds_are_guessed_from_the_cells() {
+        assert_eq!(
+            guess_kind(["1", "2.5", "NA", "-3e2"].into_iter()),
+            ColumnKind::Numeric
+        );
+        assert_eq!(
+            guess_kind(["Pave", "Grvl", "Pave"].into_iter()),
+            ColumnKind::Categorical
+        );
+        assert_eq!(
+            guess_kind(["this tea is really very good", "not worth the money at all"].into_iter()),
+            ColumnKind::Text
+        );
+        let ids: Vec<String> = (0..40).map(|i| format!("B00{i}")).collect();
+        assert_eq!(
+            guess_kind(ids.iter().map(String::as_str)),
+            ColumnKind::Ignore
+        );
+        assert_eq!(guess_kind(["", "NA"].into_iter()), ColumnKind::Ignore);
+        assert_eq!(
+            guess_task(["0", "1", "2", "1"].into_iter()),
+            TaskKind::Classification
+        );
+        assert_eq!(
+            guess_task(["0.5", "1", "2"].into_iter()),
+            TaskKind::Regression
+        );
+        assert_eq!(
+            guess_task(["yes", "no"].into_iter()),
+            TaskKind::Classification
+        );
+        let many: Vec<String> = (0..30).map(|i| i.to_string()).collect();
+        assert_eq!(
+            guess_task(many.iter().map(String::as_str)),
+            TaskKind::Regression
+        );
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_line() {
+        let err = RawTable::from_reader("a,b\n1,2\n3\n".as_bytes(), "r.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "r.csv: line 3 has 1 fields but the header has 2"
+        );
+        let err = RawTable::from_reader("".as_bytes(), "e.csv").unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
+        let err = RawTable::from_reader("a,b\n".as_bytes(), "h.csv").unwrap_err();
+        assert!(err.to_string().contains("no rows"), "{err}");
+    }
+
+    #[test]
+    fn statistics_are_fitted_on_the_training_rows_only() {
+        // Rows 0-7 are ordinary; the test file holds an extreme value and an unseen level.
+        let train = table("x,colour,y\n1,red,1\n2,blue,2\n3,red,3\n4,blue,4\n5,red,5\n6,blue,6\n7,red,7\n8,blue,8\n");
+        let test = table("x,colour,y\n1000,green,9\n");
+        let options = TableOptions {
+            task: Some(TaskKind::Regression),
+            ..TableOptions::default()
+        };
+        let (data, _) = table_dataset("t", &train, Some(&test), &options).unwrap();
+        let InputPipeline::Table { columns } = &data.card.preprocessing.input else {
+            panic!()
+        };
+        assert_eq!(
+            columns[0],
+            ColumnStep::Numeric {
+                name: "x".into(),
+                mean: 4.5,
+                std: (5.25f64).sqrt()
+            }
+        );
+        assert_eq!(
+            columns[1],
+            ColumnStep::Categorical {
+                name: "colour".into(),
+                levels: vec!["blue".into(), "red".into()]
+            }
+        );
+        let scaling = data.card.preprocessing.target.unwrap();
+        assert_eq!((scaling.mean, scaling.std), (4.5, (5.25f64).sqrt()));
+        // The unseen level encodes as zeros; the test target stays in its units.
+        let mut row = Vec::new();
+        data.test.fill_inputs(&[0], &mut row);
+        assert_eq!(row.len(), 3);
+        assert!((row[0] - ((1000.0 - 4.5) / 5.25f64.sqrt()) as f32).abs() < 1e-3);
+        assert_eq!(&row[1..], [0.0, 0.0]);
+        assert_eq!(data.test.values(), [9.0]);
+    }
+
+    #[test]
+    fn targets_and_columns_that_cannot_work_get_a_clear_message() {
+        let one_class = table("x,y\n1,a\n2,a\n3,a\n4,a\n5,a\n6,a\n");
+        let err = table_dataset("t", &one_class, None, &TableOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("only one value"), "{err}");
+
+        let text = table("x,y\n1,1.5\nabc,2.5\n3,3.5\n4,4.5\n5,5.5\n6,6.5\n");
+        let options = TableOptions {
+            kinds: vec![("x".into(), ColumnKind::Numeric)],
+            test_fraction: 0.0,
+            ..TableOptions::default()
+        };
+        let err = table_dataset("t", &text, None, &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv: line 3, column x: \"abc\" is not a number"
+        );
+
+        let empty_text = table("words,y\n,1\n,2\n,1\n,2\n,1\n,2\n");
+        let options = TableOptions {
+            kinds: vec![("words".into(), ColumnKind::Text)],
+            ..TableOptions::default()
+        };
+        let err = table_dataset("t", &empty_text, None, &options).unwrap_err();
+        assert!(err.to_string().contains("holds no words"), "{err}");
+    }
+}
