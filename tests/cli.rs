@@ -57,7 +57,7 @@ fn presets_are_listed_and_printed_as_valid_json() {
     assert_eq!(spec.layers.len(), 10);
     assert_refused(
         &layerlab(&["presets", "--print", "resnet"]),
-        "unknown preset",
+        "invalid value 'resnet'",
     );
 }
 
@@ -162,13 +162,21 @@ fn nonsense_hyperparameters_are_refused() {
         &layerlab(&["train", "--epochs", "0"]),
         "epochs must be between 1",
     );
-    assert_refused(
-        &layerlab(&["train", "--optimizer", "lbfgs"]),
-        "unknown optimizer",
+    // Closed sets of choices are clap value enums: a typo is refused with the valid values.
+    let out = layerlab(&["train", "--optimizer", "lbfgs"]);
+    assert_refused(&out, "invalid value 'lbfgs' for '--optimizer");
+    assert!(
+        stderr(&out).contains("sgd, adam, adamw, rmsprop"),
+        "{}",
+        stderr(&out)
     );
     assert_refused(
         &layerlab(&["train", "--preset", "resnet"]),
-        "unknown preset",
+        "invalid value 'resnet' for '--preset",
+    );
+    assert_refused(
+        &layerlab(&["train", "--loss", "hinge"]),
+        "invalid value 'hinge' for '--loss",
     );
     assert_refused(
         &layerlab(&["train", "--optimizer", "adam", "--momentum", "0.9"]),

@@ -14,9 +14,9 @@ use crate::preprocess::{preprocess_digit, MNIST_SIDE};
 /// Why raw input does not suit a model.
 #[derive(Debug, thiserror::Error)]
 pub enum RawInputError {
-    #[error("{0}")]
+    #[error(transparent)]
     Image(#[from] crate::preprocess::PreprocessError),
-    #[error("{0}")]
+    #[error(transparent)]
     Data(#[from] DataError),
     #[error("this model takes {expected}, not {given}")]
     WrongKind {

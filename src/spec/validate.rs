@@ -80,12 +80,14 @@ pub fn validate(
     let plan = Plan { input, layers };
     let produced = plan.output().numel();
     if produced != num_outputs {
-        return Err(SpecError {
-            layer: Some(spec.layers.len() - 1),
-            message: format!(
+        let last = spec.layers.len() - 1;
+        return Err(SpecError::at(
+            last,
+            &spec.layers[last],
+            format!(
                 "the stack ends with {produced} outputs per sample but the data needs {num_outputs}: end with Linear(out_features={num_outputs})"
             ),
-        });
+        ));
     }
     Ok(plan)
 }

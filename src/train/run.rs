@@ -21,8 +21,13 @@ use crate::spec::{validate, ModelSpec};
 /// Why a run ended without a result.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    #[error("{0}")]
-    InvalidStack(#[from] crate::spec::SpecError),
+    /// The stack does not fit the data; the message names the layer and the task.
+    #[error("{error} ({dataset} is a {task})")]
+    InvalidStack {
+        error: crate::spec::SpecError,
+        dataset: String,
+        task: String,
+    },
     #[error("{0}")]
     InvalidSettings(String),
     #[error("the weights do not fit the layer stack: {0}")]
@@ -59,7 +64,12 @@ impl TrainJob {
             &self.spec,
             self.dataset.input_shape(),
             self.dataset.outputs(),
-        )?;
+        )
+        .map_err(|error| TrainError::InvalidStack {
+            error,
+            dataset: self.dataset.name.clone(),
+            task: self.dataset.task().describe(),
+        })?;
         let device = Cpu::seed_from_u64(self.config.seed);
         let model = match &self.initial_weights {
             Some(weights) => Model::from_weights(self.spec, plan, weights, &device)?,

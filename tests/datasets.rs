@@ -1,0 +1,373 @@
+//! Datasets through the `layerlab` binary: built-ins of every kind, CSV files of one's own,
+//! and save-load-predict round trips on raw input (CSV rows, a sentence, an image).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn layerlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_layerlab"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(output: &Output) -> String {
+    assert!(output.status.success(), "{}", stderr(output));
+    stdout(output)
+}
+
+/// Fails with a clear message, a non-zero exit and no panic trace.
+#[track_caller]
+fn assert_refused(output: &Output, expected: &str) {
+    let err = stderr(output);
+    assert!(
+        !output.status.success(),
+        "expected failure, got: {}",
+        stdout(output)
+    );
+    assert!(err.contains(expected), "stderr lacks {expected:?}: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines().last().unwrap_or_default()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn every_builtin_is_listed_with_its_task() {
+    let out = assert_ok(&layerlab(&["datasets"]));
+    for name in [
+        "mnist",
+        "fashion-mnist",
+        "digits-8x8",
+        "iris",
+        "wine",
+        "breast-cancer",
+        "diabetes",
+        "ames-housing",
+        "fine-food-reviews",
+        "circles",
+        "xor",
+        "spiral",
+        "gaussian",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{out}"
+        );
+    }
+    assert!(!out.contains("[files not found]"), "{out}");
+    let shown = assert_ok(&layerlab(&["datasets", "--show", "fashion-mnist"]));
+    assert!(shown.contains("Ankle boot: 6000"), "{shown}");
+    let presets = assert_ok(&layerlab(&["presets"]));
+    assert!(
+        presets.contains("mlp-regressor") && presets.contains("ames-housing"),
+        "{presets}"
+    );
+}
+
+#[test]
+fn a_tabular_regressor_round_trips_on_raw_csv_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("ames.safetensors");
+    let out = assert_ok(&layerlab(&[
+        "train",
+        "--dataset",
+        "ames-housing",
+        "--epochs",
+        "5",
+        "--quiet",
+        "--export",
+        path(&model),
+    ]));
+    // Regression reports its metrics in dollars and no accuracy.
+    let trained = last_line(&out).to_string();
+    assert!(trained.starts_with("test_rmse="), "{out}");
+    assert!(
+        trained.contains(" test_mae=") && trained.contains(" test_r2="),
+        "{trained}"
+    );
+    assert!(!out.contains("accuracy"), "{out}");
+
+    // eval rebuilds the same test split through the file's own preprocessing.
+    let eval = assert_ok(&layerlab(&["eval", "--model", path(&model)]));
+    assert_eq!(last_line(&eval), trained);
+
+    // Raw rows as they are in the source file (target column present or not).
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(
+        &rows,
+        "MS_SubClass,MS_Zoning,Lot_Frontage,Lot_Area,Street,Alley,Lot_Shape,Land_Contour,Utilities,Lot_Config,Land_Slope,Neighborhood,Condition_1,Condition_2,Bldg_Type,House_Style,Overall_Cond,Year_Built,Year_Remod_Add,Roof_Style,Roof_Matl,Exterior_1st,Exterior_2nd,Mas_Vnr_Type,Mas_Vnr_Area,Exter_Cond,Foundation,Bsmt_Cond,Bsmt_Exposure,BsmtFin_Type_1,BsmtFin_SF_1,BsmtFin_Type_2,BsmtFin_SF_2,Bsmt_Unf_SF,Total_Bsmt_SF,Heating,Heating_QC,Central_Air,Electrical,First_Flr_SF,Second_Flr_SF,Gr_Liv_Area,Bsmt_Full_Bath,Bsmt_Half_Bath,Full_Bath,Half_Bath,Bedroom_AbvGr,Kitchen_AbvGr,TotRms_AbvGrd,Functional,Fireplaces,Garage_Type,Garage_Finish,Garage_Cars,Garage_Area,Garage_Cond,Paved_Drive,Wood_Deck_SF,Open_Porch_SF,Enclosed_Porch,Three_season_porch,Screen_Porch,Pool_Area,Pool_QC,Fence,Misc_Feature,Misc_Val,Mo_Sold,Year_Sold,Sale_Type,Sale_Condition,Longitude,Latitude\n\
+         One_Story_1946_and_Newer_All_Styles,Residential_Low_Density,141.0,31770,Pave,No_Alley_Access,Slightly_Irregular,Lvl,AllPub,Corner,Gtl,North_Ames,Norm,Norm,OneFam,One_Story,Average,1960,1960,Hip,CompShg,BrkFace,Plywood,Stone,112.0,Typical,CBlock,Good,Gd,BLQ,2.0,Unf,0.0,441.0,1080.0,GasA,Fair,Y,SBrkr,1656,0,1656,1.0,0.0,1,0,3,1,7,Typ,2,Attchd,Fin,2.0,528.0,Typical,Partial_Pavement,210,62,0,0,0,0,No_Pool,No_Fence,None,0,5,2010,WD ,Normal,-93.619754,42.054035\n",
+    )
+    .unwrap();
+    let predicted = assert_ok(&layerlab(&[
+        "predict",
+        "--model",
+        path(&model),
+        path(&rows),
+        "--json",
+    ]));
+    let value: serde_json::Value = serde_json::from_str(&predicted).unwrap();
+    let dollars = value["value"].as_f64().unwrap();
+    assert_eq!(value["unit"], "USD");
+    // The house sold for $215,000; five epochs already give the right order of magnitude.
+    assert!((50_000.0..600_000.0).contains(&dollars), "{value}");
+
+    // A row whose number is not a number is refused with its line and column.
+    let text = std::fs::read_to_string(&rows)
+        .unwrap()
+        .replace(",31770,", ",abc,");
+    std::fs::write(&rows, text).unwrap();
+    assert_refused(
+        &layerlab(&["predict", "--model", path(&model), path(&rows)]),
+        "rows.csv: line 2, column Lot_Area: \"abc\" is not a number",
+    );
+    // A text model's input is not a table's.
+    assert_refused(
+        &layerlab(&["predict", "--model", path(&model), "--text", "nice house"]),
+        "this model takes CSV rows, not text",
+    );
+}
+
+#[test]
+fn a_text_classifier_round_trips_on_a_raw_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("reviews.safetensors");
+    let out = assert_ok(&layerlab(&[
+        "train",
+        "--dataset",
+        "fine-food-reviews",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--export",
+        path(&model),
+    ]));
+    let trained = last_line(&out).to_string();
+    let accuracy: f32 = trained
+        .strip_prefix("test_accuracy=")
+        .and_then(|r| r.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    // Above the majority class (65.8% "great").
+    assert!(accuracy > 0.7, "{trained}");
+    assert_eq!(
+        last_line(&assert_ok(&layerlab(&["eval", "--model", path(&model)]))),
+        trained
+    );
+
+    let predict = |text: &str| -> serde_json::Value {
+        let out = assert_ok(&layerlab(&[
+            "predict",
+            "--model",
+            path(&model),
+            "--json",
+            "--text",
+            text,
+        ]));
+        serde_json::from_str(&out).unwrap()
+    };
+    let glowing =
+        predict("Delicious! The best coffee I have ever had, I love it and highly recommend it.");
+    let awful = predict(
+        "Awful. Stale, tasteless and a waste of money; I threw it away and will not buy again.",
+    );
+    assert_eq!(glowing["label"], "great", "{glowing}");
+    assert_eq!(awful["label"], "other", "{awful}");
+}
+
+#[test]
+fn a_small_image_set_round_trips_on_an_image_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("digits.safetensors");
+    let out = assert_ok(&layerlab(&[
+        "train",
+        "--dataset",
+        "digits-8x8",
+        "--quiet",
+        "--export",
+        path(&model),
+    ]));
+    let trained = last_line(&out).to_string();
+    let accuracy: f32 = trained
+        .strip_prefix("test_accuracy=")
+        .and_then(|r| r.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(accuracy >= 0.95, "{trained}");
+
+    // A thick "1" drawn dark on white, larger than 8x8: framed, shrunk and quantised as the
+    // set was.
+    let one = image::GrayImage::from_fn(120, 160, |x, y| {
+        image::Luma([if (50..70).contains(&x) && (20..140).contains(&y) {
+            0
+        } else {
+            255
+        }])
+    });
+    let file = dir.path().join("one.png");
+    one.save(&file).unwrap();
+    let out = assert_ok(&layerlab(&[
+        "predict",
+        "--model",
+        path(&model),
+        "--json",
+        path(&file),
+    ]));
+    let prediction: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(prediction["label"], "1", "{prediction}");
+}
+
+#[test]
+fn a_csv_of_ones_own_trains_with_guessed_columns_and_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("plants.csv");
+    // y = 3x + (2 if sunny), a text-free table with a categorical and an id column.
+    let mut text = String::from("id,x,weather,y\n");
+    for i in 0..200 {
+        let x = (i % 37) as f32 / 3.0;
+        let sunny = i % 3 == 0;
+        let y = 3.0 * x + if sunny { 2.0 } else { 0.0 };
+        text.push_str(&format!(
+            "p{i},{x},{},{y}\n",
+            if sunny { "sunny" } else { "cloudy" }
+        ));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let out = assert_ok(&layerlab(&["train", "--dataset", path(&csv), "--quiet"]));
+    assert!(
+        out.contains("id=ignore, x=numeric, weather=categorical"),
+        "{out}"
+    );
+    assert!(out.contains("regression of y"), "{out}");
+    let r2: f32 = last_line(&out)
+        .split(' ')
+        .find_map(|kv| kv.strip_prefix("test_r2="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(r2 > 0.9, "a linear target is learned: {out}");
+
+    // The user's choices override the guesses.
+    let out = assert_ok(&layerlab(&[
+        "train",
+        "--dataset",
+        path(&csv),
+        "--quiet",
+        "--epochs",
+        "1",
+        "--column",
+        "x=ignore",
+        "--target",
+        "weather",
+    ]));
+    assert!(
+        out.contains("x=ignore") && out.contains("2-class classification"),
+        "{out}"
+    );
+    assert!(last_line(&out).starts_with("test_accuracy="), "{out}");
+}
+
+#[test]
+fn bad_tables_and_folders_get_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let train = |p: &Path| layerlab(&["train", "--dataset", path(p), "--quiet", "--epochs", "1"]);
+
+    assert_refused(
+        &train(&write("empty.csv", "")),
+        "empty.csv: the file is empty",
+    );
+    assert_refused(&train(&write("header.csv", "a,b\n")), "header but no rows");
+    assert_refused(
+        &train(&write("ragged.csv", "a,b\n1,2\n3,4\n5\n6,7\n8,9\n")),
+        "ragged.csv: line 4 has 1 fields but the header has 2",
+    );
+    assert_refused(
+        &train(&write("one.csv", "a,b\n1,x\n2,x\n3,x\n4,x\n5,x\n6,x\n")),
+        "the target column b has only one value (x)",
+    );
+    assert_refused(
+        &train(&write(
+            "blank.csv",
+            "words,label\n ,a\n ,b\n ,a\n ,b\n ,a\n ,b\n",
+        )),
+        "no column is left to learn from",
+    );
+    let blank = write(
+        "blank2.csv",
+        "words,label\n!!,a\n??,b\n..,a\n--,b\n%%,a\n;;,b\n",
+    );
+    assert_refused(
+        &layerlab(&[
+            "train",
+            "--dataset",
+            path(&blank),
+            "--column",
+            "words=text",
+            "--quiet",
+        ]),
+        "the text column holds no words",
+    );
+    let numbers = write("numbers.csv", "a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n11,12\n");
+    assert_refused(
+        &layerlab(&["train", "--dataset", path(&numbers), "--target", "c"]),
+        "there is no column \"c\"; the columns are a, b",
+    );
+    assert_refused(
+        &layerlab(&["train", "--dataset", path(&numbers), "--column", "a=date"]),
+        "\"date\" is not a column kind",
+    );
+    assert_refused(
+        &layerlab(&["train", "--dataset", "imagenet"]),
+        "\"imagenet\" is neither a built-in dataset nor an existing file or folder",
+    );
+    assert_refused(
+        &layerlab(&[
+            "train",
+            "--dataset",
+            "iris",
+            "--loss",
+            "cross-entropy",
+            "--target",
+            "x",
+        ]),
+        "--target applies to CSV files",
+    );
+
+    // IDX files whose header claims far more images than the file holds.
+    let idx = dir.path().join("idx");
+    std::fs::create_dir(&idx).unwrap();
+    let header = |dims: &[u32]| {
+        let mut bytes = vec![0, 0, 8, dims.len() as u8];
+        for d in dims {
+            bytes.extend_from_slice(&d.to_be_bytes());
+        }
+        bytes
+    };
+    let mut images = header(&[1 << 31, 28, 28]);
+    images.extend([0u8; 784]);
+    std::fs::write(idx.join("train-images-idx3-ubyte"), &images).unwrap();
+    std::fs::write(idx.join("train-labels-idx1-ubyte"), header(&[1])).unwrap();
+    assert_refused(
+        &train(&idx),
+        "train-images-idx3-ubyte: truncated: dimensions [2147483648, 28, 28] need 1683627180032 bytes of data, found 784",
+    );
+}
