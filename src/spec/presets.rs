@@ -24,11 +24,12 @@ pub struct Preset {
     pub datasets: &'static [&'static str],
 }
 
-pub const PRESET_NAMES: [&str; 10] = [
+pub const PRESET_NAMES: [&str; 11] = [
     "mlp",
     "mlp-deep",
     "cnn",
     "cnn-deep",
+    "digits-cnn",
     "digits-mlp",
     "mlp-regressor",
     "mlp-regressor-robust",
@@ -74,6 +75,33 @@ pub fn preset(name: &str) -> Option<Preset> {
                 32,
                 IMAGES_28,
             ),
+            "digits-cnn" => {
+                epochs = 30;
+                let same = |out_channels| Conv2d {
+                    out_channels,
+                    kernel_size: 3,
+                    stride: 1,
+                    padding: 1,
+                };
+                (
+                    "CNN for the 8x8 digits: Conv32(pad 1)-Pool-Conv64(pad 1)-Pool-Dense64-10, Adam lr 1e-3, batch 32, 30 epochs",
+                    vec![
+                        same(32),
+                        ReLU,
+                        pool(),
+                        same(64),
+                        ReLU,
+                        pool(),
+                        Flatten,
+                        linear(64),
+                        ReLU,
+                        linear(10),
+                    ],
+                    adam.clone(),
+                    32,
+                    &["digits-8x8"],
+                )
+            }
             "digits-mlp" => {
                 epochs = 50;
                 (
@@ -134,13 +162,18 @@ pub fn preset(name: &str) -> Option<Preset> {
                 )
             }
             "mlp-regressor-robust" => {
-                epochs = 100;
-                loss = Some(LossKind::Huber);
+                epochs = 30;
+                loss = Some(LossKind::Mse);
                 log_target = true;
                 (
-                    "MLP regressor made robust to outliers: log target, Huber loss, Linear 64, ReLU, Linear 1, Adam lr 1e-3, batch 32, 100 epochs",
+                    "MLP regressor made robust to outliers: log target, Linear 64, ReLU, Linear 1, MSE, AdamW lr 3e-4 weight decay 0.05, batch 32, 30 epochs",
                     vec![linear(64), ReLU, linear(1)],
-                    adam,
+                    OptimizerConfig::AdamW {
+                        lr: 3e-4,
+                        betas: [0.9, 0.999],
+                        eps: 1e-8,
+                        weight_decay: 0.05,
+                    },
                     32,
                     &["ames-housing", "diabetes"],
                 )
