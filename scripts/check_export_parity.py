@@ -3,12 +3,13 @@
 
 Usage (repository root, a Python with torch, numpy and safetensors):
     cargo run --release -- train --preset cnn --epochs 1 --export /tmp/cnn.safetensors
-    python scripts/check_export_parity.py /tmp/cnn.safetensors
+    python scripts/check_export_parity.py /tmp/cnn.safetensors [LAYERLAB_BINARY]
 It rebuilds the nn.Sequential from the stack in the file's metadata, loads the weights with
-load_state_dict(strict=True), runs the 10,000 MNIST test images, and compares with the logits
-`layerlab eval --dump-logits` writes. Exits non-zero above 1e-4.
+load_state_dict(strict=True), runs it on the test split of the data the model was trained on
+(images, a table or text, as `layerlab eval --dump-inputs` prepares them through the file's
+own recorded preprocessing), and compares with the outputs `layerlab eval --dump-logits`
+writes. Exits non-zero above 1e-4.
 """
-import gzip
 import json
 import os
 import subprocess
@@ -33,15 +34,16 @@ model = build(spec, input_shape)
 model.load_state_dict(load_file(path), strict=True)
 model.eval()
 
-raw = gzip.open(os.path.join(root, "assets/mnist/t10k-images-idx3-ubyte.gz")).read()
-x = torch.from_numpy(np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
-with torch.no_grad():
-    torch_logits = model(x).numpy()
-
+binary = sys.argv[2] if len(sys.argv) > 2 else None
+command = [binary] if binary else ["cargo", "run", "--release", "--quiet", "--"]
 with tempfile.TemporaryDirectory() as tmp:
     dump = os.path.join(tmp, "logits.f32")
-    subprocess.run(["cargo", "run", "--release", "--quiet", "--", "eval", "--model", path,
-                    "--dump-logits", dump], check=True, cwd=root)
+    inputs = os.path.join(tmp, "inputs.f32")
+    subprocess.run(command + ["eval", "--model", os.path.abspath(path), "--dump-logits", dump, "--dump-inputs", inputs],
+                   check=True, cwd=root)
+    x = torch.from_numpy(np.fromfile(inputs, dtype="<f4").reshape([-1] + list(input_shape)))
+    with torch.no_grad():
+        torch_logits = model(x).numpy()
     ours = np.fromfile(dump, dtype="<f4").reshape(torch_logits.shape)
 
 diff = np.abs(ours - torch_logits)

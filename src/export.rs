@@ -39,28 +39,22 @@ pub struct SavedModel {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelFileError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("cannot write {path}: {cause}")]
+    Write { path: String, cause: std::io::Error },
     #[error("{path} is not a valid safetensors file: {reason}")]
     Format { path: String, reason: String },
     #[error("{path} has no LayerLab layer stack in its metadata (was it saved by LayerLab?)")]
     NoSpec { path: String },
     #[error("{path}: {reason}")]
     BadMetadata { path: String, reason: String },
-    #[error("{path}: the stored layer stack is invalid: {source}")]
-    InvalidStack { path: String, source: SpecError },
-    #[error("{path}: {source}")]
+    #[error("{path}: the stored layer stack is invalid: {cause}")]
+    InvalidStack { path: String, cause: SpecError },
+    #[error("{path}: {cause}")]
     Mismatch {
         path: String,
-        source: WeightsMismatch,
+        cause: WeightsMismatch,
     },
 }
 
@@ -124,13 +118,13 @@ impl SavedModel {
         let plan = validate(&self.spec, self.input(), self.classes).map_err(|e| {
             ModelFileError::InvalidStack {
                 path: source.into(),
-                source: e,
+                cause: e,
             }
         })?;
         Model::from_weights(self.spec, plan, &self.weights, device).map_err(|e| {
             ModelFileError::Mismatch {
                 path: source.into(),
-                source: e,
+                cause: e,
             }
         })
     }
@@ -264,9 +258,9 @@ impl SavedModel {
     /// Writes atomically: a temporary file beside `path`, then a rename.
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
         let name = path.display().to_string();
-        let write = |source| ModelFileError::Write {
+        let write = |cause| ModelFileError::Write {
             path: name.clone(),
-            source,
+            cause,
         };
         let bytes = self.to_bytes().map_err(|reason| ModelFileError::Format {
             path: name.clone(),
@@ -301,9 +295,9 @@ impl SavedModel {
 
     pub fn load(path: &Path) -> Result<Self, ModelFileError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| ModelFileError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| ModelFileError::Read {
             path: name.clone(),
-            source,
+            cause,
         })?;
         Self::from_bytes(&bytes, &name)
     }

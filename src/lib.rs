@@ -6,6 +6,7 @@
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod bench;
+pub mod config_error;
 pub mod data;
 pub mod export;
 pub mod model;

@@ -119,11 +119,21 @@ fn train_export_predict_and_eval_round_trip() {
     assert_eq!(saved.weights.tensors[0].shape, [128, 784]);
     assert_eq!(saved.spec, layerlab::spec::preset("mlp").unwrap().spec);
 
+    // Per-class precision and recall, then the metrics line.
     let eval = layerlab(&["eval", "--model", model.to_str().unwrap()]);
+    let printed = stdout(&eval);
     assert!(
-        stdout(&eval).starts_with("test_accuracy="),
-        "{}",
+        printed
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("test_accuracy="),
+        "{printed}{}",
         stderr(&eval)
+    );
+    assert!(
+        printed.starts_with("class") && printed.contains("precision"),
+        "{printed}"
     );
 
     let digit = dir.path().join("digit.png");

@@ -371,3 +371,66 @@ fn bad_tables_and_folders_get_a_clear_message() {
         "train-images-idx3-ubyte: truncated: dimensions [2147483648, 28, 28] need 1683627180032 bytes of data, found 784",
     );
 }
+
+#[test]
+fn an_image_folder_of_ones_own_trains_and_predicts_with_unreadable_files_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("shapes");
+    // Two classes told apart by colour: red squares and blue squares, 12x12 and 16x16.
+    for i in 0..30u32 {
+        for (class, colour) in [("red", [220u8, 20, 20]), ("blue", [20u8, 20, 220])] {
+            let folder = root.join(class);
+            std::fs::create_dir_all(&folder).unwrap();
+            let side = if i % 2 == 0 { 12 } else { 16 };
+            let shade = (i * 3) as u8;
+            image::RgbImage::from_pixel(
+                side,
+                side,
+                image::Rgb(colour.map(|c| c.saturating_sub(shade))),
+            )
+            .save(folder.join(format!("{i}.png")))
+            .unwrap();
+        }
+    }
+    std::fs::write(root.join("red/readme.txt"), "not an image").unwrap();
+    let model = dir.path().join("shapes.safetensors");
+    let out = assert_ok(&layerlab(&[
+        "train",
+        "--dataset",
+        path(&root),
+        "--epochs",
+        "5",
+        "--quiet",
+        "--export",
+        path(&model),
+    ]));
+    assert!(out.contains("in 2 classes, resized to 3x16x16"), "{out}");
+    assert!(
+        out.contains("1 files could not be read") && out.contains("readme.txt"),
+        "{out}"
+    );
+    assert!(last_line(&out).starts_with("test_accuracy="), "{out}");
+
+    let probe = dir.path().join("probe.png");
+    image::RgbImage::from_pixel(40, 30, image::Rgb([10, 10, 240]))
+        .save(&probe)
+        .unwrap();
+    let out = assert_ok(&layerlab(&[
+        "predict",
+        "--model",
+        path(&model),
+        "--json",
+        path(&probe),
+    ]));
+    let prediction: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(prediction["label"], "blue", "{prediction}");
+
+    // One class folder is not a classification problem.
+    let single = dir.path().join("single");
+    std::fs::create_dir_all(single.join("cats")).unwrap();
+    std::fs::copy(&probe, single.join("cats/a.png")).unwrap();
+    assert_refused(
+        &layerlab(&["train", "--dataset", path(&single)]),
+        "at least two classes; found only \"cats\"",
+    );
+}

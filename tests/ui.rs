@@ -294,6 +294,30 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
     assert_eq!(harness.state().state.stack, stack_before);
     assert!(harness.state().has_model());
     harness.get_by_label_contains("is not a valid safetensors file");
+
+    // A model of another dataset (iris: 4 features, 3 classes) would feed the canvas's 784
+    // pixels to a 4-input model: refused with a message, nothing replaced.
+    let iris = dir.path().join("iris.safetensors");
+    let data = layerlab::data::load_builtin("iris", &Default::default()).unwrap();
+    let spec =
+        layerlab::spec::ModelSpec::new(vec![layerlab::spec::Layer::Linear { out_features: 3 }]);
+    let plan = layerlab::spec::validate(&spec, data.input_shape(), 3).unwrap();
+    let model = layerlab::model::Model::initialise(spec, plan, &Default::default(), 0);
+    SavedModel::from_model(&model, &data.card)
+        .save(&iris)
+        .unwrap();
+    harness.state_mut().send(AppCommand::LoadModelFrom(iris));
+    step_until(&mut harness, "the refusal", |app| {
+        app.notifications()
+            .iter()
+            .any(|n| n.contains("works with MNIST models for now"))
+    });
+    assert_eq!(harness.state().state.stack, stack_before);
+    assert!(harness
+        .state()
+        .model_origin()
+        .unwrap()
+        .contains("quick.safetensors"));
 }
 
 #[test]

@@ -158,7 +158,9 @@ pub fn evaluation_ui(
                 ui.horizontal(|ui| {
                     for &(index, truth, predicted) in shown.iter().skip(row * columns).take(columns)
                     {
-                        if !view.textures.contains_key(&index) {
+                        if let std::collections::hash_map::Entry::Vacant(slot) =
+                            view.textures.entry(index)
+                        {
                             if let Some(texture) = digit_texture(
                                 ui.ctx(),
                                 &format!("mistake-{index}"),
@@ -166,7 +168,7 @@ pub fn evaluation_ui(
                                 &dataset.test,
                                 index,
                             ) {
-                                view.textures.insert(index, texture);
+                                slot.insert(texture);
                             }
                         }
                         let texture = view.textures.get(&index);

@@ -388,13 +388,28 @@ impl LayerLabApp {
                 }
                 self.notifications.info(format!("Saved {}", path.display()));
             }
+            FileOutcome::ModelLoaded(path, saved)
+                if saved.input() != crate::data::MNIST_INPUT
+                    || saved.classes != crate::data::MNIST_CLASSES =>
+            {
+                // The window trains and predicts on MNIST for now; other models would feed
+                // its canvas to a model of another shape.
+                let card = saved.card_or_mnist();
+                self.notifications.error(format!(
+                    "{} is a model of {} ({}, inputs {}); the window works with MNIST models for now: use `layerlab predict` or `layerlab eval` for it",
+                    path.display(),
+                    card.dataset,
+                    card.task.describe(),
+                    saved.input()
+                ));
+            }
             FileOutcome::ModelLoaded(path, saved) => {
                 let origin = format!("loaded from {}", path.display());
                 // The stack goes into the editor as an undoable edit.
                 self.editor.commit(&self.state.design());
                 self.state.stack = saved.spec.clone();
                 self.editor.commit(&self.state.design());
-                self.set_current(saved, origin, false);
+                self.set_current(*saved, origin, false);
                 self.notifications
                     .info(format!("Loaded {}", path.display()));
             }

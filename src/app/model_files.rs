@@ -16,7 +16,7 @@ pub enum FileOutcome {
         model: Arc<SavedModel>,
         auto: bool,
     },
-    ModelLoaded(PathBuf, SavedModel),
+    ModelLoaded(PathBuf, Box<SavedModel>),
     ImageOpened(PathBuf, Arc<DynamicImage>),
     Failed(String),
 }
@@ -72,7 +72,7 @@ impl FileTasks {
 
     pub fn load_model(&mut self, path: PathBuf) {
         self.spawn("import", move || match SavedModel::load(&path) {
-            Ok(saved) => FileOutcome::ModelLoaded(path, saved),
+            Ok(saved) => FileOutcome::ModelLoaded(path, Box::new(saved)),
             Err(e) => FileOutcome::Failed(e.to_string()),
         });
     }

@@ -65,7 +65,7 @@ pub fn optimizer_ui(
             });
     });
     if let Err(error) = config.optimizer.validate() {
-        ui.colored_label(tokens::ERROR, error);
+        ui.colored_label(tokens::ERROR, error.to_string());
     }
 }
 

@@ -75,7 +75,14 @@ impl LayerLabApp {
         let stack_problem = crate::spec::validate(&self.state.stack, MNIST_INPUT, MNIST_CLASSES)
             .err()
             .map(|e| e.to_string())
-            .or_else(|| self.state.training.optimizer.validate().err());
+            .or_else(|| {
+                self.state
+                    .training
+                    .optimizer
+                    .validate()
+                    .err()
+                    .map(|e| e.to_string())
+            });
         let can_start = !active && !evaluating && self.dataset_ready() && stack_problem.is_none();
         let train = ui.add_enabled(can_start, egui::Button::new("Train"));
         let train = match &stack_problem {

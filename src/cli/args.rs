@@ -112,8 +112,9 @@ fn parse_column_choice(text: &str) -> Result<ColumnChoice, String> {
 /// Which data, and how to prepare it.
 #[derive(Debug, Args, Clone)]
 pub struct DataArgs {
-    /// A built-in dataset (see `layerlab datasets`), a CSV file (.csv or .csv.gz), or a folder
-    /// of IDX files. Default: mnist.
+    /// A built-in dataset (see `layerlab datasets`), a CSV file (.csv or .csv.gz), a folder
+    /// of images with one sub-folder per class (train/ and test/ inside when split), or a
+    /// folder of MNIST-format IDX files. Default: mnist.
     #[arg(long)]
     pub dataset: Option<String>,
     /// Directory with MNIST-format IDX files (the same as --dataset DIR).
@@ -149,6 +150,19 @@ pub struct DataArgs {
     /// 2-D sets: noise from 0 to 1.
     #[arg(long, default_value_t = 0.1)]
     pub noise: f32,
+    /// Image folders: resize every image to SIZE x SIZE (default: the median size, at most 64).
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// Image folders: grey or rgb (default: rgb when any image has colour).
+    #[arg(long, value_enum)]
+    pub colour: Option<ColourMode>,
+}
+
+/// Colour mode of an image folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColourMode {
+    Grey,
+    Rgb,
 }
 
 #[derive(Debug, Args)]
@@ -229,6 +243,9 @@ pub struct PresetsArgs {
     /// Print this preset's layer stack as JSON.
     #[arg(long, value_enum)]
     pub print: Option<PresetName>,
+    /// List the presets as one JSON array.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -278,6 +295,10 @@ pub struct EvalArgs {
     /// Also write the test-set outputs here, as little-endian f32, one row per sample.
     #[arg(long)]
     pub dump_logits: Option<PathBuf>,
+    /// Also write the test-set model inputs (after preprocessing) here, as little-endian f32,
+    /// one row per sample: what `scripts/check_export_parity.py` feeds PyTorch.
+    #[arg(long)]
+    pub dump_inputs: Option<PathBuf>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

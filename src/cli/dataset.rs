@@ -1,14 +1,14 @@
-//! Turning `--dataset` (a built-in name, a CSV file, an IDX folder) into a dataset.
+//! Turning `--dataset` (a built-in name, a CSV file, an image or IDX folder) into a dataset.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
 use layerlab::data::{
-    builtin, idx_folder, load_builtin, table_dataset, DataOptions, Dataset, RawTable, TableOptions,
-    ToyOptions,
+    builtin, idx_folder, image_folder, load_builtin, table_dataset, DataOptions, Dataset,
+    ImageFolderOptions, RawTable, TableOptions, ToyOptions,
 };
 
-use super::args::DataArgs;
+use super::args::{ColourMode, DataArgs};
 
 /// What the user asked for, loaded; `notes` are what was guessed or filled in, for the user.
 pub struct LoadedData {
@@ -73,6 +73,24 @@ impl DataArgs {
         }
         let path = Path::new(&source);
         if path.is_dir() {
+            // `--data-dir` always means IDX files; a folder holding any is read as IDX too.
+            let has_idx = self.data_dir.is_some()
+                || std::fs::read_dir(path).is_ok_and(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .any(|e| e.file_name().to_string_lossy().contains("-idx"))
+                });
+            if !has_idx {
+                let (dataset, notes) = image_folder(
+                    path,
+                    ImageFolderOptions {
+                        size: self.image_size.map(|s| (s, s)),
+                        rgb: self.colour.map(|c| c == ColourMode::Rgb),
+                        seed: self.split_seed,
+                    },
+                )?;
+                return Ok(LoadedData { dataset, notes });
+            }
             let dataset = idx_folder(path).with_context(|| {
                 format!(
                     "{} is read as a folder of MNIST-format IDX files (train-images-idx3-ubyte, ...)",

@@ -41,6 +41,20 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         );
     }
     let indices: Vec<u32> = (0..dataset.test.len() as u32).collect();
+    if let Some(path) = &args.dump_inputs {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        );
+        let mut inputs = Vec::new();
+        for chunk in indices.chunks(CHUNK) {
+            dataset.test.fill_inputs(chunk, &mut inputs);
+            for v in &inputs {
+                out.write_all(&v.to_le_bytes())?;
+            }
+        }
+        out.flush()?;
+    }
     if let Some(path) = &args.dump_logits {
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(path)

@@ -12,6 +12,27 @@ pub fn run(args: PresetsArgs) -> anyhow::Result<()> {
         outln!("{}", preset.spec.to_json_pretty());
         return Ok(());
     }
+    if args.json {
+        let list: Vec<serde_json::Value> = PRESET_NAMES
+            .iter()
+            .filter_map(|name| preset(name))
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name,
+                    "description": p.description,
+                    "datasets": p.datasets,
+                    "batch_size": p.batch_size,
+                    "epochs": p.epochs,
+                    "optimizer": p.optimizer,
+                    "loss": p.loss,
+                    "log_target": p.log_target,
+                    "spec": p.spec,
+                })
+            })
+            .collect();
+        outln!("{}", serde_json::to_string(&list)?);
+        return Ok(());
+    }
     for name in PRESET_NAMES {
         let preset = preset(name).context("preset table is inconsistent")?;
         // Parameters on the first dataset it fits (the 28x28 images, or a table's width).

@@ -25,6 +25,8 @@ pub struct BuiltinDataset {
     pub source: &'static str,
     /// Its folder under assets/ ("" for generated sets).
     pub folder: &'static str,
+    /// The preset `train --dataset NAME` starts from.
+    pub preset: &'static str,
 }
 
 /// Every built-in dataset, in the order the CLI and the window list them.
@@ -36,6 +38,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "60,000 + 10,000",
         source: "LeCun, Cortes & Burges, MNIST handwritten digits",
         folder: "mnist",
+        preset: "mlp",
     },
     BuiltinDataset {
         name: "fashion-mnist",
@@ -44,6 +47,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "60,000 + 10,000",
         source: "Zalando Research, Fashion-MNIST (MIT)",
         folder: "fashion-mnist",
+        preset: "cnn",
     },
     BuiltinDataset {
         name: "digits-8x8",
@@ -52,6 +56,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "1,437 + 360 (seeded 80/20)",
         source: "UCI optical digits via scikit-learn (BSD-3)",
         folder: "sklearn",
+        preset: "digits-cnn",
     },
     BuiltinDataset {
         name: "iris",
@@ -60,6 +65,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "120 + 30 (seeded 80/20)",
         source: "Fisher's iris via scikit-learn (BSD-3)",
         folder: "sklearn",
+        preset: "tabular-mlp",
     },
     BuiltinDataset {
         name: "wine",
@@ -68,6 +74,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "142 + 36 (seeded 80/20)",
         source: "UCI wine via scikit-learn (BSD-3)",
         folder: "sklearn",
+        preset: "tabular-mlp",
     },
     BuiltinDataset {
         name: "breast-cancer",
@@ -76,6 +83,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "455 + 114 (seeded 80/20)",
         source: "Wisconsin diagnostic breast cancer via scikit-learn (BSD-3)",
         folder: "sklearn",
+        preset: "tabular-mlp",
     },
     BuiltinDataset {
         name: "diabetes",
@@ -84,6 +92,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "353 + 89 (seeded 80/20)",
         source: "Efron et al. 2004 via scikit-learn (BSD-3)",
         folder: "sklearn",
+        preset: "mlp-regressor",
     },
     BuiltinDataset {
         name: "ames-housing",
@@ -92,6 +101,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "2,344 + 586 (seeded 80/20)",
         source: "De Cock's Ames housing via R modeldata (MIT)",
         folder: "ames",
+        preset: "mlp-regressor",
     },
     BuiltinDataset {
         name: "fine-food-reviews",
@@ -100,6 +110,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "4,000 + 1,000",
         source: "Amazon fine-food reviews via R modeldata (MIT)",
         folder: "reviews",
+        preset: "text-bow",
     },
     BuiltinDataset {
         name: "circles",
@@ -108,6 +119,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "generated (1,000 by default)",
         source: "generated from a seed, as TensorFlow Playground",
         folder: "",
+        preset: "playground",
     },
     BuiltinDataset {
         name: "xor",
@@ -116,6 +128,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "generated (1,000 by default)",
         source: "generated from a seed, as TensorFlow Playground",
         folder: "",
+        preset: "playground",
     },
     BuiltinDataset {
         name: "spiral",
@@ -124,6 +137,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "generated (1,000 by default)",
         source: "generated from a seed, as TensorFlow Playground",
         folder: "",
+        preset: "playground",
     },
     BuiltinDataset {
         name: "gaussian",
@@ -132,6 +146,7 @@ pub const BUILTIN_DATASETS: [BuiltinDataset; 13] = [
         size: "generated (1,000 by default)",
         source: "generated from a seed, as TensorFlow Playground",
         folder: "",
+        preset: "playground",
     },
 ];
 
@@ -559,4 +574,52 @@ pub fn images_in_memory(
 /// The line under `layerlab datasets`.
 pub fn presets_hint() -> &'static str {
     "train one with `layerlab train --dataset NAME` (it picks the first preset made for it; `layerlab presets` lists them)"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_folder_is_reported_with_every_place_looked() {
+        let err = find_asset_folder("no-such-dataset")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cannot find the shipped dataset folder \"no-such-dataset\""),
+            "{err}"
+        );
+        // Beside the executable, the data folder, and the source tree, one per line.
+        assert!(err.lines().count() >= 5, "{err}");
+        assert!(
+            err.contains(&format!(
+                "{}/assets/no-such-dataset",
+                env!("CARGO_MANIFEST_DIR")
+            )),
+            "{err}"
+        );
+        let found = find_asset_folder("mnist").unwrap();
+        assert!(found.join("SHA256SUMS").is_file());
+    }
+
+    #[test]
+    fn every_builtin_loads_with_a_task_that_fits_its_samples() {
+        for info in BUILTIN_DATASETS {
+            if matches!(info.name, "mnist" | "fashion-mnist") {
+                continue; // Loaded by the training and CLI tests; 60,000 images each.
+            }
+            let data = load_builtin(info.name, &DataOptions::default()).unwrap();
+            for set in [&data.train, &data.test] {
+                set.check(data.task()).unwrap();
+                assert!(!set.is_empty(), "{}", info.name);
+                assert_eq!(
+                    set.inputs.width(),
+                    data.input_shape().numel(),
+                    "{}",
+                    info.name
+                );
+            }
+            assert_eq!(data.card.builtin_options, Some(DataOptions::default()));
+        }
+    }
 }

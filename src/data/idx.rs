@@ -20,7 +20,7 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
     let file_name = path.display().to_string();
     let raw = std::fs::read(path).map_err(|source| DataError::Io {
         path: file_name.clone(),
-        source,
+        cause: source,
     })?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut unzipped = Vec::with_capacity(raw.len() * 4);

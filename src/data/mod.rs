@@ -9,6 +9,7 @@ mod batches;
 mod builtin;
 mod dataset;
 mod idx;
+mod image_folder;
 mod images;
 mod preprocessing;
 mod raw_input;
@@ -25,6 +26,7 @@ pub use builtin::{
 };
 pub use dataset::{seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task};
 pub use idx::{parse_idx, read_idx, IdxArray};
+pub use image_folder::{image_folder, ImageFolderOptions};
 pub use images::{digit_names, digits_8x8, idx_dataset, load_idx_pair};
 pub use preprocessing::{
     encode_row, is_missing, mean_and_std, CellError, ColumnStep, ImageFraming, InputPipeline,
@@ -72,11 +74,8 @@ impl Dataset {
 /// Why data could not be loaded. Every message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error("{path}: {reason}")]
     Corrupt { path: String, reason: String },
     #[error("{images} and {labels} do not belong together: {reason}")]

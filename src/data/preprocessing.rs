@@ -28,6 +28,8 @@ pub enum ImageFraming {
     /// Fashion-MNIST stores them.
     #[default]
     Resize,
+    /// The picture resized to the model's size and nothing else (a folder of one's own).
+    Plain,
 }
 
 /// Raw input to model input.

@@ -91,6 +91,12 @@ pub fn image_input(card: &DataCard, image: &DynamicImage) -> Result<Vec<f32>, Ra
             }
             grey
         }
+        ImageFraming::Plain => {
+            // Exactly as the folder's images were stored: resized, grey or RGB channels-first.
+            let mut pixels = Vec::with_capacity(channels * height * width);
+            super::image_folder::push_pixels(image, channels, height, width, &mut pixels);
+            return Ok(pixels.into_iter().map(|p| f32::from(p) / 255.0).collect());
+        }
     };
     // Quantised to the set's grey levels (17 for the 8x8 digits), then scaled to [0, 1].
     let levels = f32::from(max_level.max(1));

@@ -72,13 +72,13 @@ impl RawTable {
         );
         let file = std::fs::File::open(path).map_err(|e| DataError::Io {
             path: path.display().to_string(),
-            source: e,
+            cause: e,
         })?;
         let mut reader = std::io::BufReader::new(file);
         let gzip = {
             let buffer = std::io::BufRead::fill_buf(&mut reader).map_err(|e| DataError::Io {
                 path: path.display().to_string(),
-                source: e,
+                cause: e,
             })?;
             buffer.starts_with(&[0x1f, 0x8b])
         };
@@ -794,6 +794,27 @@ mod tests {
         assert!((row[0] - ((1000.0 - 4.5) / 5.25f64.sqrt()) as f32).abs() < 1e-3);
         assert_eq!(&row[1..], [0.0, 0.0]);
         assert_eq!(data.test.values(), [9.0]);
+    }
+
+    #[test]
+    fn the_vocabulary_comes_from_the_training_rows_only() {
+        let train = table("review,label\ngood tea,a\nbad tea,b\ngood cup,a\nbad cup,b\n");
+        let test = table("review,label\nmarvellous tea,a\n");
+        let options = TableOptions {
+            kinds: vec![("review".into(), ColumnKind::Text)],
+            ..TableOptions::default()
+        };
+        let (data, _) = table_dataset("t", &train, Some(&test), &options).unwrap();
+        let InputPipeline::Table { columns } = &data.card.preprocessing.input else {
+            panic!()
+        };
+        let ColumnStep::Text { vectoriser, .. } = &columns[0] else {
+            panic!()
+        };
+        assert_eq!(vectoriser.vocabulary, ["bad", "cup", "good", "tea"]);
+        let mut row = Vec::new();
+        data.test.fill_inputs(&[0], &mut row);
+        assert_eq!(row, [0.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Optimizer choices and their hyperparameters, with PyTorch's defaults and meanings.
 
+use crate::config_error::ConfigError;
 use serde::{Deserialize, Serialize};
 
 /// An optimizer and its hyperparameters. Semantics follow `torch.optim` exactly.
@@ -137,7 +138,7 @@ impl OptimizerConfig {
     }
 
     /// Checks every hyperparameter, with PyTorch's own rules plus a sanity bound on the rate.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         check_learning_rate(self.learning_rate())?;
         match *self {
             Self::Sgd {
@@ -151,7 +152,7 @@ impl OptimizerConfig {
                 check_range("dampening", dampening, 0.0, 1.0)?;
                 check_non_negative("weight_decay", weight_decay)?;
                 if nesterov && (momentum <= 0.0 || dampening != 0.0) {
-                    return Err("Nesterov momentum needs momentum > 0 and dampening = 0".into());
+                    return Err(ConfigError::Nesterov);
                 }
             }
             Self::Adam {
@@ -189,33 +190,39 @@ impl OptimizerConfig {
 }
 
 /// A learning rate must be a finite number in (0, MAX_LEARNING_RATE].
-pub fn check_learning_rate(lr: f64) -> Result<(), String> {
+pub fn check_learning_rate(lr: f64) -> Result<(), ConfigError> {
     if !(lr.is_finite() && lr > 0.0 && lr <= MAX_LEARNING_RATE) {
-        return Err(format!(
-            "learning rate must be greater than 0 and at most {MAX_LEARNING_RATE}, got {lr}"
-        ));
+        return Err(ConfigError::LearningRate {
+            value: lr,
+            max: MAX_LEARNING_RATE,
+        });
     }
     Ok(())
 }
 
 /// `low <= value < high`.
-fn check_range(name: &str, value: f64, low: f64, high: f64) -> Result<(), String> {
+fn check_range(name: &'static str, value: f64, low: f64, high: f64) -> Result<(), ConfigError> {
     if !(value.is_finite() && value >= low && value < high) {
-        return Err(format!("{name} must be in [{low}, {high}), got {value}"));
+        return Err(ConfigError::OutOfRange {
+            name,
+            value,
+            low,
+            high,
+        });
     }
     Ok(())
 }
 
-fn check_non_negative(name: &str, value: f64) -> Result<(), String> {
+fn check_non_negative(name: &'static str, value: f64) -> Result<(), ConfigError> {
     if !(value.is_finite() && value >= 0.0) {
-        return Err(format!("{name} must be 0 or more, got {value}"));
+        return Err(ConfigError::Negative { name, value });
     }
     Ok(())
 }
 
-fn check_positive(name: &str, value: f64) -> Result<(), String> {
+fn check_positive(name: &'static str, value: f64) -> Result<(), ConfigError> {
     if !(value.is_finite() && value > 0.0) {
-        return Err(format!("{name} must be greater than 0, got {value}"));
+        return Err(ConfigError::NotPositive { name, value });
     }
     Ok(())
 }
@@ -228,7 +235,11 @@ mod tests {
     fn nonsense_hyperparameters_are_refused_with_the_field_name() {
         let mut sgd = OptimizerConfig::default_for("sgd").unwrap();
         sgd.set_learning_rate(0.0);
-        assert!(sgd.validate().unwrap_err().contains("learning rate"));
+        assert!(sgd
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("learning rate"));
         sgd.set_learning_rate(f64::NAN);
         assert!(sgd.validate().is_err());
         let adam = OptimizerConfig::Adam {
@@ -237,7 +248,7 @@ mod tests {
             eps: 1e-8,
             weight_decay: 0.0,
         };
-        assert!(adam.validate().unwrap_err().contains("beta2"));
+        assert!(adam.validate().unwrap_err().to_string().contains("beta2"));
         let nesterov = OptimizerConfig::Sgd {
             lr: 0.1,
             momentum: 0.0,
@@ -245,7 +256,11 @@ mod tests {
             nesterov: true,
             weight_decay: 0.0,
         };
-        assert!(nesterov.validate().unwrap_err().contains("Nesterov"));
+        assert!(nesterov
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("Nesterov"));
     }
 
     #[test]

@@ -250,13 +250,17 @@ impl Preset {
     }
 }
 
-/// The presets made for `dataset`, in table order, followed by none of the others.
+/// The presets made for built-in `dataset`: the one it starts from first, then the others
+/// made for it in table order.
 pub fn presets_for(dataset: &str) -> Vec<Preset> {
-    PRESET_NAMES
+    let first = crate::data::builtin(dataset).map(|d| d.preset);
+    let mut presets: Vec<Preset> = PRESET_NAMES
         .iter()
         .filter_map(|name| preset(name))
         .filter(|p| p.fits(dataset))
-        .collect()
+        .collect();
+    presets.sort_by_key(|p| Some(p.name) != first);
+    presets
 }
 
 #[cfg(test)]
@@ -266,7 +270,13 @@ mod tests {
     #[test]
     fn every_builtin_dataset_has_a_preset_and_every_preset_a_dataset() {
         for data in crate::data::BUILTIN_DATASETS {
-            assert!(!presets_for(data.name).is_empty(), "{}", data.name);
+            let presets = presets_for(data.name);
+            assert_eq!(
+                presets.first().map(|p| p.name),
+                Some(data.preset),
+                "{}",
+                data.name
+            );
         }
         for name in PRESET_NAMES {
             let preset = preset(name).unwrap();

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config_error::ConfigError;
 use crate::data::{Dataset, Task};
 use crate::optim::OptimizerConfig;
 
@@ -106,41 +107,44 @@ impl Split {
 
 impl TrainConfig {
     /// Checks the settings against the data and says how it will be split.
-    pub fn validate(&self, dataset: &Dataset) -> Result<Split, String> {
+    pub fn validate(&self, dataset: &Dataset) -> Result<Split, ConfigError> {
         self.optimizer.validate()?;
         if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
-            return Err(format!(
-                "batch size must be between 1 and {MAX_BATCH_SIZE}, got {}",
-                self.batch_size
-            ));
+            return Err(ConfigError::BatchSize {
+                value: self.batch_size,
+                max: MAX_BATCH_SIZE,
+            });
         }
         if self.epochs == 0 || self.epochs > MAX_EPOCHS {
-            return Err(format!(
-                "epochs must be between 1 and {MAX_EPOCHS}, got {}",
-                self.epochs
-            ));
+            return Err(ConfigError::Epochs {
+                value: self.epochs,
+                max: MAX_EPOCHS,
+            });
         }
         if dataset.task().is_regression() && self.loss == LossKind::CrossEntropy {
-            return Err(format!(
-                "cross-entropy needs classes, but {} is a {}: use mse, l1 or huber",
-                dataset.name,
-                dataset.task().describe()
-            ));
+            return Err(ConfigError::LossNeedsClasses {
+                dataset: dataset.name.clone(),
+                task: dataset.task().describe(),
+            });
         }
         for (name, set) in [("training", &dataset.train), ("test", &dataset.test)] {
             set.check(dataset.task())
-                .map_err(|e| format!("the {name} set of {} is broken: {e}", dataset.name))?;
+                .map_err(|reason| ConfigError::BrokenData {
+                    split: name,
+                    dataset: dataset.name.clone(),
+                    reason,
+                })?;
         }
         let available = dataset.train.len();
         if self.validation_size >= available {
-            return Err(format!(
-                "validation size {} leaves no training data ({available} samples in all)",
-                self.validation_size
-            ));
+            return Err(ConfigError::NoTrainingData {
+                validation: self.validation_size,
+                available,
+            });
         }
         let train = (available - self.validation_size).min(self.train_limit.unwrap_or(usize::MAX));
         if train == 0 {
-            return Err("the training limit leaves no training data".into());
+            return Err(ConfigError::EmptyLimit);
         }
         let test = dataset
             .test

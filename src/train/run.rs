@@ -16,20 +16,21 @@ use crate::data::Task;
 use crate::data::{shuffled_indices, Dataset};
 use crate::model::{Model, Weights};
 use crate::optim::{check_learning_rate, Optimizer};
-use crate::spec::{validate, ModelSpec};
+use crate::spec::{check_layers, validate, ModelSpec};
 
 /// Why a run ended without a result.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// The stack does not fit the data; the message names the layer and the task.
-    #[error("{error} ({dataset} is a {task})")]
+    /// The stack does not fit the data; the message names the layer, and the task when the
+    /// outputs are what does not fit.
+    #[error("{error}{task}")]
     InvalidStack {
         error: crate::spec::SpecError,
-        dataset: String,
+        /// " (iris is a 3-class classification)", or empty.
         task: String,
     },
-    #[error("{0}")]
-    InvalidSettings(String),
+    #[error(transparent)]
+    InvalidSettings(#[from] crate::config_error::ConfigError),
     #[error("the weights do not fit the layer stack: {0}")]
     WeightsMismatch(#[from] crate::model::WeightsMismatch),
     #[error("training diverged: the loss became {loss} at step {step} (epoch {epoch}); try a lower learning rate")]
@@ -56,19 +57,28 @@ pub struct TrainJob {
 impl TrainJob {
     /// Validates the stack against the data and the settings, and builds the model.
     pub fn prepare(self) -> Result<PreparedJob, TrainError> {
-        let split = self
-            .config
-            .validate(&self.dataset)
-            .map_err(TrainError::InvalidSettings)?;
+        let split = self.config.validate(&self.dataset)?;
         let plan = validate(
             &self.spec,
             self.dataset.input_shape(),
             self.dataset.outputs(),
         )
-        .map_err(|error| TrainError::InvalidStack {
-            error,
-            dataset: self.dataset.name.clone(),
-            task: self.dataset.task().describe(),
+        .map_err(|error| {
+            let shapes_fit = check_layers(&self.spec, self.dataset.input_shape())
+                .1
+                .is_none();
+            TrainError::InvalidStack {
+                error,
+                task: if shapes_fit && !self.spec.layers.is_empty() {
+                    format!(
+                        " ({} is a {})",
+                        self.dataset.name,
+                        self.dataset.task().describe()
+                    )
+                } else {
+                    String::new()
+                },
+            }
         })?;
         let device = Cpu::seed_from_u64(self.config.seed);
         let model = match &self.initial_weights {

@@ -1,0 +1,367 @@
+//! A folder of one's own images, one sub-folder per class (torchvision's `ImageFolder`
+//! convention), with `train/` and `test/` sub-folders when the split is given.
+
+use std::path::{Path, PathBuf};
+
+use image::{imageops::FilterType, DynamicImage};
+
+use super::dataset::{seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task};
+use super::preprocessing::{ImageFraming, InputPipeline, Preprocessing};
+use super::DataError;
+
+/// Longest side the images are resized to by default (the median size, capped here).
+pub const MAX_DEFAULT_SIDE: usize = 64;
+/// Largest side a user may ask for.
+pub const MAX_SIDE: usize = 512;
+/// Most bytes of pixels a folder may expand to in memory.
+pub const MAX_PIXEL_BYTES: usize = 2 << 30;
+/// Unreadable files listed by name; the rest are counted.
+const LISTED_FAILURES: usize = 10;
+
+/// How a folder of images is turned into samples.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImageFolderOptions {
+    /// `(height, width)`; default: the median size of the images, each side capped at 64.
+    pub size: Option<(usize, usize)>,
+    /// Three channels instead of one; default: colour when any image has colour.
+    pub rgb: Option<bool>,
+    /// Seed of the 80/20 split when the folder has no train/ and test/.
+    pub seed: u64,
+}
+
+/// The readable images of one split: `(file, class)`.
+type Listing = Vec<(PathBuf, u8)>;
+
+/// Loads `root` as an image-classification dataset; the notes list unreadable files.
+pub fn image_folder(
+    root: &Path,
+    options: ImageFolderOptions,
+) -> Result<(Dataset, Vec<String>), DataError> {
+    let corrupt = |reason: String| DataError::Corrupt {
+        path: root.display().to_string(),
+        reason,
+    };
+    let (train_dir, test_dir) = (root.join("train"), root.join("test"));
+    let split_given = train_dir.is_dir() && test_dir.is_dir();
+    let class_root = if split_given { &train_dir } else { root };
+    let class_names = class_folders(class_root)?;
+    if class_names.len() < 2 {
+        return Err(corrupt(format!(
+            "an image folder needs one sub-folder per class and at least two classes; found {}",
+            match class_names.first() {
+                Some(name) => format!("only {name:?}"),
+                None => "none".into(),
+            }
+        )));
+    }
+    if class_names.len() > 256 {
+        return Err(corrupt(format!(
+            "{} class folders; LayerLab supports up to 256 classes",
+            class_names.len()
+        )));
+    }
+    let list = |dir: &Path| -> Result<Listing, DataError> {
+        let mut files = Vec::new();
+        for (class, name) in class_names.iter().enumerate() {
+            let folder = dir.join(name);
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&folder)
+                .map_err(|e| DataError::Io {
+                    path: folder.display().to_string(),
+                    cause: e,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            entries.sort();
+            files.extend(entries.into_iter().map(|p| (p, class as u8)));
+        }
+        Ok(files)
+    };
+    let (train_files, test_files) = if split_given {
+        (list(&train_dir)?, list(&test_dir)?)
+    } else {
+        let all = list(root)?;
+        let (train, test) = seeded_split(all.len(), 0.2, options.seed);
+        (
+            train.iter().map(|&i| all[i as usize].clone()).collect(),
+            test.iter().map(|&i| all[i as usize].clone()).collect(),
+        )
+    };
+
+    // Sizes and colour from the headers, without decoding the pixels.
+    let mut failures = Vec::new();
+    let mut sizes = Vec::new();
+    let mut colour = false;
+    let mut readable = |files: Listing| -> Listing {
+        files
+            .into_iter()
+            .filter(|(path, _)| match header(path) {
+                Ok((width, height, has_colour)) => {
+                    sizes.push((height, width));
+                    colour |= has_colour;
+                    true
+                }
+                Err(reason) => {
+                    failures.push(format!("{}: {reason}", path.display()));
+                    false
+                }
+            })
+            .collect()
+    };
+    let train_files = readable(train_files);
+    let test_files = readable(test_files);
+    if train_files.is_empty() || test_files.is_empty() {
+        return Err(corrupt(format!(
+            "no readable images in the {} split{}",
+            if train_files.is_empty() {
+                "training"
+            } else {
+                "test"
+            },
+            failures
+                .first()
+                .map(|f| format!(" (first failure: {f})"))
+                .unwrap_or_default()
+        )));
+    }
+    let (height, width) = match options.size {
+        Some((h, w)) if (1..=MAX_SIDE).contains(&h) && (1..=MAX_SIDE).contains(&w) => (h, w),
+        Some((h, w)) => {
+            return Err(corrupt(format!(
+                "image size {h}x{w} is outside 1x1 to {MAX_SIDE}x{MAX_SIDE}"
+            )))
+        }
+        None => median_size(&sizes),
+    };
+    let rgb = options.rgb.unwrap_or(colour);
+    let channels = if rgb { 3 } else { 1 };
+    let sample_len = channels * height * width;
+    let total = (train_files.len() + test_files.len()).saturating_mul(sample_len);
+    if total > MAX_PIXEL_BYTES {
+        return Err(corrupt(format!(
+            "{} images of {channels}x{height}x{width} need {} MiB; choose a smaller size",
+            train_files.len() + test_files.len(),
+            total >> 20
+        )));
+    }
+    let mut decode = |files: &Listing| -> Samples {
+        let mut values = Vec::with_capacity(files.len() * sample_len);
+        let mut labels = Vec::with_capacity(files.len());
+        for (path, class) in files {
+            match decode_image(path) {
+                Ok(image) => {
+                    push_pixels(&image, channels, height, width, &mut values);
+                    labels.push(*class);
+                }
+                Err(reason) => failures.push(format!("{}: {reason}", path.display())),
+            }
+        }
+        Samples {
+            inputs: Inputs::Pixels {
+                values,
+                sample_len,
+                max_level: 255,
+            },
+            targets: Targets::Classes(labels),
+            raw: Vec::new(),
+        }
+    };
+    let train = decode(&train_files);
+    let test = decode(&test_files);
+    if train.is_empty() || test.is_empty() {
+        return Err(corrupt(
+            "no image could be decoded in one of the splits".into(),
+        ));
+    }
+    let name = root.file_name().map_or_else(
+        || "images".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut notes = vec![format!(
+        "{name}: {} training and {} test images in {} classes, resized to {channels}x{height}x{width}{}",
+        train.len(),
+        test.len(),
+        class_names.len(),
+        if split_given { "" } else { " (seeded 80/20 split)" }
+    )];
+    if !failures.is_empty() {
+        notes.push(format!(
+            "{} files could not be read and were left out:",
+            failures.len()
+        ));
+        notes.extend(
+            failures
+                .iter()
+                .take(LISTED_FAILURES)
+                .map(|f| format!("  {f}")),
+        );
+        if failures.len() > LISTED_FAILURES {
+            notes.push(format!(
+                "  ... and {} more",
+                failures.len() - LISTED_FAILURES
+            ));
+        }
+    }
+    let dataset = Dataset {
+        name: name.clone(),
+        card: DataCard {
+            dataset: name,
+            task: Task::Classification { class_names },
+            preprocessing: Preprocessing {
+                input: InputPipeline::Image {
+                    channels,
+                    height,
+                    width,
+                    max_level: 255,
+                    framing: ImageFraming::Plain,
+                },
+                target: None,
+            },
+            builtin_options: None,
+        },
+        train,
+        test,
+    };
+    Ok((dataset, notes))
+}
+
+/// Sorted names of the sub-folders of `dir` (hidden ones left out).
+fn class_folders(dir: &Path) -> Result<Vec<String>, DataError> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| DataError::Io {
+            path: dir.display().to_string(),
+            cause: e,
+        })?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Width, height and whether the image has colour, from its header.
+fn header(path: &Path) -> Result<(usize, usize, bool), String> {
+    let reader = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| e.to_string())?;
+    if reader.format().is_none() {
+        return Err("not an image format LayerLab reads (PNG, JPEG, BMP, GIF)".into());
+    }
+    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+    let colour = image::ImageDecoder::color_type(&decoder).has_color();
+    let (w, h) = image::ImageDecoder::dimensions(&decoder);
+    let _ = &mut decoder;
+    Ok((w as usize, h as usize, colour))
+}
+
+fn decode_image(path: &Path) -> Result<DynamicImage, String> {
+    image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| e.to_string())?
+        .decode()
+        .map_err(|e| e.to_string())
+}
+
+/// The median height and width, each capped at [`MAX_DEFAULT_SIDE`].
+fn median_size(sizes: &[(usize, usize)]) -> (usize, usize) {
+    let median = |mut v: Vec<usize>| {
+        v.sort_unstable();
+        v[v.len() / 2].clamp(1, MAX_DEFAULT_SIDE)
+    };
+    (
+        median(sizes.iter().map(|s| s.0).collect()),
+        median(sizes.iter().map(|s| s.1).collect()),
+    )
+}
+
+/// Appends `image` resized to `height x width` as channels-first grey levels.
+pub fn push_pixels(
+    image: &DynamicImage,
+    channels: usize,
+    height: usize,
+    width: usize,
+    out: &mut Vec<u8>,
+) {
+    let resized = image.resize_exact(width as u32, height as u32, FilterType::Triangle);
+    if channels == 3 {
+        let rgb = resized.to_rgb8();
+        for c in 0..3 {
+            out.extend(rgb.pixels().map(|p| p.0[c]));
+        }
+    } else {
+        out.extend(resized.to_luma8().pixels().map(|p| p.0[0]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn save(path: &Path, colour: [u8; 3], width: u32, height: u32) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        image::RgbImage::from_pixel(width, height, image::Rgb(colour))
+            .save(path)
+            .unwrap();
+    }
+
+    #[test]
+    fn class_folders_become_classes_and_unreadable_files_are_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            save(
+                &dir.path().join(format!("cat/{i}.png")),
+                [200, 10, 10],
+                20,
+                10,
+            );
+            save(
+                &dir.path().join(format!("dog/{i}.png")),
+                [10, 10, 200],
+                40,
+                30,
+            );
+        }
+        std::fs::write(dir.path().join("dog/notes.txt"), "not an image").unwrap();
+        std::fs::write(
+            dir.path().join("cat/broken.png"),
+            [0x89, b'P', b'N', b'G', 1, 2],
+        )
+        .unwrap();
+        let (data, notes) = image_folder(dir.path(), ImageFolderOptions::default()).unwrap();
+        assert_eq!(data.task().class_names(), ["cat", "dog"]);
+        assert_eq!(data.train.len() + data.test.len(), 10);
+        // Colour files give RGB; the median size of 20x10 and 40x30 images.
+        assert_eq!(
+            data.input_shape(),
+            crate::spec::ActivationShape::image(3, 30, 40)
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("2 files could not be read")),
+            "{notes:?}"
+        );
+        assert!(notes.iter().any(|n| n.contains("notes.txt")), "{notes:?}");
+        // Channels first: a red cat is all red in plane 0 and dark in plane 2.
+        let cat = data.train.labels().iter().position(|&l| l == 0).unwrap();
+        let pixels = data.train.image(cat).unwrap();
+        assert_eq!((pixels[0], pixels[2 * 30 * 40]), (200, 10));
+    }
+
+    #[test]
+    fn one_class_or_no_images_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        save(&dir.path().join("only/a.png"), [0, 0, 0], 4, 4);
+        let err = image_folder(dir.path(), ImageFolderOptions::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("at least two classes; found only \"only\""),
+            "{err}"
+        );
+        std::fs::create_dir(dir.path().join("empty")).unwrap();
+        let err = image_folder(dir.path(), ImageFolderOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("no readable images"), "{err}");
+    }
+}
