@@ -35,4 +35,6 @@ pub enum ConfigError {
     NoTrainingData { validation: usize, available: usize },
     #[error("the training limit leaves no training data")]
     EmptyLimit,
+    #[error("a test limit of 0 evaluates nothing; leave it out to use the whole test set")]
+    EmptyTestLimit,
 }

@@ -256,41 +256,69 @@ impl SavedModel {
     }
 
     /// Writes atomically: a temporary file beside `path`, then a rename.
+    ///
+    /// The temporary file is named `.NAME.XXXXXX.partial`, so one left by a killed process is
+    /// recognisable, and such leftovers older than a minute are removed on the next save to
+    /// the same folder. A symlink is written through to its target; anything that is not a
+    /// regular file (a directory, a device) is refused; a replaced file keeps its mode.
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
-        let name = path.display().to_string();
+        let bytes = self.to_bytes().map_err(|reason| ModelFileError::Format {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        let target = export_target(path)?;
+        let name = target.display().to_string();
         let write = |cause| ModelFileError::Write {
             path: name.clone(),
             cause,
         };
-        let bytes = self.to_bytes().map_err(|reason| ModelFileError::Format {
-            path: name.clone(),
-            reason,
-        })?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => Path::new(".").to_path_buf(),
         };
+        let prefix = partial_prefix(&target);
+        remove_stale_partials(&dir, &prefix);
         let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".partial");
         // A new file gets the user's normal mode (0666 less the umask, as any program's new
         // file), not the private 0600 of a temporary file; a replaced file keeps its mode.
         #[cfg(unix)]
         let existing_mode = {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
-            std::fs::metadata(path)
+            std::fs::metadata(&target)
                 .ok()
                 .filter(|m| m.is_file())
                 .map(|m| m.permissions())
         };
-        let mut file = builder.tempfile_in(dir).map_err(write)?;
+        let mut file = builder.tempfile_in(&dir).map_err(write)?;
         #[cfg(unix)]
         if let Some(permissions) = existing_mode {
             file.as_file().set_permissions(permissions).map_err(write)?;
         }
         std::io::Write::write_all(&mut file, &bytes).map_err(write)?;
         file.as_file().sync_all().map_err(write)?;
-        file.persist(path).map_err(|e| write(e.error))?;
+        file.persist(&target).map_err(|e| write(e.error))?;
         Ok(())
+    }
+
+    /// Checks before training that a model can be written to `path`: the target is a regular
+    /// file or absent, and a file can be created (and is removed again) beside it.
+    pub fn check_writable(path: &Path) -> Result<(), ModelFileError> {
+        let target = export_target(path)?;
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => Path::new(".").to_path_buf(),
+        };
+        tempfile::Builder::new()
+            .prefix(&partial_prefix(&target))
+            .suffix(".partial")
+            .tempfile_in(&dir)
+            .map(drop)
+            .map_err(|cause| ModelFileError::Write {
+                path: target.display().to_string(),
+                cause,
+            })
     }
 
     pub fn load(path: &Path) -> Result<Self, ModelFileError> {
@@ -300,5 +328,67 @@ impl SavedModel {
             cause,
         })?;
         Self::from_bytes(&bytes, &name)
+    }
+}
+
+/// Where a save to `path` really writes: through a symlink to its target; refused when the
+/// target exists and is not a regular file.
+fn export_target(path: &Path) -> Result<std::path::PathBuf, ModelFileError> {
+    let refuse = |what: &str| ModelFileError::Write {
+        path: path.display().to_string(),
+        cause: std::io::Error::other(format!("{what}, not a file; choose a file name")),
+    };
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => match std::fs::canonicalize(path) {
+            Ok(resolved) => resolved,
+            // A dangling link: write where it points.
+            Err(_) => match std::fs::read_link(path) {
+                Ok(link) => path.parent().map_or(link.clone(), |p| p.join(&link)),
+                Err(cause) => {
+                    return Err(ModelFileError::Write {
+                        path: path.display().to_string(),
+                        cause,
+                    })
+                }
+            },
+        },
+        _ => path.to_path_buf(),
+    };
+    match std::fs::metadata(&target) {
+        Ok(meta) if meta.is_dir() => Err(refuse("it is a folder")),
+        Ok(meta) if !meta.is_file() => Err(refuse("it is a device or other special file")),
+        _ => Ok(target),
+    }
+}
+
+/// `.NAME.` : the start of the temporary files a save to `target` writes.
+fn partial_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
+    format!(".{name}.")
+}
+
+/// Removes `.NAME.XXXXXX.partial` files older than a minute: left by a process killed while
+/// saving (a save in progress is younger).
+fn remove_stale_partials(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with(prefix) && name.ends_with(".partial")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }

@@ -18,6 +18,100 @@ pub const DIGIT_BOX_SIDE: u32 = 20;
 /// A pixel counts as ink above this grey level (of 255), after inversion.
 const INK_THRESHOLD: u8 = 30;
 
+/// Largest width or height of an image LayerLab opens (a 28x28 prediction never needs more).
+pub const MAX_IMAGE_SIDE: u32 = 10_000;
+/// Most memory the `image` crate may allocate to decode one image.
+pub const MAX_IMAGE_ALLOC: u64 = 256 << 20;
+
+/// Why an image file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageFileError {
+    #[error("cannot read image {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error(
+        "{path} is not an image LayerLab reads (PNG, JPEG, BMP or GIF, judged by its content)"
+    )]
+    UnknownFormat { path: String },
+    #[error("{path} cannot be decoded: {reason}")]
+    Decode { path: String, reason: String },
+    #[error("{path} is cut short: the JPEG data ends before its end-of-image marker")]
+    Truncated { path: String },
+}
+
+/// Opens an image by its content (not its extension), within size and memory limits, refusing
+/// a truncated JPEG (whose decoder would fill the missing part with grey), with transparency
+/// composited over a background that keeps the ink visible.
+pub fn read_image(path: &std::path::Path) -> Result<DynamicImage, ImageFileError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|cause| ImageFileError::Read {
+        path: name.clone(),
+        cause,
+    })?;
+    decode_image(&bytes, &name)
+}
+
+/// [`read_image`] on bytes already in memory; `name` names them in errors.
+pub fn decode_image(bytes: &[u8], name: &str) -> Result<DynamicImage, ImageFileError> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|cause| ImageFileError::Read {
+            path: name.to_string(),
+            cause,
+        })?;
+    let format = reader
+        .format()
+        .ok_or_else(|| ImageFileError::UnknownFormat {
+            path: name.to_string(),
+        })?;
+    if format == image::ImageFormat::Jpeg {
+        // A complete JPEG ends with FF D9 (some writers add a little padding after it).
+        let tail = &bytes[bytes.len().saturating_sub(64)..];
+        if !tail.windows(2).any(|w| w == [0xff, 0xd9]) {
+            return Err(ImageFileError::Truncated {
+                path: name.to_string(),
+            });
+        }
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_ALLOC);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| ImageFileError::Decode {
+        path: name.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(flatten_alpha(image))
+}
+
+/// Composites a transparent image over a background: white, unless the visible pixels are
+/// mostly light (white ink on transparency), then black. Opaque images pass unchanged.
+pub fn flatten_alpha(image: DynamicImage) -> DynamicImage {
+    if !image.color().has_alpha() {
+        return image;
+    }
+    let rgba = image.to_rgba8();
+    let (mut sum, mut weight) = (0.0f64, 0.0f64);
+    for p in rgba.pixels() {
+        let a = f64::from(p.0[3]) / 255.0;
+        let luma =
+            0.299 * f64::from(p.0[0]) + 0.587 * f64::from(p.0[1]) + 0.114 * f64::from(p.0[2]);
+        sum += luma * a;
+        weight += a;
+    }
+    let background = if weight > 0.0 && sum / weight > 127.0 {
+        0.0
+    } else {
+        255.0
+    };
+    let flat = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y).0;
+        let a = f32::from(p[3]) / 255.0;
+        image::Rgb([0, 1, 2].map(|c| (f32::from(p[c]) * a + background * (1.0 - a)).round() as u8))
+    });
+    DynamicImage::ImageRgb8(flat)
+}
+
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PreprocessError {
     #[error("the image is empty (0 pixels)")]
@@ -251,6 +345,73 @@ fn centre_of_mass(image: &GrayImage) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn png_bytes(image: &DynamicImage) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        image
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn black_ink_on_a_transparent_png_is_ink() {
+        // A black bar, opaque, on fully transparent black pixels.
+        let image = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(100, 100, |x, y| {
+            if (45..55).contains(&x) && (10..90).contains(&y) {
+                image::Rgba([0, 0, 0, 255])
+            } else {
+                image::Rgba([0, 0, 0, 0])
+            }
+        }));
+        let decoded = decode_image(&png_bytes(&image), "ink.png").unwrap();
+        let digit = preprocess_digit(&decoded).unwrap();
+        assert!(digit.pixels.iter().any(|&v| v > 0.5));
+        // And white ink on transparency stays ink too.
+        let white = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(100, 100, |x, y| {
+            let on = (45..55).contains(&x) && (10..90).contains(&y);
+            image::Rgba([255, 255, 255, if on { 255 } else { 0 }])
+        }));
+        let decoded = decode_image(&png_bytes(&white), "white.png").unwrap();
+        assert!(preprocess_digit(&decoded)
+            .unwrap()
+            .pixels
+            .iter()
+            .any(|&v| v > 0.5));
+    }
+
+    #[test]
+    fn truncated_jpegs_huge_images_and_misnamed_files_are_handled() {
+        let image =
+            DynamicImage::ImageLuma8(GrayImage::from_fn(64, 64, |x, _| Luma([x as u8 * 4])));
+        let mut jpeg = Vec::new();
+        image
+            .write_to(
+                &mut std::io::Cursor::new(&mut jpeg),
+                image::ImageFormat::Jpeg,
+            )
+            .unwrap();
+        assert!(decode_image(&jpeg, "whole.jpg").is_ok());
+        let err = decode_image(&jpeg[..jpeg.len() / 2], "half.jpg").unwrap_err();
+        assert!(err.to_string().contains("half.jpg is cut short"), "{err}");
+        // The format comes from the content: a PNG named .jpg opens.
+        assert!(decode_image(&png_bytes(&image), "really-a-png.jpg").is_ok());
+        let err = decode_image(b"hello, not an image", "notes.png").unwrap_err();
+        assert!(
+            err.to_string().contains("not an image LayerLab reads"),
+            "{err}"
+        );
+        // A 20000x20000 PNG header is refused before any pixel memory is allocated.
+        let huge = png_bytes(&DynamicImage::ImageLuma8(GrayImage::new(20_000, 1)));
+        let err = decode_image(&huge, "wide.png").unwrap_err();
+        assert!(
+            err.to_string().contains("wide.png cannot be decoded"),
+            "{err}"
+        );
+    }
 
     /// Dark ink (a 60x120 bar) on white paper, off-centre in a 300x200 image.
     fn paper_with_bar() -> DynamicImage {

@@ -333,6 +333,252 @@ fn bad_model_and_image_files_are_reported() {
             model.to_str().unwrap(),
             broken.to_str().unwrap(),
         ]),
-        "cannot read image",
+        "broken.png cannot be decoded",
+    );
+}
+
+/// Issue 10's CLI findings: each is refused with a real message, or works.
+#[test]
+fn odd_arguments_get_real_messages_and_exports_are_checked_before_training() {
+    assert_refused(
+        &layerlab(&["train", "--dataset", "iris", "--test-limit", "0"]),
+        "a test limit of 0 evaluates nothing",
+    );
+    // A negative number is a value, refused by validation, not "unexpected argument".
+    assert_refused(
+        &layerlab(&["train", "--dataset", "iris", "--lr", "-1"]),
+        "learning rate must be greater than 0",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // A folder or a device as the export target, or a missing folder: refused before training.
+    for (target, expected) in [
+        (dir.path().to_str().unwrap().to_string(), "it is a folder"),
+        ("/dev/null".to_string(), "device or other special file"),
+        (
+            dir.path()
+                .join("missing/m.safetensors")
+                .to_str()
+                .unwrap()
+                .to_string(),
+            "missing/m.safetensors",
+        ),
+    ] {
+        let out = layerlab(&["train", "--dataset", "iris", "--export", &target, "--quiet"]);
+        assert_refused(&out, expected);
+        assert!(
+            !stdout(&out).contains("epoch"),
+            "trained first: {}",
+            stdout(&out)
+        );
+    }
+    assert!(std::path::Path::new("/dev/null").exists());
+
+    // --spec with --resume: the weights are loaded into that stack (a mismatch is reported).
+    let model = dir.path().join("iris.safetensors");
+    let out = layerlab(&[
+        "train",
+        "--dataset",
+        "iris",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--export",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let spec = dir.path().join("other.json");
+    std::fs::write(
+        &spec,
+        r#"{"version": 1, "layers": [{"type": "Linear", "out_features": 3}]}"#,
+    )
+    .unwrap();
+    let out = layerlab(&[
+        "train",
+        "--dataset",
+        "iris",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--resume",
+        model.to_str().unwrap(),
+    ]);
+    assert_refused(
+        &out,
+        "the weights do not fit the layer stack: tensor \"2.weight\" does not belong to any layer of the stack",
+    );
+    // Said once, not twice.
+    assert_eq!(
+        stderr(&out).matches("does not belong").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+
+    // Through a symlink: the link's target is replaced, the link stays a link.
+    #[cfg(unix)]
+    {
+        let real = dir.path().join("real.safetensors");
+        std::fs::write(&real, b"old").unwrap();
+        let link = dir.path().join("link.safetensors");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let out = layerlab(&[
+            "train",
+            "--dataset",
+            "iris",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--export",
+            link.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(layerlab::export::SavedModel::load(&real).is_ok());
+    }
+    // A stale partial file of a killed export is removed by the next export; names are
+    // recognisable.
+    let stale = dir.path().join(".iris.safetensors.abc123.partial");
+    std::fs::write(&stale, b"half a model").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let out = layerlab(&[
+        "train",
+        "--dataset",
+        "iris",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--export",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stale.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // A dump to a full disk names its path.
+    if std::path::Path::new("/dev/full").exists() {
+        let out = layerlab(&[
+            "eval",
+            "--model",
+            model.to_str().unwrap(),
+            "--dump-logits",
+            "/dev/full",
+        ]);
+        assert_refused(&out, "cannot write /dev/full");
+        assert!(std::path::Path::new("/dev/full").exists());
+    }
+}
+
+#[test]
+fn a_model_whose_weights_overflow_names_the_tensor_instead_of_printing_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("iris.safetensors");
+    let out = layerlab(&[
+        "train",
+        "--dataset",
+        "iris",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--export",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut saved = layerlab::export::SavedModel::load(&model).unwrap();
+    saved.weights.tensors[0]
+        .values
+        .iter_mut()
+        .for_each(|v| *v = 3e38);
+    saved.save(&model).unwrap();
+    let out = layerlab(&["eval", "--model", model.to_str().unwrap()]);
+    assert_refused(&out, "tensor 0.weight holds values up to 3.0e38");
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(
+        &rows,
+        "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)\n7.7,3.8,6.7,2.2\n",
+    )
+    .unwrap();
+    let out = layerlab(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        rows.to_str().unwrap(),
+    ]);
+    assert_refused(&out, "tensor 0.weight holds values up to 3.0e38");
+}
+
+#[test]
+fn eval_checks_the_datas_shape_and_classes_against_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("mlp.safetensors");
+    let out = layerlab(&[
+        "train",
+        "--preset",
+        "mlp",
+        "--limit",
+        "600",
+        "--validation-size",
+        "100",
+        "--test-limit",
+        "100",
+        "--quiet",
+        "--export",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // IDX files of 3x3 images: this panicked in the inference path ("input length").
+    let idx = dir.path().join("small");
+    std::fs::create_dir(&idx).unwrap();
+    let write = |name: &str, dims: &[u32], values: &[u8]| {
+        let mut bytes = vec![0, 0, 8, dims.len() as u8];
+        for d in dims {
+            bytes.extend_from_slice(&d.to_be_bytes());
+        }
+        bytes.extend_from_slice(values);
+        std::fs::write(idx.join(name), bytes).unwrap();
+    };
+    for prefix in ["train", "t10k"] {
+        write(&format!("{prefix}-images-idx3-ubyte"), &[4, 3, 3], &[7; 36]);
+        write(&format!("{prefix}-labels-idx1-ubyte"), &[4], &[0, 1, 2, 3]);
+    }
+    assert_refused(
+        &layerlab(&[
+            "eval",
+            "--model",
+            model.to_str().unwrap(),
+            "--dataset",
+            idx.to_str().unwrap(),
+        ]),
+        "has inputs of shape 1x3x3 but the model takes 1x28x28",
+    );
+    // A 28x28 set of 4 classes against a 10-class model: this panicked in dfdx.
+    for prefix in ["train", "t10k"] {
+        write(
+            &format!("{prefix}-images-idx3-ubyte"),
+            &[4, 28, 28],
+            &[7; 4 * 784],
+        );
+    }
+    assert_refused(
+        &layerlab(&[
+            "eval",
+            "--model",
+            model.to_str().unwrap(),
+            "--dataset",
+            idx.to_str().unwrap(),
+        ]),
+        "is a 4-class classification but the model was trained for a 10-class classification",
     );
 }

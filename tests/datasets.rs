@@ -368,7 +368,7 @@ fn bad_tables_and_folders_get_a_clear_message() {
     std::fs::write(idx.join("train-labels-idx1-ubyte"), header(&[1])).unwrap();
     assert_refused(
         &train(&idx),
-        "train-images-idx3-ubyte: truncated: dimensions [2147483648, 28, 28] need 1683627180032 bytes of data, found 784",
+        "train-images-idx3-ubyte: dimensions [2147483648, 28, 28] need 1683627180032 bytes, more than the 2048 MiB LayerLab reads",
     );
 }
 

@@ -78,9 +78,11 @@ impl FileTasks {
     }
 
     pub fn open_image(&mut self, path: PathBuf) {
-        self.spawn("image", move || match image::open(&path) {
-            Ok(image) => FileOutcome::ImageOpened(path, Arc::new(image)),
-            Err(e) => FileOutcome::Failed(format!("cannot read image {}: {e}", path.display())),
+        self.spawn("image", move || {
+            match crate::preprocess::read_image(&path) {
+                Ok(image) => FileOutcome::ImageOpened(path, Arc::new(image)),
+                Err(e) => FileOutcome::Failed(e.to_string()),
+            }
         });
     }
 

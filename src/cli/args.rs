@@ -176,7 +176,7 @@ pub struct TrainArgs {
     /// A layer stack JSON file (see `layerlab presets --print cnn`).
     #[arg(long)]
     pub spec: Option<PathBuf>,
-    /// Continue from weights saved by --export.
+    /// Continue from weights saved by --export (with --spec: weights for that stack).
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// Default: the preset's (1 for the image presets, 100 for the tabular ones).
@@ -188,11 +188,11 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
     /// Learning rate; defaults to the optimizer's.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub momentum: Option<f64>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub weight_decay: Option<f64>,
     #[arg(long)]
     pub batch_size: Option<usize>,

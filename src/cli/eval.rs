@@ -42,33 +42,29 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let indices: Vec<u32> = (0..dataset.test.len() as u32).collect();
     if let Some(path) = &args.dump_inputs {
-        let mut out = std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        );
         let mut inputs = Vec::new();
-        for chunk in indices.chunks(CHUNK) {
-            dataset.test.fill_inputs(chunk, &mut inputs);
-            for v in &inputs {
-                out.write_all(&v.to_le_bytes())?;
+        write_f32_file(path, |out| {
+            for chunk in indices.chunks(CHUNK) {
+                dataset.test.fill_inputs(chunk, &mut inputs);
+                for v in &inputs {
+                    out.write_all(&v.to_le_bytes())?;
+                }
             }
-        }
-        out.flush()?;
+            Ok(())
+        })?;
     }
     if let Some(path) = &args.dump_logits {
-        let mut out = std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        );
         let inference = InferenceModel::new(&model);
         let mut inputs = Vec::new();
-        for chunk in indices.chunks(CHUNK) {
-            dataset.test.fill_inputs(chunk, &mut inputs);
-            for v in inference.predict(&inputs, chunk.len()) {
-                out.write_all(&v.to_le_bytes())?;
+        write_f32_file(path, |out| {
+            for chunk in indices.chunks(CHUNK) {
+                dataset.test.fill_inputs(chunk, &mut inputs);
+                for v in inference.predict(&inputs, chunk.len()) {
+                    out.write_all(&v.to_le_bytes())?;
+                }
             }
-        }
-        out.flush()?;
+            Ok(())
+        })?;
     }
     let loss = LossKind::default_for(&card.task);
     let result = evaluate(&model, &card, &dataset.test, &indices, loss);
@@ -79,7 +75,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .map(|_| "a predicted value")
         .or_else(|| (!result.loss.is_finite()).then_some("the loss"))
     {
-        bail!("{name} is not a finite number: the model's weights produce NaN or infinity on this data");
+        bail!(
+            "{name} is not a finite number on {}: {}",
+            dataset.name,
+            model.weights().overflow_cause()
+        );
     }
     let per_class = match &card.task {
         Task::Classification { class_names } => {
@@ -122,6 +122,33 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         }
     }
     outln!("{}", result.metrics_line("test"));
+    Ok(())
+}
+
+/// Writes a dump with `fill`; on any failure (a full disk) the partial file is removed and
+/// the message names the path.
+fn write_f32_file(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let written = fill(&mut out)
+        .and_then(|()| out.flush())
+        .and_then(|()| out.get_ref().sync_all());
+    if let Err(error) = written {
+        drop(out);
+        // Only a regular file of ours is removed (never /dev/full or another device).
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(path);
+            bail!(
+                "cannot write {}: {error} (the partial file was removed)",
+                path.display()
+            );
+        }
+        bail!("cannot write {}: {error}", path.display());
+    }
     Ok(())
 }
 

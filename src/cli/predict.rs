@@ -29,11 +29,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
                     .collect();
                 (table_inputs(&card, &table)?, names)
             } else {
-                let image = image::ImageReader::open(path)
-                    .and_then(|r| r.with_guessed_format())
-                    .with_context(|| format!("cannot read image {}", path.display()))?
-                    .decode()
-                    .with_context(|| format!("cannot read image {}", path.display()))?;
+                let image = layerlab::preprocess::read_image(path)?;
                 let input =
                     image_input(&card, &image).with_context(|| format!("{}", path.display()))?;
                 (input, vec![path.display().to_string()])
@@ -58,8 +54,9 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         Prediction::Value { value, .. } => !value.is_finite(),
     }) {
         bail!(
-            "the model's output for {} is not a finite number (its weights overflow on this input)",
-            names[bad]
+            "the model's output for {} is not a finite number: {}",
+            names[bad],
+            model.weights().overflow_cause()
         );
     }
     if args.json {

@@ -60,18 +60,21 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         None => None,
     };
 
-    let mut initial_weights = None;
-    let spec = match (&args.spec, &args.resume, &recipe) {
+    if let Some(path) = &args.export {
+        // Found out now, not after an hour of training.
+        SavedModel::check_writable(path)?;
+    }
+    let resumed = args.resume.as_deref().map(SavedModel::load).transpose()?;
+    let initial_weights = resumed
+        .as_ref()
+        .map(|saved| Arc::new(saved.weights.clone()));
+    let spec = match (&args.spec, &resumed, &recipe) {
         (Some(path), _, _) => {
             let json = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read layer stack {}", path.display()))?;
             ModelSpec::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }
-        (None, Some(path), _) => {
-            let saved = SavedModel::load(path)?;
-            initial_weights = Some(Arc::new(saved.weights));
-            saved.spec
-        }
+        (None, Some(saved), _) => saved.spec.clone(),
         (None, None, Some(recipe)) => recipe.spec.clone(),
         (None, None, None) => unreachable!("a recipe is chosen when there is no stack"),
     };
@@ -197,8 +200,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             weights: (*summary.weights).clone(),
             card: Some(card.clone()),
         };
-        saved.save(path)?;
-        outln!("saved {}", path.display());
+        match saved.save(path) {
+            Ok(()) => outln!("saved {}", path.display()),
+            Err(error) => {
+                // The training is not lost: keep it in the models folder and say where.
+                let fallback = fallback_export_path(path);
+                saved.save(&fallback).with_context(|| {
+                    format!("{error}; saving to {} failed too", fallback.display())
+                })?;
+                outln!("{error}; saved to {} instead", fallback.display());
+            }
+        }
     }
     if args.json {
         outln!(
@@ -219,6 +231,19 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         None => outln!("stopped at step {}: no test evaluation", summary.steps),
     }
     Ok(())
+}
+
+/// Where a model goes when its export path fails at the end: the platform data folder's
+/// models folder, under the same file name.
+fn fallback_export_path(path: &std::path::Path) -> std::path::PathBuf {
+    let dir = dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("layerlab/models");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(
+        path.file_name()
+            .unwrap_or_else(|| std::ffi::OsStr::new("model.safetensors")),
+    )
 }
 
 /// "epoch 3 train_loss=0.1234 train_accuracy=0.9612 val_loss=... samples_per_sec=...".

@@ -15,30 +15,127 @@ pub struct IdxArray {
 /// IDX type code for unsigned bytes, the only type MNIST uses.
 const UNSIGNED_BYTE: u8 = 0x08;
 
-/// Reads an IDX file, gunzipping it first when it starts with the gzip magic bytes.
+/// Largest IDX payload LayerLab reads (the 60,000 MNIST images are 47 MB).
+pub const MAX_IDX_BYTES: usize = 2 << 30;
+
+/// Reads an IDX file, gunzipping it on the fly when it starts with the gzip magic bytes. The
+/// header is read first; then at most the bytes it promises are inflated (a gzip bomb or a
+/// header that lies never makes the reader allocate more than the data can need).
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
     let file_name = path.display().to_string();
-    let raw = std::fs::read(path).map_err(|source| DataError::Io {
+    let io = |cause| DataError::Io {
         path: file_name.clone(),
-        cause: source,
-    })?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut unzipped = Vec::with_capacity(raw.len() * 4);
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut unzipped)
-            .map_err(|e| DataError::Corrupt {
-                path: file_name.clone(),
-                reason: format!("gzip data is damaged or truncated ({e})"),
-            })?;
-        unzipped
-    } else {
-        raw
+        cause,
     };
-    parse_idx(&bytes, &file_name)
+    let corrupt = |reason: String| DataError::Corrupt {
+        path: file_name.clone(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    let mut buffered = std::io::BufReader::new(file);
+    let gzip = std::io::BufRead::fill_buf(&mut buffered)
+        .map_err(io)?
+        .starts_with(&[0x1f, 0x8b]);
+    let mut source: Box<dyn Read> = if gzip {
+        Box::new(flate2::read::GzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+    let damaged = |e: std::io::Error| {
+        if gzip {
+            corrupt(format!("gzip data is damaged or truncated ({e})"))
+        } else {
+            corrupt(e.to_string())
+        }
+    };
+    // The header: magic, type, rank, then 4 bytes per dimension.
+    let mut header = vec![0u8; 4];
+    let got = read_up_to(&mut source, &mut header).map_err(damaged)?;
+    header.truncate(got);
+    if got == 4 {
+        let rank = header[3] as usize;
+        let mut dims = vec![0u8; 4 * rank];
+        let got = read_up_to(&mut source, &mut dims).map_err(damaged)?;
+        header.extend_from_slice(&dims[..got]);
+    }
+    let (dims, expected) = parse_header(&header, &file_name)?;
+    if expected > MAX_IDX_BYTES {
+        return Err(corrupt(format!(
+            "dimensions {dims:?} need {expected} bytes, more than the {} MiB LayerLab reads",
+            MAX_IDX_BYTES >> 20
+        )));
+    }
+    let available = if gzip {
+        expected
+    } else {
+        (file_len as usize).saturating_sub(header.len())
+    };
+    if !gzip && available < expected {
+        return Err(corrupt(format!(
+            "truncated: dimensions {dims:?} need {expected} bytes of data, found {available}"
+        )));
+    }
+    let mut values = Vec::with_capacity(expected.min(available).min(64 << 20));
+    (&mut source)
+        .take(expected as u64)
+        .read_to_end(&mut values)
+        .map_err(damaged)?;
+    if values.len() < expected {
+        return Err(corrupt(format!(
+            "truncated: dimensions {dims:?} need {expected} bytes of data, found {}",
+            values.len()
+        )));
+    }
+    let mut extra = [0u8; 1];
+    if read_up_to(&mut source, &mut extra).map_err(damaged)? > 0 {
+        return Err(corrupt(format!(
+            "has trailing bytes: dimensions {dims:?} need {expected} bytes of data, and more follows"
+        )));
+    }
+    Ok(IdxArray { dims, values })
+}
+
+/// Fills `buffer` as far as the reader goes; returns how many bytes were read.
+fn read_up_to(source: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match source.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Parses IDX bytes; `source` names the file in errors.
 pub fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray, DataError> {
+    let (dims, expected) = parse_header(bytes, source)?;
+    let header_len = 4 + 4 * dims.len();
+    let found = bytes.len() - header_len;
+    if found != expected {
+        let what = if found < expected {
+            "truncated"
+        } else {
+            "has trailing bytes"
+        };
+        return Err(DataError::Corrupt {
+            path: source.to_string(),
+            reason: format!(
+                "{what}: dimensions {dims:?} need {expected} bytes of data, found {found}"
+            ),
+        });
+    }
+    Ok(IdxArray {
+        dims,
+        values: bytes[header_len..].to_vec(),
+    })
+}
+
+/// Checks the header at the start of `bytes`: the dimensions and the data bytes they need.
+fn parse_header(bytes: &[u8], source: &str) -> Result<(Vec<usize>, usize), DataError> {
     let corrupt = |reason: String| DataError::Corrupt {
         path: source.to_string(),
         reason,
@@ -80,21 +177,7 @@ pub fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray, DataError> {
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| corrupt(format!("dimensions {dims:?} overflow")))?;
-    let found = bytes.len() - header_len;
-    if found != expected {
-        let what = if found < expected {
-            "truncated"
-        } else {
-            "has trailing bytes"
-        };
-        return Err(corrupt(format!(
-            "{what}: dimensions {dims:?} need {expected} bytes of data, found {found}"
-        )));
-    }
-    Ok(IdxArray {
-        dims,
-        values: bytes[header_len..].to_vec(),
-    })
+    Ok((dims, expected))
 }
 
 #[cfg(test)]
@@ -124,6 +207,45 @@ mod tests {
             err.to_string(),
             "images.idx: truncated: dimensions [2, 3] need 6 bytes of data, found 3"
         );
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_read_only_as_far_as_its_header_promises() {
+        use std::io::Write;
+        // Header: one 28x28 image; then 200 MB of zeros, compressed to about 200 KB.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::best(),
+        );
+        gz.write_all(&idx(&[1, 28, 28], &[])).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..200 {
+            gz.write_all(&zeros).unwrap();
+        }
+        gz.finish().unwrap();
+        let err = read_idx(&path).unwrap_err().to_string();
+        assert!(err.contains("has trailing bytes"), "{err}");
+
+        // A raw file whose header claims 2^31 images is refused before anything is read.
+        std::fs::write(&path, idx(&[1 << 31, 28, 28], &[0; 784])).unwrap();
+        let err = read_idx(&path).unwrap_err().to_string();
+        assert!(err.contains("more than the 2048 MiB"), "{err}");
+        std::fs::write(&path, idx(&[1 << 20, 28, 28], &[0; 784])).unwrap();
+        let err = read_idx(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "truncated: dimensions [1048576, 28, 28] need 822083584 bytes of data, found 784"
+            ),
+            "{err}"
+        );
+
+        // A good gzip file still reads.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&idx(&[2, 2], &[1, 2, 3, 4])).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        assert_eq!(read_idx(&path).unwrap().values, [1, 2, 3, 4]);
     }
 
     #[test]

@@ -249,19 +249,15 @@ fn header(path: &Path) -> Result<(usize, usize, bool), String> {
     if reader.format().is_none() {
         return Err("not an image format LayerLab reads (PNG, JPEG, BMP, GIF)".into());
     }
-    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+    let decoder = reader.into_decoder().map_err(|e| e.to_string())?;
     let colour = image::ImageDecoder::color_type(&decoder).has_color();
     let (w, h) = image::ImageDecoder::dimensions(&decoder);
-    let _ = &mut decoder;
     Ok((w as usize, h as usize, colour))
 }
 
+/// Decodes within LayerLab's image limits, refusing truncated files.
 fn decode_image(path: &Path) -> Result<DynamicImage, String> {
-    image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| e.to_string())?
-        .decode()
-        .map_err(|e| e.to_string())
+    crate::preprocess::read_image(path).map_err(|e| e.to_string())
 }
 
 /// The median height and width, each capped at [`MAX_DEFAULT_SIDE`].

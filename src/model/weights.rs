@@ -24,6 +24,26 @@ impl Weights {
     pub fn parameter_count(&self) -> usize {
         self.tensors.iter().map(|t| t.values.len()).sum()
     }
+
+    /// Why a model's outputs overflowed, as a sentence: the tensor holding the largest
+    /// magnitude ("tensor 0.weight holds values up to 3.0e38"). Used when an output is not a
+    /// finite number, so the message names a cause instead of printing NaN.
+    pub fn overflow_cause(&self) -> String {
+        let largest = self
+            .tensors
+            .iter()
+            .map(|t| {
+                let max = t.values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                (t.name.as_str(), max)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match largest {
+            Some((name, max)) if max > 1e6 => {
+                format!("tensor {name} holds values up to {max:.1e}, which overflow f32 arithmetic")
+            }
+            _ => "its weights are finite and moderate, so the input itself is extreme".into(),
+        }
+    }
 }
 
 /// The parameter tensors a layer at `index` owns, with their PyTorch shapes.

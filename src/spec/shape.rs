@@ -24,6 +24,18 @@ impl ActivationShape {
         }
     }
 
+    /// Number of values per sample, `None` when it does not fit in a `usize`.
+    pub fn checked_numel(&self) -> Option<usize> {
+        match *self {
+            Self::Spatial {
+                channels,
+                height,
+                width,
+            } => channels.checked_mul(height)?.checked_mul(width),
+            Self::Flat { features } => Some(features),
+        }
+    }
+
     /// Number of values per sample.
     pub fn numel(&self) -> usize {
         match *self {

@@ -7,6 +7,14 @@ use super::{ActivationShape, Layer, ModelSpec};
 pub const MAX_PARAMETERS: usize = 50_000_000;
 /// Refuse per-sample activations above this size (a batch of 64 would need > 500 MB).
 pub const MAX_ACTIVATIONS_PER_SAMPLE: usize = 2_000_000;
+/// Layers in a stack: far above any real stack; a longer one is a mistake (and would make
+/// every designer frame slow).
+pub const MAX_LAYERS: usize = 256;
+/// Largest value of any size field (features, channels, kernel, stride, padding): far above
+/// any real layer, and small enough that products of a few of them cannot overflow.
+pub const MAX_DIMENSION: usize = 1 << 20;
+/// Training refuses a stack whose estimated memory at the chosen batch size is above this.
+pub const MAX_TRAINING_BYTES: u64 = 8 << 30;
 
 /// Why a stack cannot be built. `layer` is the 0-based index into the stack, when one layer is at fault.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -73,6 +81,12 @@ pub fn validate(
             "the layer stack is empty: add at least one Linear layer",
         ));
     }
+    if spec.layers.len() > MAX_LAYERS {
+        return Err(SpecError::whole(format!(
+            "the stack has {} layers; LayerLab builds stacks of up to {MAX_LAYERS}",
+            spec.layers.len()
+        )));
+    }
     let (layers, error) = check_layers(spec, input);
     if let Some(error) = error {
         return Err(error);
@@ -98,19 +112,28 @@ pub fn check_layers(
     spec: &ModelSpec,
     input: ActivationShape,
 ) -> (Vec<LayerPlan>, Option<SpecError>) {
-    let mut layers = Vec::with_capacity(spec.layers.len());
+    let mut layers = Vec::with_capacity(spec.layers.len().min(MAX_LAYERS));
     let mut shape = input;
     let mut total_parameters = 0usize;
     for (index, layer) in spec.layers.iter().enumerate() {
-        let (output, parameters) = match infer(layer, shape) {
+        if index >= MAX_LAYERS {
+            let message = format!("a stack may have at most {MAX_LAYERS} layers");
+            return (layers, Some(SpecError::at(index, layer, message)));
+        }
+        let (output, parameters) = match check_sizes(layer).and_then(|()| infer(layer, shape)) {
             Ok(inferred) => inferred,
             Err(message) => return (layers, Some(SpecError::at(index, layer, message))),
         };
-        if output.numel() > MAX_ACTIVATIONS_PER_SAMPLE {
-            let message = format!(
-                "its output {output} has {} values per sample, more than the limit of {MAX_ACTIVATIONS_PER_SAMPLE}",
-                output.numel()
-            );
+        let values = output.checked_numel();
+        if values.is_none_or(|v| v > MAX_ACTIVATIONS_PER_SAMPLE) {
+            let message = match values {
+                Some(values) => format!(
+                    "its output {output} has {values} values per sample, more than the limit of {MAX_ACTIVATIONS_PER_SAMPLE}"
+                ),
+                None => format!(
+                    "its output {output} has more values per sample than the limit of {MAX_ACTIVATIONS_PER_SAMPLE}"
+                ),
+            };
             return (layers, Some(SpecError::at(index, layer, message)));
         }
         total_parameters = total_parameters.saturating_add(parameters);
@@ -129,6 +152,42 @@ pub fn check_layers(
         shape = output;
     }
     (layers, None)
+}
+
+/// Every size field within [`MAX_DIMENSION`], so the arithmetic of `infer` cannot overflow.
+fn check_sizes(layer: &Layer) -> Result<(), String> {
+    let fields: &[(&str, usize)] = match *layer {
+        Layer::Linear { out_features } => &[("out_features", out_features)],
+        Layer::Conv2d {
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+        } => &[
+            ("out_channels", out_channels),
+            ("kernel_size", kernel_size),
+            ("stride", stride),
+            ("padding", padding),
+        ],
+        Layer::MaxPool2d {
+            kernel_size,
+            stride,
+        }
+        | Layer::AvgPool2d {
+            kernel_size,
+            stride,
+        } => &[
+            ("kernel_size", kernel_size),
+            ("stride", stride.unwrap_or(1)),
+        ],
+        _ => &[],
+    };
+    match fields.iter().find(|(_, value)| *value > MAX_DIMENSION) {
+        Some((name, value)) => Err(format!(
+            "{name} {value} is larger than the limit of {MAX_DIMENSION}"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Output shape and parameter count of one layer, or why it does not fit its input.
@@ -175,8 +234,11 @@ fn infer(layer: &Layer, input: ActivationShape) -> Result<(ActivationShape, usiz
                 .ok_or_else(|| too_small(kernel_size, height, width, padding))?;
             let out_width = window_count(width + 2 * padding, kernel_size, stride)
                 .ok_or_else(|| too_small(kernel_size, height, width, padding))?;
-            let fan_in = channels * kernel_size * kernel_size;
-            let parameters = out_channels * fan_in + out_channels;
+            let parameters = channels
+                .checked_mul(kernel_size * kernel_size)
+                .and_then(|fan_in| fan_in.checked_mul(out_channels))
+                .and_then(|weights| weights.checked_add(out_channels))
+                .ok_or("too many parameters")?;
             Ok((
                 ActivationShape::image(out_channels, out_height, out_width),
                 parameters,
@@ -240,6 +302,35 @@ fn spatial(input: ActivationShape, kind: &str) -> Result<(usize, usize, usize), 
 }
 
 /// Number of windows of `kernel` placed every `stride` along `extent` (PyTorch's floor rule).
+/// Bytes a training step of `plan` needs at `batch` samples, roughly: every layer's output
+/// kept for the backward pass and its gradient (f32), the input batch, and each parameter
+/// with its gradient and two optimizer moments (Adam's).
+pub fn estimate_training_bytes(plan: &Plan, batch: usize) -> u64 {
+    let batch = batch as u64;
+    let activations: u64 = std::iter::once(plan.input)
+        .chain(plan.layers.iter().map(|l| l.output))
+        .map(|shape| shape.checked_numel().unwrap_or(usize::MAX) as u64)
+        .fold(0u64, u64::saturating_add);
+    let parameters = plan.total_parameters() as u64;
+    activations
+        .saturating_mul(batch)
+        .saturating_mul(2 * 4)
+        .saturating_add(parameters.saturating_mul(4 * 4))
+}
+
+/// Refuses a plan whose training step would need more than [`MAX_TRAINING_BYTES`] at `batch`.
+pub fn check_training_memory(plan: &Plan, batch: usize) -> Result<(), SpecError> {
+    let bytes = estimate_training_bytes(plan, batch);
+    if bytes > MAX_TRAINING_BYTES {
+        return Err(SpecError::whole(format!(
+            "training this stack at batch size {batch} needs about {:.1} GB of memory, more than the {} GB LayerLab allows: lower the batch size or shrink the layers",
+            bytes as f64 / 1e9,
+            MAX_TRAINING_BYTES >> 30
+        )));
+    }
+    Ok(())
+}
+
 fn window_count(extent: usize, kernel: usize, stride: usize) -> Option<usize> {
     extent.checked_sub(kernel).map(|room| room / stride + 1)
 }
@@ -269,6 +360,64 @@ mod tests {
             stride: 1,
             padding: 0,
         }
+    }
+
+    #[test]
+    fn sizes_near_two_to_the_32_are_refused_with_checked_arithmetic() {
+        // These passed validation and then panicked in rand (range overflow) or wrapped.
+        for (kernel, stride, padding) in [
+            ((1usize << 32) - 1, 1, (1usize << 32) - 2),
+            (3, 1usize << 32, 0),
+            (1 << 31, 1, (1 << 31) - 1),
+        ] {
+            let spec = ModelSpec::new(vec![
+                Layer::Conv2d {
+                    out_channels: 4,
+                    kernel_size: kernel,
+                    stride,
+                    padding,
+                },
+                Layer::Linear { out_features: 10 },
+            ]);
+            let err = validate(&spec, MNIST, 10).unwrap_err();
+            assert!(err.message.contains("larger than the limit"), "{err}");
+        }
+        let wide = ModelSpec::new(vec![Layer::Linear {
+            out_features: usize::MAX,
+        }]);
+        assert!(validate(&wide, MNIST, 10).is_err());
+    }
+
+    #[test]
+    fn a_hundred_thousand_layers_are_refused_at_once() {
+        let spec = ModelSpec::new(vec![Layer::ReLU; 100_000]);
+        let err = validate(&spec, MNIST, 784).unwrap_err();
+        assert!(err.message.contains("up to 256"), "{err}");
+        let (layers, error) = check_layers(&spec, MNIST);
+        assert_eq!(layers.len(), MAX_LAYERS);
+        assert!(error.unwrap().message.contains("at most 256 layers"));
+    }
+
+    #[test]
+    fn training_memory_is_estimated_and_refused_with_the_figure() {
+        let plan = validate(&crate::spec::preset("cnn").unwrap().spec, MNIST, 10).unwrap();
+        // Outputs per sample: 784 + 2 * 21632 + 5408 + 2 * 7744 + 1600 * 2 + 128 * 2 + 10.
+        let per_sample: u64 = 784 + 2 * 21_632 + 5_408 + 2 * 7_744 + 1_600 * 2 + 128 * 2 + 10;
+        assert_eq!(
+            estimate_training_bytes(&plan, 32),
+            per_sample * 32 * 8 + 225_034 * 16
+        );
+        assert!(check_training_memory(&plan, 32).is_ok());
+        let wide = ModelSpec::new(vec![conv(1024, 3), Layer::Linear { out_features: 10 }]);
+        let plan = validate(&wide, MNIST, 10).unwrap();
+        // (784 + 692,224 + 10) values x 4096 x 8 bytes + 6,932,490 parameters x 16 bytes.
+        assert_eq!(estimate_training_bytes(&plan, 4096), 22_819_733_664);
+        let err = check_training_memory(&plan, 4096).unwrap_err();
+        assert!(
+            err.message
+                .contains("at batch size 4096 needs about 22.8 GB"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -146,6 +146,9 @@ impl TrainConfig {
         if train == 0 {
             return Err(ConfigError::EmptyLimit);
         }
+        if self.test_limit == Some(0) {
+            return Err(ConfigError::EmptyTestLimit);
+        }
         let test = dataset
             .test
             .len()

@@ -16,7 +16,7 @@ use crate::data::Task;
 use crate::data::{shuffled_indices, Dataset};
 use crate::model::{Model, Weights};
 use crate::optim::{check_learning_rate, Optimizer};
-use crate::spec::{check_layers, validate, ModelSpec};
+use crate::spec::{check_layers, check_training_memory, validate, ModelSpec};
 
 /// Why a run ended without a result.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +32,7 @@ pub enum TrainError {
     #[error(transparent)]
     InvalidSettings(#[from] crate::config_error::ConfigError),
     #[error("the weights do not fit the layer stack: {0}")]
-    WeightsMismatch(#[from] crate::model::WeightsMismatch),
+    WeightsMismatch(crate::model::WeightsMismatch),
     #[error("training diverged: the loss became {loss} at step {step} (epoch {epoch}); try a lower learning rate")]
     Diverged {
         step: usize,
@@ -40,9 +40,23 @@ pub enum TrainError {
         loss: f32,
     },
     #[error("the CPU tensor device failed ({0:?})")]
-    Device(#[from] CpuError),
+    Device(CpuError),
     #[error("training was cancelled")]
     Cancelled,
+}
+
+// Written out instead of `#[from]`, which would also make the inner error the `source` and
+// print its message twice in a cause chain.
+impl From<crate::model::WeightsMismatch> for TrainError {
+    fn from(error: crate::model::WeightsMismatch) -> Self {
+        Self::WeightsMismatch(error)
+    }
+}
+
+impl From<CpuError> for TrainError {
+    fn from(error: CpuError) -> Self {
+        Self::Device(error)
+    }
 }
 
 /// Everything a run needs, checked before any thread starts.
@@ -78,6 +92,12 @@ impl TrainJob {
                 } else {
                     String::new()
                 },
+            }
+        })?;
+        check_training_memory(&plan, self.config.batch_size).map_err(|error| {
+            TrainError::InvalidStack {
+                error,
+                task: String::new(),
             }
         })?;
         let device = Cpu::seed_from_u64(self.config.seed);
