@@ -29,6 +29,7 @@ mod optimizer_panel;
 mod panels;
 mod prediction_panel;
 mod predictor;
+mod saved_state;
 mod stack_editor;
 mod state;
 mod tokens;
@@ -74,6 +75,10 @@ const EVENT_BUDGET: Duration = Duration::from_millis(10);
 
 /// Opens the window. `cargo run --release` (no subcommand) lands here.
 pub fn run_native() -> eframe::Result {
+    // Before eframe reads it: a bad zoom factor in there panics inside winit at launch.
+    let repaired = saved_state::storage_file()
+        .filter(|path| path.exists())
+        .and_then(|path| saved_state::repair_storage_file(&path));
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("LayerLab")
@@ -84,7 +89,13 @@ pub fn run_native() -> eframe::Result {
     eframe::run_native(
         "LayerLab",
         options,
-        Box::new(|cc| Ok(Box::new(LayerLabApp::new(cc)))),
+        Box::new(move |cc| {
+            let mut app = LayerLabApp::new(cc);
+            if let Some(message) = repaired {
+                app.notifications.error(message);
+            }
+            Ok(Box::new(app))
+        }),
     )
 }
 
@@ -161,7 +172,9 @@ impl LayerLabApp {
         let state = cc
             .storage
             .and_then(|storage| eframe::get_value::<PersistedState>(storage, eframe::APP_KEY))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .sanitised()
+            .0;
         Self::with_state(&cc.egui_ctx, state, default_mnist_dir())
     }
 

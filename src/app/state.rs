@@ -71,6 +71,47 @@ impl PersistedState {
         }
     }
 
+    /// The state with every value a launch could trip over put back to its default: a stack
+    /// longer than LayerLab builds, hyperparameters training refuses, a brush or smoothing that
+    /// is not a number. Returns whether anything changed.
+    pub fn sanitised(mut self) -> (Self, bool) {
+        let defaults = Self::default();
+        let mut changed = false;
+        let mut reset = |bad: bool| {
+            changed |= bad;
+            bad
+        };
+        if reset(self.stack.layers.len() > crate::spec::MAX_LAYERS) {
+            self.stack = defaults.stack.clone();
+        }
+        if reset(self.training.optimizer.validate().is_err()) {
+            self.training.optimizer = defaults.training.optimizer.clone();
+        }
+        let t = &self.training;
+        if reset(t.batch_size == 0 || t.batch_size > crate::train::MAX_BATCH_SIZE) {
+            self.training.batch_size = defaults.training.batch_size;
+        }
+        if reset(self.training.epochs == 0 || self.training.epochs > crate::train::MAX_EPOCHS) {
+            self.training.epochs = defaults.training.epochs;
+        }
+        if reset(self.training.validation_size > 50_000) {
+            self.training.validation_size = defaults.training.validation_size;
+        }
+        if reset(self.training.train_limit == Some(0) || self.training.test_limit == Some(0)) {
+            self.training.train_limit = None;
+            self.training.test_limit = None;
+        }
+        if reset(!(self.brush_radius.is_finite() && (0.005..=0.2).contains(&self.brush_radius))) {
+            self.brush_radius = defaults.brush_radius;
+        }
+        if reset(
+            !(self.charts.smoothing.is_finite() && (0.0..1.0).contains(&self.charts.smoothing)),
+        ) {
+            self.charts.smoothing = defaults.charts.smoothing;
+        }
+        (self, changed)
+    }
+
     pub fn set_design(&mut self, design: Design) {
         self.stack = design.stack;
         self.training.optimizer = design.optimizer;
