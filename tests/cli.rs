@@ -582,3 +582,66 @@ fn eval_checks_the_datas_shape_and_classes_against_the_model() {
         "is a 4-class classification but the model was trained for a 10-class classification",
     );
 }
+
+#[test]
+fn a_run_that_does_not_learn_says_so_and_names_the_cause() {
+    // SGD at lr 10 with momentum 0.99 on iris: the loss does not fall.
+    let out = layerlab(&[
+        "train",
+        "--dataset",
+        "iris",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "10",
+        "--momentum",
+        "0.99",
+        "--epochs",
+        "20",
+        "--quiet",
+    ]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("the learning rate 10 is high for SGD")
+            && (err.contains("did not learn") || err.contains("diverged")),
+        "{err}{}",
+        stdout(&out)
+    );
+    // A flat loss from a learning rate that is far too low: a warning, the metrics still last.
+    let out = layerlab(&[
+        "train",
+        "--dataset",
+        "xor",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.000001",
+        "--epochs",
+        "3",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: the model did not learn") && err.contains("so low"),
+        "{err}"
+    );
+    assert!(stdout(&out)
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("test_accuracy="));
+    // A diverging run blames weight decay when that is the cause, not the learning rate.
+    let out = layerlab(&[
+        "train",
+        "--dataset",
+        "iris",
+        "--optimizer",
+        "sgd",
+        "--weight-decay",
+        "1e30",
+        "--quiet",
+    ]);
+    let err = stderr(&out);
+    assert!(err.contains("weight decay 1e30 is far too large"), "{err}");
+}

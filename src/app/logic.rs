@@ -283,6 +283,10 @@ impl LayerLabApp {
                 };
                 self.set_run_weights(&summary.weights, origin, true);
                 self.keep_last_trained();
+                if let Some(warning) = &summary.warning {
+                    self.notifications
+                        .error(format!("Training finished, but {warning}"));
+                }
                 match (&summary.test, &self.current, self.dataset()) {
                     (Some(test), Some(current), Some(dataset)) => {
                         self.evaluation = Some(EvaluationView::new(

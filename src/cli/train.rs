@@ -212,10 +212,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             }
         }
     }
+    if let Some(warning) = &summary.warning {
+        eprintln!("warning: {warning}");
+    }
     if args.json {
         outln!(
             "{}",
             serde_json::json!({
+                "warning": summary.warning,
                 "dataset": card.dataset,
                 "task": card.task,
                 "steps": summary.steps,

@@ -73,6 +73,9 @@ pub struct RunSummary {
     /// (or the evaluation skipped) before it completed.
     pub test: Option<Evaluation>,
     pub duration_secs: f64,
+    /// Set when the loss at the end was no lower than at the start, with the likely cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     #[serde(skip)]
     pub weights: Arc<Weights>,
 }

@@ -1,6 +1,7 @@
 //! Training: settings, the loop, the worker thread and the messages it exchanges.
 
 mod config;
+mod diagnosis;
 mod evaluate;
 mod events;
 mod history;
@@ -14,6 +15,7 @@ pub use config::{
     LossKind, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, DEFAULT_VALIDATION_SIZE,
     HUBER_DELTA, MAX_BATCH_SIZE, MAX_EPOCHS,
 };
+pub use diagnosis::{likely_cause, no_learning_warning};
 pub use evaluate::{
     argmax_rows, confusion_matrix, evaluate, evaluate_with_progress, precision_recall,
     regression_metrics, softmax, Evaluation, RegressionMetrics,

@@ -9,6 +9,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, TryRecvError};
 use dfdx::prelude::*;
 
+use super::diagnosis::{likely_cause, no_learning_warning};
 use super::evaluate::{argmax_rows, evaluate, evaluate_with_progress};
 use super::step::train_step;
 use super::{BatchMetrics, EpochMetrics, RunSummary, Split, TrainCommand, TrainConfig, TrainEvent};
@@ -33,11 +34,13 @@ pub enum TrainError {
     InvalidSettings(#[from] crate::config_error::ConfigError),
     #[error("the weights do not fit the layer stack: {0}")]
     WeightsMismatch(crate::model::WeightsMismatch),
-    #[error("training diverged: the loss became {loss} at step {step} (epoch {epoch}); try a lower learning rate")]
+    #[error("training diverged: the loss became {loss} at step {step} (epoch {epoch}); {cause}")]
     Diverged {
         step: usize,
         epoch: usize,
         loss: f32,
+        /// The setting most likely to blame, as advice.
+        cause: String,
     },
     #[error("the CPU tensor device failed ({0:?})")]
     Device(CpuError),
@@ -161,6 +164,7 @@ pub fn run_training(
 
     let mut inputs = Vec::new();
     let mut step = 0;
+    let mut losses = Vec::new();
     let mut epochs_completed = 0;
     let mut paused = false;
     let mut stop_requested = false;
@@ -230,8 +234,10 @@ pub fn run_training(
                     step,
                     epoch,
                     loss: loss_value,
+                    cause: likely_cause(&config, &model.spec),
                 });
             }
+            losses.push(loss_value);
             let accuracy = match &card.task {
                 Task::Classification { .. } => {
                     let labels = dataset.train.labels();
@@ -346,6 +352,7 @@ pub fn run_training(
         stopped_early: stop_requested,
         test,
         duration_secs: started.elapsed().as_secs_f64(),
+        warning: no_learning_warning(&losses, &config, &model.spec),
         weights: Arc::new(model.weights()),
     })
 }
