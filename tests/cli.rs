@@ -1,5 +1,12 @@
 //! The `layerlab` binary as a user runs it: real arguments, real files, exit codes and messages.
 
+// Tests state what they expect with unwrap and expect; a failure is the report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,6 +1,13 @@
 //! Datasets through the `layerlab` binary: built-ins of every kind, CSV files of one's own,
 //! and save-load-predict round trips on raw input (CSV rows, a sentence, an image).
 
+// Tests state what they expect with unwrap and expect; a failure is the report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -2,6 +2,13 @@
 //! training steps, compared with numbers PyTorch computed (tests/fixtures/torch_reference.json,
 //! written by scripts/make_fixtures.py).
 
+// Tests state what they expect with unwrap and expect; a failure is the report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 use dfdx::prelude::*;
 use layerlab::model::{Model, NamedTensor, Param, Weights};
 use layerlab::optim::{Optimizer, OptimizerConfig};

@@ -1,6 +1,13 @@
 //! The training engine as a library: the worker's commands and events, reproducibility, and
 //! the failures a user can cause (bad settings, a stack that does not fit, a diverging run).
 
+// Tests state what they expect with unwrap and expect; a failure is the report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 use std::sync::Arc;
 
 use layerlab::data::{default_mnist_dir, Dataset};
@@ -342,10 +349,13 @@ fn paused_time_is_not_training_time() {
                 commands_tx.send(TrainCommand::Pause).unwrap();
                 // Resumes after a while, as a person would.
                 let tx = commands_tx.clone();
-                std::thread::spawn(move || {
-                    std::thread::sleep(pause_for);
-                    tx.send(TrainCommand::Resume).unwrap();
-                });
+                std::thread::Builder::new()
+                    .name("test-resumer".into())
+                    .spawn(move || {
+                        std::thread::sleep(pause_for);
+                        tx.send(TrainCommand::Resume).unwrap();
+                    })
+                    .unwrap();
             } else if batch.step == 3 {
                 first_after_resume = Some(batch.train_secs);
             }

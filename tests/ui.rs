@@ -1,6 +1,13 @@
 //! The window, driven headless like a person would: egui_kittest finds widgets by their
 //! accessible labels, clicks and drags them, and steps frames until the app shows a result.
 //! Training, prediction and file work run on the real engine threads.
+
+// Tests state what they expect with unwrap and expect; a failure is the report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 #![cfg(feature = "gui")]
 
 use std::path::Path;

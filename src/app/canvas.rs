@@ -52,6 +52,7 @@ impl Canvas {
 
     /// Feeds one input event; `to_canvas` maps screen points into [0, 1]. Returns whether the
     /// ink changed. `pressed_here` says whether a press at that point hits the canvas.
+    #[allow(clippy::wildcard_enum_match_arm)] // egui::Event is foreign and large.
     fn take_event(
         &mut self,
         event: &Event,
@@ -91,6 +92,7 @@ impl Canvas {
                 self.drawing_with = None;
                 false
             }
+            // egui's events are many and grow between versions; the canvas needs only these.
             _ => false,
         }
     }

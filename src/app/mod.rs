@@ -342,7 +342,7 @@ impl LayerLabApp {
     fn dataset(&self) -> Option<&Arc<Dataset>> {
         match &self.dataset {
             DatasetSlot::Ready(dataset, _) => Some(dataset),
-            _ => None,
+            DatasetSlot::Loading(_) | DatasetSlot::Failed(_) => None,
         }
     }
 

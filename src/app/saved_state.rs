@@ -110,6 +110,7 @@ fn window_geometry_is_sane(window: &str) -> bool {
     let Ok(value) = ron::from_str::<ron::Value>(window) else {
         return false;
     };
+    #[allow(clippy::wildcard_enum_match_arm)] // ron::Value is foreign and non-exhaustive.
     fn walk(value: &ron::Value, key: Option<&str>) -> bool {
         match value {
             ron::Value::Number(n) => {
@@ -121,14 +122,16 @@ fn window_geometry_is_sane(window: &str) -> bool {
                 }
             }
             ron::Value::Map(map) => map.iter().all(|(k, v)| {
-                let name = match k {
-                    ron::Value::String(s) => Some(s.as_str()),
-                    _ => None,
+                let name = if let ron::Value::String(s) = k {
+                    Some(s.as_str())
+                } else {
+                    None
                 };
                 walk(v, name)
             }),
             ron::Value::Seq(items) => items.iter().all(|v| walk(v, key)),
             ron::Value::Option(Some(inner)) => walk(inner, key),
+            // ron's values are non-exhaustive; the others hold no number.
             _ => true,
         }
     }

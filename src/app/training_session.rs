@@ -172,7 +172,10 @@ impl TrainingSession {
                 // A second Stop while the worker finishes a long batch: do not wait for it.
                 RunStatus::Stopping => return self.cancel(),
                 RunStatus::Running | RunStatus::Paused => self.status = RunStatus::Stopping,
-                _ => {}
+                RunStatus::Evaluating { .. }
+                | RunStatus::Finished
+                | RunStatus::Stopped
+                | RunStatus::Failed(_) => {}
             }
         }
         if let Some(handle) = &self.handle {

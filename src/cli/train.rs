@@ -301,7 +301,9 @@ fn apply_momentum_and_decay(
             OptimizerConfig::Sgd { momentum, .. } | OptimizerConfig::RmsProp { momentum, .. } => {
                 *momentum = value
             }
-            other => bail!("--momentum does not apply to {}", other.name()),
+            other @ (OptimizerConfig::Adam { .. } | OptimizerConfig::AdamW { .. }) => {
+                bail!("--momentum does not apply to {}", other.name())
+            }
         }
     }
     if let Some(value) = new_weight_decay {

@@ -223,7 +223,7 @@ impl Samples {
             Inputs::Pixels {
                 values, sample_len, ..
             } => values.get(index * sample_len..(index + 1) * sample_len),
-            _ => None,
+            Inputs::Dense { .. } | Inputs::Sparse { .. } => None,
         }
     }
 

@@ -115,7 +115,7 @@ pub fn text_input(card: &DataCard, text: &str) -> Result<Vec<f32>, RawInputError
         {
             columns
         }
-        _ => {
+        InputPipeline::Table { .. } | InputPipeline::Image { .. } => {
             return Err(RawInputError::WrongKind {
                 expected: input_kind(card),
                 given: "text",

@@ -179,6 +179,7 @@ impl Default for CsvLayout {
 
 /// "line 4: found record with 3 fields, but the previous record has 4 fields" without the
 /// csv crate's byte offsets.
+#[allow(clippy::wildcard_enum_match_arm)] // csv::ErrorKind is foreign and non-exhaustive.
 fn csv_message(error: &csv::Error) -> String {
     match error.kind() {
         csv::ErrorKind::UnequalLengths {
@@ -193,6 +194,7 @@ fn csv_message(error: &csv::Error) -> String {
             let line = pos.as_ref().map_or(0, |p| p.line());
             format!("line {line} is not valid UTF-8 text")
         }
+        // csv's error kinds are non-exhaustive; the rest read well as they are.
         _ => error.to_string(),
     }
 }

@@ -47,7 +47,7 @@ fn spatial(shape: ActivationShape) -> Option<(usize, usize, usize)> {
             height,
             width,
         } if channels > 1 && height * width > 1 => Some((channels, height, width)),
-        _ => None,
+        ActivationShape::Spatial { .. } | ActivationShape::Flat { .. } => None,
     }
 }
 
@@ -83,7 +83,16 @@ impl InferenceModel {
                             padding,
                             ..
                         } => Some(window_of(plan.input, kernel_size, stride, padding)),
-                        _ => {
+                        Layer::Linear { .. }
+                        | Layer::MaxPool2d { .. }
+                        | Layer::AvgPool2d { .. }
+                        | Layer::Flatten
+                        | Layer::ReLU
+                        | Layer::LeakyReLU { .. }
+                        | Layer::Sigmoid
+                        | Layer::Tanh
+                        | Layer::GELU
+                        | Layer::Dropout { .. } => {
                             flatten(&mut steps);
                             None
                         }

@@ -175,7 +175,15 @@ impl Model {
                 Layer::MaxPool2d { .. } => layers
                     .next_if(|(_, next)| next.layer == Layer::ReLU)
                     .and_then(|_| max_pool_window(layer, batch)),
-                _ => None,
+                Layer::Linear { .. }
+                | Layer::Conv2d { .. }
+                | Layer::AvgPool2d { .. }
+                | Layer::Flatten
+                | Layer::LeakyReLU { .. }
+                | Layer::Sigmoid
+                | Layer::Tanh
+                | Layer::GELU
+                | Layer::Dropout { .. } => None,
             };
             if let Some(pool) = fused_pool {
                 x = ops::relu_max_pool(x, pool);
@@ -220,7 +228,7 @@ impl Model {
                 Layer::GELU => ops::gelu(x),
                 Layer::Dropout { p } => match mode {
                     Mode::Train if p > 0.0 => x.dropout(p),
-                    _ => x,
+                    Mode::Train | Mode::Eval => x,
                 },
             };
         }
@@ -261,7 +269,16 @@ fn max_pool_window(layer: &LayerPlan, batch: usize) -> Option<Window> {
             stride.unwrap_or(kernel_size),
             0,
         )),
-        _ => None,
+        Layer::Linear { .. }
+        | Layer::Conv2d { .. }
+        | Layer::AvgPool2d { .. }
+        | Layer::Flatten
+        | Layer::ReLU
+        | Layer::LeakyReLU { .. }
+        | Layer::Sigmoid
+        | Layer::Tanh
+        | Layer::GELU
+        | Layer::Dropout { .. } => None,
     }
 }
 
@@ -326,7 +343,15 @@ pub fn parameter_shapes(plan: &Plan) -> Vec<(String, Vec<usize>, usize)> {
                 ));
                 shapes.push((bias, vec![out_channels], fan_in));
             }
-            _ => {}
+            Layer::MaxPool2d { .. }
+            | Layer::AvgPool2d { .. }
+            | Layer::Flatten
+            | Layer::ReLU
+            | Layer::LeakyReLU { .. }
+            | Layer::Sigmoid
+            | Layer::Tanh
+            | Layer::GELU
+            | Layer::Dropout { .. } => {}
         }
     }
     shapes

@@ -254,6 +254,7 @@ struct Operand {
 // SAFETY: an Operand only reads through `ptr`, which points into a `&[f32]` borrowed for
 // the whole `matmul` call.
 unsafe impl Send for Operand {}
+// SAFETY: as for Send: shared access only ever reads.
 unsafe impl Sync for Operand {}
 
 impl Operand {
@@ -287,6 +288,7 @@ struct SharedDst(*mut f32);
 
 // SAFETY: see the column split: the parts write disjoint elements.
 unsafe impl Send for SharedDst {}
+// SAFETY: as for Send: each thread writes only its own disjoint elements.
 unsafe impl Sync for SharedDst {}
 
 impl SharedDst {

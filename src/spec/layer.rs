@@ -115,7 +115,9 @@ impl std::fmt::Display for Layer {
             ),
             Self::LeakyReLU { negative_slope } => write!(f, "LeakyReLU({negative_slope})"),
             Self::Dropout { p } => write!(f, "Dropout({p})"),
-            other => f.write_str(other.kind_name()),
+            other @ (Self::Flatten | Self::ReLU | Self::Sigmoid | Self::Tanh | Self::GELU) => {
+                f.write_str(other.kind_name())
+            }
         }
     }
 }

@@ -180,7 +180,13 @@ fn check_sizes(layer: &Layer) -> Result<(), String> {
             ("kernel_size", kernel_size),
             ("stride", stride.unwrap_or(1)),
         ],
-        _ => &[],
+        Layer::Flatten
+        | Layer::ReLU
+        | Layer::LeakyReLU { .. }
+        | Layer::Sigmoid
+        | Layer::Tanh
+        | Layer::GELU
+        | Layer::Dropout { .. } => &[],
     };
     match fields.iter().find(|(_, value)| *value > MAX_DIMENSION) {
         Some((name, value)) => Err(format!(

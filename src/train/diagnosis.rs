@@ -21,11 +21,12 @@ pub fn likely_cause(config: &TrainConfig, spec: &ModelSpec) -> String {
     if decay > 1.0 {
         return format!("the weight decay {decay:e} is far too large (usual values are 0 to 0.1)");
     }
-    if let Some((index, slope)) = spec.layers.iter().enumerate().find_map(|(i, l)| match l {
-        Layer::LeakyReLU { negative_slope } if negative_slope.abs() > 10.0 => {
-            Some((i, *negative_slope))
+    if let Some((index, slope)) = spec.layers.iter().enumerate().find_map(|(i, l)| {
+        if let Layer::LeakyReLU { negative_slope } = l {
+            (negative_slope.abs() > 10.0).then_some((i, *negative_slope))
+        } else {
+            None
         }
-        _ => None,
     }) {
         return format!(
             "layer {index} LeakyReLU has a negative slope of {slope:e}, which blows activations up (usual: 0.01)"
@@ -34,7 +35,9 @@ pub fn likely_cause(config: &TrainConfig, spec: &ModelSpec) -> String {
     let lr = optimizer.learning_rate();
     let (name, high) = match optimizer {
         OptimizerConfig::Sgd { .. } => ("SGD", 1.0),
-        _ => (optimizer.name(), 0.01),
+        OptimizerConfig::Adam { .. }
+        | OptimizerConfig::AdamW { .. }
+        | OptimizerConfig::RmsProp { .. } => (optimizer.name(), 0.01),
     };
     if lr > high {
         return format!(

@@ -33,7 +33,13 @@ impl MetricsHistory {
             }
             TrainEvent::Batch(batch) => self.batches.push(batch.clone()),
             TrainEvent::Epoch(epoch) => self.epochs.push(epoch.clone()),
-            _ => {}
+            TrainEvent::Snapshot { .. }
+            | TrainEvent::Paused { .. }
+            | TrainEvent::Resumed { .. }
+            | TrainEvent::LearningRateChanged { .. }
+            | TrainEvent::Evaluating { .. }
+            | TrainEvent::Finished(_)
+            | TrainEvent::Failed { .. } => {}
         }
     }
 
