@@ -43,6 +43,7 @@ pub use evaluation_panel::per_class_scores;
 pub use file_dialog::FilePurpose;
 pub use models_folder::{models_dir, LAST_TRAINED};
 pub use predictor::Prediction;
+pub use saved_state::repair_storage_file;
 pub use stack_editor::StackEditor;
 pub use state::{Design, PersistedState};
 pub use training_session::{format_secs, status_line, thousands, Progress, RunStatus};

@@ -1,0 +1,294 @@
+//! Property tests over every parser and validator: whatever bytes come in, the answer is a
+//! value or an error that names the input, never a panic, and never an allocation the data
+//! cannot need. CI runs a few hundred cases each (`PROPTEST_CASES` overrides);
+//! `scripts/fuzz.sh` runs thousands with the peak memory reported. tests/corpus holds the
+//! inputs that once crashed LayerLab; every one is replayed here.
+
+// Tests state what they expect with unwrap and expect; a failure is the report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use layerlab::data::{parse_idx, read_idx, table_dataset, RawTable, TableOptions};
+use layerlab::export::SavedModel;
+use layerlab::spec::{check_training_memory, validate, ActivationShape, Layer, ModelSpec};
+use proptest::prelude::*;
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// A real exported model (iris-sized, with a data card), made once.
+fn model_bytes() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let data = layerlab::data::load_builtin("iris", &Default::default()).unwrap();
+        let spec = ModelSpec::new(vec![
+            Layer::Linear { out_features: 8 },
+            Layer::ReLU,
+            Layer::Linear { out_features: 3 },
+        ]);
+        let plan = validate(&spec, data.input_shape(), 3).unwrap();
+        let model = layerlab::model::Model::initialise(spec, plan, &Default::default(), 0);
+        SavedModel::from_model(&model, &data.card)
+            .to_bytes()
+            .unwrap()
+    })
+}
+
+/// A small valid IDX file (gzip or raw).
+fn idx_bytes(gzip: bool) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3];
+    bytes.extend(0..18u8);
+    if gzip {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&bytes).unwrap();
+        gz.finish().unwrap()
+    } else {
+        bytes
+    }
+}
+
+/// A small valid PNG and JPEG of a digit-like bar.
+fn image_bytes(format: image::ImageFormat) -> Vec<u8> {
+    let img = image::GrayImage::from_fn(24, 24, |x, _| image::Luma([if x > 10 { 0 } else { 255 }]));
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageLuma8(img)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .unwrap();
+    bytes
+}
+
+/// `base` with some bytes replaced, some removed at the end, some inserted.
+fn mutate(base: &[u8], edits: &[(usize, u8)], cut: usize) -> Vec<u8> {
+    let mut bytes = base.to_vec();
+    for &(at, value) in edits {
+        if !bytes.is_empty() {
+            let i = at % bytes.len();
+            bytes[i] = value;
+        }
+    }
+    bytes.truncate(bytes.len().saturating_sub(cut % (base.len() + 1)));
+    bytes
+}
+
+fn edits() -> impl Strategy<Value = Vec<(usize, u8)>> {
+    prop::collection::vec((any::<usize>(), any::<u8>()), 0..8)
+}
+
+fn temp_file(bytes: &[u8], name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    (dir, path)
+}
+
+fn layer() -> impl Strategy<Value = Layer> {
+    let size = prop_oneof![
+        0usize..64,
+        Just(usize::MAX),
+        Just(1usize << 32),
+        any::<usize>()
+    ];
+    prop_oneof![
+        size.clone()
+            .prop_map(|out_features| Layer::Linear { out_features }),
+        (size.clone(), size.clone(), size.clone(), size.clone()).prop_map(
+            |(out_channels, kernel_size, stride, padding)| Layer::Conv2d {
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+            }
+        ),
+        (size.clone(), prop::option::of(size.clone())).prop_map(|(kernel_size, stride)| {
+            Layer::MaxPool2d {
+                kernel_size,
+                stride,
+            }
+        }),
+        (size.clone(), prop::option::of(size)).prop_map(|(kernel_size, stride)| {
+            Layer::AvgPool2d {
+                kernel_size,
+                stride,
+            }
+        }),
+        Just(Layer::Flatten),
+        Just(Layer::ReLU),
+        any::<f32>().prop_map(|negative_slope| Layer::LeakyReLU { negative_slope }),
+        Just(Layer::Tanh),
+        any::<f32>().prop_map(|p| Layer::Dropout { p }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn model_files_never_panic(edits in edits(), cut in any::<usize>()) {
+        let bytes = mutate(model_bytes(), &edits, cut);
+        match SavedModel::from_bytes(&bytes, "fuzz.safetensors") {
+            Ok(saved) => {
+                let _ = saved.input();
+                if let Err(error) = saved.into_model(&Default::default(), "fuzz.safetensors") {
+                    prop_assert!(error.to_string().contains("fuzz.safetensors"), "{error}");
+                }
+            }
+            Err(error) => prop_assert!(error.to_string().contains("fuzz.safetensors"), "{error}"),
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_are_never_a_model(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        if let Err(error) = SavedModel::from_bytes(&bytes, "noise.safetensors") {
+            prop_assert!(error.to_string().contains("noise.safetensors"), "{error}");
+        }
+    }
+
+    #[test]
+    fn idx_files_never_panic(edits in edits(), cut in any::<usize>(), gzip in any::<bool>()) {
+        let bytes = mutate(&idx_bytes(gzip), &edits, cut);
+        let (_dir, path) = temp_file(&bytes, "fuzz.idx");
+        if let Err(error) = read_idx(&path) {
+            prop_assert!(error.to_string().contains("fuzz.idx"), "{error}");
+        }
+        if let Err(error) = parse_idx(&bytes, "fuzz.idx") {
+            prop_assert!(error.to_string().contains("fuzz.idx"), "{error}");
+        }
+    }
+
+    #[test]
+    fn layer_stacks_validate_without_panic_or_overflow(
+        layers in prop::collection::vec(layer(), 0..12),
+        channels in 1usize..4,
+        side in 1usize..40,
+        outputs in 1usize..20,
+        batch in 1usize..5000,
+    ) {
+        let spec = ModelSpec::new(layers);
+        let json = spec.to_json_pretty();
+        prop_assert_eq!(ModelSpec::from_json(&json).ok().map(|s| s.layers.len()), Some(spec.layers.len()));
+        let input = ActivationShape::image(channels, side, side);
+        if let Ok(plan) = validate(&spec, input, outputs) {
+            prop_assert!(plan.total_parameters() <= layerlab::spec::MAX_PARAMETERS);
+            let _ = check_training_memory(&plan, batch);
+        }
+    }
+
+    #[test]
+    fn stack_json_never_panics(edits in edits(), cut in any::<usize>()) {
+        let base = layerlab::spec::preset("cnn").unwrap().spec.to_json_pretty();
+        let bytes = mutate(base.as_bytes(), &edits, cut);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            if let Ok(spec) = ModelSpec::from_json(text) {
+                let _ = validate(&spec, ActivationShape::image(1, 28, 28), 10);
+            }
+        }
+    }
+
+    #[test]
+    fn images_never_panic(edits in edits(), cut in any::<usize>(), png in any::<bool>()) {
+        let format = if png { image::ImageFormat::Png } else { image::ImageFormat::Jpeg };
+        let bytes = mutate(&image_bytes(format), &edits, cut);
+        match layerlab::preprocess::decode_image(&bytes, "fuzz.img") {
+            Ok(image) => {
+                let _ = layerlab::preprocess::preprocess_digit(&image);
+            }
+            Err(error) => prop_assert!(error.to_string().contains("fuzz.img"), "{error}"),
+        }
+    }
+
+    #[test]
+    fn csv_tables_never_panic(
+        rows in prop::collection::vec(prop::collection::vec("[a-z0-9 .,\"NA-]{0,8}", 1..5), 0..30),
+        target_last in any::<bool>(),
+    ) {
+        let text: String = rows.iter().map(|r| r.join(",") + "\n").collect();
+        match RawTable::from_reader(text.as_bytes(), "fuzz.csv") {
+            Ok(table) => {
+                let options = TableOptions {
+                    target: (!target_last).then(|| table.headers[0].clone()),
+                    ..TableOptions::default()
+                };
+                if let Err(error) = table_dataset("fuzz", &table, None, &options) {
+                    prop_assert!(error.to_string().contains("fuzz.csv"), "{error}");
+                }
+            }
+            Err(error) => prop_assert!(error.to_string().contains("fuzz.csv"), "{error}"),
+        }
+    }
+}
+
+#[cfg(feature = "gui")]
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn saved_window_state_never_panics(edits in edits(), cut in any::<usize>()) {
+        let base = std::fs::read(corpus().join("window-zoom-nan.ron")).unwrap();
+        let bytes = mutate(&base, &edits, cut);
+        let (_dir, path) = temp_file(&bytes, "app.ron");
+        let _ = layerlab::app::repair_storage_file(&path);
+    }
+}
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// Every input that once crashed LayerLab (or that this issue found reported as success) now
+/// gets an error, or for window state a repair.
+#[test]
+fn the_corpus_of_past_crashes_is_refused_cleanly() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(corpus()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        seen += 1;
+        if name.ends_with(".json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let refused = ModelSpec::from_json(&text)
+                .map_err(|e| e.to_string())
+                .and_then(|spec| {
+                    validate(&spec, ActivationShape::image(1, 28, 28), 10)
+                        .map_err(|e| e.to_string())
+                });
+            assert!(refused.is_err(), "{name} was accepted");
+        } else if name.contains(".idx") {
+            let error = read_idx(&path).unwrap_err().to_string();
+            assert!(error.contains(&name), "{name}: {error}");
+        } else if name.ends_with(".safetensors") {
+            let error = SavedModel::load(&path).unwrap_err().to_string();
+            assert!(error.contains(&name), "{name}: {error}");
+        } else if name.ends_with(".ron") {
+            #[cfg(feature = "gui")]
+            {
+                let dir = tempfile::tempdir().unwrap();
+                let copy = dir.path().join("app.ron");
+                std::fs::copy(&path, &copy).unwrap();
+                let message = layerlab::app::repair_storage_file(&copy);
+                assert!(message.is_some(), "{name} was not repaired");
+            }
+        } else {
+            panic!("corpus file {name} has no test: add one");
+        }
+    }
+    assert!(seen >= 10, "the corpus is missing");
+}
