@@ -57,6 +57,10 @@ pub struct ChartCache {
     epoch_validation_loss: Vec<PlotPoint>,
     epoch_train_accuracy: Vec<PlotPoint>,
     epoch_validation_accuracy: Vec<PlotPoint>,
+    /// A regression run: RMSE (in the target's units) takes the accuracy chart's place.
+    regression: bool,
+    epoch_train_rmse: Vec<PlotPoint>,
+    epoch_validation_rmse: Vec<PlotPoint>,
     epoch_marks: Vec<f64>,
     /// x of the epoch with the lowest validation loss.
     best_validation: Option<f64>,
@@ -139,6 +143,12 @@ impl ChartCache {
         self.epoch_validation_loss = epoch_points(&|e| e.validation_loss.map(|v| loss_y(v as f64)));
         self.epoch_train_accuracy = epoch_points(&|e| e.train_accuracy.map(f64::from));
         self.epoch_validation_accuracy = epoch_points(&|e| e.validation_accuracy.map(|v| v as f64));
+        self.regression = history
+            .batches
+            .first()
+            .is_some_and(|b| b.accuracy.is_none());
+        self.epoch_train_rmse = epoch_points(&|e| e.train_rmse.map(f64::from));
+        self.epoch_validation_rmse = epoch_points(&|e| e.validation_rmse.map(f64::from));
         let marks: Vec<f64> = history.epochs.iter().map(|e| x_of_step(e.step)).collect();
         self.epoch_marks = thin_marks(&marks, MAX_EPOCH_MARKS);
         self.best_validation = history
@@ -269,37 +279,59 @@ pub fn charts_ui(
         );
         draw_marks(plot);
     });
-    linked_plot("accuracy_plot", chart_height, "accuracy")
-        // Accuracy climbs to the top right; the bottom right stays empty after the start.
-        .legend(Legend::default().position(Corner::RightBottom))
-        .x_axis_label(x_label)
-        .include_y(0.0)
-        .include_y(1.0)
-        .show(ui, |plot| {
-            if !cache.batch_accuracy_smooth.is_empty() {
-                plot.line(
-                    Line::new(
-                        "batch accuracy (smoothed)",
-                        &cache.batch_accuracy_smooth[..],
-                    )
-                    .color(tokens::TRAIN_LOSS)
-                    .width(2.0),
+    if cache.regression {
+        linked_plot("rmse_plot", chart_height, "RMSE (target units)")
+            .legend(Legend::default())
+            .x_axis_label(x_label)
+            .include_y(0.0)
+            .show(ui, |plot| {
+                epoch_series(
+                    plot,
+                    "epoch train RMSE",
+                    &cache.epoch_train_rmse,
+                    tokens::EPOCH_TRAIN,
                 );
-            }
-            epoch_series(
-                plot,
-                "epoch train accuracy",
-                &cache.epoch_train_accuracy,
-                tokens::EPOCH_TRAIN,
-            );
-            epoch_series(
-                plot,
-                "validation accuracy",
-                &cache.epoch_validation_accuracy,
-                tokens::VALIDATION,
-            );
-            draw_marks(plot);
-        });
+                epoch_series(
+                    plot,
+                    "validation RMSE",
+                    &cache.epoch_validation_rmse,
+                    tokens::VALIDATION,
+                );
+                draw_marks(plot);
+            });
+    } else {
+        linked_plot("accuracy_plot", chart_height, "accuracy")
+            // Accuracy climbs to the top right; the bottom right stays empty after the start.
+            .legend(Legend::default().position(Corner::RightBottom))
+            .x_axis_label(x_label)
+            .include_y(0.0)
+            .include_y(1.0)
+            .show(ui, |plot| {
+                if !cache.batch_accuracy_smooth.is_empty() {
+                    plot.line(
+                        Line::new(
+                            "batch accuracy (smoothed)",
+                            &cache.batch_accuracy_smooth[..],
+                        )
+                        .color(tokens::TRAIN_LOSS)
+                        .width(2.0),
+                    );
+                }
+                epoch_series(
+                    plot,
+                    "epoch train accuracy",
+                    &cache.epoch_train_accuracy,
+                    tokens::EPOCH_TRAIN,
+                );
+                epoch_series(
+                    plot,
+                    "validation accuracy",
+                    &cache.epoch_validation_accuracy,
+                    tokens::VALIDATION,
+                );
+                draw_marks(plot);
+            });
+    }
     linked_plot("learning_rate_plot", LEARNING_RATE_HEIGHT, "learning rate")
         .include_y(0.0)
         .show(ui, |plot| {

@@ -18,6 +18,10 @@ pub enum AppCommand {
     StopTraining,
     SetLearningRate(f64),
     LoadPreset(&'static str),
+    /// Load this built-in dataset (in the background) and train on it from now on.
+    PickDataset(String),
+    /// Size the stack's last Linear layer for the dataset's outputs (classes, or 1).
+    FitOutputs,
     Undo,
     Redo,
     /// Ask for a path with a dialog, then export.

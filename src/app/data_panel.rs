@@ -1,20 +1,16 @@
-//! The dataset picker: MNIST's preview grid, class counts and the train/validation split.
+//! The dataset picker: the built-ins, a preview (images, or rows of tables and text), class
+//! counts and the train/validation split.
 
 use eframe::egui::{self, DragValue, TextureHandle, TextureOptions};
 
+use super::command::AppCommand;
 use super::tokens;
-use crate::data::{Dataset, Samples};
+use crate::data::{Dataset, Samples, BUILTIN_DATASETS};
 use crate::train::TrainConfig;
 
 /// Sample images shown in the preview grid.
 const PREVIEW_COUNT: usize = 40;
 const PREVIEW_COLUMNS: usize = 8;
-
-/// The datasets the picker offers. Only MNIST ships today; more slot in here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DatasetChoice {
-    Mnist,
-}
 
 /// Textures for the preview grid, made once when the data arrives.
 pub struct DataPreview {
@@ -56,20 +52,40 @@ pub fn digit_texture(
 
 pub fn data_ui(
     ui: &mut egui::Ui,
+    picked: &str,
     dataset: Result<(&Dataset, &DataPreview), &str>,
     config: &mut TrainConfig,
     training_active: bool,
+    commands: &mut Vec<AppCommand>,
 ) {
-    let mut choice = DatasetChoice::Mnist;
-    egui::ComboBox::from_label("Dataset")
-        .selected_text("MNIST (shipped)")
-        .show_ui(ui, |ui| {
-            ui.selectable_value(&mut choice, DatasetChoice::Mnist, "MNIST (shipped)");
-        });
+    let mut choice = picked.to_string();
+    ui.add_enabled_ui(!training_active, |ui| {
+        egui::ComboBox::from_label("Dataset")
+            .selected_text(picked)
+            .width(170.0)
+            .show_ui(ui, |ui| {
+                for data in BUILTIN_DATASETS {
+                    ui.selectable_value(&mut choice, data.name.to_string(), data.name)
+                        .on_hover_text(format!(
+                            "{}; {}; {}\n{}",
+                            data.kind, data.task, data.size, data.source
+                        ));
+                }
+            });
+    });
+    if choice != picked {
+        commands.push(AppCommand::PickDataset(choice));
+    }
+    if let Some(info) = crate::data::builtin(picked) {
+        ui.small(format!("{}. {}", info.task, info.source));
+    }
     let (dataset, preview) = match dataset {
         Ok(ready) => ready,
         Err(status) => {
-            ui.label(status);
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(status);
+            });
             return;
         }
     };
@@ -83,7 +99,7 @@ pub fn data_ui(
 
     ui.add_enabled_ui(!training_active, |ui| {
         egui::Grid::new("split").num_columns(2).show(ui, |ui| {
-            let label = ui.label("Validation images");
+            let label = ui.label("Validation samples");
             ui.add(DragValue::new(&mut config.validation_size).range(0..=dataset.train.len() / 2))
                 .labelled_by(label.id);
             ui.end_row();
@@ -91,7 +107,7 @@ pub fn data_ui(
             ui.checkbox(&mut limited, "Train on a subset");
             if limited {
                 let mut limit = config.train_limit.unwrap_or(5_000);
-                let label = ui.label("images");
+                let label = ui.label("samples");
                 ui.add(
                     DragValue::new(&mut limit)
                         .range(1..=dataset.train.len())
@@ -117,22 +133,47 @@ pub fn data_ui(
     ));
 
     ui.separator();
-    ui.label("Training images per class");
-    egui::Grid::new("class_counts")
-        .num_columns(5)
-        .show(ui, |ui| {
-            for (class, count) in dataset
-                .train
-                .class_counts(dataset.classes())
-                .iter()
-                .enumerate()
-            {
-                ui.label(format!("{class}: {count}"));
-                if class % 5 == 4 {
-                    ui.end_row();
+    let names = dataset.task().class_names();
+    if !names.is_empty() {
+        ui.label("Training samples per class");
+        egui::Grid::new("class_counts")
+            .num_columns(2)
+            .show(ui, |ui| {
+                for (class, count) in dataset.train.class_counts(names.len()).iter().enumerate() {
+                    ui.label(format!("{class} {}: {count}", names[class]));
+                    if class % 2 == 1 {
+                        ui.end_row();
+                    }
                 }
+            });
+    }
+    if !dataset.train.raw.is_empty() {
+        ui.separator();
+        ui.label("First training samples");
+        for index in 0..dataset.train.len().min(8) {
+            let target =
+                match names.get(dataset.train.labels().get(index).copied().unwrap_or(0) as usize) {
+                    Some(name) if !names.is_empty() => name.clone(),
+                    _ => dataset
+                        .train
+                        .values()
+                        .get(index)
+                        .map_or_else(String::new, |v| format!("{v}")),
+                };
+            let mut text = dataset.train.raw[index].clone();
+            if text.len() > 160 {
+                let cut = (0..=160)
+                    .rev()
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(0);
+                text.truncate(cut);
+                text.push('…');
             }
-        });
+            ui.label(egui::RichText::new(format!("→ {target}")).strong());
+            ui.small(text);
+        }
+        return;
+    }
 
     ui.separator();
     ui.label("First training images and their labels");
@@ -145,7 +186,12 @@ pub fn data_ui(
                         egui::Image::new(texture)
                             .fit_to_exact_size(egui::Vec2::splat(tokens::THUMBNAIL_SIDE)),
                     );
-                    ui.label(label.to_string());
+                    ui.label(
+                        names
+                            .get(*label as usize)
+                            .cloned()
+                            .unwrap_or_else(|| label.to_string()),
+                    );
                 });
                 if i % PREVIEW_COLUMNS == PREVIEW_COLUMNS - 1 {
                     ui.end_row();

@@ -5,7 +5,8 @@ use eframe::egui::{self, DragValue, RichText};
 use super::command::AppCommand;
 use super::stack_editor::{layer_templates, StackEditor};
 use super::tokens;
-use crate::spec::{check_layers, validate, ActivationShape, Layer, ModelSpec, PRESET_NAMES};
+use super::DataShape;
+use crate::spec::{check_layers, presets_for, validate, Layer, ModelSpec, PRESET_NAMES};
 
 /// What a row's buttons asked for, applied after the rows are drawn.
 enum RowAction {
@@ -36,18 +37,30 @@ impl Default for DesignerChoices {
 pub fn designer_ui(
     ui: &mut egui::Ui,
     spec: &mut ModelSpec,
-    input: ActivationShape,
-    classes: usize,
+    shape: &DataShape,
     editor: &StackEditor,
     choices: &mut DesignerChoices,
     commands: &mut Vec<AppCommand>,
 ) {
+    let (input, classes) = (shape.input, shape.outputs);
+    // The presets made for this dataset first, then the rest.
+    let fitting: Vec<&str> = presets_for(&shape.name).iter().map(|p| p.name).collect();
+    let order: Vec<usize> = (0..PRESET_NAMES.len())
+        .filter(|&i| fitting.contains(&PRESET_NAMES[i]))
+        .chain((0..PRESET_NAMES.len()).filter(|&i| !fitting.contains(&PRESET_NAMES[i])))
+        .collect();
     ui.horizontal(|ui| {
         egui::ComboBox::from_label("Preset")
             .selected_text(PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)])
             .show_ui(ui, |ui| {
-                for (i, name) in PRESET_NAMES.iter().enumerate() {
-                    ui.selectable_value(&mut choices.preset, i, *name);
+                for &i in &order {
+                    let name = PRESET_NAMES[i];
+                    let label = if fitting.contains(&name) {
+                        format!("{name}  (made for {})", shape.name)
+                    } else {
+                        name.to_string()
+                    };
+                    ui.selectable_value(&mut choices.preset, i, label);
                 }
             });
         if ui.button("Load preset").clicked() {
@@ -69,7 +82,7 @@ pub fn designer_ui(
             commands.push(AppCommand::Redo);
         }
     });
-    ui.label(format!("Input: {input} (MNIST)"));
+    ui.label(format!("Input: {input} ({})", shape.description));
 
     let (plans, first_error) = check_layers(spec, input);
     let mut action = None;
@@ -83,10 +96,6 @@ pub fn designer_ui(
                         RichText::new(format!("{index}  {}", spec.layers[index].kind_name()))
                             .strong(),
                     );
-                    match plans.get(index) {
-                        Some(plan) => ui.label(format!("-> {}", plan.output)),
-                        None => ui.label("-> ?"),
-                    };
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         if ui
                             .small_button("Remove")
@@ -118,14 +127,20 @@ pub fn designer_ui(
                         }
                     });
                 });
-                if has_settings(&spec.layers[index]) {
-                    ui.horizontal_wrapped(|ui| {
+                // The output shape on its own line, so the buttons never cover it, even at
+                // the narrowest panel.
+                ui.horizontal_wrapped(|ui| {
+                    if has_settings(&spec.layers[index]) {
                         layer_fields_ui(ui, &mut spec.layers[index]);
-                        if let Some(plan) = plans.get(index).filter(|p| p.parameters > 0) {
-                            ui.weak(format!("{} params", plan.parameters));
+                    }
+                    match plans.get(index) {
+                        Some(plan) if plan.parameters > 0 => {
+                            ui.weak(format!("-> {}, {} params", plan.output, plan.parameters))
                         }
-                    });
-                }
+                        Some(plan) => ui.weak(format!("-> {}", plan.output)),
+                        None => ui.weak("-> ?"),
+                    };
+                });
                 if let Some(error) = first_error.as_ref().filter(|e| e.layer == Some(index)) {
                     ui.colored_label(tokens::ERROR, &error.message);
                 }
@@ -174,6 +189,20 @@ pub fn designer_ui(
         }
         Err(error) => {
             ui.colored_label(tokens::ERROR, format!("Cannot train: {error}"));
+            // The shapes fit but the outputs do not: one click sizes the last layer.
+            if first_error.is_none() && !spec.layers.is_empty() {
+                let label = format!("End with {classes} outputs");
+                if ui
+                    .button(label)
+                    .on_hover_text(format!(
+                        "Set the last Linear layer to {classes} outputs for {}",
+                        shape.description
+                    ))
+                    .clicked()
+                {
+                    commands.push(AppCommand::FitOutputs);
+                }
+            }
         }
     }
 }

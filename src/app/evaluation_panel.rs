@@ -48,6 +48,20 @@ pub struct EvaluationView {
     /// The confusion cell `(true, predicted)` the gallery is filtered to.
     pub filter: Option<(u8, u8)>,
     textures: HashMap<usize, TextureHandle>,
+    pub class_names: Vec<String>,
+    /// Set for regression: metrics in the target's units and the points to plot.
+    pub regression: Option<RegressionView>,
+}
+
+/// A regression model's test results.
+pub struct RegressionView {
+    pub metrics: crate::train::RegressionMetrics,
+    /// "Sale_Price (USD)".
+    pub target: String,
+    /// `[actual, predicted]` of every test sample.
+    pub points: Vec<[f64; 2]>,
+    /// `(test index, actual, predicted)` of the largest errors, largest first.
+    pub largest_errors: Vec<(usize, f32, f32)>,
 }
 
 impl EvaluationView {
@@ -63,7 +77,37 @@ impl EvaluationView {
             .filter(|(i, p)| labels.get(*i).is_some_and(|l| l != *p))
             .map(|(i, p)| (i, labels[i], *p))
             .collect();
+        let regression = evaluation.regression.map(|metrics| {
+            let actual = dataset.test.values();
+            let mut errors: Vec<(usize, f32, f32)> = evaluation
+                .predicted_values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &p)| actual.get(i).map(|&a| (i, a, p)))
+                .collect();
+            let points = errors
+                .iter()
+                .map(|&(_, a, p)| [f64::from(a), f64::from(p)])
+                .collect();
+            errors.sort_by(|x, y| (y.2 - y.1).abs().total_cmp(&(x.2 - x.1).abs()));
+            errors.truncate(20);
+            let target = match dataset.task() {
+                crate::data::Task::Regression { target, unit } if !unit.is_empty() => {
+                    format!("{target} ({unit})")
+                }
+                crate::data::Task::Regression { target, .. } => target.clone(),
+                crate::data::Task::Classification { .. } => String::new(),
+            };
+            RegressionView {
+                metrics,
+                target,
+                points,
+                largest_errors: errors,
+            }
+        });
         Self {
+            class_names: dataset.task().class_names().to_vec(),
+            regression,
             model,
             test_accuracy: evaluation.accuracy.unwrap_or(0.0),
             test_loss: evaluation.loss,
@@ -98,8 +142,11 @@ pub fn evaluation_ui(
         );
         return;
     };
+    if let Some(regression) = &view.regression {
+        return regression_ui(ui, regression, dataset);
+    }
     ui.heading(format!(
-        "Test accuracy {:.2}%  (loss {:.4}, {} test images, {} wrong)",
+        "Test accuracy {:.2}%  (loss {:.4}, {} test samples, {} wrong)",
         view.test_accuracy * 100.0,
         view.test_loss,
         view.tested,
@@ -120,7 +167,7 @@ pub fn evaluation_ui(
         ui.add_space(16.0);
         ui.vertical(|ui| {
             ui.label(RichText::new("Per class").strong());
-            scores_ui(ui, &view.scores);
+            scores_ui(ui, &view.scores, &view.class_names);
         });
     });
     ui.separator();
@@ -182,7 +229,16 @@ pub fn evaluation_ui(
                                 )
                                 .on_hover_text(format!("test image {index}"));
                             }
-                            ui.label(format!("{truth} -> {predicted}"));
+                            let name = |c: u8| {
+                                view.class_names
+                                    .get(c as usize)
+                                    .cloned()
+                                    .unwrap_or_else(|| c.to_string())
+                            };
+                            let label = ui.label(format!("{} -> {}", name(truth), name(predicted)));
+                            if let Some(raw) = dataset.test.raw.get(index) {
+                                label.on_hover_text(raw.as_str());
+                            }
                         });
                     }
                 });
@@ -190,7 +246,7 @@ pub fn evaluation_ui(
         });
 }
 
-fn scores_ui(ui: &mut egui::Ui, scores: &[[f32; 3]]) {
+fn scores_ui(ui: &mut egui::Ui, scores: &[[f32; 3]], names: &[String]) {
     egui::Grid::new("per-class-scores")
         .striped(true)
         .spacing([12.0, 2.0])
@@ -200,7 +256,12 @@ fn scores_ui(ui: &mut egui::Ui, scores: &[[f32; 3]]) {
             }
             ui.end_row();
             for (class, [precision, recall, f1]) in scores.iter().enumerate() {
-                ui.label(class.to_string());
+                ui.label(
+                    names
+                        .get(class)
+                        .cloned()
+                        .unwrap_or_else(|| class.to_string()),
+                );
                 for value in [precision, recall, f1] {
                     ui.label(format!("{:.3}", value));
                 }
@@ -288,6 +349,66 @@ fn confusion_matrix_ui(
             }
         });
     clicked
+}
+
+/// A regression's results: RMSE, MAE and R² in the target's units, predicted against actual
+/// with the identity line, and the test rows with the largest errors.
+fn regression_ui(ui: &mut egui::Ui, view: &RegressionView, dataset: Option<&Dataset>) {
+    let m = view.metrics;
+    ui.heading(format!(
+        "Test RMSE {:.2}, MAE {:.2}, R² {:.3}  ({}, {} test samples)",
+        m.rmse,
+        m.mae,
+        m.r2,
+        view.target,
+        view.points.len()
+    ));
+    let (low, high) = view
+        .points
+        .iter()
+        .flat_map(|p| p.iter().copied())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    ui.label(RichText::new("Predicted against actual (the line is a perfect prediction)").strong());
+    egui_plot::Plot::new("predicted-vs-actual")
+        .height(320.0)
+        .data_aspect(1.0)
+        .x_axis_label(format!("actual {}", view.target))
+        .y_axis_label("predicted")
+        .show(ui, |plot| {
+            if low.is_finite() && high.is_finite() {
+                plot.line(
+                    egui_plot::Line::new("identity", vec![[low, low], [high, high]])
+                        .color(tokens::OK),
+                );
+            }
+            plot.points(
+                egui_plot::Points::new("test samples", view.points.clone())
+                    .radius(2.0)
+                    .color(tokens::PREDICTED_BAR),
+            );
+        });
+    ui.label(RichText::new("Largest errors").strong());
+    egui::Grid::new("largest-errors")
+        .striped(true)
+        .show(ui, |ui| {
+            for title in ["test row", "actual", "predicted", "sample"] {
+                ui.label(RichText::new(title).strong());
+            }
+            ui.end_row();
+            for &(index, actual, predicted) in &view.largest_errors {
+                ui.label(index.to_string());
+                ui.label(format!("{actual:.2}"));
+                ui.label(format!("{predicted:.2}"));
+                let raw = dataset
+                    .and_then(|d| d.test.raw.get(index))
+                    .map_or("", String::as_str);
+                let short: String = raw.chars().take(90).collect();
+                ui.small(short).on_hover_text(raw);
+                ui.end_row();
+            }
+        });
 }
 
 #[cfg(test)]

@@ -53,16 +53,34 @@ impl LayerLabApp {
             }
             AppCommand::LoadPreset(name) => {
                 if let Some(preset) = preset(name) {
+                    // A preset is a template: its last layer is sized for this dataset.
+                    let preset = preset.with_outputs(self.data_shape.outputs);
                     self.editor.commit(&self.state.design());
                     self.state.stack = preset.spec;
                     if !self.training_active() {
                         self.state.training.optimizer = preset.optimizer;
                         self.state.training.batch_size = preset.batch_size;
+                        self.state.training.epochs = preset.epochs;
+                        if let Some(loss) = preset.loss {
+                            self.state.training.loss = loss;
+                        }
                     }
                     self.editor.commit(&self.state.design());
                     self.notifications
                         .info(format!("Loaded preset {name}: {}", preset.description));
                 }
+            }
+            AppCommand::PickDataset(name) => self.pick_dataset(ctx, name),
+            AppCommand::FitOutputs => {
+                let outputs = self.data_shape.outputs;
+                self.editor.commit(&self.state.design());
+                match self.state.stack.layers.last_mut() {
+                    Some(crate::spec::Layer::Linear { out_features }) => *out_features = outputs,
+                    _ => self.state.stack.layers.push(crate::spec::Layer::Linear {
+                        out_features: outputs,
+                    }),
+                }
+                self.editor.commit(&self.state.design());
             }
             AppCommand::Undo => {
                 let mut design = self.state.design();
@@ -174,7 +192,7 @@ impl LayerLabApp {
         }
         let Some(dataset) = self.dataset().cloned() else {
             self.notifications
-                .error("MNIST is still loading; try again in a moment.");
+                .error("The dataset is still loading; try again in a moment.");
             return;
         };
         let (spec, initial_weights) = match &from {
@@ -226,6 +244,19 @@ impl LayerLabApp {
                 .error("Evaluation needs a model and the test set: train or load a model.");
             return;
         };
+        if current.model.input() != dataset.input_shape()
+            || current.model.classes != dataset.outputs()
+        {
+            self.notifications.error(format!(
+                "The current model takes {} and gives {} outputs, but {} has {} and {}: pick the dataset it was trained on",
+                current.model.input(),
+                current.model.classes,
+                dataset.name,
+                dataset.input_shape(),
+                dataset.outputs()
+            ));
+            return;
+        }
         let waker = {
             let ctx = ctx.clone();
             move || ctx.request_repaint()
@@ -295,9 +326,8 @@ impl LayerLabApp {
                             dataset,
                         ));
                         self.notifications.info(format!(
-                            "Training finished: test accuracy {:.2}% (loss {:.4}) after {} steps",
-                            test.accuracy.unwrap_or(0.0) * 100.0,
-                            test.loss,
+                            "Training finished: {} after {} steps",
+                            describe_test(test),
                             summary.steps
                         ));
                     }
@@ -393,18 +423,19 @@ impl LayerLabApp {
                 self.notifications.info(format!("Saved {}", path.display()));
             }
             FileOutcome::ModelLoaded(path, saved)
-                if saved.input() != crate::data::MNIST_INPUT
-                    || saved.classes != crate::data::MNIST_CLASSES =>
+                if saved.input() != self.data_shape.input
+                    || saved.classes != self.data_shape.outputs =>
             {
-                // The window trains and predicts on MNIST for now; other models would feed
-                // its canvas to a model of another shape.
+                // A model of other data would be fed the wrong inputs: say which data it needs.
                 let card = saved.card_or_mnist();
                 self.notifications.error(format!(
-                    "{} is a model of {} ({}, inputs {}); the window works with MNIST models for now: use `layerlab predict` or `layerlab eval` for it",
+                    "{} is a model of {} ({}, inputs {}) but the window trains on {}: pick {} in the Data tab first",
                     path.display(),
                     card.dataset,
                     card.task.describe(),
-                    saved.input()
+                    saved.input(),
+                    self.data_shape.description,
+                    card.dataset
                 ));
             }
             FileOutcome::ModelLoaded(path, saved) => {
@@ -472,11 +503,8 @@ impl LayerLabApp {
                 if let Some(dataset) = self.dataset() {
                     self.evaluation = Some(EvaluationView::new(model, &evaluation, dataset));
                 }
-                self.notifications.info(format!(
-                    "Test accuracy {:.2}% (loss {:.4})",
-                    evaluation.accuracy.unwrap_or(0.0) * 100.0,
-                    evaluation.loss
-                ));
+                self.notifications
+                    .info(format!("Evaluated: {}", describe_test(&evaluation)));
             }
             TaskEnd::Failed(message) => self
                 .notifications
@@ -512,16 +540,63 @@ impl LayerLabApp {
         }
     }
 
+    /// Switches to built-in dataset `name`: loaded in the background; the old one stays in
+    /// use until it arrives.
+    fn pick_dataset(&mut self, ctx: &egui::Context, name: String) {
+        if self.training_active() {
+            self.notifications
+                .error("Stop the run before picking another dataset.");
+            return;
+        }
+        if crate::data::builtin(&name).is_none() {
+            return;
+        }
+        let ctx = ctx.clone();
+        self.state.dataset = name.clone();
+        // Results of the old data mean nothing on the new.
+        self.evaluation = None;
+        self.dataset = super::start_loading(
+            &name,
+            self.mnist_dir.clone(),
+            Box::new(move || ctx.request_repaint()),
+        );
+    }
+
     fn poll_dataset(&mut self, ctx: &egui::Context) {
-        if let DatasetSlot::Loading(receiver) = &self.dataset {
+        if let DatasetSlot::Loading { name, receiver } = &self.dataset {
             match receiver.try_recv() {
                 Ok(Ok(dataset)) => {
+                    let changed = dataset.card.dataset != self.data_shape.name;
+                    self.data_shape = super::DataShape::of(&dataset);
+                    let config = &mut self.state.training;
+                    // Settings that only made sense for the previous data.
+                    if changed || config.validation_size >= dataset.train.len() {
+                        config.validation_size = dataset.default_validation_size();
+                        config.train_limit = None;
+                        config.test_limit = None;
+                    }
+                    if changed
+                        || (dataset.task().is_regression()
+                            && config.loss == crate::train::LossKind::CrossEntropy)
+                    {
+                        config.loss = crate::train::LossKind::default_for(dataset.task());
+                    }
+                    if changed {
+                        self.notifications.info(format!(
+                            "Loaded {}: {} training and {} test samples; the stack must take {} and end with {} outputs",
+                            dataset.name,
+                            dataset.train.len(),
+                            dataset.test.len(),
+                            dataset.input_shape(),
+                            dataset.outputs()
+                        ));
+                    }
                     let preview = DataPreview::new(ctx, &dataset);
                     self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
                 }
                 Ok(Err(message)) => {
                     self.notifications
-                        .error(format!("Cannot load MNIST: {message}"));
+                        .error(format!("Cannot load {name}: {message}"));
                     self.dataset = DatasetSlot::Failed(message);
                 }
                 Err(crossbeam_channel::TryRecvError::Empty) => {}
@@ -661,5 +736,18 @@ impl LayerLabApp {
                 self.training_active()
             );
         }
+    }
+}
+
+/// "test accuracy 98.12% (loss 0.0601)" or "test RMSE 26717.75, MAE 15475.25, R² 0.899".
+fn describe_test(test: &crate::train::Evaluation) -> String {
+    match (test.accuracy, test.regression) {
+        (_, Some(r)) => format!("test RMSE {:.2}, MAE {:.2}, R² {:.3}", r.rmse, r.mae, r.r2),
+        (Some(accuracy), None) => format!(
+            "test accuracy {:.2}% (loss {:.4})",
+            accuracy * 100.0,
+            test.loss
+        ),
+        (None, None) => format!("test loss {:.4}", test.loss),
     }
 }

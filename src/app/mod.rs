@@ -67,7 +67,7 @@ use file_dialog::FileDialog;
 use frame_stats::FrameStats;
 use model_files::FileTasks;
 use notifications::Notifications;
-use prediction_panel::PredictionPanel;
+pub use prediction_panel::{InputMode, PredictionPanel};
 use predictor::Predictor;
 use training_session::TrainingSession;
 
@@ -101,7 +101,10 @@ pub fn run_native() -> eframe::Result {
 }
 
 enum DatasetSlot {
-    Loading(Receiver<Result<Dataset, String>>),
+    Loading {
+        name: String,
+        receiver: Receiver<Result<Dataset, String>>,
+    },
     Ready(Arc<Dataset>, DataPreview),
     Failed(String),
 }
@@ -166,6 +169,66 @@ pub struct LayerLabApp {
     pub setup_tab: SetupTab,
     pub main_tab: MainTab,
     designer: DesignerChoices,
+    /// What the designer and the Train button check the stack against: the newest dataset
+    /// loaded (kept while another one loads).
+    data_shape: DataShape,
+    /// Where MNIST is read from (tests point it elsewhere).
+    mnist_dir: PathBuf,
+}
+
+/// The input shape and outputs of the dataset the window trains on, and its names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataShape {
+    pub input: crate::spec::ActivationShape,
+    pub outputs: usize,
+    /// The built-in's name ("ames-housing").
+    pub name: String,
+    /// "Ames housing, regression of Sale_Price (USD)".
+    pub description: String,
+}
+
+impl DataShape {
+    fn mnist() -> Self {
+        Self {
+            input: crate::data::MNIST_INPUT,
+            outputs: crate::data::MNIST_CLASSES,
+            name: "mnist".into(),
+            description: "MNIST, 10-class classification".into(),
+        }
+    }
+
+    fn of(dataset: &Dataset) -> Self {
+        Self {
+            input: dataset.input_shape(),
+            outputs: dataset.outputs(),
+            name: dataset.card.dataset.clone(),
+            description: format!("{}, {}", dataset.name, dataset.task().describe()),
+        }
+    }
+}
+
+/// Loads built-in dataset `name` on a thread (MNIST from `mnist_dir`).
+fn start_loading(name: &str, mnist_dir: PathBuf, waker: Box<dyn Fn() + Send>) -> DatasetSlot {
+    let (data_tx, data_rx) = crossbeam_channel::bounded(1);
+    let thread_name = name.to_string();
+    let loader = std::thread::Builder::new()
+        .name("layerlab-data".into())
+        .spawn(move || {
+            let loaded = if thread_name == "mnist" {
+                Dataset::mnist(&mnist_dir)
+            } else {
+                crate::data::load_builtin(&thread_name, &crate::data::DataOptions::default())
+            };
+            let _ = data_tx.send(loaded.map_err(|e| e.to_string()));
+            waker();
+        });
+    match loader {
+        Ok(_) => DatasetSlot::Loading {
+            name: name.to_string(),
+            receiver: data_rx,
+        },
+        Err(e) => DatasetSlot::Failed(format!("cannot start the data loader: {e}")),
+    }
 }
 
 impl LayerLabApp {
@@ -185,18 +248,7 @@ impl LayerLabApp {
             let ctx = ctx.clone();
             move || ctx.request_repaint()
         };
-        let (data_tx, data_rx) = crossbeam_channel::bounded(1);
-        let data_waker = repaint.clone();
-        let loader = std::thread::Builder::new()
-            .name("layerlab-data".into())
-            .spawn(move || {
-                let _ = data_tx.send(Dataset::mnist(&data_dir).map_err(|e| e.to_string()));
-                data_waker();
-            });
-        let dataset = match loader {
-            Ok(_) => DatasetSlot::Loading(data_rx),
-            Err(e) => DatasetSlot::Failed(format!("cannot start the data loader: {e}")),
-        };
+        let dataset = start_loading(&state.dataset, data_dir.clone(), Box::new(repaint.clone()));
         let mut notifications = Notifications::default();
         // Without its thread the window still designs and trains; it only cannot predict.
         let predictor = match Predictor::spawn(Box::new(repaint.clone())) {
@@ -230,10 +282,17 @@ impl LayerLabApp {
             setup_tab: SetupTab::Model,
             main_tab: MainTab::Charts,
             designer: DesignerChoices::default(),
+            data_shape: DataShape::mnist(),
+            mnist_dir: data_dir,
         }
     }
 
     // ---- read-only views for tests and the status bar ----
+
+    /// The shape the stack must fit: the dataset's input and outputs.
+    pub fn data_shape(&self) -> &DataShape {
+        &self.data_shape
+    }
 
     pub fn dataset_ready(&self) -> bool {
         matches!(self.dataset, DatasetSlot::Ready(..))
@@ -273,6 +332,17 @@ impl LayerLabApp {
     /// Test accuracy shown in the Evaluation tab (only results of the current model count).
     pub fn evaluation_accuracy(&self) -> Option<f32> {
         self.shown_evaluation().map(|e| e.test_accuracy)
+    }
+
+    /// RMSE, MAE and R² shown in the Evaluation tab, for a regression model.
+    pub fn evaluation_regression(&self) -> Option<crate::train::RegressionMetrics> {
+        self.shown_evaluation()
+            .and_then(|e| e.regression.as_ref().map(|r| r.metrics))
+    }
+
+    /// The try-it panel: its input mode and fields (the text box, the row form).
+    pub fn try_panel_mut(&mut self) -> &mut PredictionPanel {
+        &mut self.prediction
     }
 
     /// The mistakes the Evaluation tab lists now `(test index, true, predicted)`.
@@ -343,7 +413,7 @@ impl LayerLabApp {
     fn dataset(&self) -> Option<&Arc<Dataset>> {
         match &self.dataset {
             DatasetSlot::Ready(dataset, _) => Some(dataset),
-            DatasetSlot::Loading(_) | DatasetSlot::Failed(_) => None,
+            DatasetSlot::Loading { .. } | DatasetSlot::Failed(_) => None,
         }
     }
 
@@ -397,8 +467,13 @@ impl eframe::App for LayerLabApp {
             .show_collapsible(ui, &mut show_draw, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let origin = self.current.as_ref().map(|c| c.origin.as_str());
+                    let dataset = match &self.dataset {
+                        DatasetSlot::Ready(dataset, _) => Some(dataset.as_ref()),
+                        DatasetSlot::Loading { .. } | DatasetSlot::Failed(_) => None,
+                    };
                     self.prediction.ui(
                         ui,
+                        dataset,
                         origin,
                         &mut self.state.brush_radius,
                         &mut self.commands,

@@ -7,7 +7,6 @@ use super::{
     charts, data_panel, designer_panel, evaluation_panel, optimizer_panel, DatasetSlot,
     LayerLabApp, MainTab, SetupTab,
 };
-use crate::data::{MNIST_CLASSES, MNIST_INPUT};
 
 impl LayerLabApp {
     pub(super) fn setup_panel_ui(&mut self, ui: &mut egui::Ui) {
@@ -22,19 +21,29 @@ impl LayerLabApp {
             SetupTab::Model => designer_panel::designer_ui(
                 ui,
                 &mut self.state.stack,
-                MNIST_INPUT,
-                MNIST_CLASSES,
+                &self.data_shape,
                 &self.editor,
                 &mut self.designer,
                 &mut self.commands,
             ),
             SetupTab::Data => {
+                let loading_text;
                 let dataset = match &self.dataset {
                     DatasetSlot::Ready(dataset, preview) => Ok((dataset.as_ref(), preview)),
-                    DatasetSlot::Loading(_) => Err("Loading MNIST…"),
+                    DatasetSlot::Loading { name, .. } => {
+                        loading_text = format!("Loading {name}…");
+                        Err(loading_text.as_str())
+                    }
                     DatasetSlot::Failed(message) => Err(message.as_str()),
                 };
-                data_panel::data_ui(ui, dataset, &mut self.state.training, active);
+                data_panel::data_ui(
+                    ui,
+                    &self.state.dataset,
+                    dataset,
+                    &mut self.state.training,
+                    active,
+                    &mut self.commands,
+                );
             }
             SetupTab::Optimizer => optimizer_panel::optimizer_ui(
                 ui,

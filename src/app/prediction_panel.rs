@@ -1,5 +1,6 @@
-//! The right-hand panel: draw a digit (or open an image) and see what the current model
-//! makes of it. Owns the canvas, the opened image, the predictor thread and its answer.
+//! The right-hand panel, "Try the model", fitted to the dataset: draw a digit (or open an
+//! image) for image data, type a sentence for text, fill in a row for tables; see what the
+//! current model makes of it. Owns the canvas, the inputs, the predictor thread and its answer.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +12,32 @@ use super::canvas::{self, Canvas};
 use super::command::AppCommand;
 use super::predictor::{PredictInput, Prediction, Predictor};
 use super::tokens;
+use crate::data::{ColumnStep, Dataset, InputPipeline};
 use crate::export::SavedModel;
+
+/// Which input the panel offers, from the dataset's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputMode {
+    Canvas,
+    Text,
+    Form,
+}
+
+impl InputMode {
+    pub fn of(dataset: &Dataset) -> Self {
+        match &dataset.card.preprocessing.input {
+            InputPipeline::Image { .. } => Self::Canvas,
+            InputPipeline::Table { columns } => {
+                let used: Vec<&ColumnStep> = columns.iter().filter(|c| c.width() > 0).collect();
+                if used.len() == 1 && matches!(used[0], ColumnStep::Text { .. }) {
+                    Self::Text
+                } else {
+                    Self::Form
+                }
+            }
+        }
+    }
+}
 
 pub struct PredictionPanel {
     pub canvas: Canvas,
@@ -19,6 +45,14 @@ pub struct PredictionPanel {
     pub prediction: Option<Result<Prediction, String>>,
     texture: Option<TextureHandle>,
     predictor: Option<Predictor>,
+    pub mode: InputMode,
+    /// The sentence typed for a text model.
+    pub text: String,
+    /// The form's `(column, cell)` fields for a table model, and the test row they came from.
+    pub row: Vec<(String, String)>,
+    row_index: usize,
+    /// The dataset the form was filled from.
+    row_source: String,
 }
 
 impl PredictionPanel {
@@ -29,7 +63,26 @@ impl PredictionPanel {
             prediction: None,
             texture: None,
             predictor,
+            mode: InputMode::Canvas,
+            text: String::new(),
+            row: Vec::new(),
+            row_index: 0,
+            row_source: String::new(),
         }
+    }
+
+    /// Fills the form from test row `index` of `dataset` (its readable "column: cell" form).
+    pub fn fill_row(&mut self, dataset: &Dataset, index: usize) {
+        let Some(raw) = dataset.test.raw.get(index) else {
+            return;
+        };
+        self.row_index = index;
+        self.row_source = dataset.card.dataset.clone();
+        self.row = raw
+            .split(" | ")
+            .filter_map(|pair| pair.split_once(": "))
+            .map(|(c, v)| (c.to_string(), v.to_string()))
+            .collect();
     }
 
     pub fn clear(&mut self) {
@@ -52,14 +105,14 @@ impl PredictionPanel {
 
     /// Asks the predictor about the current input with `model`.
     pub fn request(&mut self, model: &Arc<SavedModel>, brush_radius: f32) {
-        let input = match &self.opened_image {
-            Some((_, image)) => PredictInput::Image(image.clone()),
-            None if self.canvas.is_empty() => {
-                self.prediction = None;
-                self.texture = None;
-                return;
-            }
-            None => PredictInput::Strokes {
+        let input = match (self.mode, &self.opened_image) {
+            (InputMode::Text, _) if self.text.trim().is_empty() => return self.forget(),
+            (InputMode::Text, _) => PredictInput::Text(self.text.clone()),
+            (InputMode::Form, _) if self.row.is_empty() => return self.forget(),
+            (InputMode::Form, _) => PredictInput::Row(self.row.clone()),
+            (InputMode::Canvas, Some((_, image))) => PredictInput::Image(image.clone()),
+            (InputMode::Canvas, None) if self.canvas.is_empty() => return self.forget(),
+            (InputMode::Canvas, None) => PredictInput::Strokes {
                 strokes: self.canvas.strokes.clone(),
                 brush_radius,
             },
@@ -67,6 +120,12 @@ impl PredictionPanel {
         if let Some(predictor) = &mut self.predictor {
             predictor.request(model.clone(), input);
         }
+    }
+
+    /// No input: no prediction.
+    fn forget(&mut self) {
+        self.prediction = None;
+        self.texture = None;
     }
 
     /// Takes the predictor's newest answer, if one came.
@@ -85,11 +144,161 @@ impl PredictionPanel {
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
+        dataset: Option<&Dataset>,
         model_origin: Option<&str>,
         brush_radius: &mut f32,
         commands: &mut Vec<AppCommand>,
     ) {
-        ui.heading("Draw a digit");
+        if let Some(dataset) = dataset {
+            let mode = InputMode::of(dataset);
+            if mode != self.mode {
+                self.mode = mode;
+                self.forget();
+            }
+            if mode == InputMode::Form && self.row_source != dataset.card.dataset {
+                self.fill_row(dataset, 0);
+            }
+        }
+        match self.mode {
+            InputMode::Canvas => self.canvas_input_ui(ui, dataset, brush_radius, commands),
+            InputMode::Text => {
+                ui.heading("Type a review");
+                let edit = ui.add(
+                    egui::TextEdit::multiline(&mut self.text)
+                        .hint_text("The coffee was fresh and delicious…")
+                        .desired_rows(4)
+                        .desired_width(f32::INFINITY),
+                );
+                if edit.changed() {
+                    commands.push(AppCommand::PredictCanvas);
+                }
+            }
+            InputMode::Form => {
+                ui.heading("Fill in a row");
+                if let Some(dataset) = dataset {
+                    let mut index = self.row_index;
+                    ui.horizontal(|ui| {
+                        ui.label("Start from test row");
+                        ui.add(
+                            egui::DragValue::new(&mut index)
+                                .range(0..=dataset.test.len().saturating_sub(1)),
+                        );
+                    });
+                    if index != self.row_index {
+                        self.fill_row(dataset, index);
+                        commands.push(AppCommand::PredictCanvas);
+                    }
+                    if let Some(actual) = actual_target(dataset, self.row_index) {
+                        ui.small(format!("its real target: {actual}"));
+                    }
+                }
+                let mut changed = false;
+                egui::ScrollArea::vertical()
+                    .id_salt("form")
+                    .max_height(260.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new("row-form").num_columns(2).show(ui, |ui| {
+                            for (column, cell) in &mut self.row {
+                                ui.label(column.as_str());
+                                changed |= ui
+                                    .add(egui::TextEdit::singleline(cell).desired_width(110.0))
+                                    .changed();
+                                ui.end_row();
+                            }
+                        });
+                    });
+                if changed {
+                    commands.push(AppCommand::PredictCanvas);
+                }
+            }
+        }
+        match model_origin {
+            Some(origin) => ui.label(format!("Model: {origin}")),
+            None => ui.label("Train or load a model to see predictions."),
+        };
+        if let Some((path, _)) = &self.opened_image {
+            ui.label(format!("Image: {}", path.display()));
+        }
+        ui.separator();
+        match &self.prediction {
+            Some(Ok(prediction)) => {
+                if let Some((width, height)) = prediction.image_size {
+                    let texture = self.texture.get_or_insert_with(|| {
+                        let plane: Vec<u8> = prediction.input
+                            [..(width * height).min(prediction.input.len())]
+                            .iter()
+                            .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+                            .collect();
+                        ui.ctx().load_texture(
+                            "model-input",
+                            egui::ColorImage::from_gray([width, height], &plane),
+                            TextureOptions::NEAREST,
+                        )
+                    });
+                    ui.label(format!("What the model sees ({width}x{height})"));
+                    ui.add(egui::Image::new(&*texture).fit_to_exact_size(egui::Vec2::splat(112.0)));
+                }
+                if let Some(value) = &prediction.value {
+                    ui.label(egui::RichText::new(format!("Prediction: {value}")).heading());
+                }
+                if !prediction.probabilities.is_empty() {
+                    let class = prediction.class();
+                    ui.label(
+                        egui::RichText::new(format!(
+                            "Prediction: {}",
+                            prediction.class_name(class)
+                        ))
+                        .heading(),
+                    );
+                    ui.label(format!(
+                        "{:.1}% sure",
+                        prediction.probabilities[class] * 100.0
+                    ));
+                    let bar_width = (ui.available_width() - 90.0).clamp(80.0, 220.0);
+                    egui::Grid::new("probabilities")
+                        .num_columns(2)
+                        .show(ui, |ui| {
+                            for (index, p) in prediction.probabilities.iter().enumerate() {
+                                ui.label(prediction.class_name(index));
+                                ui.add(
+                                    egui::ProgressBar::new(*p)
+                                        .desired_width(bar_width)
+                                        .fill(tokens::PREDICTED_BAR)
+                                        .text(format!("{:.1}%", p * 100.0)),
+                                );
+                                ui.end_row();
+                            }
+                        });
+                }
+            }
+            Some(Err(message)) => {
+                ui.colored_label(tokens::ERROR, message);
+            }
+            None => {}
+        }
+    }
+
+    fn canvas_input_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        dataset: Option<&Dataset>,
+        brush_radius: &mut f32,
+        commands: &mut Vec<AppCommand>,
+    ) {
+        let digits = dataset.is_none_or(|d| {
+            matches!(
+                d.card.preprocessing.input,
+                InputPipeline::Image {
+                    framing: crate::data::ImageFraming::Digit,
+                    ..
+                }
+            )
+        });
+        ui.heading(if digits {
+            "Draw a digit"
+        } else {
+            "Draw or open an image"
+        });
         canvas::canvas_ui(ui, &mut self.canvas, *brush_radius, commands);
         ui.horizontal_wrapped(|ui| {
             if ui
@@ -120,62 +329,14 @@ impl PredictionPanel {
         if before != *brush_radius && !self.canvas.is_empty() {
             commands.push(AppCommand::PredictCanvas);
         }
-        match model_origin {
-            Some(origin) => ui.label(format!("Model: {origin}")),
-            None => ui.label("Train or load a model to see predictions."),
-        };
-        if let Some((path, _)) = &self.opened_image {
-            ui.label(format!("Image: {}", path.display()));
-        }
-        ui.separator();
-        match &self.prediction {
-            Some(Ok(prediction)) => {
-                let texture = self.texture.get_or_insert_with(|| {
-                    let image = prediction.input.to_image();
-                    ui.ctx().load_texture(
-                        "model-input",
-                        egui::ColorImage::from_gray(
-                            [image.width() as usize, image.height() as usize],
-                            image.as_raw(),
-                        ),
-                        TextureOptions::NEAREST,
-                    )
-                });
-                ui.horizontal(|ui| {
-                    ui.vertical(|ui| {
-                        ui.label("What the model sees (28x28)");
-                        ui.add(
-                            egui::Image::new(&*texture).fit_to_exact_size(egui::Vec2::splat(112.0)),
-                        );
-                    });
-                    ui.vertical(|ui| {
-                        ui.label(
-                            egui::RichText::new(format!("Prediction: {}", prediction.class()))
-                                .heading(),
-                        );
-                        ui.label(format!(
-                            "{:.1}% sure",
-                            prediction.probabilities[prediction.class()] * 100.0
-                        ));
-                    });
-                });
-                let bar_width = (ui.available_width() - 30.0).clamp(80.0, 220.0);
-                for (digit, p) in prediction.probabilities.iter().enumerate() {
-                    ui.horizontal(|ui| {
-                        ui.label(digit.to_string());
-                        ui.add(
-                            egui::ProgressBar::new(*p)
-                                .desired_width(bar_width)
-                                .fill(tokens::PREDICTED_BAR)
-                                .text(format!("{:.1}%", p * 100.0)),
-                        );
-                    });
-                }
-            }
-            Some(Err(message)) => {
-                ui.colored_label(tokens::ERROR, message);
-            }
-            None => {}
-        }
+    }
+}
+
+/// Test row `index`'s target, in words: its class name, or its value.
+fn actual_target(dataset: &Dataset, index: usize) -> Option<String> {
+    let names = dataset.task().class_names();
+    match dataset.test.labels().get(index) {
+        Some(&label) => names.get(label as usize).cloned(),
+        None => dataset.test.values().get(index).map(|v| format!("{v}")),
     }
 }

@@ -7,19 +7,27 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use image::DynamicImage;
 
+use crate::data::{image_input, table_inputs, text_input, DataCard, InputPipeline, RawTable};
 use crate::export::SavedModel;
 use crate::model::InferenceModel;
-use crate::preprocess::{preprocess_digit, preprocess_strokes, DigitInput, Stroke};
-use crate::train::softmax;
+use crate::preprocess::{rasterise_strokes, Stroke, RASTER_SIDE};
 
-/// What to classify.
+/// What to predict from, in the form a person gives it; the model's own recorded
+/// preprocessing turns it into model input.
 pub enum PredictInput {
     Strokes {
         strokes: Vec<Stroke>,
         brush_radius: f32,
     },
     Image(Arc<DynamicImage>),
+    /// A sentence, for text models.
+    Text(String),
+    /// One table row as `(column, cell)` pairs, for table models.
+    Row(Vec<(String, String)>),
 }
+
+/// A model ready to predict with, and the card that prepares its input (or why it is not).
+type Built = Result<(InferenceModel, DataCard), String>;
 
 pub struct PredictRequest {
     pub generation: u64,
@@ -35,11 +43,26 @@ pub struct PredictResponse {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prediction {
-    pub input: DigitInput,
+    /// The model input the raw input became.
+    pub input: Vec<f32>,
+    /// `(width, height)` of the first channel when the input is an image, to show it.
+    pub image_size: Option<(usize, usize)>,
+    /// Class probabilities (empty for regression).
     pub probabilities: Vec<f32>,
+    pub class_names: Vec<String>,
+    /// "Sale_Price = 181,234.50 USD" for regression.
+    pub value: Option<String>,
 }
 
 impl Prediction {
+    /// The name of class `index` ("Ankle boot"), or its number.
+    pub fn class_name(&self, index: usize) -> String {
+        self.class_names
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| index.to_string())
+    }
+
     pub fn class(&self) -> usize {
         self.probabilities
             .iter()
@@ -67,7 +90,7 @@ impl Predictor {
         let thread = std::thread::Builder::new()
             .name("layerlab-predict".into())
             .spawn(move || {
-                let mut built: Option<(Arc<SavedModel>, Result<InferenceModel, String>)> = None;
+                let mut built: Option<(Arc<SavedModel>, Built)> = None;
                 while let Ok(mut request) = request_rx.recv() {
                     // Skip to the newest request.
                     while let Ok(newer) = request_rx.try_recv() {
@@ -77,14 +100,15 @@ impl Predictor {
                         .as_ref()
                         .is_some_and(|(m, _)| Arc::ptr_eq(m, &request.model));
                     if !reuse {
+                        let card = request.model.card_or_mnist();
                         let model = SavedModel::clone(&request.model)
                             .into_model(&Default::default(), "the model")
-                            .map(|model| InferenceModel::new(&model))
+                            .map(|model| (InferenceModel::new(&model), card))
                             .map_err(|e| e.to_string());
                         built = Some((request.model.clone(), model));
                     }
                     let result = match &built {
-                        Some((_, Ok(model))) => predict(model, request.input),
+                        Some((_, Ok((model, card)))) => predict(model, card, request.input),
                         Some((_, Err(error))) => Err(error.clone()),
                         None => Err("no model".into()),
                     };
@@ -147,25 +171,70 @@ impl Drop for Predictor {
     }
 }
 
-fn predict(model: &InferenceModel, input: PredictInput) -> Result<Prediction, String> {
-    let digit = match input {
+fn predict(
+    model: &InferenceModel,
+    card: &DataCard,
+    input: PredictInput,
+) -> Result<Prediction, String> {
+    let values = match input {
         PredictInput::Strokes {
             strokes,
             brush_radius,
-        } => preprocess_strokes(&strokes, brush_radius),
-        PredictInput::Image(image) => preprocess_digit(&image),
+        } => {
+            let raster = rasterise_strokes(&strokes, brush_radius, RASTER_SIDE);
+            image_input(card, &DynamicImage::ImageLuma8(raster))
+        }
+        PredictInput::Image(image) => image_input(card, &image),
+        PredictInput::Text(text) => text_input(card, &text),
+        PredictInput::Row(cells) => {
+            let table = RawTable {
+                source: "the form".into(),
+                headers: cells.iter().map(|(c, _)| c.clone()).collect(),
+                rows: vec![cells.into_iter().map(|(_, v)| v).collect()],
+            };
+            table_inputs(card, &table)
+        }
     }
     .map_err(|e| e.to_string())?;
-    if digit.pixels.len() != model.input_len() {
+    if values.len() != model.input_len() {
         return Err(format!(
-            "this model expects {} inputs, a digit has {}",
+            "this model expects {} inputs, the input gives {}",
             model.input_len(),
-            digit.pixels.len()
+            values.len()
         ));
     }
-    let logits = model.predict(&digit.pixels, 1);
+    let outputs = model.predict(&values, 1);
+    let image_size = match card.preprocessing.input {
+        InputPipeline::Image { height, width, .. } => Some((width, height)),
+        InputPipeline::Table { .. } => None,
+    };
+    let (probabilities, value) = match crate::data::Prediction::from_outputs(card, &outputs) {
+        crate::data::Prediction::Class { probabilities, .. } => (probabilities, None),
+        crate::data::Prediction::Value {
+            value,
+            target,
+            unit,
+        } => (
+            Vec::new(),
+            Some(
+                format!("{target} = {value:.2} {unit}")
+                    .trim_end()
+                    .to_string(),
+            ),
+        ),
+    };
+    if probabilities.iter().any(|p| !p.is_finite())
+        || value
+            .as_ref()
+            .is_some_and(|v| v.contains("NaN") || v.contains("inf"))
+    {
+        return Err("the model's output is not a finite number".into());
+    }
     Ok(Prediction {
-        input: digit,
-        probabilities: softmax(&logits),
+        input: values,
+        image_size,
+        probabilities,
+        class_names: card.task.class_names().to_vec(),
+        value,
     })
 }

@@ -27,6 +27,8 @@ pub struct PersistedState {
     /// The side panels can be hidden (View menu) to give the charts room.
     pub show_setup_panel: bool,
     pub show_draw_panel: bool,
+    /// The built-in dataset picked in the Data tab.
+    pub dataset: String,
 }
 
 impl Default for PersistedState {
@@ -50,6 +52,7 @@ impl Default for PersistedState {
             in_window_file_picker: false,
             show_setup_panel: true,
             show_draw_panel: true,
+            dataset: "mnist".into(),
         }
     }
 }
@@ -103,6 +106,9 @@ impl PersistedState {
         }
         if reset(!(self.brush_radius.is_finite() && (0.005..=0.2).contains(&self.brush_radius))) {
             self.brush_radius = defaults.brush_radius;
+        }
+        if reset(crate::data::builtin(&self.dataset).is_none()) {
+            self.dataset = defaults.dataset.clone();
         }
         if reset(
             !(self.charts.smoothing.is_finite() && (0.0..1.0).contains(&self.charts.smoothing)),

@@ -4,7 +4,6 @@ use eframe::egui;
 
 use super::models_folder::models_dir;
 use super::{AppCommand, LayerLabApp, RunStatus};
-use crate::data::{MNIST_CLASSES, MNIST_INPUT};
 
 impl LayerLabApp {
     pub(super) fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
@@ -72,7 +71,8 @@ impl LayerLabApp {
         let status = self.run_status().cloned();
         let active = self.training_active();
         let evaluating = self.evaluation_task.is_some();
-        let stack_problem = crate::spec::validate(&self.state.stack, MNIST_INPUT, MNIST_CLASSES)
+        let shape = &self.data_shape;
+        let stack_problem = crate::spec::validate(&self.state.stack, shape.input, shape.outputs)
             .err()
             .map(|e| e.to_string())
             .or_else(|| {
@@ -161,7 +161,7 @@ impl LayerLabApp {
             ui.add(egui::ProgressBar::new(session.progress.fraction()).text(text));
         } else if !self.dataset_ready() {
             ui.spinner();
-            ui.label("Loading MNIST…");
+            ui.label(format!("Loading {}…", self.state.dataset));
         }
     }
 }
