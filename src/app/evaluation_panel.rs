@@ -155,7 +155,7 @@ pub fn evaluation_ui(
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.label(RichText::new("Confusion matrix (rows: true, columns: predicted)").strong());
-            ui.weak("Click a cell to see those test digits.");
+            ui.weak("Click a cell to see those test samples.");
             if let Some(cell) = confusion_matrix_ui(ui, &view.matrix, view.filter) {
                 view.filter = if view.filter == Some(cell) {
                     None
@@ -173,14 +173,26 @@ pub fn evaluation_ui(
     ui.separator();
     let shown = view.shown_mistakes();
     ui.horizontal(|ui| {
+        let name = |c: u8| {
+            view.class_names
+                .get(c as usize)
+                .cloned()
+                .unwrap_or_else(|| c.to_string())
+        };
         let title = match view.filter {
             Some((t, p)) if t == p => format!(
-                "{} test digits {t} classified correctly (not shown)",
-                view.matrix[t as usize][p as usize]
+                "{} test samples of {} classified correctly (not shown)",
+                view.matrix[t as usize][p as usize],
+                name(t)
             ),
-            Some((t, p)) => format!("{} test digits {t} taken for {p}", shown.len()),
+            Some((t, p)) => format!(
+                "{} test samples of {} taken for {}",
+                shown.len(),
+                name(t),
+                name(p)
+            ),
             None => format!(
-                "All {} misclassified test digits, true -> predicted",
+                "All {} misclassified test samples, true -> predicted",
                 shown.len()
             ),
         };
@@ -235,7 +247,12 @@ pub fn evaluation_ui(
                                     .cloned()
                                     .unwrap_or_else(|| c.to_string())
                             };
-                            let label = ui.label(format!("{} -> {}", name(truth), name(predicted)));
+                            let text = format!("{} -> {}", name(truth), name(predicted));
+                            let label = ui
+                                .add(
+                                    egui::Label::new(egui::RichText::new(&text).small()).truncate(),
+                                )
+                                .on_hover_text(&text);
                             if let Some(raw) = dataset.test.raw.get(index) {
                                 label.on_hover_text(raw.as_str());
                             }

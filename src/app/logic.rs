@@ -591,6 +591,17 @@ impl LayerLabApp {
                             dataset.outputs()
                         ));
                     }
+                    // On a switch, the preset offered is the one made for the new data.
+                    if let Some(index) = crate::data::builtin(&dataset.card.dataset)
+                        .filter(|_| changed)
+                        .and_then(|b| {
+                            crate::spec::PRESET_NAMES
+                                .iter()
+                                .position(|n| *n == b.preset)
+                        })
+                    {
+                        self.designer.preset = index;
+                    }
                     let preview = DataPreview::new(ctx, &dataset);
                     self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
                 }
