@@ -63,3 +63,5 @@ run fashion fashion-mnist "$cnn" "$adam" 32 1 cross_entropy 5000
 run ames ames-housing "$regressor" "$sgd" 32 100 mse 234
 run reviews fine-food-reviews "$bow" "$adam" 32 3 cross_entropy 400 \
     "The coffee was fresh, rich and delicious. I love it and will buy it again!"
+playground='(type:"Linear",out_features:8),(type:"Tanh"),(type:"Linear",out_features:8),(type:"Tanh"),(type:"Linear",out_features:2)'
+run spiral spiral "$playground" '(kind:"Adam",lr:0.01,betas:(0.9,0.999),eps:1e-8,weight_decay:0.0)' 10 100 cross_entropy 80

@@ -757,3 +757,26 @@ fn the_try_panel_fits_text_and_tables() {
         "{value}"
     );
 }
+
+#[test]
+fn a_2d_set_shows_its_decision_regions() {
+    // No pixel snapshot here: a trained model's charts differ in the last bits between CPUs
+    // (gemm picks its kernels by CPU), so the README's capture is made by
+    // scripts/screenshots-datasets.sh instead.
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    pick(&mut harness, "spiral");
+    train_briefly(&mut harness, "spiral", 60);
+    harness.state_mut().send(AppCommand::PredictCanvas);
+    step_until(&mut harness, "the decision regions", |app| {
+        app.prediction_is_current() && matches!(app.prediction(), Some(Ok(p)) if p.plane.is_some())
+    });
+    let Some(Ok(prediction)) = harness.state().prediction() else {
+        unreachable!()
+    };
+    let (resolution, plane) = prediction.plane.clone().unwrap();
+    assert_eq!(plane.len(), resolution * resolution);
+    // A trained spiral model is sure of both classes somewhere on the plane.
+    assert!(plane.iter().any(|&p| p < 0.1) && plane.iter().any(|&p| p > 0.9));
+    harness.get_by_label("Decision regions");
+}

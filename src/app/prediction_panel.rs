@@ -21,7 +21,14 @@ pub enum InputMode {
     Canvas,
     Text,
     Form,
+    /// A 2-D set: the points over the model's decision regions.
+    Plane,
 }
+
+/// Half the side of the plane shown, in standard deviations of the training points.
+const PLANE_EXTENT: f32 = 3.0;
+/// Grid points per side of the decision regions.
+const PLANE_RESOLUTION: usize = 48;
 
 impl InputMode {
     pub fn of(dataset: &Dataset) -> Self {
@@ -29,8 +36,11 @@ impl InputMode {
             InputPipeline::Image { .. } => Self::Canvas,
             InputPipeline::Table { columns } => {
                 let used: Vec<&ColumnStep> = columns.iter().filter(|c| c.width() > 0).collect();
+                let names: Vec<&str> = used.iter().map(|c| c.name()).collect();
                 if used.len() == 1 && matches!(used[0], ColumnStep::Text { .. }) {
                     Self::Text
+                } else if names == ["x", "y"] && dataset.classes() >= 2 {
+                    Self::Plane
                 } else {
                     Self::Form
                 }
@@ -106,6 +116,10 @@ impl PredictionPanel {
     /// Asks the predictor about the current input with `model`.
     pub fn request(&mut self, model: &Arc<SavedModel>, brush_radius: f32) {
         let input = match (self.mode, &self.opened_image) {
+            (InputMode::Plane, _) => PredictInput::Plane {
+                extent: PLANE_EXTENT,
+                resolution: PLANE_RESOLUTION,
+            },
             (InputMode::Text, _) if self.text.trim().is_empty() => return self.forget(),
             (InputMode::Text, _) => PredictInput::Text(self.text.clone()),
             (InputMode::Form, _) if self.row.is_empty() => return self.forget(),
@@ -160,6 +174,15 @@ impl PredictionPanel {
             }
         }
         match self.mode {
+            InputMode::Plane => {
+                ui.heading("Decision regions");
+                plane_ui(
+                    ui,
+                    dataset,
+                    self.prediction.as_ref().and_then(|p| p.as_ref().ok()),
+                );
+                ui.small("Points: the training set (orange class 0, blue class 1). Colour: the model's probability of blue, redrawn at every training snapshot.");
+            }
             InputMode::Canvas => self.canvas_input_ui(ui, dataset, brush_radius, commands),
             InputMode::Text => {
                 ui.heading("Type a review");
@@ -329,6 +352,65 @@ impl PredictionPanel {
         if before != *brush_radius && !self.canvas.is_empty() {
             commands.push(AppCommand::PredictCanvas);
         }
+    }
+}
+
+/// The plane of a 2-D set: the model's probability of class 1 as a heat map, the training
+/// points on top (both in standardised coordinates).
+fn plane_ui(ui: &mut egui::Ui, dataset: Option<&Dataset>, prediction: Option<&Prediction>) {
+    let side = ui.available_width().clamp(160.0, 300.0);
+    let (rect, _) = ui.allocate_exact_size(egui::Vec2::splat(side), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, egui::Color32::from_gray(24));
+    let colour = |p: f32| {
+        let (orange, blue) = (tokens::CLASS_ZERO, tokens::CLASS_ONE);
+        let p = p.clamp(0.0, 1.0);
+        egui::Color32::from_rgb(
+            (f32::from(orange.r()) * (1.0 - p) + f32::from(blue.r()) * p) as u8,
+            (f32::from(orange.g()) * (1.0 - p) + f32::from(blue.g()) * p) as u8,
+            (f32::from(orange.b()) * (1.0 - p) + f32::from(blue.b()) * p) as u8,
+        )
+        .gamma_multiply(0.55)
+    };
+    if let Some((resolution, plane)) = prediction.and_then(|p| p.plane.as_ref()) {
+        let cell = side / *resolution as f32;
+        for (i, p) in plane.iter().enumerate() {
+            let (row, column) = (i / resolution, i % resolution);
+            let min = rect.min + egui::vec2(column as f32 * cell, row as f32 * cell);
+            painter.rect_filled(
+                egui::Rect::from_min_size(min, egui::Vec2::splat(cell + 1.0)),
+                0.0,
+                colour(*p),
+            );
+        }
+    }
+    let Some(dataset) = dataset else {
+        return;
+    };
+    let to_screen = |x: f32, y: f32| {
+        egui::pos2(
+            rect.min.x + (x + PLANE_EXTENT) / (2.0 * PLANE_EXTENT) * side,
+            rect.min.y + (PLANE_EXTENT - y) / (2.0 * PLANE_EXTENT) * side,
+        )
+    };
+    let mut point = Vec::with_capacity(2);
+    for index in 0..dataset.train.len().min(2_000) {
+        dataset.train.inputs.push_sample(index, &mut point);
+        if let [x, y] = point[..] {
+            let class = dataset.train.labels().get(index).copied().unwrap_or(0);
+            let fill = if class == 0 {
+                tokens::CLASS_ZERO
+            } else {
+                tokens::CLASS_ONE
+            };
+            painter.circle(
+                to_screen(x, y),
+                2.5,
+                fill,
+                egui::Stroke::new(0.5, egui::Color32::WHITE),
+            );
+        }
+        point.clear();
     }
 }
 

@@ -24,6 +24,12 @@ pub enum PredictInput {
     Text(String),
     /// One table row as `(column, cell)` pairs, for table models.
     Row(Vec<(String, String)>),
+    /// A `resolution` x `resolution` grid over the square [-extent, extent]² of a 2-D set's
+    /// (standardised) plane: the decision regions.
+    Plane {
+        extent: f32,
+        resolution: usize,
+    },
 }
 
 /// A model ready to predict with, and the card that prepares its input (or why it is not).
@@ -52,6 +58,8 @@ pub struct Prediction {
     pub class_names: Vec<String>,
     /// "Sale_Price = 181,234.50 USD" for regression.
     pub value: Option<String>,
+    /// For a plane: the probability of class 1 at each grid point, row by row from the top.
+    pub plane: Option<(usize, Vec<f32>)>,
 }
 
 impl Prediction {
@@ -176,7 +184,11 @@ fn predict(
     card: &DataCard,
     input: PredictInput,
 ) -> Result<Prediction, String> {
+    if let PredictInput::Plane { extent, resolution } = input {
+        return predict_plane(model, card, extent, resolution);
+    }
     let values = match input {
+        PredictInput::Plane { .. } => unreachable!("answered above"),
         PredictInput::Strokes {
             strokes,
             brush_radius,
@@ -236,5 +248,44 @@ fn predict(
         probabilities,
         class_names: card.task.class_names().to_vec(),
         value,
+        plane: None,
+    })
+}
+
+/// The model over a grid of the plane, one batched forward pass.
+fn predict_plane(
+    model: &InferenceModel,
+    card: &DataCard,
+    extent: f32,
+    resolution: usize,
+) -> Result<Prediction, String> {
+    if model.input_len() != 2 || card.task.outputs() < 2 {
+        return Err("the decision regions need a 2-D classification model".into());
+    }
+    let resolution = resolution.clamp(2, 200);
+    let step = 2.0 * extent / (resolution - 1) as f32;
+    let mut grid = Vec::with_capacity(resolution * resolution * 2);
+    for row in 0..resolution {
+        for column in 0..resolution {
+            grid.push(-extent + column as f32 * step);
+            grid.push(extent - row as f32 * step);
+        }
+    }
+    let classes = card.task.outputs();
+    let outputs = model.predict(&grid, resolution * resolution);
+    let plane: Vec<f32> = outputs
+        .chunks_exact(classes)
+        .map(|logits| crate::train::softmax(logits)[1])
+        .collect();
+    if plane.iter().any(|p| !p.is_finite()) {
+        return Err("the model's output is not a finite number".into());
+    }
+    Ok(Prediction {
+        input: Vec::new(),
+        image_size: None,
+        probabilities: Vec::new(),
+        class_names: card.task.class_names().to_vec(),
+        value: None,
+        plane: Some((resolution, plane)),
     })
 }

@@ -27,3 +27,7 @@ pub const CANVAS_SIDE: f32 = 280.0;
 pub const THUMBNAIL_SIDE: f32 = 42.0;
 /// Least width of a confusion-matrix cell.
 pub const CONFUSION_CELL_WIDTH: f32 = 34.0;
+
+/// The two classes of the 2-D sets, as TensorFlow Playground colours them.
+pub const CLASS_ZERO: Color32 = Color32::from_rgb(245, 147, 34);
+pub const CLASS_ONE: Color32 = Color32::from_rgb(8, 119, 189);
