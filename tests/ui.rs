@@ -780,3 +780,60 @@ fn a_2d_set_shows_its_decision_regions() {
     assert!(plane.iter().any(|&p| p < 0.1) && plane.iter().any(|&p| p > 0.9));
     harness.get_by_label("Decision regions");
 }
+
+#[test]
+fn a_csv_of_ones_own_imports_in_the_window_and_a_bad_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+
+    // A broken file: a message naming the file and line; MNIST stays.
+    let ragged = dir.path().join("ragged.csv");
+    std::fs::write(&ragged, "a,b\n1,2\n3\n").unwrap();
+    harness.state_mut().send(AppCommand::ImportCsvFrom(ragged));
+    step_until(&mut harness, "the refusal", |app| {
+        !app.importing()
+            && app
+                .notifications()
+                .iter()
+                .any(|n| n.contains("Cannot import"))
+    });
+    assert!(harness
+        .state()
+        .notifications()
+        .iter()
+        .any(|n| n.contains("ragged.csv: line 3 has 1 fields but the header has 2")));
+    assert_eq!(harness.state().data_shape().name, "mnist");
+
+    // A good one: y = 2x + 1 with a categorical column; regression, trainable at once.
+    let mut text = String::from("x,kind,y\n");
+    for i in 0..300 {
+        let x = (i % 50) as f32 / 10.0;
+        text.push_str(&format!(
+            "{x},{},{}\n",
+            if i % 2 == 0 { "a" } else { "b" },
+            2.0 * x + 1.0
+        ));
+    }
+    let csv = dir.path().join("line.csv");
+    std::fs::write(&csv, text).unwrap();
+    harness.state_mut().send(AppCommand::ImportCsvFrom(csv));
+    step_until(&mut harness, "the import", |app| {
+        app.data_shape().name == "line.csv"
+    });
+    assert!(harness
+        .state()
+        .notifications()
+        .iter()
+        .any(|n| n.contains("Imported line.csv") && n.contains("regression of y")));
+    harness.state_mut().state.stack = layerlab::spec::ModelSpec::new(vec![
+        Layer::Linear { out_features: 16 },
+        Layer::ReLU,
+        Layer::Linear { out_features: 1 },
+    ]);
+    harness.state_mut().state.training.epochs = 5;
+    harness.state_mut().send(AppCommand::StartTraining);
+    step_until(&mut harness, "the run's results", |app| {
+        app.evaluation_regression().is_some()
+    });
+}

@@ -20,6 +20,13 @@ pub enum AppCommand {
     LoadPreset(&'static str),
     /// Load this built-in dataset (in the background) and train on it from now on.
     PickDataset(String),
+    /// Ask for a CSV file with a dialog, then import it.
+    ImportCsvDialog,
+    /// Read a CSV file in the background (target: its last column) and train on it; a file
+    /// that cannot be read leaves the current dataset as it was.
+    ImportCsvFrom(PathBuf),
+    /// Give up an import in progress.
+    CancelImport,
     /// Size the stack's last Linear layer for the dataset's outputs (classes, or 1).
     FitOutputs,
     Undo,

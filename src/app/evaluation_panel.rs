@@ -204,6 +204,10 @@ pub fn evaluation_ui(
     let Some(dataset) = dataset else {
         return;
     };
+    if !dataset.test.raw.is_empty() {
+        // Tables and text: the mistaken rows themselves, not thumbnails.
+        return mistaken_rows_ui(ui, view, &shown, dataset);
+    }
     let cell = tokens::THUMBNAIL_SIDE + 8.0;
     let columns = ((ui.available_width() / cell).floor() as usize).max(1);
     let rows = shown.len().div_ceil(columns);
@@ -366,6 +370,38 @@ fn confusion_matrix_ui(
             }
         });
     clicked
+}
+
+/// The mistaken test rows of a table or text set, with what was predicted.
+fn mistaken_rows_ui(
+    ui: &mut egui::Ui,
+    view: &EvaluationView,
+    shown: &[(usize, u8, u8)],
+    dataset: &Dataset,
+) {
+    let name = |c: u8| {
+        view.class_names
+            .get(c as usize)
+            .cloned()
+            .unwrap_or_else(|| c.to_string())
+    };
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    egui::ScrollArea::vertical()
+        .id_salt("mistaken-rows")
+        .max_height(ui.available_height().max(200.0))
+        .auto_shrink([false, true])
+        .show_rows(ui, row_height, shown.len(), |ui, visible| {
+            for &(index, truth, predicted) in &shown[visible] {
+                let raw = dataset.test.raw.get(index).map_or("", String::as_str);
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(format!("{} -> {}", name(truth), name(predicted))).strong(),
+                    );
+                    ui.add(egui::Label::new(RichText::new(raw).small()).truncate())
+                        .on_hover_text(raw);
+                });
+            }
+        });
 }
 
 /// A regression's results: RMSE, MAE and R² in the target's units, predicted against actual

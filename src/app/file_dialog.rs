@@ -28,6 +28,8 @@ pub enum FilePurpose {
     ExportWeights,
     LoadModel,
     OpenImage,
+    /// A CSV table (plain or gzip) to train on.
+    ImportCsv,
 }
 
 impl FilePurpose {
@@ -36,6 +38,7 @@ impl FilePurpose {
             Self::ExportWeights => "Export weights",
             Self::LoadModel => "Load model",
             Self::OpenImage => "Open image",
+            Self::ImportCsv => "Import a CSV table",
         }
     }
 
@@ -43,6 +46,7 @@ impl FilePurpose {
         match self {
             Self::ExportWeights | Self::LoadModel => &["safetensors"],
             Self::OpenImage => &["png", "jpg", "jpeg", "bmp", "gif"],
+            Self::ImportCsv => &["csv", "gz", "tsv"],
         }
     }
 
@@ -53,7 +57,7 @@ impl FilePurpose {
     fn default_name(self) -> &'static str {
         match self {
             Self::ExportWeights => "layerlab-model.safetensors",
-            Self::LoadModel | Self::OpenImage => "",
+            Self::LoadModel | Self::OpenImage | Self::ImportCsv => "",
         }
     }
 }

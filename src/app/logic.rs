@@ -71,6 +71,13 @@ impl LayerLabApp {
                 }
             }
             AppCommand::PickDataset(name) => self.pick_dataset(ctx, name),
+            AppCommand::ImportCsvDialog => self.open_file_dialog(ctx, FilePurpose::ImportCsv),
+            AppCommand::ImportCsvFrom(path) => self.import_csv(ctx, path),
+            AppCommand::CancelImport => {
+                if self.import.take().is_some() {
+                    self.notifications.info("Import cancelled.");
+                }
+            }
             AppCommand::FitOutputs => {
                 let outputs = self.data_shape.outputs;
                 self.editor.commit(&self.state.design());
@@ -165,7 +172,7 @@ impl LayerLabApp {
             // Models are saved to and loaded from the models folder unless the person goes
             // elsewhere.
             FilePurpose::ExportWeights | FilePurpose::LoadModel => ensure_models_dir().ok(),
-            FilePurpose::OpenImage => None,
+            FilePurpose::OpenImage | FilePurpose::ImportCsv => None,
         };
         let waker = {
             let ctx = ctx.clone();
@@ -463,6 +470,7 @@ impl LayerLabApp {
     /// Takes in what background work has sent since the last frame.
     pub(super) fn poll_background(&mut self, ctx: &egui::Context) {
         self.poll_dataset(ctx);
+        self.poll_import(ctx);
         let events = match &mut self.session {
             Some(session) => session.drain(EVENT_BUDGET),
             None => Vec::new(),
@@ -527,6 +535,7 @@ impl LayerLabApp {
                     FilePurpose::ExportWeights => AppCommand::ExportWeightsTo(path),
                     FilePurpose::LoadModel => AppCommand::LoadModelFrom(path),
                     FilePurpose::OpenImage => AppCommand::OpenImageFrom(path),
+                    FilePurpose::ImportCsv => AppCommand::ImportCsvFrom(path),
                 };
                 self.commands.push(command);
             }
@@ -560,6 +569,93 @@ impl LayerLabApp {
             self.mnist_dir.clone(),
             Box::new(move || ctx.request_repaint()),
         );
+    }
+
+    /// Reads a CSV of the person's own on a thread; the current dataset stays until it works.
+    fn import_csv(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
+        if self.training_active() {
+            self.notifications
+                .error("Stop the run before importing a dataset.");
+            return;
+        }
+        let (sender, receiver) = crossbeam_channel::bounded(1);
+        let ctx = ctx.clone();
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let thread_path = path.clone();
+        let started = std::thread::Builder::new()
+            .name("layerlab-import".into())
+            .spawn(move || {
+                let loaded = crate::data::RawTable::read(&thread_path)
+                    .and_then(|table| {
+                        let name = table.source.clone();
+                        crate::data::table_dataset(&name, &table, None, &Default::default())
+                    })
+                    .map(|(dataset, report)| {
+                        let columns: Vec<String> = report
+                            .columns
+                            .iter()
+                            .map(|(c, k)| format!("{c}={}", format!("{k:?}").to_lowercase()))
+                            .collect();
+                        let mut notes = vec![format!(
+                            "target {}; columns {}",
+                            report.target,
+                            columns.join(", ")
+                        )];
+                        notes.extend(report.notes);
+                        (dataset, notes)
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = sender.send(loaded);
+                ctx.request_repaint();
+            });
+        match started {
+            Ok(_) => self.import = Some((name, receiver)),
+            Err(e) => self
+                .notifications
+                .error(format!("Cannot start the import: {e}")),
+        }
+    }
+
+    fn poll_import(&mut self, ctx: &egui::Context) {
+        let Some((name, receiver)) = &self.import else {
+            return;
+        };
+        let outcome = match receiver.try_recv() {
+            Ok(outcome) => outcome,
+            Err(crossbeam_channel::TryRecvError::Empty) => return,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                Err("the import stopped".to_string())
+            }
+        };
+        let name = name.clone();
+        self.import = None;
+        match outcome {
+            Ok((dataset, notes)) => {
+                self.notifications.info(format!(
+                    "Imported {name}: {} training and {} test rows, {}; {}",
+                    dataset.train.len(),
+                    dataset.test.len(),
+                    dataset.task().describe(),
+                    notes.join("; ")
+                ));
+                self.evaluation = None;
+                self.data_shape = super::DataShape::of(&dataset);
+                let config = &mut self.state.training;
+                config.validation_size = dataset.default_validation_size();
+                config.train_limit = None;
+                config.test_limit = None;
+                config.loss = crate::train::LossKind::default_for(dataset.task());
+                let preview = DataPreview::new(ctx, &dataset);
+                self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
+            }
+            // A failed import changes nothing.
+            Err(message) => self
+                .notifications
+                .error(format!("Cannot import {name}: {message}")),
+        }
     }
 
     fn poll_dataset(&mut self, ctx: &egui::Context) {

@@ -174,7 +174,12 @@ pub struct LayerLabApp {
     data_shape: DataShape,
     /// Where MNIST is read from (tests point it elsewhere).
     mnist_dir: PathBuf,
+    /// A CSV import in progress: its file name and where the result arrives.
+    import: Option<(String, Receiver<ImportOutcome>)>,
 }
+
+/// What a CSV import gives back: the dataset and notes on what was guessed, or why not.
+type ImportOutcome = Result<(Dataset, Vec<String>), String>;
 
 /// The input shape and outputs of the dataset the window trains on, and its names.
 #[derive(Clone, Debug, PartialEq)]
@@ -284,6 +289,7 @@ impl LayerLabApp {
             designer: DesignerChoices::default(),
             data_shape: DataShape::mnist(),
             mnist_dir: data_dir,
+            import: None,
         }
     }
 
@@ -292,6 +298,11 @@ impl LayerLabApp {
     /// The shape the stack must fit: the dataset's input and outputs.
     pub fn data_shape(&self) -> &DataShape {
         &self.data_shape
+    }
+
+    /// Whether a CSV import is being read.
+    pub fn importing(&self) -> bool {
+        self.import.is_some()
     }
 
     pub fn dataset_ready(&self) -> bool {

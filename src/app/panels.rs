@@ -4,7 +4,7 @@
 use eframe::egui;
 
 use super::{
-    charts, data_panel, designer_panel, evaluation_panel, optimizer_panel, DatasetSlot,
+    charts, data_panel, designer_panel, evaluation_panel, optimizer_panel, AppCommand, DatasetSlot,
     LayerLabApp, MainTab, SetupTab,
 };
 
@@ -27,6 +27,22 @@ impl LayerLabApp {
                 &mut self.commands,
             ),
             SetupTab::Data => {
+                ui.horizontal(|ui| {
+                    if ui
+                        .add_enabled(!active && self.import.is_none(), egui::Button::new("Import CSV…"))
+                        .on_hover_text("A table of your own: the last column is the target; column kinds are guessed")
+                        .clicked()
+                    {
+                        self.commands.push(AppCommand::ImportCsvDialog);
+                    }
+                    if let Some((name, _)) = &self.import {
+                        ui.spinner();
+                        ui.label(format!("Reading {name}…"));
+                        if ui.button("Cancel").clicked() {
+                            self.commands.push(AppCommand::CancelImport);
+                        }
+                    }
+                });
                 let loading_text;
                 let dataset = match &self.dataset {
                     DatasetSlot::Ready(dataset, preview) => Ok((dataset.as_ref(), preview)),
@@ -36,9 +52,16 @@ impl LayerLabApp {
                     }
                     DatasetSlot::Failed(message) => Err(message.as_str()),
                 };
+                // An imported table is named by its file; built-ins by their name.
+                let picked = match &self.dataset {
+                    DatasetSlot::Ready(dataset, _) => dataset.card.dataset.clone(),
+                    DatasetSlot::Loading { .. } | DatasetSlot::Failed(_) => {
+                        self.state.dataset.clone()
+                    }
+                };
                 data_panel::data_ui(
                     ui,
-                    &self.state.dataset,
+                    &picked,
                     dataset,
                     &mut self.state.training,
                     active,

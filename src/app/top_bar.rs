@@ -22,6 +22,13 @@ impl LayerLabApp {
             self.commands.push(AppCommand::LoadModelDialog);
         }
         if ui
+            .button("Import CSV…")
+            .on_hover_text("Train on a table of your own: the last column is the target")
+            .clicked()
+        {
+            self.commands.push(AppCommand::ImportCsvDialog);
+        }
+        if ui
             .add_enabled(has_model, egui::Button::new("Export weights…"))
             .on_disabled_hover_text("Train or load a model first")
             .clicked()
