@@ -837,3 +837,41 @@ fn a_csv_of_ones_own_imports_in_the_window_and_a_bad_one_changes_nothing() {
         app.evaluation_regression().is_some()
     });
 }
+
+#[test]
+fn the_designer_warns_about_layers_after_the_output() {
+    let mut state = quick_state();
+    state.stack.layers.push(Layer::Dropout { p: 0.5 });
+    let mut harness = harness(state);
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.run_steps(2);
+    harness.get_by_label_contains("Warning: layer 3 Dropout comes after the output layer");
+}
+
+#[test]
+fn the_charts_figures_export_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.state_mut().send(AppCommand::StartTraining);
+    step_until(&mut harness, "the run to finish", |app| {
+        matches!(app.run_status(), Some(RunStatus::Finished))
+    });
+    let path = dir.path().join("metrics.csv");
+    harness
+        .state_mut()
+        .send(AppCommand::ExportMetricsTo(path.clone()));
+    step_until(&mut harness, "the export", |app| {
+        app.notifications()
+            .iter()
+            .any(|n| n.starts_with("Saved the metrics"))
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    let batches = harness.state().history().batches.len();
+    assert!(text.starts_with("kind,step,epoch,loss,accuracy"), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("batch,")).count(),
+        batches
+    );
+    assert_eq!(text.lines().filter(|l| l.starts_with("epoch,")).count(), 1);
+}

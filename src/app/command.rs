@@ -25,6 +25,9 @@ pub enum AppCommand {
     /// Read a CSV file in the background (target: its last column) and train on it; a file
     /// that cannot be read leaves the current dataset as it was.
     ImportCsvFrom(PathBuf),
+    /// Ask for a path, then write the charts' figures there as CSV.
+    ExportMetricsDialog,
+    ExportMetricsTo(PathBuf),
     /// Give up an import in progress.
     CancelImport,
     /// Size the stack's last Linear layer for the dataset's outputs (classes, or 1).

@@ -176,6 +176,9 @@ pub fn designer_ui(
     });
 
     ui.separator();
+    for warning in crate::spec::stack_warnings(spec) {
+        ui.colored_label(tokens::WARNING, format!("Warning: {warning}"));
+    }
     match validate(spec, input, classes) {
         Ok(plan) => {
             ui.colored_label(

@@ -30,6 +30,8 @@ pub enum FilePurpose {
     OpenImage,
     /// A CSV table (plain or gzip) to train on.
     ImportCsv,
+    /// Where to write the charts' figures as CSV.
+    ExportMetrics,
 }
 
 impl FilePurpose {
@@ -39,6 +41,7 @@ impl FilePurpose {
             Self::LoadModel => "Load model",
             Self::OpenImage => "Open image",
             Self::ImportCsv => "Import a CSV table",
+            Self::ExportMetrics => "Export metrics as CSV",
         }
     }
 
@@ -47,16 +50,18 @@ impl FilePurpose {
             Self::ExportWeights | Self::LoadModel => &["safetensors"],
             Self::OpenImage => &["png", "jpg", "jpeg", "bmp", "gif"],
             Self::ImportCsv => &["csv", "gz", "tsv"],
+            Self::ExportMetrics => &["csv"],
         }
     }
 
     fn saves(self) -> bool {
-        self == Self::ExportWeights
+        matches!(self, Self::ExportWeights | Self::ExportMetrics)
     }
 
     fn default_name(self) -> &'static str {
         match self {
             Self::ExportWeights => "layerlab-model.safetensors",
+            Self::ExportMetrics => "layerlab-metrics.csv",
             Self::LoadModel | Self::OpenImage | Self::ImportCsv => "",
         }
     }

@@ -72,6 +72,12 @@ impl LayerLabApp {
             }
             AppCommand::PickDataset(name) => self.pick_dataset(ctx, name),
             AppCommand::ImportCsvDialog => self.open_file_dialog(ctx, FilePurpose::ImportCsv),
+            AppCommand::ExportMetricsDialog => {
+                self.open_file_dialog(ctx, FilePurpose::ExportMetrics)
+            }
+            AppCommand::ExportMetricsTo(path) => {
+                self.files.export_metrics(path, self.history.clone())
+            }
             AppCommand::ImportCsvFrom(path) => self.import_csv(ctx, path),
             AppCommand::CancelImport => {
                 if self.import.take().is_some() {
@@ -172,7 +178,7 @@ impl LayerLabApp {
             // Models are saved to and loaded from the models folder unless the person goes
             // elsewhere.
             FilePurpose::ExportWeights | FilePurpose::LoadModel => ensure_models_dir().ok(),
-            FilePurpose::OpenImage | FilePurpose::ImportCsv => None,
+            FilePurpose::OpenImage | FilePurpose::ImportCsv | FilePurpose::ExportMetrics => None,
         };
         let waker = {
             let ctx = ctx.clone();
@@ -463,6 +469,9 @@ impl LayerLabApp {
                 }
                 self.request_prediction();
             }
+            FileOutcome::MetricsExported(path) => self
+                .notifications
+                .info(format!("Saved the metrics to {}", path.display())),
             FileOutcome::Failed(message) => self.notifications.error(message),
         }
     }
@@ -536,6 +545,7 @@ impl LayerLabApp {
                     FilePurpose::LoadModel => AppCommand::LoadModelFrom(path),
                     FilePurpose::OpenImage => AppCommand::OpenImageFrom(path),
                     FilePurpose::ImportCsv => AppCommand::ImportCsvFrom(path),
+                    FilePurpose::ExportMetrics => AppCommand::ExportMetricsTo(path),
                 };
                 self.commands.push(command);
             }

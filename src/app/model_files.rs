@@ -18,6 +18,7 @@ pub enum FileOutcome {
     },
     ModelLoaded(PathBuf, Box<SavedModel>),
     ImageOpened(PathBuf, Arc<DynamicImage>),
+    MetricsExported(PathBuf),
     Failed(String),
 }
 
@@ -67,6 +68,23 @@ impl FileTasks {
         self.spawn("export", move || match model.save(&path) {
             Ok(()) => FileOutcome::Exported { path, model, auto },
             Err(e) => FileOutcome::Failed(e.to_string()),
+        });
+    }
+
+    /// Writes the run's figures as CSV.
+    pub fn export_metrics(&mut self, path: PathBuf, history: crate::train::MetricsHistory) {
+        self.spawn("metrics", move || {
+            let written = std::fs::File::create(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|file| {
+                    history
+                        .write_csv(std::io::BufWriter::new(file))
+                        .map_err(|e| e.to_string())
+                });
+            match written {
+                Ok(()) => FileOutcome::MetricsExported(path),
+                Err(e) => FileOutcome::Failed(format!("cannot write {}: {e}", path.display())),
+            }
         });
     }
 

@@ -31,3 +31,5 @@ pub const CONFUSION_CELL_WIDTH: f32 = 34.0;
 /// The two classes of the 2-D sets, as TensorFlow Playground colours them.
 pub const CLASS_ZERO: Color32 = Color32::from_rgb(245, 147, 34);
 pub const CLASS_ONE: Color32 = Color32::from_rgb(8, 119, 189);
+/// Advice that does not stop training.
+pub const WARNING: Color32 = Color32::from_rgb(0xe0, 0xb0, 0x3f);

@@ -22,6 +22,16 @@ impl LayerLabApp {
             self.commands.push(AppCommand::LoadModelDialog);
         }
         if ui
+            .add_enabled(
+                !self.history.batches.is_empty(),
+                egui::Button::new("Export metrics as CSV…"),
+            )
+            .on_hover_text("Every batch and epoch of the charts, for a spreadsheet or pandas")
+            .clicked()
+        {
+            self.commands.push(AppCommand::ExportMetricsDialog);
+        }
+        if ui
             .button("Import CSV…")
             .on_hover_text("Train on a table of your own: the last column is the target")
             .clicked()

@@ -78,6 +78,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         (None, None, Some(recipe)) => recipe.spec.clone(),
         (None, None, None) => unreachable!("a recipe is chosen when there is no stack"),
     };
+    for warning in layerlab::spec::stack_warnings(&spec) {
+        eprintln!("warning: {warning}");
+    }
     let base = recipe.clone().or_else(|| default_recipe(&dataset).ok());
 
     let mut optimizer = match (args.optimizer, &base) {

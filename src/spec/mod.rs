@@ -15,6 +15,6 @@ pub use layer::{Layer, ModelSpec, SPEC_VERSION};
 pub use presets::{preset, presets_for, Preset, PRESET_NAMES};
 pub use shape::ActivationShape;
 pub use validate::{
-    check_layers, check_training_memory, estimate_training_bytes, validate, LayerPlan, Plan,
-    SpecError, MAX_DIMENSION, MAX_LAYERS, MAX_PARAMETERS, MAX_TRAINING_BYTES,
+    check_layers, check_training_memory, estimate_training_bytes, stack_warnings, validate,
+    LayerPlan, Plan, SpecError, MAX_DIMENSION, MAX_LAYERS, MAX_PARAMETERS, MAX_TRAINING_BYTES,
 };

@@ -349,6 +349,40 @@ fn too_small(kernel: usize, height: usize, width: usize, padding: usize) -> Stri
     }
 }
 
+/// Stacks that train but probably not as meant: layers after the last Linear. Each warning
+/// names the layer and says what to do instead.
+pub fn stack_warnings(spec: &ModelSpec) -> Vec<String> {
+    let Some(last_linear) = spec
+        .layers
+        .iter()
+        .rposition(|l| matches!(l, Layer::Linear { .. }))
+    else {
+        return Vec::new();
+    };
+    spec.layers
+        .iter()
+        .enumerate()
+        .skip(last_linear + 1)
+        .filter_map(|(index, layer)| match layer {
+            Layer::Dropout { p } if *p > 0.0 => Some(format!(
+                "layer {index} Dropout comes after the output layer: it zeroes outputs while training; put it before layer {last_linear}"
+            )),
+            Layer::ReLU | Layer::LeakyReLU { .. } | Layer::Sigmoid | Layer::Tanh | Layer::GELU => {
+                Some(format!(
+                    "layer {index} {} comes after the output layer: the loss expects raw outputs (cross-entropy applies softmax itself); remove it",
+                    layer.kind_name()
+                ))
+            }
+            Layer::Dropout { .. }
+            | Layer::Linear { .. }
+            | Layer::Conv2d { .. }
+            | Layer::MaxPool2d { .. }
+            | Layer::AvgPool2d { .. }
+            | Layer::Flatten => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +426,22 @@ mod tests {
             out_features: usize::MAX,
         }]);
         assert!(validate(&wide, MNIST, 10).is_err());
+    }
+
+    #[test]
+    fn layers_after_the_output_are_warned_about() {
+        let spec = ModelSpec::new(vec![
+            Layer::Linear { out_features: 64 },
+            Layer::ReLU,
+            Layer::Linear { out_features: 10 },
+            Layer::Dropout { p: 0.5 },
+            Layer::ReLU,
+        ]);
+        let warnings = stack_warnings(&spec);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("layer 3 Dropout comes after the output layer"));
+        assert!(warnings[1].starts_with("layer 4 ReLU comes after the output layer"));
+        assert!(stack_warnings(&crate::spec::preset("cnn").unwrap().spec).is_empty());
     }
 
     #[test]

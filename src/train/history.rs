@@ -43,6 +43,59 @@ impl MetricsHistory {
         }
     }
 
+    /// Writes every batch and epoch as CSV rows (one header; empty cells where a row has no
+    /// such figure), for a spreadsheet or pandas.
+    pub fn write_csv(&self, out: impl std::io::Write) -> csv::Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record([
+            "kind",
+            "step",
+            "epoch",
+            "loss",
+            "accuracy",
+            "rmse",
+            "validation_loss",
+            "validation_accuracy",
+            "validation_rmse",
+            "learning_rate",
+            "train_secs",
+        ])?;
+        let cell = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
+        let f = |v: Option<f32>| v.map_or_else(String::new, |v| v.to_string());
+        for b in &self.batches {
+            writer.write_record([
+                "batch".to_string(),
+                b.step.to_string(),
+                (b.epoch + 1).to_string(),
+                b.loss.to_string(),
+                f(b.accuracy),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                b.learning_rate.to_string(),
+                b.train_secs.to_string(),
+            ])?;
+        }
+        for e in &self.epochs {
+            writer.write_record([
+                "epoch".to_string(),
+                e.step.to_string(),
+                (e.epoch + 1).to_string(),
+                e.train_loss.to_string(),
+                f(e.train_accuracy),
+                f(e.train_rmse),
+                f(e.validation_loss),
+                f(e.validation_accuracy),
+                f(e.validation_rmse),
+                String::new(),
+                cell(Some(e.duration_secs)),
+            ])?;
+        }
+        writer.flush()?;
+        Ok(())
+    }
+
     pub fn last_step(&self) -> usize {
         self.batches.last().map_or(0, |b| b.step)
     }
@@ -148,6 +201,14 @@ mod tests {
             train_secs: 0.5,
         }));
         assert_eq!(history.last_step(), 1);
+        let mut csv = Vec::new();
+        history.write_csv(&mut csv).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        assert_eq!(
+            csv.lines().nth(1),
+            Some("batch,1,1,2,0.1,,,,,0.1,0.5"),
+            "{csv}"
+        );
         assert_eq!(history.steps_per_epoch, 5);
     }
 }
