@@ -48,7 +48,7 @@ run() {
     fi
     xdotool mousemove 529 86 click 1                     # Evaluation tab
     shot "$name-evaluation"
-    grep -E "images_per_sec" "$state/app.log" | tail -n 2 || true
+    grep -E "images_per_sec|frame_ms" "$state/app.log" | tail -n 3 || true
     kill $pid 2>/dev/null || true
     wait $pid 2>/dev/null || true
 }
