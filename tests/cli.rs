@@ -7,38 +7,13 @@
     clippy::wildcard_enum_match_arm
 )]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+
+use common::{assert_refused, layerlab, stderr, stdout};
 
 use layerlab::data::{default_mnist_dir, Dataset};
-
-fn layerlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layerlab"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Fails with a clear message and no panic trace.
-#[track_caller]
-fn assert_refused(output: &Output, expected: &str) {
-    let err = stderr(output);
-    assert!(
-        !output.status.success(),
-        "expected failure, got: {}",
-        stdout(output)
-    );
-    assert!(err.contains(expected), "stderr lacks {expected:?}: {err}");
-    assert!(!err.contains("panicked"), "panic: {err}");
-}
 
 /// MNIST test image `index`, scaled 10x and inverted (dark ink on white, like a photo).
 fn write_digit_png(index: usize, path: &Path) -> u8 {

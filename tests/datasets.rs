@@ -8,46 +8,11 @@
     clippy::wildcard_enum_match_arm
 )]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn layerlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layerlab"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_ok(output: &Output) -> String {
-    assert!(output.status.success(), "{}", stderr(output));
-    stdout(output)
-}
-
-/// Fails with a clear message, a non-zero exit and no panic trace.
-#[track_caller]
-fn assert_refused(output: &Output, expected: &str) {
-    let err = stderr(output);
-    assert!(
-        !output.status.success(),
-        "expected failure, got: {}",
-        stdout(output)
-    );
-    assert!(err.contains(expected), "stderr lacks {expected:?}: {err}");
-    assert!(!err.contains("panicked"), "panic: {err}");
-}
-
-fn last_line(text: &str) -> &str {
-    text.lines().last().unwrap_or_default()
-}
+use common::{assert_ok, assert_refused, last_line, layerlab, metric};
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -165,11 +130,7 @@ fn a_text_classifier_round_trips_on_a_raw_sentence() {
         path(&model),
     ]));
     let trained = last_line(&out).to_string();
-    let accuracy: f32 = trained
-        .strip_prefix("test_accuracy=")
-        .and_then(|r| r.split(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{out}"));
+    let accuracy = metric(&out, "test_accuracy");
     // Above the majority class (65.8% "great").
     assert!(accuracy > 0.7, "{trained}");
     assert_eq!(
@@ -210,11 +171,7 @@ fn a_small_image_set_round_trips_on_an_image_file() {
         path(&model),
     ]));
     let trained = last_line(&out).to_string();
-    let accuracy: f32 = trained
-        .strip_prefix("test_accuracy=")
-        .and_then(|r| r.split(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{out}"));
+    let accuracy = metric(&out, "test_accuracy");
     assert!(accuracy >= 0.95, "{trained}");
 
     // A thick "1" drawn dark on white, larger than 8x8: framed, shrunk and quantised as the
@@ -261,11 +218,7 @@ fn a_csv_of_ones_own_trains_with_guessed_columns_and_overrides() {
         "{out}"
     );
     assert!(out.contains("regression of y"), "{out}");
-    let r2: f32 = last_line(&out)
-        .split(' ')
-        .find_map(|kv| kv.strip_prefix("test_r2="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{out}"));
+    let r2 = metric(&out, "test_r2");
     assert!(r2 > 0.9, "a linear target is learned: {out}");
 
     // The user's choices override the guesses.
