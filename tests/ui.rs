@@ -756,6 +756,12 @@ fn the_try_panel_fits_text_and_tables() {
         value.starts_with("Sale_Price = ") && value.ends_with("USD"),
         "{value}"
     );
+    // The regression's evaluation: metrics in dollars, the scatter, the residuals.
+    harness.state_mut().main_tab = layerlab::app::MainTab::Evaluation;
+    harness.run_steps(2);
+    harness.get_by_label_contains("Test RMSE");
+    harness.get_by_label("Predicted against actual (the line is a perfect prediction)");
+    harness.get_by_label("Residuals (predicted - actual)");
 }
 
 #[test]

@@ -372,6 +372,33 @@ fn confusion_matrix_ui(
     clicked
 }
 
+/// `bins` equal-width bins of `predicted - actual` over `points` (`[actual, predicted]`):
+/// each bin's centre and count, and the bin width.
+pub fn residual_histogram(points: &[[f64; 2]], bins: usize) -> (Vec<(f64, usize)>, f64) {
+    let residuals: Vec<f64> = points.iter().map(|[a, p]| p - a).collect();
+    let (low, high) = residuals
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        });
+    if residuals.is_empty() || !low.is_finite() || !high.is_finite() {
+        return (Vec::new(), 1.0);
+    }
+    let bins = bins.max(1);
+    let width = ((high - low) / bins as f64).max(f64::EPSILON);
+    let mut counts = vec![0usize; bins];
+    for r in residuals {
+        let index = (((r - low) / width) as usize).min(bins - 1);
+        counts[index] += 1;
+    }
+    let centres = counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, count)| (low + (i as f64 + 0.5) * width, count))
+        .collect();
+    (centres, width)
+}
+
 /// The mistaken test rows of a table or text set, with what was predicted.
 fn mistaken_rows_ui(
     ui: &mut egui::Ui,
@@ -442,6 +469,25 @@ fn regression_ui(ui: &mut egui::Ui, view: &RegressionView, dataset: Option<&Data
                     .color(tokens::PREDICTED_BAR),
             );
         });
+    ui.label(RichText::new("Residuals (predicted - actual)").strong());
+    let (bins, width) = residual_histogram(&view.points, 30);
+    egui_plot::Plot::new("residuals")
+        .height(160.0)
+        .x_axis_label(format!("error {}", view.target))
+        .y_axis_label("test samples")
+        .show(ui, |plot| {
+            plot.bar_chart(
+                egui_plot::BarChart::new(
+                    "residuals",
+                    bins.iter()
+                        .map(|&(centre, count)| {
+                            egui_plot::Bar::new(centre, count as f64).width(width)
+                        })
+                        .collect(),
+                )
+                .color(tokens::PREDICTED_BAR),
+            );
+        });
     ui.label(RichText::new("Largest errors").strong());
     egui::Grid::new("largest-errors")
         .striped(true)
@@ -467,6 +513,16 @@ fn regression_ui(ui: &mut egui::Ui, view: &RegressionView, dataset: Option<&Data
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn residuals_fall_into_equal_bins_covering_their_range() {
+        // Residuals -2, 0, 0, 2 in 2 bins of width 2: [-2, 0) holds 1, [0, 2] holds 3.
+        let points = [[5.0, 3.0], [1.0, 1.0], [2.0, 2.0], [0.0, 2.0]];
+        let (bins, width) = residual_histogram(&points, 2);
+        assert_eq!(width, 2.0);
+        assert_eq!(bins, [(-1.0, 1), (1.0, 3)]);
+        assert!(residual_histogram(&[], 10).0.is_empty());
+    }
 
     #[test]
     fn precision_recall_and_f1_per_class_by_hand() {
