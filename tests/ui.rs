@@ -881,3 +881,24 @@ fn the_charts_figures_export_as_csv() {
     );
     assert_eq!(text.lines().filter(|l| l.starts_with("epoch,")).count(), 1);
 }
+
+#[test]
+fn a_2d_set_regenerates_with_the_points_and_noise_chosen() {
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    pick(&mut harness, "circles");
+    assert_eq!(harness.state().dataset_sizes(), Some((800, 200)));
+    harness.state_mut().setup_tab = layerlab::app::SetupTab::Data;
+    harness.run_steps(2);
+    assert!(harness.get_all_by_label("points").next().is_some());
+    let options = layerlab::data::ToyOptions {
+        samples: 300,
+        noise: 0.4,
+        seed: 0,
+    };
+    harness.state_mut().send(AppCommand::SetToyOptions(options));
+    step_until(&mut harness, "the new draw", |app| {
+        app.dataset_sizes() == Some((240, 60))
+    });
+    assert_eq!(harness.state().state.toy, options);
+}

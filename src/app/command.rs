@@ -20,6 +20,8 @@ pub enum AppCommand {
     LoadPreset(&'static str),
     /// Load this built-in dataset (in the background) and train on it from now on.
     PickDataset(String),
+    /// Regenerate the 2-D set with this many points and this noise.
+    SetToyOptions(crate::data::ToyOptions),
     /// Ask for a CSV file with a dialog, then import it.
     ImportCsvDialog,
     /// Read a CSV file in the background (target: its last column) and train on it; a file

@@ -56,6 +56,7 @@ pub fn data_ui(
     dataset: Result<(&Dataset, &DataPreview), &str>,
     config: &mut TrainConfig,
     training_active: bool,
+    toy: &crate::data::ToyOptions,
     commands: &mut Vec<AppCommand>,
 ) {
     let mut choice = picked.to_string();
@@ -78,6 +79,19 @@ pub fn data_ui(
     }
     if let Some(info) = crate::data::builtin(picked) {
         ui.small(format!("{}. {}", info.task, info.source));
+    }
+    if crate::data::ToyShape::ALL
+        .iter()
+        .any(|s| s.name() == picked)
+    {
+        let mut options = *toy;
+        ui.add_enabled_ui(!training_active, |ui| {
+            ui.add(egui::Slider::new(&mut options.samples, 50..=5_000).text("points"));
+            ui.add(egui::Slider::new(&mut options.noise, 0.0..=1.0).text("noise"));
+        });
+        if options != *toy {
+            commands.push(AppCommand::SetToyOptions(options));
+        }
     }
     let (dataset, preview) = match dataset {
         Ok(ready) => ready,
@@ -147,6 +161,14 @@ pub fn data_ui(
                 }
             });
     }
+    if crate::data::ToyShape::ALL
+        .iter()
+        .any(|s| s.name() == dataset.card.dataset)
+    {
+        ui.separator();
+        toy_scatter_ui(ui, dataset);
+        return;
+    }
     if !dataset.train.raw.is_empty() {
         ui.separator();
         ui.label("First training samples");
@@ -197,5 +219,35 @@ pub fn data_ui(
                     ui.end_row();
                 }
             }
+        });
+}
+
+/// The training points of a 2-D set, coloured by class (standardised coordinates).
+fn toy_scatter_ui(ui: &mut egui::Ui, dataset: &Dataset) {
+    let mut classes: [Vec<[f64; 2]>; 2] = [Vec::new(), Vec::new()];
+    let mut point = Vec::with_capacity(2);
+    for index in 0..dataset.train.len() {
+        dataset.train.inputs.push_sample(index, &mut point);
+        let class = usize::from(dataset.train.labels().get(index).copied().unwrap_or(0) > 0);
+        if let [x, y] = point[..] {
+            classes[class].push([f64::from(x), f64::from(y)]);
+        }
+        point.clear();
+    }
+    egui_plot::Plot::new("toy-scatter")
+        .height(ui.available_width().min(300.0))
+        .data_aspect(1.0)
+        .show(ui, |plot| {
+            let [zero, one] = classes;
+            plot.points(
+                egui_plot::Points::new("class 0", zero)
+                    .radius(2.0)
+                    .color(tokens::CLASS_ZERO),
+            );
+            plot.points(
+                egui_plot::Points::new("class 1", one)
+                    .radius(2.0)
+                    .color(tokens::CLASS_ONE),
+            );
         });
 }

@@ -71,6 +71,17 @@ impl LayerLabApp {
                 }
             }
             AppCommand::PickDataset(name) => self.pick_dataset(ctx, name),
+            AppCommand::SetToyOptions(options) => {
+                // A new draw of the same 2-D set: regenerated in the background.
+                self.state.toy = options;
+                if crate::data::ToyShape::ALL
+                    .iter()
+                    .any(|shape| shape.name() == self.state.dataset)
+                {
+                    let name = self.state.dataset.clone();
+                    self.pick_dataset(ctx, name);
+                }
+            }
             AppCommand::ImportCsvDialog => self.open_file_dialog(ctx, FilePurpose::ImportCsv),
             AppCommand::ExportMetricsDialog => {
                 self.open_file_dialog(ctx, FilePurpose::ExportMetrics)
@@ -576,6 +587,7 @@ impl LayerLabApp {
         self.evaluation = None;
         self.dataset = super::start_loading(
             &name,
+            self.state.toy,
             self.mnist_dir.clone(),
             Box::new(move || ctx.request_repaint()),
         );

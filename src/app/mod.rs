@@ -213,7 +213,12 @@ impl DataShape {
 }
 
 /// Loads built-in dataset `name` on a thread (MNIST from `mnist_dir`).
-fn start_loading(name: &str, mnist_dir: PathBuf, waker: Box<dyn Fn() + Send>) -> DatasetSlot {
+fn start_loading(
+    name: &str,
+    toy: crate::data::ToyOptions,
+    mnist_dir: PathBuf,
+    waker: Box<dyn Fn() + Send>,
+) -> DatasetSlot {
     let (data_tx, data_rx) = crossbeam_channel::bounded(1);
     let thread_name = name.to_string();
     let loader = std::thread::Builder::new()
@@ -222,7 +227,11 @@ fn start_loading(name: &str, mnist_dir: PathBuf, waker: Box<dyn Fn() + Send>) ->
             let loaded = if thread_name == "mnist" {
                 Dataset::mnist(&mnist_dir)
             } else {
-                crate::data::load_builtin(&thread_name, &crate::data::DataOptions::default())
+                let options = crate::data::DataOptions {
+                    toy,
+                    ..crate::data::DataOptions::default()
+                };
+                crate::data::load_builtin(&thread_name, &options)
             };
             let _ = data_tx.send(loaded.map_err(|e| e.to_string()));
             waker();
@@ -253,7 +262,12 @@ impl LayerLabApp {
             let ctx = ctx.clone();
             move || ctx.request_repaint()
         };
-        let dataset = start_loading(&state.dataset, data_dir.clone(), Box::new(repaint.clone()));
+        let dataset = start_loading(
+            &state.dataset,
+            state.toy,
+            data_dir.clone(),
+            Box::new(repaint.clone()),
+        );
         let mut notifications = Notifications::default();
         // Without its thread the window still designs and trains; it only cannot predict.
         let predictor = match Predictor::spawn(Box::new(repaint.clone())) {
@@ -298,6 +312,11 @@ impl LayerLabApp {
     /// The shape the stack must fit: the dataset's input and outputs.
     pub fn data_shape(&self) -> &DataShape {
         &self.data_shape
+    }
+
+    /// Training and test samples of the dataset in use, once loaded.
+    pub fn dataset_sizes(&self) -> Option<(usize, usize)> {
+        self.dataset().map(|d| (d.train.len(), d.test.len()))
     }
 
     /// Whether a CSV import is being read.

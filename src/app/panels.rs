@@ -65,6 +65,7 @@ impl LayerLabApp {
                     dataset,
                     &mut self.state.training,
                     active,
+                    &self.state.toy,
                     &mut self.commands,
                 );
             }

@@ -29,6 +29,8 @@ pub struct PersistedState {
     pub show_draw_panel: bool,
     /// The built-in dataset picked in the Data tab.
     pub dataset: String,
+    /// Points and noise of the generated 2-D sets.
+    pub toy: crate::data::ToyOptions,
 }
 
 impl Default for PersistedState {
@@ -53,6 +55,7 @@ impl Default for PersistedState {
             show_setup_panel: true,
             show_draw_panel: true,
             dataset: "mnist".into(),
+            toy: crate::data::ToyOptions::default(),
         }
     }
 }
@@ -106,6 +109,14 @@ impl PersistedState {
         }
         if reset(!(self.brush_radius.is_finite() && (0.005..=0.2).contains(&self.brush_radius))) {
             self.brush_radius = defaults.brush_radius;
+        }
+        let toy = self.toy;
+        if reset(
+            !((10..=crate::data::MAX_TOY_SAMPLES).contains(&toy.samples)
+                && toy.noise.is_finite()
+                && (0.0..=1.0).contains(&toy.noise)),
+        ) {
+            self.toy = defaults.toy;
         }
         if reset(crate::data::builtin(&self.dataset).is_none()) {
             self.dataset = defaults.dataset.clone();
