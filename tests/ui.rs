@@ -728,6 +728,17 @@ fn the_try_panel_fits_text_and_tables() {
     };
     assert_eq!(prediction.class_names, ["great", "other"]);
     assert_eq!(prediction.probabilities.len(), 2);
+    // One influence per distinct word, from removing it (occlusion); some word matters.
+    let words: Vec<&str> = prediction.words.iter().map(|(w, _)| w.as_str()).collect();
+    assert_eq!(
+        words,
+        ["delicious", "and", "fresh", "i", "love", "this", "tea"]
+    );
+    assert!(
+        prediction.words.iter().any(|(_, d)| d.abs() > 1e-4),
+        "{:?}",
+        prediction.words
+    );
 
     pick(&mut harness, "ames-housing");
     train_briefly(&mut harness, "ames-housing", 2);

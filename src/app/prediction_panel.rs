@@ -195,6 +195,9 @@ impl PredictionPanel {
                 if edit.changed() {
                     commands.push(AppCommand::PredictCanvas);
                 }
+                if let Some(Ok(prediction)) = &self.prediction {
+                    words_ui(ui, &self.text, prediction);
+                }
             }
             InputMode::Form => {
                 ui.heading("Fill in a row");
@@ -412,6 +415,42 @@ fn plane_ui(ui: &mut egui::Ui, dataset: Option<&Dataset>, prediction: Option<&Pr
         }
         point.clear();
     }
+}
+
+/// The typed text with each word tinted by its influence: blue where it pushed toward the
+/// predicted class, orange where it pushed away, stronger for more.
+fn words_ui(ui: &mut egui::Ui, text: &str, prediction: &Prediction) {
+    if prediction.words.is_empty() {
+        return;
+    }
+    let largest = prediction
+        .words
+        .iter()
+        .fold(1e-6f32, |m, (_, d)| m.max(d.abs()));
+    let mut job = egui::text::LayoutJob::default();
+    for piece in text.split_inclusive(|c: char| c.is_whitespace()) {
+        let key = crate::data::tokenize(piece).into_iter().next();
+        let influence = key
+            .and_then(|k| prediction.words.iter().find(|(w, _)| *w == k))
+            .map_or(0.0, |(_, d)| *d / largest);
+        let base = if influence >= 0.0 {
+            tokens::CLASS_ONE
+        } else {
+            tokens::CLASS_ZERO
+        };
+        job.append(
+            piece,
+            0.0,
+            egui::TextFormat {
+                background: base.gamma_multiply(influence.abs().clamp(0.0, 1.0) * 0.9),
+                color: ui.visuals().strong_text_color(),
+                ..Default::default()
+            },
+        );
+    }
+    ui.label(job).on_hover_text(
+        "Each word tinted by how much the prediction drops without it: blue pushed toward the predicted class, orange away",
+    );
 }
 
 /// Test row `index`'s target, in words: its class name, or its value.

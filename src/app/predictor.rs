@@ -60,6 +60,9 @@ pub struct Prediction {
     pub value: Option<String>,
     /// For a plane: the probability of class 1 at each grid point, row by row from the top.
     pub plane: Option<(usize, Vec<f32>)>,
+    /// For text: each distinct word and how much it pushed toward the predicted class (the
+    /// predicted probability with the text as typed minus without that word: occlusion).
+    pub words: Vec<(String, f32)>,
 }
 
 impl Prediction {
@@ -187,6 +190,11 @@ fn predict(
     if let PredictInput::Plane { extent, resolution } = input {
         return predict_plane(model, card, extent, resolution);
     }
+    let typed = if let PredictInput::Text(text) = &input {
+        Some(text.clone())
+    } else {
+        None
+    };
     let values = match input {
         PredictInput::Plane { .. } => unreachable!("answered above"),
         PredictInput::Strokes {
@@ -242,14 +250,69 @@ fn predict(
     {
         return Err("the model's output is not a finite number".into());
     }
+    let words = match typed {
+        Some(text) if !probabilities.is_empty() => {
+            word_influence(model, card, &text, &probabilities)
+        }
+        _ => Vec::new(),
+    };
     Ok(Prediction {
         input: values,
         image_size,
         probabilities,
         class_names: card.task.class_names().to_vec(),
+        words,
         value,
         plane: None,
     })
+}
+
+/// Occlusion over words: for each distinct word, the text without it in one batched pass;
+/// its influence is how much the predicted class's probability drops when it is removed.
+fn word_influence(
+    model: &InferenceModel,
+    card: &DataCard,
+    text: &str,
+    probabilities: &[f32],
+) -> Vec<(String, f32)> {
+    let class = probabilities
+        .iter()
+        .enumerate()
+        .fold(
+            (0, f32::MIN),
+            |best, (i, &p)| if p > best.1 { (i, p) } else { best },
+        )
+        .0;
+    let mut words: Vec<String> = Vec::new();
+    for word in crate::data::tokenize(text) {
+        if !words.contains(&word) && words.len() < 200 {
+            words.push(word);
+        }
+    }
+    let mut batch = Vec::with_capacity(words.len() * model.input_len());
+    for word in &words {
+        let without: Vec<String> = crate::data::tokenize(text)
+            .into_iter()
+            .filter(|w| w != word)
+            .collect();
+        match text_input(card, &without.join(" ")) {
+            Ok(values) if values.len() == model.input_len() => batch.extend(values),
+            _ => return Vec::new(),
+        }
+    }
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let outputs = model.predict(&batch, words.len());
+    let classes = probabilities.len();
+    words
+        .into_iter()
+        .zip(outputs.chunks_exact(classes))
+        .map(|(word, logits)| {
+            let without = crate::train::softmax(logits)[class];
+            (word, probabilities[class] - without)
+        })
+        .collect()
 }
 
 /// The model over a grid of the plane, one batched forward pass.
@@ -287,5 +350,6 @@ fn predict_plane(
         class_names: card.task.class_names().to_vec(),
         value: None,
         plane: Some((resolution, plane)),
+        words: Vec::new(),
     })
 }
