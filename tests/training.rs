@@ -398,6 +398,10 @@ fn a_normal_end_reports_evaluation_progress_and_stop_during_it_skips_the_rest() 
     assert!(progress.len() > 1, "progress along the way: {progress:?}");
     let test = summary.test.expect("a finished run is evaluated");
     assert_eq!(test.predictions.len(), 2_000);
+    // How sure the model was of each prediction: the winning softmax probability, so at
+    // least a tenth among 10 classes.
+    assert_eq!(test.confidences.len(), 2_000);
+    assert!(test.confidences.iter().all(|&p| (0.1..=1.0).contains(&p)));
     assert!(!summary.stopped_early);
 
     let (summary, progress) = run(true);

@@ -49,6 +49,8 @@ pub struct EvaluationView {
     pub filter: Option<(u8, u8)>,
     textures: HashMap<usize, TextureHandle>,
     pub class_names: Vec<String>,
+    /// How sure the model was of each test prediction (its softmax probability).
+    pub confidences: Vec<f32>,
     /// Set for regression: metrics in the target's units and the points to plot.
     pub regression: Option<RegressionView>,
 }
@@ -107,6 +109,7 @@ impl EvaluationView {
         });
         Self {
             class_names: dataset.task().class_names().to_vec(),
+            confidences: evaluation.confidences.clone(),
             regression,
             model,
             test_accuracy: evaluation.accuracy.unwrap_or(0.0),
@@ -251,7 +254,11 @@ pub fn evaluation_ui(
                                     .cloned()
                                     .unwrap_or_else(|| c.to_string())
                             };
-                            let text = format!("{} -> {}", name(truth), name(predicted));
+                            let sure = view
+                                .confidences
+                                .get(index)
+                                .map_or_else(String::new, |p| format!(" {:.0}%", p * 100.0));
+                            let text = format!("{} -> {}{sure}", name(truth), name(predicted));
                             let label = ui
                                 .add(
                                     egui::Label::new(egui::RichText::new(&text).small()).truncate(),
@@ -420,9 +427,14 @@ fn mistaken_rows_ui(
         .show_rows(ui, row_height, shown.len(), |ui, visible| {
             for &(index, truth, predicted) in &shown[visible] {
                 let raw = dataset.test.raw.get(index).map_or("", String::as_str);
+                let sure = view
+                    .confidences
+                    .get(index)
+                    .map_or_else(String::new, |p| format!(" ({:.0}% sure)", p * 100.0));
                 ui.horizontal(|ui| {
                     ui.label(
-                        RichText::new(format!("{} -> {}", name(truth), name(predicted))).strong(),
+                        RichText::new(format!("{} -> {}{sure}", name(truth), name(predicted)))
+                            .strong(),
                     );
                     ui.add(egui::Label::new(RichText::new(raw).small()).truncate())
                         .on_hover_text(raw);

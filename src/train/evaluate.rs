@@ -55,6 +55,9 @@ pub struct Evaluation {
     /// (classification).
     #[serde(skip)]
     pub predictions: Vec<u8>,
+    /// Softmax probability of each predicted class, how sure the model was (classification).
+    #[serde(skip)]
+    pub confidences: Vec<f32>,
     /// Predicted value of every evaluated sample in the target's units (regression).
     #[serde(skip)]
     pub predicted_values: Vec<f32>,
@@ -141,13 +144,21 @@ pub fn evaluate_with_progress(
     let mut inputs = Vec::new();
     let mut total_loss = 0.0f64;
     let mut predictions = Vec::new();
+    let mut confidences = Vec::new();
     let mut predicted_values = Vec::new();
     let mut done = 0;
     for chunk in indices.chunks(EVALUATION_BATCH) {
         set.fill_inputs(chunk, &mut inputs);
         let values = inference.predict(&inputs, chunk.len());
         match &card.task {
-            Task::Classification { .. } => predictions.extend(argmax_rows(&values, outputs)),
+            Task::Classification { .. } => {
+                for row in values.chunks_exact(outputs.max(1)) {
+                    let probabilities = softmax(row);
+                    let class = argmax_rows(&probabilities, outputs).next().unwrap_or(0);
+                    predictions.push(class);
+                    confidences.push(probabilities[class as usize]);
+                }
+            }
             Task::Regression { .. } => {
                 predicted_values.extend(values.iter().map(|&v| scaling.map_or(v, |s| s.unscale(v))))
             }
@@ -183,6 +194,7 @@ pub fn evaluate_with_progress(
         accuracy,
         regression,
         predictions,
+        confidences,
         predicted_values,
     })
 }
