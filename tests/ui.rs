@@ -524,8 +524,11 @@ fn undoing_a_preset_restores_its_settings_and_messages_do_not_pile_up() {
     harness.run_steps(2);
     assert_ne!(harness.state().state.design(), before);
     // Ctrl+Z pressed and released within one frame.
+    assert_eq!(harness.state().shown_preset(), "mlp-deep");
     tap(&mut harness, egui::Key::Z, egui::Modifiers::COMMAND);
     assert_eq!(harness.state().state.design(), before);
+    // The preset box follows the stack back (quick_state's stack is the mlp preset's).
+    assert_eq!(harness.state().shown_preset(), "mlp");
     tap(
         &mut harness,
         egui::Key::Z,
@@ -535,6 +538,7 @@ fn undoing_a_preset_restores_its_settings_and_messages_do_not_pile_up() {
         harness.state().state.design().stack,
         preset("mlp-deep").unwrap().spec
     );
+    assert_eq!(harness.state().shown_preset(), "mlp-deep");
 
     // The same error twice is one message.
     for _ in 0..3 {

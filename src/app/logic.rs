@@ -53,6 +53,9 @@ impl LayerLabApp {
             }
             AppCommand::LoadPreset(name) => {
                 if let Some(preset) = preset(name) {
+                    if let Some(index) = crate::spec::PRESET_NAMES.iter().position(|n| *n == name) {
+                        self.designer.preset = index;
+                    }
                     // A preset is a template: its last layer is sized for this dataset.
                     let preset = preset.with_outputs(self.data_shape.outputs);
                     self.editor.commit(&self.state.design());
@@ -110,11 +113,13 @@ impl LayerLabApp {
                 let mut design = self.state.design();
                 self.editor.undo(&mut design);
                 self.state.set_design(design);
+                self.show_matching_preset();
             }
             AppCommand::Redo => {
                 let mut design = self.state.design();
                 self.editor.redo(&mut design);
                 self.state.set_design(design);
+                self.show_matching_preset();
             }
             AppCommand::ExportWeightsDialog => {
                 if self.current.is_none() {
@@ -567,6 +572,16 @@ impl LayerLabApp {
                      LayerLab's own file picker.",
                 );
             }
+        }
+    }
+
+    /// After undo or redo: the preset box shows the preset the stack now is, if it is one.
+    fn show_matching_preset(&mut self) {
+        let outputs = self.data_shape.outputs;
+        if let Some(index) = crate::spec::PRESET_NAMES.iter().position(|name| {
+            preset(name).is_some_and(|p| p.with_outputs(outputs).spec == self.state.stack)
+        }) {
+            self.designer.preset = index;
         }
     }
 

@@ -314,6 +314,12 @@ impl LayerLabApp {
         &self.data_shape
     }
 
+    /// The preset the designer's preset box shows.
+    pub fn shown_preset(&self) -> &'static str {
+        let names = crate::spec::PRESET_NAMES;
+        names[self.designer.preset.min(names.len() - 1)]
+    }
+
     /// Training and test samples of the dataset in use, once loaded.
     pub fn dataset_sizes(&self) -> Option<(usize, usize)> {
         self.dataset().map(|d| (d.train.len(), d.test.len()))
