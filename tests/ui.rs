@@ -154,7 +154,9 @@ fn designer_edits_show_shapes_errors_and_undo() {
     harness.state_mut().send(AppCommand::Undo);
     harness.run_steps(2);
     assert_eq!(harness.state().state.stack.layers.len(), 3);
-    harness.get_by_label("Load preset").click(); // the cnn preset (the first-launch default)
+    // Undo moved the preset box to "mlp" (the stack is the mlp preset again); pick cnn.
+    assert_eq!(harness.state().shown_preset(), "mlp");
+    harness.state_mut().send(AppCommand::LoadPreset("cnn"));
     harness.run_steps(2);
     harness.get_by_label("-> 32x13x13");
     harness.get_by_label("-> 32x26x26, 320 params");
