@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crossbeam_channel::{bounded, Receiver};
+use super::background::{BackgroundTask, Polled};
 
 use crate::data::Dataset;
 use crate::export::SavedModel;
@@ -15,7 +15,7 @@ pub struct EvaluationTask {
     pub total: usize,
     done: Arc<AtomicUsize>,
     cancel: Arc<AtomicBool>,
-    result: Receiver<Result<Evaluation, String>>,
+    result: BackgroundTask<Result<Evaluation, String>>,
 }
 
 /// How a task ended.
@@ -36,41 +36,39 @@ impl EvaluationTask {
         let total = limit.map_or(dataset.test.len(), |l| l.min(dataset.test.len()));
         let done = Arc::new(AtomicUsize::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = bounded(1);
         let (thread_done, thread_cancel, thread_model) =
             (done.clone(), cancel.clone(), model.clone());
-        std::thread::Builder::new()
-            .name("layerlab-evaluate".into())
-            .spawn(move || {
-                let outcome = SavedModel::clone(&thread_model)
-                    .into_model(&Default::default(), "the model")
-                    .map_err(|e| e.to_string())
-                    .and_then(|model| {
-                        let indices: Vec<u32> = (0..total as u32).collect();
-                        in_compute_pool(|| {
-                            evaluate_with_progress(
-                                &model,
-                                &dataset.card,
-                                &dataset.test,
-                                &indices,
-                                LossKind::default_for(dataset.task()),
-                                &mut |n, _| {
-                                    thread_done.store(n, Ordering::Relaxed);
-                                    waker();
-                                    !thread_cancel.load(Ordering::Relaxed)
-                                },
-                            )
-                        })
-                        .ok_or_else(|| "cancelled".to_string())
-                    });
-                let _ = tx.send(outcome);
-            })?;
+        let waker = Arc::new(waker);
+        let end_waker = waker.clone();
+        let result = BackgroundTask::spawn("evaluate", Box::new(move || end_waker()), move || {
+            SavedModel::clone(&thread_model)
+                .into_model(&Default::default(), "the model")
+                .map_err(|e| e.to_string())
+                .and_then(|model| {
+                    let indices: Vec<u32> = (0..total as u32).collect();
+                    in_compute_pool(|| {
+                        evaluate_with_progress(
+                            &model,
+                            &dataset.card,
+                            &dataset.test,
+                            &indices,
+                            LossKind::default_for(dataset.task()),
+                            &mut |n, _| {
+                                thread_done.store(n, Ordering::Relaxed);
+                                waker();
+                                !thread_cancel.load(Ordering::Relaxed)
+                            },
+                        )
+                    })
+                    .ok_or_else(|| "cancelled".to_string())
+                })
+        })?;
         Ok(Self {
             model,
             total,
             done,
             cancel,
-            result: rx,
+            result,
         })
     }
 
@@ -84,14 +82,12 @@ impl EvaluationTask {
 
     /// The end of the task, once it has come.
     pub fn poll(&self) -> Option<TaskEnd> {
-        match self.result.try_recv() {
-            Ok(Ok(evaluation)) => Some(TaskEnd::Done(evaluation)),
-            Ok(Err(_)) if self.cancel.load(Ordering::Relaxed) => Some(TaskEnd::Cancelled),
-            Ok(Err(message)) => Some(TaskEnd::Failed(message)),
-            Err(crossbeam_channel::TryRecvError::Empty) => None,
-            Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                Some(TaskEnd::Failed("the evaluation thread stopped".into()))
-            }
+        match self.result.poll() {
+            Polled::Done(Ok(evaluation)) => Some(TaskEnd::Done(evaluation)),
+            Polled::Done(Err(_)) if self.cancel.load(Ordering::Relaxed) => Some(TaskEnd::Cancelled),
+            Polled::Done(Err(message)) => Some(TaskEnd::Failed(message)),
+            Polled::Pending => None,
+            Polled::Lost => Some(TaskEnd::Failed("the evaluation thread stopped".into())),
         }
     }
 }

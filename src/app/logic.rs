@@ -615,17 +615,17 @@ impl LayerLabApp {
                 .error("Stop the run before importing a dataset.");
             return;
         }
-        let (sender, receiver) = crossbeam_channel::bounded(1);
         let ctx = ctx.clone();
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
         let thread_path = path.clone();
-        let started = std::thread::Builder::new()
-            .name("layerlab-import".into())
-            .spawn(move || {
-                let loaded = crate::data::RawTable::read(&thread_path)
+        let started = super::BackgroundTask::spawn(
+            "import",
+            Box::new(move || ctx.request_repaint()),
+            move || {
+                crate::data::RawTable::read(&thread_path)
                     .and_then(|table| {
                         let name = table.source.clone();
                         crate::data::table_dataset(&name, &table, None, &Default::default())
@@ -644,12 +644,11 @@ impl LayerLabApp {
                         notes.extend(report.notes);
                         (dataset, notes)
                     })
-                    .map_err(|e| e.to_string());
-                let _ = sender.send(loaded);
-                ctx.request_repaint();
-            });
+                    .map_err(|e| e.to_string())
+            },
+        );
         match started {
-            Ok(_) => self.import = Some((name, receiver)),
+            Ok(task) => self.import = Some((name, task)),
             Err(e) => self
                 .notifications
                 .error(format!("Cannot start the import: {e}")),
@@ -657,15 +656,13 @@ impl LayerLabApp {
     }
 
     fn poll_import(&mut self, ctx: &egui::Context) {
-        let Some((name, receiver)) = &self.import else {
+        let Some((name, task)) = &self.import else {
             return;
         };
-        let outcome = match receiver.try_recv() {
-            Ok(outcome) => outcome,
-            Err(crossbeam_channel::TryRecvError::Empty) => return,
-            Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                Err("the import stopped".to_string())
-            }
+        let outcome = match task.poll() {
+            super::Polled::Done(outcome) => outcome,
+            super::Polled::Pending => return,
+            super::Polled::Lost => Err("the import stopped".to_string()),
         };
         let name = name.clone();
         self.import = None;
@@ -696,9 +693,9 @@ impl LayerLabApp {
     }
 
     fn poll_dataset(&mut self, ctx: &egui::Context) {
-        if let DatasetSlot::Loading { name, receiver } = &self.dataset {
-            match receiver.try_recv() {
-                Ok(Ok(dataset)) => {
+        if let DatasetSlot::Loading { name, task } = &self.dataset {
+            match task.poll() {
+                super::Polled::Done(Ok(dataset)) => {
                     let changed = dataset.card.dataset != self.data_shape.name;
                     self.data_shape = super::DataShape::of(&dataset);
                     let config = &mut self.state.training;
@@ -738,13 +735,13 @@ impl LayerLabApp {
                     let preview = DataPreview::new(ctx, &dataset);
                     self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
                 }
-                Ok(Err(message)) => {
+                super::Polled::Done(Err(message)) => {
                     self.notifications
                         .error(format!("Cannot load {name}: {message}"));
                     self.dataset = DatasetSlot::Failed(message);
                 }
-                Err(crossbeam_channel::TryRecvError::Empty) => {}
-                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                super::Polled::Pending => {}
+                super::Polled::Lost => {
                     self.dataset = DatasetSlot::Failed("the data loader stopped".into());
                 }
             }

@@ -12,6 +12,7 @@
 //! - `training_session`, `predictor`, `evaluation_task`, `model_files`, `file_dialog`:
 //!   the background work the window drives.
 
+mod background;
 mod canvas;
 mod charts;
 mod command;
@@ -52,12 +53,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
 use eframe::egui;
 
 use crate::data::{default_mnist_dir, Dataset};
 use crate::export::SavedModel;
 use crate::train::MetricsHistory;
+use background::{BackgroundTask, Polled};
 use charts::ChartCache;
 use data_panel::DataPreview;
 use designer_panel::DesignerChoices;
@@ -103,7 +104,7 @@ pub fn run_native() -> eframe::Result {
 enum DatasetSlot {
     Loading {
         name: String,
-        receiver: Receiver<Result<Dataset, String>>,
+        task: BackgroundTask<Result<Dataset, String>>,
     },
     Ready(Arc<Dataset>, DataPreview),
     Failed(String),
@@ -175,7 +176,7 @@ pub struct LayerLabApp {
     /// Where MNIST is read from (tests point it elsewhere).
     mnist_dir: PathBuf,
     /// A CSV import in progress: its file name and where the result arrives.
-    import: Option<(String, Receiver<ImportOutcome>)>,
+    import: Option<(String, BackgroundTask<ImportOutcome>)>,
 }
 
 /// What a CSV import gives back: the dataset and notes on what was guessed, or why not.
@@ -217,29 +218,25 @@ fn start_loading(
     name: &str,
     toy: crate::data::ToyOptions,
     mnist_dir: PathBuf,
-    waker: Box<dyn Fn() + Send>,
+    waker: background::Waker,
 ) -> DatasetSlot {
-    let (data_tx, data_rx) = crossbeam_channel::bounded(1);
     let thread_name = name.to_string();
-    let loader = std::thread::Builder::new()
-        .name("layerlab-data".into())
-        .spawn(move || {
-            let loaded = if thread_name == "mnist" {
-                Dataset::mnist(&mnist_dir)
-            } else {
-                let options = crate::data::DataOptions {
-                    toy,
-                    ..crate::data::DataOptions::default()
-                };
-                crate::data::load_builtin(&thread_name, &options)
+    let task = BackgroundTask::spawn("data", waker, move || {
+        let loaded = if thread_name == "mnist" {
+            Dataset::mnist(&mnist_dir)
+        } else {
+            let options = crate::data::DataOptions {
+                toy,
+                ..crate::data::DataOptions::default()
             };
-            let _ = data_tx.send(loaded.map_err(|e| e.to_string()));
-            waker();
-        });
-    match loader {
-        Ok(_) => DatasetSlot::Loading {
+            crate::data::load_builtin(&thread_name, &options)
+        };
+        loaded.map_err(|e| e.to_string())
+    });
+    match task {
+        Ok(task) => DatasetSlot::Loading {
             name: name.to_string(),
-            receiver: data_rx,
+            task,
         },
         Err(e) => DatasetSlot::Failed(format!("cannot start the data loader: {e}")),
     }

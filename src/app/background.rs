@@ -1,0 +1,88 @@
+//! One-shot work off the UI thread: a named thread computes one value and wakes the window;
+//! the UI polls for it each frame. Dropping the task abandons the result (the thread finishes
+//! on its own and its send goes nowhere).
+
+use crossbeam_channel::{bounded, Receiver, TryRecvError};
+
+/// Asks the window for a repaint when a worker has something to show.
+pub type Waker = Box<dyn Fn() + Send + Sync>;
+
+pub struct BackgroundTask<T> {
+    receiver: Receiver<T>,
+}
+
+/// What polling found.
+pub enum Polled<T> {
+    Pending,
+    Done(T),
+    /// The thread ended without a value (it panicked).
+    Lost,
+}
+
+impl<T: Send + 'static> BackgroundTask<T> {
+    /// Runs `work` on a thread named `layerlab-{name}`, then calls `waker`.
+    pub fn spawn(
+        name: &str,
+        waker: Waker,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (sender, receiver) = bounded(1);
+        std::thread::Builder::new()
+            .name(format!("layerlab-{name}"))
+            .spawn(move || {
+                let _ = sender.send(work());
+                waker();
+            })?;
+        Ok(Self { receiver })
+    }
+
+    /// The value, once the thread has sent it.
+    pub fn poll(&self) -> Polled<T> {
+        match self.receiver.try_recv() {
+            Ok(value) => Polled::Done(value),
+            Err(TryRecvError::Empty) => Polled::Pending,
+            Err(TryRecvError::Disconnected) => Polled::Lost,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_arrives_and_a_lost_thread_is_reported() {
+        let woken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = woken.clone();
+        let task = BackgroundTask::spawn(
+            "test",
+            Box::new(move || flag.store(true, std::sync::atomic::Ordering::SeqCst)),
+            || 6 * 7,
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let value = loop {
+            match task.poll() {
+                Polled::Done(value) => break value,
+                Polled::Pending if started.elapsed().as_secs() < 10 => std::thread::yield_now(),
+                Polled::Pending | Polled::Lost => panic!("no value"),
+            }
+        };
+        assert_eq!(value, 42);
+        // The waker runs after the send; give it a moment.
+        while !woken.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(started.elapsed().as_secs() < 10);
+            std::thread::yield_now();
+        }
+        let lost: BackgroundTask<u8> =
+            BackgroundTask::spawn("test-panics", Box::new(|| {}), || panic!("on purpose")).unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            match lost.poll() {
+                Polled::Lost => break,
+                Polled::Pending if started.elapsed().as_secs() < 10 => std::thread::yield_now(),
+                Polled::Pending | Polled::Done(_) => panic!("expected a lost task"),
+            }
+        }
+    }
+}
