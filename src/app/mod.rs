@@ -177,6 +177,8 @@ pub struct LayerLabApp {
     mnist_dir: PathBuf,
     /// A CSV import in progress: its file name and where the result arrives.
     import: Option<(String, BackgroundTask<ImportOutcome>)>,
+    /// How often to repaint while training (less on a software renderer).
+    repaint: logic::RepaintRates,
 }
 
 /// What a CSV import gives back: the dataset and notes on what was guessed, or why not.
@@ -250,7 +252,13 @@ impl LayerLabApp {
             .unwrap_or_default()
             .sanitised()
             .0;
-        Self::with_state(&cc.egui_ctx, state, default_mnist_dir())
+        let mut app = Self::with_state(&cc.egui_ctx, state, default_mnist_dir());
+        // A CPU adapter (lavapipe, llvmpipe, WARP) rasterises on the training cores.
+        let software = cc.wgpu_render_state.as_ref().is_some_and(|render| {
+            render.adapter.get_info().device_type == eframe::egui_wgpu::wgpu::DeviceType::Cpu
+        });
+        app.repaint = logic::RepaintRates::for_renderer(software);
+        app
     }
 
     /// Builds the app around `state`, loading MNIST from `data_dir` in the background.
@@ -301,6 +309,7 @@ impl LayerLabApp {
             data_shape: DataShape::mnist(),
             mnist_dir: data_dir,
             import: None,
+            repaint: logic::RepaintRates::for_renderer(false),
         }
     }
 
