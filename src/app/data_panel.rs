@@ -80,10 +80,7 @@ pub fn data_ui(
     if let Some(info) = crate::data::builtin(picked) {
         ui.small(format!("{}. {}", info.task, info.source));
     }
-    if crate::data::ToyShape::ALL
-        .iter()
-        .any(|s| s.name() == picked)
-    {
+    if crate::data::ToyShape::named(picked).is_some() {
         let mut options = *toy;
         ui.add_enabled_ui(!training_active, |ui| {
             ui.add(egui::Slider::new(&mut options.samples, 50..=5_000).text("points"));
@@ -161,10 +158,7 @@ pub fn data_ui(
                 }
             });
     }
-    if crate::data::ToyShape::ALL
-        .iter()
-        .any(|s| s.name() == dataset.card.dataset)
-    {
+    if crate::data::ToyShape::named(&dataset.card.dataset).is_some() {
         ui.separator();
         toy_scatter_ui(ui, dataset);
         return;

@@ -123,6 +123,21 @@ impl EvaluationView {
         }
     }
 
+    /// The name of class `class` ("Ankle boot"), or its number.
+    pub fn class_name(&self, class: u8) -> String {
+        self.class_names
+            .get(class as usize)
+            .cloned()
+            .unwrap_or_else(|| class.to_string())
+    }
+
+    /// " 58%": how sure the model was of test sample `index`'s prediction.
+    fn sureness(&self, index: usize) -> String {
+        self.confidences
+            .get(index)
+            .map_or_else(String::new, |p| format!(" {:.0}%", p * 100.0))
+    }
+
     /// The mistakes the gallery shows (all, or those of the chosen cell).
     pub fn shown_mistakes(&self) -> Vec<(usize, u8, u8)> {
         self.mistakes
@@ -176,23 +191,17 @@ pub fn evaluation_ui(
     ui.separator();
     let shown = view.shown_mistakes();
     ui.horizontal(|ui| {
-        let name = |c: u8| {
-            view.class_names
-                .get(c as usize)
-                .cloned()
-                .unwrap_or_else(|| c.to_string())
-        };
         let title = match view.filter {
             Some((t, p)) if t == p => format!(
                 "{} test samples of {} classified correctly (not shown)",
                 view.matrix[t as usize][p as usize],
-                name(t)
+                view.class_name(t)
             ),
             Some((t, p)) => format!(
                 "{} test samples of {} taken for {}",
                 shown.len(),
-                name(t),
-                name(p)
+                view.class_name(t),
+                view.class_name(p)
             ),
             None => format!(
                 "All {} misclassified test samples, true -> predicted",
@@ -248,17 +257,15 @@ pub fn evaluation_ui(
                                 )
                                 .on_hover_text(format!("test image {index}"));
                             }
-                            let name = |c: u8| {
-                                view.class_names
-                                    .get(c as usize)
-                                    .cloned()
-                                    .unwrap_or_else(|| c.to_string())
+                            let sure = match view.sureness(index) {
+                                sure if sure.is_empty() => sure,
+                                sure => format!(" ({} sure)", sure.trim()),
                             };
-                            let sure = view
-                                .confidences
-                                .get(index)
-                                .map_or_else(String::new, |p| format!(" {:.0}%", p * 100.0));
-                            let text = format!("{} -> {}{sure}", name(truth), name(predicted));
+                            let text = format!(
+                                "{} -> {}{sure}",
+                                view.class_name(truth),
+                                view.class_name(predicted)
+                            );
                             let label = ui
                                 .add(
                                     egui::Label::new(egui::RichText::new(&text).small()).truncate(),
@@ -413,12 +420,6 @@ fn mistaken_rows_ui(
     shown: &[(usize, u8, u8)],
     dataset: &Dataset,
 ) {
-    let name = |c: u8| {
-        view.class_names
-            .get(c as usize)
-            .cloned()
-            .unwrap_or_else(|| c.to_string())
-    };
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     egui::ScrollArea::vertical()
         .id_salt("mistaken-rows")
@@ -427,14 +428,15 @@ fn mistaken_rows_ui(
         .show_rows(ui, row_height, shown.len(), |ui, visible| {
             for &(index, truth, predicted) in &shown[visible] {
                 let raw = dataset.test.raw.get(index).map_or("", String::as_str);
-                let sure = view
-                    .confidences
-                    .get(index)
-                    .map_or_else(String::new, |p| format!(" ({:.0}% sure)", p * 100.0));
+                let sure = view.sureness(index);
                 ui.horizontal(|ui| {
                     ui.label(
-                        RichText::new(format!("{} -> {}{sure}", name(truth), name(predicted)))
-                            .strong(),
+                        RichText::new(format!(
+                            "{} -> {}{sure}",
+                            view.class_name(truth),
+                            view.class_name(predicted)
+                        ))
+                        .strong(),
                     );
                     ui.add(egui::Label::new(RichText::new(raw).small()).truncate())
                         .on_hover_text(raw);

@@ -101,10 +101,7 @@ impl LayerLabApp {
             AppCommand::SetToyOptions(options) => {
                 // A new draw of the same 2-D set: regenerated in the background.
                 self.state.toy = options;
-                if crate::data::ToyShape::ALL
-                    .iter()
-                    .any(|shape| shape.name() == self.state.dataset)
-                {
+                if crate::data::ToyShape::named(&self.state.dataset).is_some() {
                     let name = self.state.dataset.clone();
                     self.pick_dataset(ctx, name);
                 }
@@ -656,15 +653,10 @@ impl LayerLabApp {
                         crate::data::table_dataset(&name, &table, None, &Default::default())
                     })
                     .map(|(dataset, report)| {
-                        let columns: Vec<String> = report
-                            .columns
-                            .iter()
-                            .map(|(c, k)| format!("{c}={}", format!("{k:?}").to_lowercase()))
-                            .collect();
                         let mut notes = vec![format!(
                             "target {}; columns {}",
                             report.target,
-                            columns.join(", ")
+                            report.columns_line()
                         )];
                         notes.extend(report.notes);
                         (dataset, notes)
@@ -701,14 +693,7 @@ impl LayerLabApp {
                     notes.join("; ")
                 ));
                 self.evaluation = None;
-                self.data_shape = super::DataShape::of(&dataset);
-                let config = &mut self.state.training;
-                config.validation_size = dataset.default_validation_size();
-                config.train_limit = None;
-                config.test_limit = None;
-                config.loss = crate::train::LossKind::default_for(dataset.task());
-                let preview = DataPreview::new(ctx, &dataset);
-                self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
+                self.adopt_dataset(ctx, dataset, true);
             }
             // A failed import changes nothing.
             Err(message) => self
@@ -717,25 +702,42 @@ impl LayerLabApp {
         }
     }
 
+    /// Makes a loaded dataset the one the window trains on. When it is other data than
+    /// before (`changed`), the settings that only fit the old data are reset and the preset
+    /// offered is the one made for the new data.
+    fn adopt_dataset(&mut self, ctx: &egui::Context, dataset: crate::data::Dataset, changed: bool) {
+        self.data_shape = super::DataShape::of(&dataset);
+        let config = &mut self.state.training;
+        if changed || config.validation_size >= dataset.train.len() {
+            config.validation_size = dataset.default_validation_size();
+            config.train_limit = None;
+            config.test_limit = None;
+        }
+        if changed
+            || (dataset.task().is_regression()
+                && config.loss == crate::train::LossKind::CrossEntropy)
+        {
+            config.loss = crate::train::LossKind::default_for(dataset.task());
+        }
+        if let Some(index) = crate::data::builtin(&dataset.card.dataset)
+            .filter(|_| changed)
+            .and_then(|b| {
+                crate::spec::PRESET_NAMES
+                    .iter()
+                    .position(|n| *n == b.preset)
+            })
+        {
+            self.designer.preset = index;
+        }
+        let preview = DataPreview::new(ctx, &dataset);
+        self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
+    }
+
     fn poll_dataset(&mut self, ctx: &egui::Context) {
         if let DatasetSlot::Loading { name, task } = &self.dataset {
             match task.poll() {
                 super::Polled::Done(Ok(dataset)) => {
                     let changed = dataset.card.dataset != self.data_shape.name;
-                    self.data_shape = super::DataShape::of(&dataset);
-                    let config = &mut self.state.training;
-                    // Settings that only made sense for the previous data.
-                    if changed || config.validation_size >= dataset.train.len() {
-                        config.validation_size = dataset.default_validation_size();
-                        config.train_limit = None;
-                        config.test_limit = None;
-                    }
-                    if changed
-                        || (dataset.task().is_regression()
-                            && config.loss == crate::train::LossKind::CrossEntropy)
-                    {
-                        config.loss = crate::train::LossKind::default_for(dataset.task());
-                    }
                     if changed {
                         self.notifications.info(format!(
                             "Loaded {}: {} training and {} test samples; the stack must take {} and end with {} outputs",
@@ -746,19 +748,7 @@ impl LayerLabApp {
                             dataset.outputs()
                         ));
                     }
-                    // On a switch, the preset offered is the one made for the new data.
-                    if let Some(index) = crate::data::builtin(&dataset.card.dataset)
-                        .filter(|_| changed)
-                        .and_then(|b| {
-                            crate::spec::PRESET_NAMES
-                                .iter()
-                                .position(|n| *n == b.preset)
-                        })
-                    {
-                        self.designer.preset = index;
-                    }
-                    let preview = DataPreview::new(ctx, &dataset);
-                    self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
+                    self.adopt_dataset(ctx, dataset, changed);
                 }
                 super::Polled::Done(Err(message)) => {
                     self.notifications

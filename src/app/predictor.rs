@@ -283,17 +283,19 @@ fn word_influence(
             |best, (i, &p)| if p > best.1 { (i, p) } else { best },
         )
         .0;
+    let tokens = crate::data::tokenize(text);
     let mut words: Vec<String> = Vec::new();
-    for word in crate::data::tokenize(text) {
-        if !words.contains(&word) && words.len() < 200 {
-            words.push(word);
+    for word in &tokens {
+        if !words.contains(word) && words.len() < 200 {
+            words.push(word.clone());
         }
     }
     let mut batch = Vec::with_capacity(words.len() * model.input_len());
     for word in &words {
-        let without: Vec<String> = crate::data::tokenize(text)
-            .into_iter()
-            .filter(|w| w != word)
+        let without: Vec<&str> = tokens
+            .iter()
+            .filter(|w| *w != word)
+            .map(String::as_str)
             .collect();
         match text_input(card, &without.join(" ")) {
             Ok(values) if values.len() == model.input_len() => batch.extend(values),

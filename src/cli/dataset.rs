@@ -128,12 +128,7 @@ impl DataArgs {
             table.rows.len(),
             report.target,
             dataset.task().describe(),
-            report
-                .columns
-                .iter()
-                .map(|(c, k)| format!("{c}={}", format!("{k:?}").to_lowercase()))
-                .collect::<Vec<_>>()
-                .join(", ")
+            report.columns_line()
         )];
         notes.extend(report.notes);
         Ok(LoadedData { dataset, notes })

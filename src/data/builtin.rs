@@ -231,7 +231,7 @@ fn load_builtin_data(name: &str, options: &DataOptions) -> Result<Dataset, DataE
         name: name.to_string(),
         known: BUILTIN_DATASETS.iter().map(|d| d.name).collect(),
     })?;
-    if let Some(shape) = ToyShape::ALL.into_iter().find(|s| s.name() == name) {
+    if let Some(shape) = ToyShape::named(name) {
         return Ok(toy_dataset(
             shape,
             ToyOptions {

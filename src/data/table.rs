@@ -300,6 +300,28 @@ pub struct TableReport {
     pub notes: Vec<String>,
 }
 
+impl ColumnKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Numeric => "numeric",
+            Self::Categorical => "categorical",
+            Self::Text => "text",
+            Self::Ignore => "ignore",
+        }
+    }
+}
+
+impl TableReport {
+    /// "id=ignore, x=numeric, weather=categorical": each column and what it was read as.
+    pub fn columns_line(&self) -> String {
+        self.columns
+            .iter()
+            .map(|(column, kind)| format!("{column}={}", kind.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Builds a dataset from a table, with a seeded split (or the given test table), fitting
 /// every statistic on the training rows only.
 pub fn table_dataset(

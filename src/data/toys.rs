@@ -27,6 +27,11 @@ pub enum ToyShape {
 impl ToyShape {
     pub const ALL: [ToyShape; 4] = [Self::Circles, Self::Xor, Self::Spiral, Self::Gaussian];
 
+    /// The shape called `name` ("spiral"), if it is one.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Circles => "circles",
