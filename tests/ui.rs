@@ -840,7 +840,31 @@ fn a_csv_of_ones_own_imports_in_the_window_and_a_bad_one_changes_nothing() {
     }
     let csv = dir.path().join("line.csv");
     std::fs::write(&csv, text).unwrap();
+    // First the columns as read, for the person to check: cancelling changes nothing.
+    harness
+        .state_mut()
+        .send(AppCommand::ImportCsvFrom(csv.clone()));
+    step_until(&mut harness, "the column review", |app| {
+        app.table_import().is_some()
+    });
+    harness.get_by_label("Target column");
+    harness.get_by_label_contains("0 to 4.9000");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(harness.state().table_import().is_none());
+    assert_eq!(harness.state().data_shape().name, "mnist");
+
     harness.state_mut().send(AppCommand::ImportCsvFrom(csv));
+    step_until(&mut harness, "the column review", |app| {
+        app.table_import().is_some()
+    });
+    {
+        let review = harness.state().table_import().unwrap();
+        assert_eq!(review.table.headers, ["x", "kind", "y"]);
+        assert_eq!(review.target, 2);
+        assert_eq!(review.task, layerlab::data::TaskKind::Regression);
+    }
+    harness.get_by_label("Import table").click();
     step_until(&mut harness, "the import", |app| {
         app.data_shape().name == "line.csv"
     });
@@ -859,6 +883,137 @@ fn a_csv_of_ones_own_imports_in_the_window_and_a_bad_one_changes_nothing() {
     step_until(&mut harness, "the run's results", |app| {
         app.evaluation_regression().is_some()
     });
+}
+
+/// Writes `count` 8x8 PNGs per class under `root/<class>/`: "left" images are bright on the
+/// left half, "right" ones on the right, with a little variation.
+fn write_image_folder(root: &Path, count: u32) {
+    for class in ["left", "right"] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        for i in 0..count {
+            let image = image::GrayImage::from_fn(8, 8, |x, y| {
+                let lit = (x < 4) == (class == "left");
+                image::Luma([if lit {
+                    200 + ((x + y + i) % 50) as u8
+                } else {
+                    (i % 20) as u8
+                }])
+            });
+            image
+                .save(root.join(class).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_image_folder_imports_in_the_window_and_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("halves");
+    write_image_folder(&root, 30);
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness
+        .state_mut()
+        .send(AppCommand::ImportFolderFrom(root.clone()));
+    step_until(&mut harness, "the folder import", |app| {
+        app.data_shape().name == "halves"
+    });
+    assert_eq!(
+        harness.state().data_shape().input,
+        layerlab::spec::ActivationShape::Spatial {
+            channels: 1,
+            height: 8,
+            width: 8
+        }
+    );
+    assert_eq!(harness.state().data_shape().outputs, 2);
+    // The data tab previews it with its class names.
+    harness.state_mut().setup_tab = layerlab::app::SetupTab::Data;
+    harness.run_steps(2);
+    harness.get_by_label("0 left: 24");
+    harness.state_mut().state.stack =
+        layerlab::spec::ModelSpec::new(vec![Layer::Flatten, Layer::Linear { out_features: 2 }]);
+    harness.state_mut().state.training.validation_size = 4;
+    harness.state_mut().state.training.train_limit = None;
+    harness.state_mut().state.training.epochs = 3;
+    harness.state_mut().send(AppCommand::StartTraining);
+    step_until(&mut harness, "the run's results", |app| {
+        app.evaluation_accuracy().is_some()
+    });
+
+    // A folder that is no dataset: a message naming it; the data stays.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    harness
+        .state_mut()
+        .send(AppCommand::ImportFolderFrom(empty));
+    step_until(&mut harness, "the refusal", |app| {
+        app.notifications()
+            .iter()
+            .any(|n| n.contains("Cannot import empty"))
+    });
+    assert_eq!(harness.state().data_shape().name, "halves");
+}
+
+/// A file dropped on the window, as winit hands it to egui.
+#[derive(Debug)]
+struct DroppedPath(std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_csv_dropped_on_the_window_opens_for_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("dropped.csv");
+    std::fs::write(&csv, "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n").unwrap();
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(csv)));
+    step_until(&mut harness, "the column review", |app| {
+        app.table_import().is_some()
+    });
+    let review = harness.state().table_import().unwrap();
+    assert_eq!(review.name, "dropped.csv");
+    assert_eq!(review.task, layerlab::data::TaskKind::Classification);
+}
+
+#[test]
+fn a_click_on_the_plane_adds_a_training_point_of_the_chosen_class() {
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    pick(&mut harness, "xor");
+    harness.run_steps(2);
+    let before = harness.state().dataset_sizes().unwrap().0;
+    harness.state_mut().try_panel_mut().point_class = 0;
+    let plane = harness.get_by_label("Decision regions plane").rect();
+    // A quarter of the way in from the top-left corner: (-1.5, 1.5) in model coordinates.
+    let at = plane.min + plane.size() * 0.25;
+    harness.hover_at(at);
+    harness.step();
+    harness.event(pointer(at, egui::PointerButton::Primary, true));
+    harness.event(pointer(at, egui::PointerButton::Primary, false));
+    harness.run_steps(2);
+    let dataset = harness.state().dataset().unwrap().clone();
+    assert_eq!(dataset.train.len(), before + 1);
+    assert_eq!(dataset.train.labels()[0], 0);
+    let mut point = Vec::new();
+    dataset.train.inputs.push_sample(0, &mut point);
+    assert!(
+        (point[0] + 1.5).abs() < 0.05 && (point[1] - 1.5).abs() < 0.05,
+        "{point:?}"
+    );
 }
 
 #[test]

@@ -24,9 +24,21 @@ pub enum AppCommand {
     SetToyOptions(crate::data::ToyOptions),
     /// Ask for a CSV file with a dialog, then import it.
     ImportCsvDialog,
-    /// Read a CSV file in the background (target: its last column) and train on it; a file
-    /// that cannot be read leaves the current dataset as it was.
+    /// Read a CSV file in the background and show its columns for the person to check;
+    /// a file that cannot be read leaves the current dataset as it was.
     ImportCsvFrom(PathBuf),
+    /// Turn the CSV under review into a dataset with these choices, and train on it.
+    ImportTable(crate::data::TableOptions),
+    /// Ask for a folder with a dialog, then import it.
+    ImportFolderDialog,
+    /// Read a folder of IDX files or of class sub-folders of images in the background.
+    ImportFolderFrom(PathBuf),
+    /// Add a training point of a 2-D set (model coordinates) of this class.
+    AddPoint {
+        x: f32,
+        y: f32,
+        class: u8,
+    },
     /// Ask for a path, then write the charts' figures there as CSV.
     ExportMetricsDialog,
     ExportMetricsTo(PathBuf),

@@ -30,6 +30,8 @@ pub enum FilePurpose {
     OpenImage,
     /// A CSV table (plain or gzip) to train on.
     ImportCsv,
+    /// A folder of IDX files or of one sub-folder of images per class.
+    ImportFolder,
     /// Where to write the charts' figures as CSV.
     ExportMetrics,
 }
@@ -41,6 +43,7 @@ impl FilePurpose {
             Self::LoadModel => "Load model",
             Self::OpenImage => "Open image",
             Self::ImportCsv => "Import a CSV table",
+            Self::ImportFolder => "Import an image or IDX folder",
             Self::ExportMetrics => "Export metrics as CSV",
         }
     }
@@ -50,6 +53,8 @@ impl FilePurpose {
             Self::ExportWeights | Self::LoadModel => &["safetensors"],
             Self::OpenImage => &["png", "jpg", "jpeg", "bmp", "gif"],
             Self::ImportCsv => &["csv", "gz", "tsv"],
+            // Folders only: the listing shows sub-folders and no files.
+            Self::ImportFolder => &[],
             Self::ExportMetrics => &["csv"],
         }
     }
@@ -58,11 +63,16 @@ impl FilePurpose {
         matches!(self, Self::ExportWeights | Self::ExportMetrics)
     }
 
+    /// The answer is a folder, not a file.
+    fn picks_folder(self) -> bool {
+        matches!(self, Self::ImportFolder)
+    }
+
     fn default_name(self) -> &'static str {
         match self {
             Self::ExportWeights => "layerlab-model.safetensors",
             Self::ExportMetrics => "layerlab-metrics.csv",
-            Self::LoadModel | Self::OpenImage | Self::ImportCsv => "",
+            Self::LoadModel | Self::OpenImage | Self::ImportCsv | Self::ImportFolder => "",
         }
     }
 }
@@ -99,9 +109,10 @@ impl FileDialog {
     ) -> Self {
         if !in_window {
             let (tx, rx) = bounded(1);
-            let mut dialog = rfd::AsyncFileDialog::new()
-                .set_title(purpose.title())
-                .add_filter(purpose.title(), purpose.extensions());
+            let mut dialog = rfd::AsyncFileDialog::new().set_title(purpose.title());
+            if !purpose.picks_folder() {
+                dialog = dialog.add_filter(purpose.title(), purpose.extensions());
+            }
             if let Some(dir) = &start_dir {
                 dialog = dialog.set_directory(dir);
             }
@@ -111,6 +122,8 @@ impl FileDialog {
                     let opened = Instant::now();
                     let chosen = if purpose.saves() {
                         pollster::block_on(dialog.set_file_name(purpose.default_name()).save_file())
+                    } else if purpose.picks_folder() {
+                        pollster::block_on(dialog.pick_folder())
                     } else {
                         pollster::block_on(dialog.pick_file())
                     };
@@ -228,6 +241,15 @@ impl InWindowPicker {
     /// The path the picker would answer now, if it is acceptable.
     pub fn chosen_path(&self) -> Result<PathBuf, String> {
         let name = self.file_name.trim();
+        if self.purpose.picks_folder() {
+            // The folder shown, or a sub-folder selected in it.
+            let folder = Path::new(&self.folder).join(name);
+            return if folder.is_dir() {
+                Ok(folder)
+            } else {
+                Err(format!("{} is not a folder", folder.display()))
+            };
+        }
         if name.is_empty() {
             return Err("type or pick a file name".into());
         }
@@ -277,8 +299,12 @@ impl InWindowPicker {
                 if let Some(error) = &self.error {
                     ui.colored_label(tokens::ERROR, error);
                 }
-                let filter = self.purpose.extensions().join(", ");
-                ui.label(format!("Showing folders and .{filter} files"));
+                if self.purpose.picks_folder() {
+                    ui.label("Showing folders: pick the dataset's folder (double-click opens one)");
+                } else {
+                    let filter = self.purpose.extensions().join(", ");
+                    ui.label(format!("Showing folders and .{filter} files"));
+                }
                 let mut enter = None;
                 egui::ScrollArea::vertical()
                     .max_height(220.0)
@@ -290,7 +316,8 @@ impl InWindowPicker {
                             } else {
                                 entry.name.clone()
                             };
-                            let selected = !entry.is_dir && entry.name == self.file_name;
+                            let selected = (!entry.is_dir || self.purpose.picks_folder())
+                                && entry.name == self.file_name;
                             let response = ui.selectable_label(selected, label);
                             if response.clicked() {
                                 enter = Some((entry.clone(), false));
@@ -302,8 +329,14 @@ impl InWindowPicker {
                     });
                 if let Some((entry, double)) = enter {
                     let path = Path::new(&self.folder).join(&entry.name);
-                    if entry.is_dir {
+                    if entry.is_dir && (double || !self.purpose.picks_folder()) {
                         self.folder = path.display().to_string();
+                        if self.purpose.picks_folder() {
+                            self.file_name.clear();
+                        }
+                    } else if entry.is_dir {
+                        // Choosing a folder: one click selects it, a double click opens it.
+                        self.file_name = entry.name;
                     } else {
                         self.file_name = entry.name;
                         if double {
@@ -314,16 +347,26 @@ impl InWindowPicker {
                         }
                     }
                 }
-                ui.horizontal(|ui| {
-                    ui.label("File name");
-                    ui.add(egui::TextEdit::singleline(&mut self.file_name).desired_width(300.0));
-                });
+                if !self.purpose.picks_folder() {
+                    ui.horizontal(|ui| {
+                        ui.label("File name");
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.file_name).desired_width(300.0),
+                        );
+                    });
+                }
                 let chosen = self.chosen_path();
                 if let Err(why) = &chosen {
                     ui.weak(why);
                 }
                 ui.horizontal(|ui| {
-                    let verb = if self.purpose.saves() { "Save" } else { "Open" };
+                    let verb = if self.purpose.saves() {
+                        "Save"
+                    } else if self.purpose.picks_folder() {
+                        "Use this folder"
+                    } else {
+                        "Open"
+                    };
                     if ui
                         .add_enabled(chosen.is_ok(), egui::Button::new(verb))
                         .clicked()
@@ -411,5 +454,19 @@ mod tests {
         saver.folder = dir.path().join("nowhere").display().to_string();
         saver.file_name = "m.safetensors".into();
         assert!(saver.chosen_path().unwrap_err().contains("does not exist"));
+
+        // Choosing a folder: the one shown, or a sub-folder selected; never a file.
+        let mut folders = InWindowPicker::new(FilePurpose::ImportFolder, Some(dir.path().into()));
+        folders.refresh();
+        let names: Vec<&str> = folders.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["runs"]);
+        assert_eq!(folders.chosen_path().unwrap(), dir.path());
+        folders.file_name = "runs".into();
+        assert_eq!(folders.chosen_path().unwrap(), dir.path().join("runs"));
+        folders.file_name = "b.safetensors".into();
+        assert!(folders
+            .chosen_path()
+            .unwrap_err()
+            .contains("is not a folder"));
     }
 }

@@ -114,6 +114,10 @@ impl LayerLabApp {
                 self.files.export_metrics(path, self.history.clone())
             }
             AppCommand::ImportCsvFrom(path) => self.import_csv(ctx, path),
+            AppCommand::ImportTable(options) => self.import_table(ctx, options),
+            AppCommand::ImportFolderDialog => self.open_file_dialog(ctx, FilePurpose::ImportFolder),
+            AppCommand::ImportFolderFrom(path) => self.import_folder(ctx, path),
+            AppCommand::AddPoint { x, y, class } => self.add_point(ctx, [x, y], class),
             AppCommand::CancelImport => {
                 if self.import.take().is_some() {
                     self.notifications.info("Import cancelled.");
@@ -215,7 +219,10 @@ impl LayerLabApp {
             // Models are saved to and loaded from the models folder unless the person goes
             // elsewhere.
             FilePurpose::ExportWeights | FilePurpose::LoadModel => ensure_models_dir().ok(),
-            FilePurpose::OpenImage | FilePurpose::ImportCsv | FilePurpose::ExportMetrics => None,
+            FilePurpose::OpenImage
+            | FilePurpose::ImportCsv
+            | FilePurpose::ImportFolder
+            | FilePurpose::ExportMetrics => None,
         };
         let waker = {
             let ctx = ctx.clone();
@@ -583,6 +590,7 @@ impl LayerLabApp {
                     FilePurpose::LoadModel => AppCommand::LoadModelFrom(path),
                     FilePurpose::OpenImage => AppCommand::OpenImageFrom(path),
                     FilePurpose::ImportCsv => AppCommand::ImportCsvFrom(path),
+                    FilePurpose::ImportFolder => AppCommand::ImportFolderFrom(path),
                     FilePurpose::ExportMetrics => AppCommand::ExportMetricsTo(path),
                 };
                 self.commands.push(command);
@@ -630,46 +638,71 @@ impl LayerLabApp {
         );
     }
 
-    /// Reads a CSV of the person's own on a thread; the current dataset stays until it works.
-    fn import_csv(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
+    /// Runs one import step on a thread; the current dataset stays until it works.
+    fn start_import(
+        &mut self,
+        ctx: &egui::Context,
+        name: String,
+        work: impl FnOnce() -> super::ImportOutcome + Send + 'static,
+    ) {
         if self.training_active() {
             self.notifications
                 .error("Stop the run before importing a dataset.");
             return;
         }
         let ctx = ctx.clone();
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let thread_path = path.clone();
-        let started = super::BackgroundTask::spawn(
-            "import",
-            Box::new(move || ctx.request_repaint()),
-            move || {
-                crate::data::RawTable::read(&thread_path)
-                    .and_then(|table| {
-                        let name = table.source.clone();
-                        crate::data::table_dataset(&name, &table, None, &Default::default())
-                    })
-                    .map(|(dataset, report)| {
-                        let mut notes = vec![format!(
-                            "target {}; columns {}",
-                            report.target,
-                            report.columns_line()
-                        )];
-                        notes.extend(report.notes);
-                        (dataset, notes)
-                    })
-                    .map_err(|e| e.to_string())
-            },
-        );
-        match started {
+        match super::BackgroundTask::spawn("import", Box::new(move || ctx.request_repaint()), work)
+        {
             Ok(task) => self.import = Some((name, task)),
             Err(e) => self
                 .notifications
                 .error(format!("Cannot start the import: {e}")),
         }
+    }
+
+    /// Reads a CSV of the person's own; its columns are shown for checking before import.
+    fn import_csv(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
+        let name = file_name(&path);
+        self.start_import(ctx, name, move || {
+            crate::data::RawTable::read(&path)
+                .map(super::Imported::Table)
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    /// Turns the CSV under review into a dataset with the person's choices.
+    fn import_table(&mut self, ctx: &egui::Context, options: crate::data::TableOptions) {
+        let Some(review) = self.table_import.take() else {
+            return;
+        };
+        let table = review.table.clone();
+        self.start_import(ctx, review.name.clone(), move || {
+            crate::data::table_dataset(&table.source, &table, None, &options)
+                .map(|(dataset, report)| {
+                    let mut notes = vec![format!(
+                        "target {}; columns {}",
+                        report.target,
+                        report.columns_line()
+                    )];
+                    notes.extend(report.notes);
+                    super::Imported::Dataset(Box::new(dataset), notes)
+                })
+                .map_err(|e| e.to_string())
+        });
+        if self.import.is_none() {
+            // Not started: the person's choices stay on screen.
+            self.table_import = Some(review);
+        }
+    }
+
+    /// Reads a folder of IDX files or of class sub-folders of images.
+    fn import_folder(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
+        let name = file_name(&path);
+        self.start_import(ctx, name, move || {
+            crate::data::folder_dataset(&path, None, crate::data::ImageFolderOptions::default())
+                .map(|(dataset, notes)| super::Imported::Dataset(Box::new(dataset), notes))
+                .map_err(|e| e.to_string())
+        });
     }
 
     fn poll_import(&mut self, ctx: &egui::Context) {
@@ -684,21 +717,47 @@ impl LayerLabApp {
         let name = name.clone();
         self.import = None;
         match outcome {
-            Ok((dataset, notes)) => {
-                self.notifications.info(format!(
-                    "Imported {name}: {} training and {} test rows, {}; {}",
+            Ok(super::Imported::Table(table)) => {
+                self.table_import = Some(super::TableImport::new(name, table));
+            }
+            Ok(super::Imported::Dataset(dataset, notes)) => {
+                let mut message = format!(
+                    "Imported {name}: {} training and {} test samples, {}",
                     dataset.train.len(),
                     dataset.test.len(),
                     dataset.task().describe(),
-                    notes.join("; ")
-                ));
+                );
+                if !notes.is_empty() {
+                    message = format!("{message}; {}", notes.join("; "));
+                }
+                self.notifications.info(message);
                 self.evaluation = None;
-                self.adopt_dataset(ctx, dataset, true);
+                self.adopt_dataset(ctx, *dataset, true);
             }
             // A failed import changes nothing.
             Err(message) => self
                 .notifications
                 .error(format!("Cannot import {name}: {message}")),
+        }
+    }
+
+    /// Adds a training point to the 2-D set in use (not while a run reads it).
+    fn add_point(&mut self, ctx: &egui::Context, point: [f32; 2], class: u8) {
+        if self.training_active() {
+            self.notifications
+                .error("Stop the run before adding points: the run trains on its own copy.");
+            return;
+        }
+        let DatasetSlot::Ready(dataset, _) = &self.dataset else {
+            return;
+        };
+        let mut dataset = crate::data::Dataset::clone(dataset);
+        match dataset.add_training_point(&point, class) {
+            Ok(()) => {
+                let preview = DataPreview::new(ctx, &dataset);
+                self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
+            }
+            Err(why) => self.notifications.error(why),
         }
     }
 
@@ -776,6 +835,49 @@ impl LayerLabApp {
 
     /// Keys, read from the frame's key events (so a press and release within one frame
     /// still count) with egui's shortcut matching.
+    /// Files dropped on the window open as what they are: an image in the try-it panel, a
+    /// CSV or a folder as a dataset, weights as the model. While files hover, a hint says so.
+    pub(super) fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let (hovering, dropped) = ctx.input(|i| {
+            (
+                !i.raw.hovered_files.is_empty(),
+                i.raw
+                    .dropped_files
+                    .iter()
+                    .map(|f| f.path().to_path_buf())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        if hovering {
+            let rect = ctx.content_rect();
+            let painter = ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Foreground,
+                egui::Id::unique("layerlab-drop-hint"),
+            ));
+            painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(160));
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop an image to try the model, a CSV or folder to train on, or a .safetensors model",
+                egui::FontId::proportional(18.0),
+                egui::Color32::WHITE,
+            );
+        }
+        // One file at a time: the first one dropped that LayerLab can open.
+        for path in dropped {
+            match command_for_dropped(&path) {
+                Some(command) => {
+                    self.commands.push(command);
+                    break;
+                }
+                None => self.notifications.error(format!(
+                    "Cannot open {}: drop an image (PNG, JPEG, BMP, GIF), a CSV, a folder or a .safetensors model",
+                    file_name(&path)
+                )),
+            }
+        }
+    }
+
     pub(super) fn handle_shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.text_edit_focused() || self.confirm.is_some() {
             return;
@@ -824,6 +926,15 @@ impl LayerLabApp {
 
     /// The questions asked before losing work, as modal dialogs.
     pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context) {
+        if let Some(review) = &mut self.table_import {
+            match review.ui(ctx) {
+                Some(super::table_import::TableImportAnswer::Import(options)) => {
+                    self.commands.push(AppCommand::ImportTable(options));
+                }
+                Some(super::table_import::TableImportAnswer::Cancel) => self.table_import = None,
+                None => {}
+            }
+        }
         let Some(confirm) = self.confirm else {
             return;
         };
@@ -918,5 +1029,60 @@ mod tests {
         assert_eq!(gpu.charts, Duration::from_millis(250));
         let cpu = RepaintRates::for_renderer(true);
         assert!(cpu.charts >= Duration::from_secs(1) && cpu.status >= gpu.status);
+    }
+}
+
+/// A path's last part, for messages ("line.csv").
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// What a file dropped on the window opens as, by its kind.
+pub(super) fn command_for_dropped(path: &std::path::Path) -> Option<AppCommand> {
+    if path.is_dir() {
+        return Some(AppCommand::ImportFolderFrom(path.to_path_buf()));
+    }
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)?;
+    let path = path.to_path_buf();
+    match extension.as_str() {
+        "png" | "jpg" | "jpeg" | "bmp" | "gif" => Some(AppCommand::OpenImageFrom(path)),
+        "csv" | "tsv" | "gz" => Some(AppCommand::ImportCsvFrom(path)),
+        "safetensors" => Some(AppCommand::LoadModelFrom(path)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod drop_tests {
+    use super::*;
+
+    #[test]
+    fn a_dropped_file_opens_as_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        assert_eq!(
+            command_for_dropped(&path("seven.PNG")),
+            Some(AppCommand::OpenImageFrom(path("seven.PNG")))
+        );
+        assert_eq!(
+            command_for_dropped(&path("houses.csv")),
+            Some(AppCommand::ImportCsvFrom(path("houses.csv")))
+        );
+        assert_eq!(
+            command_for_dropped(&path("m.safetensors")),
+            Some(AppCommand::LoadModelFrom(path("m.safetensors")))
+        );
+        assert_eq!(
+            command_for_dropped(dir.path()),
+            Some(AppCommand::ImportFolderFrom(dir.path().to_path_buf()))
+        );
+        assert_eq!(command_for_dropped(&path("notes.txt")), None);
+        assert_eq!(command_for_dropped(&path("README")), None);
     }
 }

@@ -33,6 +33,7 @@ mod predictor;
 mod saved_state;
 mod stack_editor;
 mod state;
+mod table_import;
 mod tokens;
 mod top_bar;
 mod training_session;
@@ -47,6 +48,7 @@ pub use predictor::Prediction;
 pub use saved_state::repair_storage_file;
 pub use stack_editor::StackEditor;
 pub use state::{Design, PersistedState};
+pub use table_import::TableImport;
 pub use training_session::{format_secs, status_line, thousands, Progress, RunStatus};
 
 use std::path::PathBuf;
@@ -175,14 +177,24 @@ pub struct LayerLabApp {
     data_shape: DataShape,
     /// Where MNIST is read from (tests point it elsewhere).
     mnist_dir: PathBuf,
-    /// A CSV import in progress: its file name and where the result arrives.
+    /// An import in progress: its file name and where the result arrives.
     import: Option<(String, BackgroundTask<ImportOutcome>)>,
+    /// A CSV read and waiting for the person to check its columns.
+    table_import: Option<table_import::TableImport>,
     /// How often to repaint while training (less on a software renderer).
     repaint: logic::RepaintRates,
 }
 
-/// What a CSV import gives back: the dataset and notes on what was guessed, or why not.
-type ImportOutcome = Result<(Dataset, Vec<String>), String>;
+/// What an import gives back, or why not.
+type ImportOutcome = Result<Imported, String>;
+
+/// A finished import step.
+enum Imported {
+    /// A CSV file read, to be checked before it becomes a dataset.
+    Table(crate::data::RawTable),
+    /// A dataset, with notes on what was guessed or left out.
+    Dataset(Box<Dataset>, Vec<String>),
+}
 
 /// The input shape and outputs of the dataset the window trains on, and its names.
 #[derive(Clone, Debug, PartialEq)]
@@ -309,6 +321,7 @@ impl LayerLabApp {
             data_shape: DataShape::mnist(),
             mnist_dir: data_dir,
             import: None,
+            table_import: None,
             repaint: logic::RepaintRates::for_renderer(false),
         }
     }
@@ -331,9 +344,14 @@ impl LayerLabApp {
         self.dataset().map(|d| (d.train.len(), d.test.len()))
     }
 
-    /// Whether a CSV import is being read.
+    /// Whether an import is being read.
     pub fn importing(&self) -> bool {
         self.import.is_some()
+    }
+
+    /// The CSV whose columns the window is asking the person to check.
+    pub fn table_import(&self) -> Option<&table_import::TableImport> {
+        self.table_import.as_ref()
     }
 
     pub fn dataset_ready(&self) -> bool {
@@ -452,7 +470,8 @@ impl LayerLabApp {
         self.session.as_ref().is_some_and(|s| s.is_active())
     }
 
-    fn dataset(&self) -> Option<&Arc<Dataset>> {
+    /// The dataset the window trains on, once loaded.
+    pub fn dataset(&self) -> Option<&Arc<Dataset>> {
         match &self.dataset {
             DatasetSlot::Ready(dataset, _) => Some(dataset),
             DatasetSlot::Loading { .. } | DatasetSlot::Failed(_) => None,
@@ -486,6 +505,7 @@ impl eframe::App for LayerLabApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.handle_shortcuts(&ctx);
+        self.handle_dropped_files(&ctx);
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.notifications.ui(ui));
         // Collapsible: drag a panel's edge shut, or use the View menu.

@@ -28,12 +28,20 @@ impl LayerLabApp {
             ),
             SetupTab::Data => {
                 ui.horizontal(|ui| {
+                    let free = !active && self.import.is_none() && self.table_import.is_none();
                     if ui
-                        .add_enabled(!active && self.import.is_none(), egui::Button::new("Import CSV…"))
-                        .on_hover_text("A table of your own: the last column is the target; column kinds are guessed")
+                        .add_enabled(free, egui::Button::new("Import CSV…"))
+                        .on_hover_text("A table of your own: check how each column is read and pick the target before it is imported")
                         .clicked()
                     {
                         self.commands.push(AppCommand::ImportCsvDialog);
+                    }
+                    if ui
+                        .add_enabled(free, egui::Button::new("Import folder…"))
+                        .on_hover_text("A folder of images with one sub-folder per class (optionally under train/ and test/), or of MNIST-format IDX files")
+                        .clicked()
+                    {
+                        self.commands.push(AppCommand::ImportFolderDialog);
                     }
                     if let Some((name, _)) = &self.import {
                         ui.spinner();

@@ -63,6 +63,8 @@ pub struct PredictionPanel {
     row_index: usize,
     /// The dataset the form was filled from.
     row_source: String,
+    /// The class a click on the 2-D plane adds a point of.
+    pub point_class: u8,
 }
 
 impl PredictionPanel {
@@ -73,6 +75,7 @@ impl PredictionPanel {
             prediction: None,
             texture: None,
             predictor,
+            point_class: 1,
             mode: InputMode::Canvas,
             text: String::new(),
             row: Vec::new(),
@@ -176,12 +179,23 @@ impl PredictionPanel {
         match self.mode {
             InputMode::Plane => {
                 ui.heading("Decision regions");
-                plane_ui(
+                if let Some([x, y]) = plane_ui(
                     ui,
                     dataset,
                     self.prediction.as_ref().and_then(|p| p.as_ref().ok()),
-                );
-                ui.small("Points: the training set (orange class 0, blue class 1). Colour: the model's probability of blue, redrawn at every training snapshot.");
+                ) {
+                    commands.push(AppCommand::AddPoint {
+                        x,
+                        y,
+                        class: self.point_class,
+                    });
+                }
+                ui.horizontal(|ui| {
+                    ui.label("Click adds a point of");
+                    ui.selectable_value(&mut self.point_class, 0, "class 0 (orange)");
+                    ui.selectable_value(&mut self.point_class, 1, "class 1 (blue)");
+                });
+                ui.small("Points: the training set (orange class 0, blue class 1). Colour: the model's probability of blue, redrawn at every training snapshot. Added points are trained on from the next run.");
             }
             InputMode::Canvas => self.canvas_input_ui(ui, dataset, brush_radius, commands),
             InputMode::Text => {
@@ -360,9 +374,29 @@ impl PredictionPanel {
 
 /// The plane of a 2-D set: the model's probability of class 1 as a heat map, the training
 /// points on top (both in standardised coordinates).
-fn plane_ui(ui: &mut egui::Ui, dataset: Option<&Dataset>, prediction: Option<&Prediction>) {
+///
+/// Returns the model coordinates of a click on the plane: a point to add.
+fn plane_ui(
+    ui: &mut egui::Ui,
+    dataset: Option<&Dataset>,
+    prediction: Option<&Prediction>,
+) -> Option<[f32; 2]> {
     let side = ui.available_width().clamp(160.0, 300.0);
-    let (rect, _) = ui.allocate_exact_size(egui::Vec2::splat(side), egui::Sense::hover());
+    let (rect, response) = ui.allocate_exact_size(egui::Vec2::splat(side), egui::Sense::click());
+    let response = response.on_hover_cursor(egui::CursorIcon::Crosshair);
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Decision regions plane")
+    });
+    let clicked = response
+        .clicked()
+        .then(|| response.interact_pointer_pos())
+        .flatten()
+        .map(|pos| {
+            [
+                (pos.x - rect.min.x) / side * 2.0 * PLANE_EXTENT - PLANE_EXTENT,
+                PLANE_EXTENT - (pos.y - rect.min.y) / side * 2.0 * PLANE_EXTENT,
+            ]
+        });
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, egui::Color32::from_gray(24));
     let colour = |p: f32| {
@@ -388,7 +422,7 @@ fn plane_ui(ui: &mut egui::Ui, dataset: Option<&Dataset>, prediction: Option<&Pr
         }
     }
     let Some(dataset) = dataset else {
-        return;
+        return clicked;
     };
     let to_screen = |x: f32, y: f32| {
         egui::pos2(
@@ -415,6 +449,7 @@ fn plane_ui(ui: &mut egui::Ui, dataset: Option<&Dataset>, prediction: Option<&Pr
         }
         point.clear();
     }
+    clicked
 }
 
 /// The typed text with each word tinted by its influence: blue where it pushed toward the

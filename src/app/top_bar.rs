@@ -33,10 +33,17 @@ impl LayerLabApp {
         }
         if ui
             .button("Import CSV…")
-            .on_hover_text("Train on a table of your own: the last column is the target")
+            .on_hover_text("Train on a table of your own; you check its columns and target first")
             .clicked()
         {
             self.commands.push(AppCommand::ImportCsvDialog);
+        }
+        if ui
+            .button("Import image or IDX folder…")
+            .on_hover_text("One sub-folder of images per class, or MNIST-format IDX files")
+            .clicked()
+        {
+            self.commands.push(AppCommand::ImportFolderDialog);
         }
         if ui
             .add_enabled(has_model, egui::Button::new("Export weights…"))

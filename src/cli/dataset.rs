@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use layerlab::data::{
-    builtin, idx_folder, image_folder, load_builtin, table_dataset, DataOptions, Dataset,
+    builtin, folder_dataset, load_builtin, table_dataset, DataOptions, Dataset, FolderKind,
     ImageFolderOptions, RawTable, TableOptions, ToyOptions,
 };
 
@@ -73,34 +73,18 @@ impl DataArgs {
         }
         let path = Path::new(&source);
         if path.is_dir() {
-            // `--data-dir` always means IDX files; a folder holding any is read as IDX too.
-            let has_idx = self.data_dir.is_some()
-                || std::fs::read_dir(path).is_ok_and(|entries| {
-                    entries
-                        .filter_map(Result::ok)
-                        .any(|e| e.file_name().to_string_lossy().contains("-idx"))
-                });
-            if !has_idx {
-                let (dataset, notes) = image_folder(
-                    path,
-                    ImageFolderOptions {
-                        size: self.image_size.map(|s| (s, s)),
-                        rgb: self.colour.map(|c| c == ColourMode::Rgb),
-                        seed: self.split_seed,
-                    },
-                )?;
-                return Ok(LoadedData { dataset, notes });
-            }
-            let dataset = idx_folder(path).with_context(|| {
-                format!(
-                    "{} is read as a folder of MNIST-format IDX files (train-images-idx3-ubyte, ...)",
-                    path.display()
-                )
-            })?;
-            return Ok(LoadedData {
-                dataset,
-                notes: Vec::new(),
-            });
+            // `--data-dir` always means IDX files; otherwise the folder's files decide.
+            let kind = self.data_dir.is_some().then_some(FolderKind::Idx);
+            let (dataset, notes) = folder_dataset(
+                path,
+                kind,
+                ImageFolderOptions {
+                    size: self.image_size.map(|s| (s, s)),
+                    rgb: self.colour.map(|c| c == ColourMode::Rgb),
+                    seed: self.split_seed,
+                },
+            )?;
+            return Ok(LoadedData { dataset, notes });
         }
         let table = RawTable::read(path)?;
         let table_options = TableOptions {

@@ -167,7 +167,7 @@ fn evaluation_data(card: &DataCard, args: &EvalArgs) -> anyhow::Result<Dataset> 
             _ => args.data.options(),
         };
         let data = load_builtin(&name, &options)?;
-        if card.dataset == name && data.card.preprocessing != card.preprocessing {
+        if card.dataset == name && !data.card.preprocessing.same_samples_as(&card.preprocessing) {
             bail!(
                 "the model was trained on {name} prepared differently (another split seed, vocabulary or target scaling); its test split cannot be rebuilt"
             );

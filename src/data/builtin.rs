@@ -249,7 +249,7 @@ fn load_builtin_data(name: &str, options: &DataOptions) -> Result<Dataset, DataE
             "Fashion-MNIST",
             "fashion-mnist",
             FASHION_CLASSES.iter().map(|c| c.to_string()).collect(),
-            ImageFraming::Resize,
+            ImageFraming::FitObject,
         ),
         "digits-8x8" => digits_8x8(&dir.join("digits.csv.gz"), seed),
         "iris" => sklearn_table(

@@ -401,6 +401,42 @@ impl Dataset {
         self.card.task.class_names().len()
     }
 
+    /// Adds one training sample of dense features (a point of a 2-D set, in model
+    /// coordinates) of `class`. It goes first, so it is trained on: validation is taken
+    /// from the end of the training split.
+    pub fn add_training_point(&mut self, features: &[f32], class: u8) -> Result<(), String> {
+        if usize::from(class) >= self.classes() {
+            return Err(format!(
+                "class {class} is not one of {}'s {} classes",
+                self.name,
+                self.classes()
+            ));
+        }
+        if features.iter().any(|v| !v.is_finite()) {
+            return Err("a point needs finite coordinates".into());
+        }
+        let (Inputs::Dense { values, width }, Targets::Classes(labels)) =
+            (&mut self.train.inputs, &mut self.train.targets)
+        else {
+            return Err(format!(
+                "points can only be added to a set of plain features, not {}",
+                self.name
+            ));
+        };
+        if features.len() != *width {
+            return Err(format!(
+                "a point of {} values does not fit samples of {width}",
+                features.len()
+            ));
+        }
+        values.splice(0..0, features.iter().copied());
+        labels.insert(0, class);
+        if !self.train.raw.is_empty() {
+            self.train.raw.insert(0, String::new());
+        }
+        Ok(())
+    }
+
     /// Samples held out of training for validation when the user does not say: MNIST's
     /// customary 5,000 for large image sets, a tenth of the training split otherwise.
     pub fn default_validation_size(&self) -> usize {
@@ -444,6 +480,29 @@ mod tests {
         let picked = samples.select(&[2]);
         picked.fill_inputs(&[0], &mut out);
         assert_eq!(out, [0.0, 0.0, 0.5, 0.0]);
+    }
+
+    #[test]
+    fn an_added_point_comes_first_so_it_is_trained_on_and_bad_points_are_refused() {
+        let mut data = crate::data::toy_dataset(
+            crate::data::ToyShape::Xor,
+            crate::data::ToyOptions {
+                samples: 50,
+                noise: 0.1,
+                seed: 1,
+            },
+        );
+        let before = data.train.len();
+        data.add_training_point(&[0.5, -1.5], 1).unwrap();
+        assert_eq!(data.train.len(), before + 1);
+        assert_eq!(data.train.labels()[0], 1);
+        let mut first = Vec::new();
+        data.train.inputs.push_sample(0, &mut first);
+        assert_eq!(first, [0.5, -1.5]);
+        assert!(data.add_training_point(&[0.0, 0.0], 2).is_err());
+        assert!(data.add_training_point(&[0.0], 0).is_err());
+        assert!(data.add_training_point(&[f32::NAN, 0.0], 0).is_err());
+        assert_eq!(data.train.len(), before + 1);
     }
 
     #[test]

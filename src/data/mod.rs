@@ -8,6 +8,7 @@
 mod batches;
 mod builtin;
 mod dataset;
+mod folder;
 mod idx;
 mod image_folder;
 mod images;
@@ -25,6 +26,7 @@ pub use builtin::{
     presets_hint, BuiltinDataset, DataOptions, BUILTIN_DATASETS, FASHION_CLASSES,
 };
 pub use dataset::{seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task};
+pub use folder::{folder_dataset, FolderKind};
 pub use idx::{parse_idx, read_idx, IdxArray};
 pub use image_folder::{image_folder, ImageFolderOptions};
 pub use images::{digit_names, digits_8x8, idx_dataset, load_idx_pair};
@@ -34,8 +36,8 @@ pub use preprocessing::{
 };
 pub use raw_input::{image_input, input_kind, table_inputs, text_input, Prediction, RawInputError};
 pub use table::{
-    encode_table_for_model, guess_kind, guess_task, table_dataset, ColumnKind, CsvLayout, RawTable,
-    TableOptions, TableReport, TaskKind,
+    encode_table_for_model, guess_kind, guess_task, profile_columns, table_dataset, ColumnKind,
+    ColumnProfile, CsvLayout, RawTable, TableOptions, TableReport, TaskKind, PROFILE_MAX_LEVELS,
 };
 pub use text::{tokenize, TextVectoriser, TextWeighting, DEFAULT_VOCABULARY_SIZE};
 pub use toys::{generate_points, toy_dataset, ToyOptions, ToyShape, MAX_TOY_SAMPLES};

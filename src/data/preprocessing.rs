@@ -17,6 +17,22 @@ pub struct Preprocessing {
     pub target: Option<TargetScaling>,
 }
 
+impl Preprocessing {
+    /// Whether data prepared this way and `other`'s way are the same samples. How a new
+    /// picture is framed does not change the stored images, so a model saved before a
+    /// framing changed still evaluates on its test split.
+    pub fn same_samples_as(&self, other: &Self) -> bool {
+        let unframed = |p: &Self| {
+            let mut p = p.clone();
+            if let InputPipeline::Image { framing, .. } = &mut p.input {
+                *framing = ImageFraming::default();
+            }
+            p
+        };
+        unframed(self) == unframed(other)
+    }
+}
+
 /// How images are framed before they are shown to the model.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,6 +44,9 @@ pub enum ImageFraming {
     /// Fashion-MNIST stores them.
     #[default]
     Resize,
+    /// Fashion-MNIST's own preparation: light object on dark (a light background is
+    /// inverted), trimmed to the object, its longest edge scaled to the frame, centred.
+    FitObject,
     /// The picture resized to the model's size and nothing else (a folder of one's own).
     Plain,
 }

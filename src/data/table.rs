@@ -151,8 +151,10 @@ impl RawTable {
     }
 
     /// The cells of column `index`.
-    pub fn column(&self, index: usize) -> impl Iterator<Item = &str> {
-        self.rows.iter().map(move |r| r[index].as_str())
+    pub fn column(&self, index: usize) -> impl Iterator<Item = &str> + Clone {
+        self.rows
+            .iter()
+            .map(move |r| r.get(index).map_or("", String::as_str))
     }
 
     /// CSV line of row `row` (the header is line 1).
@@ -229,6 +231,100 @@ pub fn guess_kind<'a>(cells: impl Iterator<Item = &'a str>) -> ColumnKind {
         return ColumnKind::Ignore;
     }
     ColumnKind::Categorical
+}
+
+/// What a column holds, for a person deciding how to read it before an import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnProfile {
+    pub name: String,
+    /// The kind [`guess_kind`] gives.
+    pub guessed: ColumnKind,
+    /// Missing cells ([`is_missing`]).
+    pub missing: usize,
+    /// Smallest and largest number, when every present cell is one.
+    pub range: Option<(f64, f64)>,
+    /// Distinct present values (counted up to [`PROFILE_MAX_LEVELS`] + 1).
+    pub levels: usize,
+    /// The first few distinct values, for a glance.
+    pub examples: Vec<String>,
+}
+
+/// Distinct values a profile counts before it stops ("more than 1,000").
+pub const PROFILE_MAX_LEVELS: usize = 1_000;
+
+impl ColumnProfile {
+    /// "1,300 to 215,245" for numbers; "3 levels: Pave, Grvl, (…)" otherwise.
+    pub fn summary(&self) -> String {
+        if let Some((low, high)) = self.range {
+            return format!("{} to {}", short_number(low), short_number(high));
+        }
+        let count = if self.levels > PROFILE_MAX_LEVELS {
+            format!("over {PROFILE_MAX_LEVELS} values")
+        } else {
+            format!("{} values", self.levels)
+        };
+        let shown: Vec<String> = self
+            .examples
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                if e.chars().count() > 16 {
+                    e = e.chars().take(15).collect::<String>() + "…";
+                }
+                e
+            })
+            .collect();
+        format!("{count}: {}", shown.join(", "))
+    }
+}
+
+/// A number short enough for a table cell: whole numbers as they are, others to 4 digits.
+fn short_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e12 {
+        format!("{value}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+/// Profiles every column of `table` (its guessed kind, missing cells, range or levels).
+pub fn profile_columns(table: &RawTable) -> Vec<ColumnProfile> {
+    (0..table.headers.len())
+        .map(|index| {
+            let mut missing = 0;
+            let mut range: Option<(f64, f64)> = None;
+            let mut all_numbers = true;
+            let mut distinct = std::collections::HashSet::new();
+            let mut examples = Vec::new();
+            for cell in table.column(index) {
+                if is_missing(cell) {
+                    missing += 1;
+                    continue;
+                }
+                match parse_number(cell) {
+                    Some(v) if all_numbers => {
+                        range = Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+                    }
+                    Some(_) => {}
+                    None => all_numbers = false,
+                }
+                if distinct.len() <= PROFILE_MAX_LEVELS
+                    && distinct.insert(cell.trim())
+                    && examples.len() < 4
+                {
+                    examples.push(cell.trim().to_string());
+                }
+            }
+            ColumnProfile {
+                name: table.headers[index].clone(),
+                guessed: guess_kind(table.column(index)),
+                missing,
+                range: range.filter(|_| all_numbers),
+                levels: distinct.len(),
+                examples,
+            }
+        })
+        .collect()
 }
 
 /// Classification when the target is categorical, or numeric with few distinct whole values
@@ -727,6 +823,22 @@ mod tests {
 
     fn table(text: &str) -> RawTable {
         RawTable::from_reader(text.as_bytes(), "t.csv").unwrap()
+    }
+
+    #[test]
+    fn a_profile_gives_each_columns_kind_range_levels_and_missing_cells() {
+        let t = table("area,street,note\n1300,Pave,\n215245.5,Grvl,NA\n8450,Pave,x\n");
+        let profiles = profile_columns(&t);
+        assert_eq!(profiles[0].guessed, ColumnKind::Numeric);
+        assert_eq!(profiles[0].range, Some((1300.0, 215245.5)));
+        assert_eq!(profiles[0].summary(), "1300 to 215245.5000");
+        assert_eq!(profiles[0].missing, 0);
+        assert_eq!(profiles[1].guessed, ColumnKind::Categorical);
+        assert_eq!(profiles[1].range, None);
+        assert_eq!(profiles[1].levels, 2);
+        assert_eq!(profiles[1].summary(), "2 values: Pave, Grvl");
+        assert_eq!(profiles[2].missing, 2);
+        assert_eq!(profiles[2].levels, 1);
     }
 
     #[test]
