@@ -304,22 +304,24 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
     assert!(harness.state().has_model());
     harness.get_by_label_contains("is not a valid safetensors file");
 
-    // A model of another dataset (iris: 4 features, 3 classes) would feed the canvas's 784
-    // pixels to a 4-input model: refused with a message, nothing replaced.
-    let iris = dir.path().join("iris.safetensors");
+    // A model of data the window cannot load by itself (a CSV of someone's, 4 features)
+    // would feed the canvas's 784 pixels to a 4-input model: refused, nothing replaced.
     let data = layerlab::data::load_builtin("iris", &Default::default()).unwrap();
     let spec =
         layerlab::spec::ModelSpec::new(vec![layerlab::spec::Layer::Linear { out_features: 3 }]);
     let plan = layerlab::spec::validate(&spec, data.input_shape(), 3).unwrap();
-    let model = layerlab::model::Model::initialise(spec, plan, &Default::default(), 0);
-    SavedModel::from_model(&model, &data.card)
-        .save(&iris)
+    let model = layerlab::model::Model::initialise(spec.clone(), plan, &Default::default(), 0);
+    let mut card = data.card.clone();
+    card.dataset = "flowers.csv".into();
+    let foreign = dir.path().join("flowers.safetensors");
+    SavedModel::from_model(&model, &card)
+        .save(&foreign)
         .unwrap();
-    harness.state_mut().send(AppCommand::LoadModelFrom(iris));
+    harness.state_mut().send(AppCommand::LoadModelFrom(foreign));
     step_until(&mut harness, "the refusal", |app| {
         app.notifications()
             .iter()
-            .any(|n| n.contains("pick iris in the Data tab first"))
+            .any(|n| n.contains("import flowers.csv first"))
     });
     assert_eq!(harness.state().state.stack, stack_before);
     assert!(harness
@@ -327,6 +329,21 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
         .model_origin()
         .unwrap()
         .contains("quick.safetensors"));
+
+    // A model of another built-in (iris: 4 features, 3 classes): iris is loaded for it,
+    // then the model.
+    let iris = dir.path().join("iris.safetensors");
+    SavedModel::from_model(&model, &data.card)
+        .save(&iris)
+        .unwrap();
+    harness.state_mut().send(AppCommand::LoadModelFrom(iris));
+    step_until(&mut harness, "iris and its model", |app| {
+        app.data_shape().name == "iris"
+            && app
+                .model_origin()
+                .is_some_and(|o| o.contains("iris.safetensors"))
+    });
+    assert_eq!(harness.state().state.stack, spec);
 }
 
 #[test]

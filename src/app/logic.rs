@@ -467,7 +467,7 @@ impl LayerLabApp {
         }
     }
 
-    fn handle_file_outcome(&mut self, outcome: FileOutcome) {
+    fn handle_file_outcome(&mut self, ctx: &egui::Context, outcome: FileOutcome) {
         match outcome {
             FileOutcome::Exported { path, model, auto } => {
                 if auto {
@@ -481,19 +481,35 @@ impl LayerLabApp {
                 self.notifications.info(format!("Saved {}", path.display()));
             }
             FileOutcome::ModelLoaded(path, saved)
-                if saved.input() != self.data_shape.input
-                    || saved.classes != self.data_shape.outputs =>
+                if !self.fits_data(&saved)
+                    && self.pending_model.is_none()
+                    && !self.training_active()
+                    && crate::data::builtin(&saved.card_or_mnist().dataset).is_some() =>
             {
+                // A model of another built-in: its data is loaded, then the model.
+                let name = saved.card_or_mnist().dataset;
+                self.notifications.info(format!(
+                    "{} is a model of {name}: loading {name} for it",
+                    path.display()
+                ));
+                self.pick_dataset(ctx, name);
+                self.pending_model = Some((path, saved));
+            }
+            FileOutcome::ModelLoaded(path, saved) if !self.fits_data(&saved) => {
                 // A model of other data would be fed the wrong inputs: say which data it needs.
                 let card = saved.card_or_mnist();
+                let remedy = if crate::data::builtin(&card.dataset).is_some() {
+                    format!("pick {} in the Data tab first", card.dataset)
+                } else {
+                    format!("import {} first", card.dataset)
+                };
                 self.notifications.error(format!(
-                    "{} is a model of {} ({}, inputs {}) but the window trains on {}: pick {} in the Data tab first",
+                    "{} is a model of {} ({}, inputs {}) but the window trains on {}: {remedy}",
                     path.display(),
                     card.dataset,
                     card.task.describe(),
                     saved.input(),
                     self.data_shape.description,
-                    card.dataset
                 ));
             }
             FileOutcome::ModelLoaded(path, saved) => {
@@ -534,7 +550,7 @@ impl LayerLabApp {
             self.handle_training_event(event);
         }
         for outcome in self.files.poll() {
-            self.handle_file_outcome(outcome);
+            self.handle_file_outcome(ctx, outcome);
         }
         self.prediction.poll();
         self.poll_evaluation_task();
@@ -615,6 +631,11 @@ impl LayerLabApp {
         }
     }
 
+    /// Whether `saved` takes the inputs and gives the outputs of the data in use.
+    fn fits_data(&self, saved: &SavedModel) -> bool {
+        saved.input() == self.data_shape.input && saved.classes == self.data_shape.outputs
+    }
+
     /// Switches to built-in dataset `name`: loaded in the background; the old one stays in
     /// use until it arrives.
     fn pick_dataset(&mut self, ctx: &egui::Context, name: String) {
@@ -628,6 +649,8 @@ impl LayerLabApp {
         }
         let ctx = ctx.clone();
         self.state.dataset = name.clone();
+        // A model waiting for other data waits no more.
+        self.pending_model = None;
         // Results of the old data mean nothing on the new.
         self.evaluation = None;
         self.dataset = super::start_loading(
@@ -808,8 +831,13 @@ impl LayerLabApp {
                         ));
                     }
                     self.adopt_dataset(ctx, dataset, changed);
+                    // A loaded model that waited for its data.
+                    if let Some((path, saved)) = self.pending_model.take() {
+                        self.handle_file_outcome(ctx, FileOutcome::ModelLoaded(path, saved));
+                    }
                 }
                 super::Polled::Done(Err(message)) => {
+                    self.pending_model = None;
                     self.notifications
                         .error(format!("Cannot load {name}: {message}"));
                     self.dataset = DatasetSlot::Failed(message);
@@ -833,8 +861,6 @@ impl LayerLabApp {
         }
     }
 
-    /// Keys, read from the frame's key events (so a press and release within one frame
-    /// still count) with egui's shortcut matching.
     /// Files dropped on the window open as what they are: an image in the try-it panel, a
     /// CSV or a folder as a dataset, weights as the model. While files hover, a hint says so.
     pub(super) fn handle_dropped_files(&mut self, ctx: &egui::Context) {
@@ -878,6 +904,8 @@ impl LayerLabApp {
         }
     }
 
+    /// Keys, read from the frame's key events (so a press and release within one frame
+    /// still count) with egui's shortcut matching.
     pub(super) fn handle_shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.text_edit_focused() || self.confirm.is_some() {
             return;

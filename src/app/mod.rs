@@ -179,6 +179,8 @@ pub struct LayerLabApp {
     mnist_dir: PathBuf,
     /// An import in progress: its file name and where the result arrives.
     import: Option<(String, BackgroundTask<ImportOutcome>)>,
+    /// A loaded model waiting for its built-in dataset to load.
+    pending_model: Option<(PathBuf, Box<SavedModel>)>,
     /// A CSV read and waiting for the person to check its columns.
     table_import: Option<table_import::TableImport>,
     /// How often to repaint while training (less on a software renderer).
@@ -322,6 +324,7 @@ impl LayerLabApp {
             mnist_dir: data_dir,
             import: None,
             table_import: None,
+            pending_model: None,
             repaint: logic::RepaintRates::for_renderer(false),
         }
     }
