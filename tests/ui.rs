@@ -1091,3 +1091,88 @@ fn a_2d_set_regenerates_with_the_points_and_noise_chosen() {
     });
     assert_eq!(harness.state().state.toy, options);
 }
+
+/// The window at 1440x900 with a model from tests/fixtures/models loaded (its dataset is
+/// loaded for it) and evaluated on the first 1,000 test samples, the Evaluation tab shown.
+/// The fixtures come from scripts/make_snapshot_models.sh: trained views without training
+/// in the test, whose last bits would differ from CPU to CPU.
+fn trained_view(model: &str) -> Harness<'static, LayerLabApp> {
+    let mut state = PersistedState::default();
+    state.training.test_limit = Some(1_000);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .wgpu()
+        .build_eframe(move |cc| LayerLabApp::with_state(&cc.egui_ctx, state, default_mnist_dir()));
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    // A relative path: the window shows it, and the picture must not depend on the checkout.
+    let path = std::path::PathBuf::from("tests/fixtures/models").join(model);
+    assert!(path.is_file(), "{} missing", path.display());
+    harness.state_mut().send(AppCommand::LoadModelFrom(path));
+    step_until(&mut harness, "the model and its data", |app| {
+        app.dataset_ready() && app.model_origin().is_some_and(|o| o.contains(model))
+    });
+    harness.state_mut().main_tab = layerlab::app::MainTab::Evaluation;
+    harness.state_mut().send(AppCommand::EvaluateModel);
+    step_until(&mut harness, "the evaluation", |app| {
+        app.evaluation_accuracy().is_some() || app.evaluation_regression().is_some()
+    });
+    harness
+}
+
+/// Snapshots the window as it is at 1440x900 and at the smallest size, 1000x640.
+fn snapshot_both_sizes(
+    harness: &mut Harness<'static, LayerLabApp>,
+    name: &str,
+    results: &mut egui_kittest::SnapshotResults,
+) {
+    for (size, suffix) in [
+        (egui::vec2(1440.0, 900.0), "1440x900"),
+        (egui::vec2(1000.0, 640.0), "1000x640"),
+    ] {
+        harness.set_size(size);
+        harness.state_mut().dismiss_notifications();
+        harness.run_steps(4);
+        results.add(harness.try_snapshot(format!("{name}_{suffix}")));
+    }
+}
+
+#[test]
+fn snapshots_of_trained_views_for_each_kind_of_data() {
+    let mut results = egui_kittest::SnapshotResults::new();
+
+    // Fashion-MNIST: the confusion matrix and mistakes under the class names.
+    let mut harness = trained_view("fashion-mlp.safetensors");
+    // Its shapes are MNIST's, but it is a model of Fashion-MNIST: that is what it is
+    // evaluated on (the window once kept MNIST and showed 5% accuracy).
+    assert_eq!(harness.state().data_shape().name, "fashion-mnist");
+    snapshot_both_sizes(&mut harness, "fashion_evaluation", &mut results);
+    assert!(harness
+        .get_all_by_label_contains("Ankle boot")
+        .next()
+        .is_some());
+
+    // Ames: RMSE in dollars, predicted against actual, the residuals.
+    let mut harness = trained_view("ames-regressor.safetensors");
+    snapshot_both_sizes(&mut harness, "ames_evaluation", &mut results);
+    harness.get_by_label_contains("Test RMSE");
+
+    // Reviews: a typed review, its class probabilities and each word's tint.
+    let mut harness = trained_view("reviews-bow.safetensors");
+    harness.state_mut().main_tab = layerlab::app::MainTab::Charts;
+    harness.state_mut().try_panel_mut().text =
+        "The coffee was stale and bitter, I would not buy it again".into();
+    harness.state_mut().send(AppCommand::PredictCanvas);
+    step_until(&mut harness, "the prediction of the review", |app| {
+        app.prediction_is_current()
+            && matches!(app.prediction(), Some(Ok(p)) if !p.words.is_empty())
+    });
+    snapshot_both_sizes(&mut harness, "reviews_try", &mut results);
+
+    // Spiral: the decision regions of a model 40 epochs into training.
+    let mut harness = trained_view("spiral-playground.safetensors");
+    harness.state_mut().send(AppCommand::PredictCanvas);
+    step_until(&mut harness, "the decision regions", |app| {
+        app.prediction_is_current() && matches!(app.prediction(), Some(Ok(p)) if p.plane.is_some())
+    });
+    snapshot_both_sizes(&mut harness, "spiral_regions", &mut results);
+}

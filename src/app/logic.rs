@@ -480,48 +480,7 @@ impl LayerLabApp {
                 }
                 self.notifications.info(format!("Saved {}", path.display()));
             }
-            FileOutcome::ModelLoaded(path, saved)
-                if !self.fits_data(&saved)
-                    && self.pending_model.is_none()
-                    && !self.training_active()
-                    && crate::data::builtin(&saved.card_or_mnist().dataset).is_some() =>
-            {
-                // A model of another built-in: its data is loaded, then the model.
-                let name = saved.card_or_mnist().dataset;
-                self.notifications.info(format!(
-                    "{} is a model of {name}: loading {name} for it",
-                    path.display()
-                ));
-                self.pick_dataset(ctx, name);
-                self.pending_model = Some((path, saved));
-            }
-            FileOutcome::ModelLoaded(path, saved) if !self.fits_data(&saved) => {
-                // A model of other data would be fed the wrong inputs: say which data it needs.
-                let card = saved.card_or_mnist();
-                let remedy = if crate::data::builtin(&card.dataset).is_some() {
-                    format!("pick {} in the Data tab first", card.dataset)
-                } else {
-                    format!("import {} first", card.dataset)
-                };
-                self.notifications.error(format!(
-                    "{} is a model of {} ({}, inputs {}) but the window trains on {}: {remedy}",
-                    path.display(),
-                    card.dataset,
-                    card.task.describe(),
-                    saved.input(),
-                    self.data_shape.description,
-                ));
-            }
-            FileOutcome::ModelLoaded(path, saved) => {
-                let origin = format!("loaded from {}", path.display());
-                // The stack goes into the editor as an undoable edit.
-                self.editor.commit(&self.state.design());
-                self.state.stack = saved.spec.clone();
-                self.editor.commit(&self.state.design());
-                self.set_current(*saved, origin, false);
-                self.notifications
-                    .info(format!("Loaded {}", path.display()));
-            }
+            FileOutcome::ModelLoaded(path, saved) => self.take_loaded_model(ctx, path, saved, true),
             FileOutcome::ImageOpened(path, image) => {
                 self.prediction.set_image(path, image);
                 if self.current.is_none() {
@@ -631,6 +590,67 @@ impl LayerLabApp {
         }
     }
 
+    /// A model file read: it becomes the current model if it is a model of the data in use.
+    /// A model of another built-in has that dataset loaded for it first (when
+    /// `may_load_data`, and not during a run); any other is refused with what it needs.
+    fn take_loaded_model(
+        &mut self,
+        ctx: &egui::Context,
+        path: std::path::PathBuf,
+        saved: Box<SavedModel>,
+        may_load_data: bool,
+    ) {
+        let card = saved.card_or_mnist();
+        let builtin = crate::data::builtin(&card.dataset).is_some();
+        // Fashion-MNIST's model fits MNIST's shapes but not its meaning.
+        let other_builtin = builtin && card.dataset != self.data_shape.name;
+        if self.fits_data(&saved) && !other_builtin {
+            let origin = format!("loaded from {}", path.display());
+            // The stack goes into the editor as an undoable edit.
+            self.editor.commit(&self.state.design());
+            self.state.stack = saved.spec.clone();
+            self.editor.commit(&self.state.design());
+            self.set_current(*saved, origin, false);
+            self.notifications
+                .info(format!("Loaded {}", path.display()));
+            return;
+        }
+        if builtin && may_load_data && !self.training_active() {
+            // Its data, prepared as the model's was (vocabulary, split seed, points), then
+            // the model.
+            let name = card.dataset;
+            self.notifications.info(format!(
+                "{} is a model of {name}: loading {name} for it",
+                path.display()
+            ));
+            let options = card
+                .builtin_options
+                .unwrap_or_else(|| crate::data::DataOptions {
+                    toy: self.state.toy,
+                    ..Default::default()
+                });
+            self.load_builtin_dataset(ctx, name, options);
+            self.pending_model = Some((path, saved));
+            return;
+        }
+        // A model of other data would be fed the wrong inputs: say which data it needs.
+        let remedy = if !builtin {
+            format!("import {} first", card.dataset)
+        } else if self.training_active() {
+            format!("stop the run and pick {} in the Data tab", card.dataset)
+        } else {
+            format!("pick {} in the Data tab first", card.dataset)
+        };
+        self.notifications.error(format!(
+            "{} is a model of {} ({}, inputs {}) but the window trains on {}: {remedy}",
+            path.display(),
+            card.dataset,
+            card.task.describe(),
+            saved.input(),
+            self.data_shape.description,
+        ));
+    }
+
     /// Whether `saved` takes the inputs and gives the outputs of the data in use.
     fn fits_data(&self, saved: &SavedModel) -> bool {
         saved.input() == self.data_shape.input && saved.classes == self.data_shape.outputs
@@ -639,6 +659,20 @@ impl LayerLabApp {
     /// Switches to built-in dataset `name`: loaded in the background; the old one stays in
     /// use until it arrives.
     fn pick_dataset(&mut self, ctx: &egui::Context, name: String) {
+        let options = crate::data::DataOptions {
+            toy: self.state.toy,
+            ..Default::default()
+        };
+        self.load_builtin_dataset(ctx, name, options);
+    }
+
+    /// [`Self::pick_dataset`] with the preparation given (a loaded model's own).
+    fn load_builtin_dataset(
+        &mut self,
+        ctx: &egui::Context,
+        name: String,
+        options: crate::data::DataOptions,
+    ) {
         if self.training_active() {
             self.notifications
                 .error("Stop the run before picking another dataset.");
@@ -653,9 +687,10 @@ impl LayerLabApp {
         self.pending_model = None;
         // Results of the old data mean nothing on the new.
         self.evaluation = None;
+        self.state.toy = options.toy;
         self.dataset = super::start_loading(
             &name,
-            self.state.toy,
+            options,
             self.mnist_dir.clone(),
             Box::new(move || ctx.request_repaint()),
         );
@@ -833,7 +868,7 @@ impl LayerLabApp {
                     self.adopt_dataset(ctx, dataset, changed);
                     // A loaded model that waited for its data.
                     if let Some((path, saved)) = self.pending_model.take() {
-                        self.handle_file_outcome(ctx, FileOutcome::ModelLoaded(path, saved));
+                        self.take_loaded_model(ctx, path, saved, false);
                     }
                 }
                 super::Polled::Done(Err(message)) => {

@@ -30,6 +30,7 @@ mod optimizer_panel;
 mod panels;
 mod prediction_panel;
 mod predictor;
+mod row_form;
 mod saved_state;
 mod stack_editor;
 mod state;
@@ -229,10 +230,11 @@ impl DataShape {
     }
 }
 
-/// Loads built-in dataset `name` on a thread (MNIST from `mnist_dir`).
+/// Loads built-in dataset `name` prepared with `options` on a thread (MNIST from
+/// `mnist_dir`).
 fn start_loading(
     name: &str,
-    toy: crate::data::ToyOptions,
+    options: crate::data::DataOptions,
     mnist_dir: PathBuf,
     waker: background::Waker,
 ) -> DatasetSlot {
@@ -241,10 +243,6 @@ fn start_loading(
         let loaded = if thread_name == "mnist" {
             Dataset::mnist(&mnist_dir)
         } else {
-            let options = crate::data::DataOptions {
-                toy,
-                ..crate::data::DataOptions::default()
-            };
             crate::data::load_builtin(&thread_name, &options)
         };
         loaded.map_err(|e| e.to_string())
@@ -283,7 +281,10 @@ impl LayerLabApp {
         };
         let dataset = start_loading(
             &state.dataset,
-            state.toy,
+            crate::data::DataOptions {
+                toy: state.toy,
+                ..Default::default()
+            },
             data_dir.clone(),
             Box::new(repaint.clone()),
         );
@@ -448,6 +449,11 @@ impl LayerLabApp {
             .current()
             .map(|n| n.text.clone())
             .collect()
+    }
+
+    /// Dismisses every message in the status bar (as their buttons do one by one).
+    pub fn dismiss_notifications(&mut self) {
+        self.notifications.clear();
     }
 
     /// Whether the window is asking the person to confirm something.

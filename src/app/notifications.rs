@@ -53,6 +53,11 @@ impl Notifications {
         self.push(Level::Error, text.into(), Instant::now());
     }
 
+    /// Dismisses every message.
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
     fn push(&mut self, level: Level, text: String, now: Instant) {
         // The same message again: one line, counted, shown afresh as the newest.
         if let Some(i) = self

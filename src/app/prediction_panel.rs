@@ -63,6 +63,8 @@ pub struct PredictionPanel {
     row_index: usize,
     /// The dataset the form was filled from.
     row_source: String,
+    /// How each field of the form is edited (for `row_source`).
+    row_editors: Vec<super::row_form::FieldEditor>,
     /// The class a click on the 2-D plane adds a point of.
     pub point_class: u8,
 }
@@ -81,6 +83,7 @@ impl PredictionPanel {
             row: Vec::new(),
             row_index: 0,
             row_source: String::new(),
+            row_editors: Vec::new(),
         }
     }
 
@@ -90,12 +93,15 @@ impl PredictionPanel {
             return;
         };
         self.row_index = index;
+        let row = super::row_form::parse_raw_row(raw);
+        let same_columns =
+            self.row.len() == row.len() && self.row.iter().zip(&row).all(|((a, _), (b, _))| a == b);
+        if self.row_source != dataset.card.dataset || !same_columns {
+            let columns: Vec<String> = row.iter().map(|(c, _)| c.clone()).collect();
+            self.row_editors = super::row_form::field_editors(dataset, &columns);
+        }
         self.row_source = dataset.card.dataset.clone();
-        self.row = raw
-            .split(" | ")
-            .filter_map(|pair| pair.split_once(": "))
-            .map(|(c, v)| (c.to_string(), v.to_string()))
-            .collect();
+        self.row = row;
     }
 
     pub fn clear(&mut self) {
@@ -218,11 +224,12 @@ impl PredictionPanel {
                 if let Some(dataset) = dataset {
                     let mut index = self.row_index;
                     ui.horizontal(|ui| {
-                        ui.label("Start from test row");
+                        let label = ui.label("Start from test row");
                         ui.add(
                             egui::DragValue::new(&mut index)
                                 .range(0..=dataset.test.len().saturating_sub(1)),
-                        );
+                        )
+                        .labelled_by(label.id);
                     });
                     if index != self.row_index {
                         self.fill_row(dataset, index);
@@ -237,15 +244,7 @@ impl PredictionPanel {
                     .id_salt("form")
                     .max_height(260.0)
                     .show(ui, |ui| {
-                        egui::Grid::new("row-form").num_columns(2).show(ui, |ui| {
-                            for (column, cell) in &mut self.row {
-                                ui.label(column.as_str());
-                                changed |= ui
-                                    .add(egui::TextEdit::singleline(cell).desired_width(110.0))
-                                    .changed();
-                                ui.end_row();
-                            }
-                        });
+                        changed = super::row_form::form_ui(ui, &mut self.row, &self.row_editors);
                     });
                 if changed {
                     commands.push(AppCommand::PredictCanvas);
