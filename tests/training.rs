@@ -120,7 +120,7 @@ fn final_summary(handle: &TrainingHandle) -> (Vec<f32>, layerlab::train::RunSumm
     for event in handle.events().iter() {
         match event {
             TrainEvent::Batch(batch) => losses.push(batch.loss),
-            TrainEvent::Finished(summary) => return (losses, summary),
+            TrainEvent::Finished(summary) => return (losses, *summary),
             TrainEvent::Failed { message } => panic!("{message}"),
             _ => {}
         }

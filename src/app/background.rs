@@ -2,6 +2,9 @@
 //! the UI polls for it each frame. Dropping the task abandons the result (the thread finishes
 //! on its own and its send goes nowhere).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use crossbeam_channel::{bounded, Receiver, TryRecvError};
 
 /// Asks the window for a repaint when a worker has something to show.
@@ -46,6 +49,28 @@ impl<T: Send + 'static> BackgroundTask<T> {
     }
 }
 
+/// `wake`, called at most once per `interval` however often the result is called: for a
+/// worker that reports thousands of times a second. Safe when `wake` schedules a repaint at
+/// least `interval` ahead (`request_repaint_after`): that repaint sees what the skipped calls
+/// had to report.
+pub fn throttled(
+    interval: Duration,
+    wake: impl Fn() + Send + Sync + 'static,
+) -> Box<dyn Fn() + Send + Sync> {
+    let base = Instant::now();
+    let interval = interval.as_nanos() as u64;
+    // Nanoseconds after `base` of the last call that went through (+1, so 0 means never).
+    let last = AtomicU64::new(0);
+    Box::new(move || {
+        let now = base.elapsed().as_nanos() as u64 + 1;
+        let previous = last.load(Ordering::Relaxed);
+        if previous == 0 || now.saturating_sub(previous) >= interval {
+            last.store(now, Ordering::Relaxed);
+            wake();
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +109,22 @@ mod tests {
                 Polled::Pending | Polled::Done(_) => panic!("expected a lost task"),
             }
         }
+    }
+
+    #[test]
+    fn a_throttled_waker_passes_the_first_call_and_then_one_per_interval() {
+        let calls = std::sync::Arc::new(AtomicU64::new(0));
+        let counted = calls.clone();
+        let wake = throttled(Duration::from_millis(40), move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+        });
+        for _ in 0..10_000 {
+            wake();
+        }
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+        std::thread::sleep(Duration::from_millis(50));
+        wake();
+        wake();
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
     }
 }

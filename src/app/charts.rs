@@ -9,7 +9,7 @@ use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoint, Points, VL
 use serde::{Deserialize, Serialize};
 
 use super::tokens;
-use crate::train::{downsample_min_max, ema, MetricsHistory};
+use crate::train::{downsample_by, ema_into, MetricsHistory};
 
 /// Points drawn per series at most; plenty for a chart a few hundred points wide.
 const MAX_DRAWN_POINTS: usize = 1_000;
@@ -67,6 +67,8 @@ pub struct ChartCache {
     learning_rate: Vec<PlotPoint>,
     /// Where the learning rate was changed during the run.
     learning_rate_changes: Vec<PlotPoint>,
+    /// Scratch: the smoothed loss or accuracy of every step (kept to reuse its memory).
+    smoothed: Vec<f64>,
 }
 
 /// Every `k`-th of `marks`, so at most `max` remain (the last one always).
@@ -110,28 +112,44 @@ impl ChartCache {
                 v
             }
         };
-        let xs: Vec<f64> = history.batches.iter().map(|b| x_of_step(b.step)).collect();
-        let losses: Vec<f64> = history.batches.iter().map(|b| b.loss as f64).collect();
-        // Regression has no accuracy: its batches give none, and nothing is drawn.
-        let accuracies: Vec<f64> = history
-            .batches
-            .iter()
-            .filter_map(|b| b.accuracy.map(f64::from))
-            .collect();
-        let series = |values: &[f64], transform: &dyn Fn(f64) -> f64| -> Vec<PlotPoint> {
-            let points: Vec<[f64; 2]> = xs
-                .iter()
-                .zip(values)
-                .map(|(&x, &y)| [x, transform(y)])
-                .collect();
-            downsample_min_max(&points, MAX_DRAWN_POINTS)
+        // Every step of the run is read on each refresh (each frame that brought new steps),
+        // so nothing here is allocated per step: the smoothed values go into reused buffers
+        // and the drawn points are picked straight from the history.
+        let batches = &history.batches;
+        let x = |i: usize| x_of_step(batches[i].step);
+        let drawn = |points: Vec<[f64; 2]>| -> Vec<PlotPoint> {
+            points
                 .into_iter()
                 .map(|[x, y]| PlotPoint::new(x, y))
                 .collect()
         };
-        self.batch_loss_raw = series(&losses, &loss_y);
-        self.batch_loss_smooth = series(&ema(&losses, settings.smoothing), &loss_y);
-        self.batch_accuracy_smooth = series(&ema(&accuracies, settings.smoothing), &|v| v);
+        self.batch_loss_raw = drawn(downsample_by(batches.len(), MAX_DRAWN_POINTS, |i| {
+            [x(i), loss_y(f64::from(batches[i].loss))]
+        }));
+        ema_into(
+            batches.iter().map(|b| f64::from(b.loss)),
+            settings.smoothing,
+            &mut self.smoothed,
+        );
+        let smoothed = &self.smoothed;
+        self.batch_loss_smooth = drawn(downsample_by(smoothed.len(), MAX_DRAWN_POINTS, |i| {
+            [x(i), loss_y(smoothed[i])]
+        }));
+        // Regression has no accuracy: its batches give none, and nothing is drawn.
+        let with_accuracy = batches.iter().filter(|b| b.accuracy.is_some()).count();
+        self.batch_accuracy_smooth = if with_accuracy == batches.len() {
+            ema_into(
+                batches.iter().map(|b| b.accuracy.map_or(0.0, f64::from)),
+                settings.smoothing,
+                &mut self.smoothed,
+            );
+            let smoothed = &self.smoothed;
+            drawn(downsample_by(smoothed.len(), MAX_DRAWN_POINTS, |i| {
+                [x(i), smoothed[i]]
+            }))
+        } else {
+            Vec::new()
+        };
         let epoch_points = |value: &dyn Fn(&crate::train::EpochMetrics) -> Option<f64>| {
             history
                 .epochs
@@ -157,8 +175,9 @@ impl ChartCache {
             .filter_map(|e| e.validation_loss.map(|v| (e.step, v)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(step, _)| x_of_step(step));
-        let rates: Vec<f64> = history.batches.iter().map(|b| b.learning_rate).collect();
-        self.learning_rate = series(&rates, &|v| v);
+        self.learning_rate = drawn(downsample_by(batches.len(), MAX_DRAWN_POINTS, |i| {
+            [x(i), batches[i].learning_rate]
+        }));
         self.learning_rate_changes = history
             .batches
             .windows(2)

@@ -1,6 +1,28 @@
 //! Frame times: a ring of recent CPU times per frame, with percentiles for the overlay.
 
 use std::collections::VecDeque;
+use std::time::Duration;
+
+/// CPU time the calling thread has used (Unix), so a frame's own work can be told from the
+/// time it waited for a core: on 2 cores, training and a software renderer leave the UI
+/// thread half a core, and its wall time doubles.
+pub fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime only writes one timespec through the pointer, which points
+        // at a live, writable local.
+        let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
+        (status == 0).then(|| Duration::new(time.tv_sec as u64, time.tv_nsec as u32))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
 
 /// Frames kept (about ten seconds at 60 fps).
 const WINDOW: usize = 600;
@@ -16,6 +38,11 @@ impl FrameStats {
             self.cpu_ms.pop_front();
         }
         self.cpu_ms.push_back(ms);
+    }
+
+    /// Forgets the frames so far (a run starts: its frames are measured on their own).
+    pub fn clear(&mut self) {
+        self.cpu_ms.clear();
     }
 
     pub fn len(&self) -> usize {

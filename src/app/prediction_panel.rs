@@ -189,6 +189,7 @@ impl PredictionPanel {
                     ui,
                     dataset,
                     self.prediction.as_ref().and_then(|p| p.as_ref().ok()),
+                    &mut self.texture,
                 ) {
                     commands.push(AppCommand::AddPoint {
                         x,
@@ -375,10 +376,14 @@ impl PredictionPanel {
 /// points on top (both in standardised coordinates).
 ///
 /// Returns the model coordinates of a click on the plane: a point to add.
+///
+/// The heat map is one texture, made once per prediction (`texture` is cleared when a new
+/// one arrives): 3,600 painted cells a frame cost a software renderer a core's worth.
 fn plane_ui(
     ui: &mut egui::Ui,
     dataset: Option<&Dataset>,
     prediction: Option<&Prediction>,
+    texture: &mut Option<TextureHandle>,
 ) -> Option<[f32; 2]> {
     let side = ui.available_width().clamp(160.0, 300.0);
     let (rect, response) = ui.allocate_exact_size(egui::Vec2::splat(side), egui::Sense::click());
@@ -409,15 +414,20 @@ fn plane_ui(
         .gamma_multiply(0.55)
     };
     if let Some((resolution, plane)) = prediction.and_then(|p| p.plane.as_ref()) {
-        let cell = side / *resolution as f32;
-        for (i, p) in plane.iter().enumerate() {
-            let (row, column) = (i / resolution, i % resolution);
-            let min = rect.min + egui::vec2(column as f32 * cell, row as f32 * cell);
-            painter.rect_filled(
-                egui::Rect::from_min_size(min, egui::Vec2::splat(cell + 1.0)),
-                0.0,
-                colour(*p),
+        if texture.is_none() && plane.len() == resolution * resolution {
+            let image = egui::ColorImage::new(
+                [*resolution, *resolution],
+                plane.iter().map(|&p| colour(p)).collect(),
             );
+            *texture = Some(ui.ctx().load_texture(
+                "decision-regions",
+                image,
+                TextureOptions::NEAREST,
+            ));
+        }
+        if let Some(texture) = texture {
+            let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+            painter.image(texture.id(), rect, uv, egui::Color32::WHITE);
         }
     }
     let Some(dataset) = dataset else {

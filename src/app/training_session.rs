@@ -212,9 +212,14 @@ impl TrainingSession {
     }
 
     /// Takes the events that arrived, for at most `budget`, keeping the frame short.
-    pub fn drain(&mut self, budget: Duration) -> Vec<TrainEvent> {
+    /// Events waiting in the channel.
+    pub fn backlog(&self) -> usize {
+        self.handle.as_ref().map_or(0, |h| h.events().len())
+    }
+
+    /// Moves waiting events into `events` for at most `budget`.
+    pub fn drain(&mut self, budget: Duration, events: &mut Vec<TrainEvent>) {
         let started = Instant::now();
-        let mut events = Vec::new();
         while started.elapsed() < budget {
             let Some(Ok(event)) = self.handle.as_ref().map(|h| h.events().try_recv()) else {
                 break;
@@ -222,7 +227,6 @@ impl TrainingSession {
             self.observe(&event);
             events.push(event);
         }
-        events
     }
 
     fn observe(&mut self, event: &TrainEvent) {

@@ -115,7 +115,7 @@ pub enum TrainEvent {
         done: usize,
         total: usize,
     },
-    Finished(RunSummary),
+    Finished(Box<RunSummary>),
     Failed {
         message: String,
     },

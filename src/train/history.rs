@@ -19,6 +19,8 @@ pub struct MetricsHistory {
 impl MetricsHistory {
     /// Records what an event carries; other events are ignored.
     pub fn record(&mut self, event: &TrainEvent) {
+        /// Batches reserved up front at most (about 60 MB); a longer run grows as needed.
+        const MAX_RESERVED_BATCHES: usize = 1_000_000;
         match event {
             TrainEvent::Started {
                 steps_per_epoch,
@@ -28,6 +30,9 @@ impl MetricsHistory {
                 *self = Self {
                     steps_per_epoch: *steps_per_epoch,
                     total_steps: *total_steps,
+                    // Room for the whole run at once: growing by doubling copied a long
+                    // run's history (17 MB at 360,000 steps) inside a frame.
+                    batches: Vec::with_capacity((*total_steps).min(MAX_RESERVED_BATCHES)),
                     ..Self::default()
                 };
             }
@@ -104,48 +109,69 @@ impl MetricsHistory {
 /// Exponential moving average, `smoothing` in [0, 1): 0 returns the values unchanged.
 /// Debiased like TensorBoard's, so the first points are not pulled towards zero.
 pub fn ema(values: &[f64], smoothing: f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(values.len());
+    ema_into(values.iter().copied(), smoothing, &mut out);
+    out
+}
+
+/// [`ema`] of `values` written into `out` (cleared first), reusing its memory: the charts
+/// smooth every step of a run on each refresh.
+pub fn ema_into(values: impl Iterator<Item = f64>, smoothing: f64, out: &mut Vec<f64>) {
     let smoothing = smoothing.clamp(0.0, 0.999);
     let mut average = 0.0;
     let mut weight = 0.0;
-    values
-        .iter()
-        .map(|&v| {
-            average = smoothing * average + (1.0 - smoothing) * v;
-            weight = smoothing * weight + (1.0 - smoothing);
-            average / weight
-        })
-        .collect()
+    out.clear();
+    out.extend(values.map(|v| {
+        average = smoothing * average + (1.0 - smoothing) * v;
+        weight = smoothing * weight + (1.0 - smoothing);
+        average / weight
+    }));
 }
 
 /// Reduces `points` (sorted by x) to at most `max_points` by keeping the minimum and maximum
 /// of equal-width buckets, in x order, so spikes stay visible. Short series are returned as is.
 pub fn downsample_min_max(points: &[[f64; 2]], max_points: usize) -> Vec<[f64; 2]> {
+    downsample_by(points.len(), max_points, |i| points[i])
+}
+
+/// [`downsample_min_max`] of the `len` points `point(0)..point(len - 1)`, without building
+/// them all: a long run's chart is redrawn from 100,000s of steps.
+pub fn downsample_by(
+    len: usize,
+    max_points: usize,
+    point: impl Fn(usize) -> [f64; 2],
+) -> Vec<[f64; 2]> {
     let max_points = max_points.max(2);
-    if points.len() <= max_points {
-        return points.to_vec();
+    if len <= max_points {
+        return (0..len).map(point).collect();
     }
     let buckets = max_points / 2;
-    let bucket_len = points.len().div_ceil(buckets);
+    let bucket_len = len.div_ceil(buckets);
     let mut out = Vec::with_capacity(buckets * 2);
-    for bucket in points.chunks(bucket_len) {
-        let (mut low, mut high) = (0, 0);
-        for (i, p) in bucket.iter().enumerate() {
-            if p[1] < bucket[low][1] {
-                low = i;
+    let mut start = 0;
+    while start < len {
+        let end = (start + bucket_len).min(len);
+        let (mut low, mut high) = (point(start), point(start));
+        let (mut low_at, mut high_at) = (start, start);
+        for i in start + 1..end {
+            let p = point(i);
+            if p[1] < low[1] {
+                (low, low_at) = (p, i);
             }
-            if p[1] > bucket[high][1] {
-                high = i;
+            if p[1] > high[1] {
+                (high, high_at) = (p, i);
             }
         }
-        let (first, second) = if low <= high {
-            (low, high)
+        if low_at <= high_at {
+            out.push(low);
+            if high_at != low_at {
+                out.push(high);
+            }
         } else {
-            (high, low)
-        };
-        out.push(bucket[first]);
-        if second != first {
-            out.push(bucket[second]);
+            out.push(high);
+            out.push(low);
         }
+        start = end;
     }
     out
 }

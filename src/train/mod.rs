@@ -21,9 +21,9 @@ pub use evaluate::{
     regression_metrics, softmax, Evaluation, RegressionMetrics,
 };
 pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
-pub use history::{downsample_min_max, ema, MetricsHistory};
+pub use history::{downsample_by, downsample_min_max, ema, ema_into, MetricsHistory};
 pub use pool::in_compute_pool;
 pub use run::{run_training, PreparedJob, TrainError, TrainJob};
 pub use step::{train_step, StepOutcome};
 pub use throughput::{Throughput, THROUGHPUT_WINDOW_SECS};
-pub use worker::{TrainingHandle, Waker};
+pub use worker::{TrainingHandle, Waker, EVENT_CAPACITY};
