@@ -1176,3 +1176,26 @@ fn snapshots_of_trained_views_for_each_kind_of_data() {
     });
     snapshot_both_sizes(&mut harness, "spiral_regions", &mut results);
 }
+
+#[test]
+fn snapshot_of_a_csv_under_review_before_import() {
+    let mut harness = snapshot_harness(egui::vec2(1440.0, 900.0));
+    harness
+        .state_mut()
+        .send(AppCommand::ImportCsvFrom("assets/ames/ames.csv.gz".into()));
+    step_until(&mut harness, "the column review", |app| {
+        app.table_import().is_some()
+    });
+    harness.run_steps(3);
+    // Each column as read: the guess, the range or values, the missing cells.
+    // The file's last column is Latitude; the price is picked as the target, as a person
+    // would in the dialog, and its task is guessed again.
+    let review = harness.state_mut().table_import_mut().unwrap();
+    assert_eq!(review.table.headers.last().unwrap(), "Latitude");
+    assert!(review.set_target("Sale_Price"));
+    assert_eq!(review.task, layerlab::data::TaskKind::Regression);
+    harness.run_steps(2);
+    harness.get_by_label("Target column");
+    assert!(harness.get_all_by_label("Lot_Frontage").next().is_some());
+    harness.snapshot("csv_review");
+}

@@ -366,6 +366,11 @@ impl LayerLabApp {
         self.table_import.as_ref()
     }
 
+    /// [`Self::table_import`], to choose as the dialog does (tests).
+    pub fn table_import_mut(&mut self) -> Option<&mut table_import::TableImport> {
+        self.table_import.as_mut()
+    }
+
     pub fn dataset_ready(&self) -> bool {
         matches!(self.dataset, DatasetSlot::Ready(..))
     }

@@ -169,7 +169,7 @@ impl TableImport {
                 ui.strong("Missing");
                 ui.end_row();
                 for (index, profile) in self.profiles.iter().enumerate() {
-                    ui.label(&profile.name);
+                    let name = ui.label(&profile.name);
                     if index == self.target {
                         ui.label("target");
                     } else {
@@ -191,7 +191,9 @@ impl TableImport {
                                     };
                                     ui.selectable_value(kind, option, label);
                                 }
-                            });
+                            })
+                            .response
+                            .labelled_by(name.id);
                     }
                     ui.label(profile.summary());
                     if profile.missing > 0 {
