@@ -8,6 +8,7 @@ pub mod app;
 pub mod bench;
 pub mod config_error;
 pub mod data;
+pub mod explain;
 pub mod export;
 pub mod model;
 pub mod ops;

@@ -627,3 +627,93 @@ fn a_run_that_does_not_learn_says_so_and_names_the_cause() {
     let err = stderr(&out);
     assert!(err.contains("weight decay 1e30 is far too large"), "{err}");
 }
+
+#[test]
+fn explain_writes_saliency_and_activations_and_the_map_depends_on_the_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("cnn.safetensors");
+    let out = layerlab(&[
+        "train",
+        "--preset",
+        "cnn",
+        "--limit",
+        "4000",
+        "--validation-size",
+        "500",
+        "--test-limit",
+        "500",
+        "--quiet",
+        "--export",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let digit = dir.path().join("digit.png");
+    write_digit_png(0, &digit);
+    let saliency = dir.path().join("saliency.png");
+    let grid = dir.path().join("activations.png");
+    let out = layerlab(&[
+        "explain",
+        "--model",
+        model.to_str().unwrap(),
+        digit.to_str().unwrap(),
+        "--out",
+        saliency.to_str().unwrap(),
+        "--activations",
+        grid.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Grad-CAM"), "{text}");
+    // Five panels of 28x8 pixels with gaps: input, gradient x input, occlusion, Grad-CAM,
+    // random weights.
+    let panels = image::open(&saliency).unwrap();
+    assert_eq!((panels.width(), panels.height()), (5 * 224 + 4 * 6, 224));
+    assert!(image::open(&grid).unwrap().height() > 100);
+    // The sanity check: a trained model's map is not the random model's.
+    let similarity: f32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("correlation with the same map for random weights: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(similarity < 0.5, "{text}");
+
+    // A class that does not exist, and a model that takes no images.
+    assert_refused(
+        &layerlab(&[
+            "explain",
+            "--model",
+            model.to_str().unwrap(),
+            digit.to_str().unwrap(),
+            "--out",
+            saliency.to_str().unwrap(),
+            "--class",
+            "12",
+        ]),
+        "--class 12: the model has 10 classes",
+    );
+    let iris = dir.path().join("iris.safetensors");
+    let out = layerlab(&[
+        "train",
+        "--dataset",
+        "iris",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--export",
+        iris.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_refused(
+        &layerlab(&[
+            "explain",
+            "--model",
+            iris.to_str().unwrap(),
+            digit.to_str().unwrap(),
+            "--out",
+            saliency.to_str().unwrap(),
+        ]),
+        "explain draws maps over images; this model takes CSV rows",
+    );
+}

@@ -764,6 +764,11 @@ fn the_try_panel_fits_text_and_tables() {
     );
 
     pick(&mut harness, "ames-housing");
+    // The Data tab says how each column is read.
+    harness.state_mut().setup_tab = layerlab::app::SetupTab::Data;
+    harness.run_steps(2);
+    harness.get_by_label_contains("columns are read (fitted on the training split)");
+    harness.state_mut().setup_tab = layerlab::app::SetupTab::Model;
     train_briefly(&mut harness, "ames-housing", 2);
     harness.run_steps(2);
     assert_eq!(

@@ -163,6 +163,15 @@ pub fn data_ui(
         toy_scatter_ui(ui, dataset);
         return;
     }
+    if let crate::data::InputPipeline::Table { columns } = &dataset.card.preprocessing.input {
+        ui.separator();
+        egui::CollapsingHeader::new(format!(
+            "How the {} columns are read (fitted on the training split)",
+            columns.len()
+        ))
+        .id_salt("data-columns")
+        .show(ui, |ui| columns_ui(ui, columns));
+    }
     if !dataset.train.raw.is_empty() {
         ui.separator();
         ui.label("First training samples");
@@ -213,6 +222,50 @@ pub fn data_ui(
                     ui.end_row();
                 }
             }
+        });
+}
+
+/// Each input column and what the model gets from it: the standardisation, the levels, the
+/// vocabulary.
+fn columns_ui(ui: &mut egui::Ui, columns: &[crate::data::ColumnStep]) {
+    use crate::data::ColumnStep;
+    egui::ScrollArea::vertical()
+        .id_salt("data-columns-scroll")
+        .max_height(220.0)
+        .show(ui, |ui| {
+            egui::Grid::new("data-columns-grid")
+                .num_columns(3)
+                .striped(true)
+                .show(ui, |ui| {
+                    for column in columns {
+                        ui.label(column.name());
+                        let (kind, detail) = match column {
+                            ColumnStep::Numeric { mean, std, .. } => {
+                                ("numeric", format!("mean {mean:.4}, std {std:.4}"))
+                            }
+                            ColumnStep::Categorical { levels, .. } => (
+                                "categorical",
+                                format!("{} levels, one-hot: {}", levels.len(), levels.join(", ")),
+                            ),
+                            ColumnStep::Text { vectoriser, .. } => (
+                                "text",
+                                format!(
+                                    "vocabulary of {} words ({:?})",
+                                    vectoriser.vocabulary.len(),
+                                    vectoriser.weighting
+                                ),
+                            ),
+                            ColumnStep::Ignore { .. } => ("ignored", "not used".to_string()),
+                        };
+                        ui.label(kind);
+                        let mut detail = detail;
+                        if detail.chars().count() > 90 {
+                            detail = detail.chars().take(89).collect::<String>() + "…";
+                        }
+                        ui.small(detail);
+                        ui.end_row();
+                    }
+                });
         });
 }
 

@@ -24,6 +24,9 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Predict with a saved model: an image file, a CSV file of rows, or --text.
     Predict(PredictArgs),
+    /// Why an image model predicts what it does: saliency maps (gradient x input, occlusion,
+    /// Grad-CAM, and the same map for random weights) and every layer's activations, as PNG.
+    Explain(ExplainArgs),
     /// List the presets (and the datasets each fits), or print one as a JSON layer stack.
     Presets(PresetsArgs),
     /// List the built-in datasets.
@@ -236,6 +239,24 @@ pub struct PredictArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A .safetensors file of an image model.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The image to explain (PNG, JPEG, BMP, GIF).
+    pub image: PathBuf,
+    /// Where to write the saliency panels (PNG).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write every layer's activations as a grid (PNG) here.
+    #[arg(long)]
+    pub activations: Option<PathBuf>,
+    /// The class to explain (default: the predicted one).
+    #[arg(long)]
+    pub class: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ mod bench;
 mod dataset;
 mod datasets;
 mod eval;
+mod explain;
 mod predict;
 mod presets;
 mod train;
@@ -28,6 +29,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Train(args) => train::run(*args),
         Command::Predict(args) => predict::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Presets(args) => presets::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Datasets(args) => datasets::run(args),

@@ -156,26 +156,59 @@ impl Model {
 
     /// Runs the stack on `(batch, input_len)` activations, recording on the tape `T` carries.
     pub fn forward<T: Tape<f32, Cpu>>(&self, x: Activations<T>, mode: Mode) -> Activations<T> {
+        self.forward_layers(
+            x,
+            0..self.plan.layers.len(),
+            mode,
+            &mut ForwardOptions::default(),
+        )
+    }
+
+    /// Runs layers `layers` (a range of the stack) on activations shaped as the first one's
+    /// input. `options` can ask for the input's gradient (saliency) and for every layer's
+    /// output (the Inside view); either turns off the fused ReLU-pool step, so each layer's
+    /// output exists on its own.
+    pub fn forward_layers<T: Tape<f32, Cpu>>(
+        &self,
+        x: Activations<T>,
+        layers: std::ops::Range<usize>,
+        mode: Mode,
+        options: &mut ForwardOptions,
+    ) -> Activations<T> {
         let batch = x.shape().0;
-        let mut params = self.params.iter();
-        // Activations need a gradient only after the first layer that learns.
+        // The parameters of the layers before the range are skipped.
+        let skipped = self.plan.layers[..layers.start.min(self.plan.layers.len())]
+            .iter()
+            .filter(|l| l.layer.has_parameters())
+            .count();
+        let mut params = self.params.iter().skip(2 * skipped);
+        // Activations need a gradient only after the first layer that learns, unless the
+        // input's own gradient is wanted.
         let first_learning = self
             .plan
             .layers
             .iter()
             .position(|l| l.layer.has_parameters());
+        let fuse = !options.input_gradient && options.outputs.is_none();
+        let end = layers.end.min(self.plan.layers.len());
         let mut x = x;
-        let mut layers = self.plan.layers.iter().enumerate().peekable();
+        let mut layers = self.plan.layers[..end]
+            .iter()
+            .enumerate()
+            .skip(layers.start)
+            .peekable();
         while let Some((index, layer)) = layers.next() {
             // A ReLU beside a max-pool (either order) runs as one fused op on the pooled side.
             let fused_pool = match layer.layer {
-                Layer::ReLU => layers
+                Layer::ReLU if fuse => layers
                     .next_if(|(_, next)| max_pool_window(next, batch).is_some())
                     .and_then(|(_, pool)| max_pool_window(pool, batch)),
-                Layer::MaxPool2d { .. } => layers
+                Layer::MaxPool2d { .. } if fuse => layers
                     .next_if(|(_, next)| next.layer == Layer::ReLU)
                     .and_then(|_| max_pool_window(layer, batch)),
-                Layer::Linear { .. }
+                Layer::ReLU
+                | Layer::MaxPool2d { .. }
+                | Layer::Linear { .. }
                 | Layer::Conv2d { .. }
                 | Layer::AvgPool2d { .. }
                 | Layer::Flatten
@@ -189,7 +222,8 @@ impl Model {
                 x = ops::relu_max_pool(x, pool);
                 continue;
             }
-            let input_grad = first_learning.is_some_and(|first| index > first);
+            let input_grad =
+                options.input_gradient || first_learning.is_some_and(|first| index > first);
             x = match layer.layer {
                 Layer::Linear { .. } => {
                     let x = flatten(x, layer.input);
@@ -231,9 +265,22 @@ impl Model {
                     Mode::Train | Mode::Eval => x,
                 },
             };
+            if let Some(outputs) = &mut options.outputs {
+                outputs.push(x.as_vec());
+            }
         }
         x
     }
+}
+
+/// What [`Model::forward_layers`] does besides the plain forward pass.
+#[derive(Debug, Default)]
+pub struct ForwardOptions {
+    /// Compute the gradient with respect to the input too (the first layer skips it).
+    pub input_gradient: bool,
+    /// When set, each layer's output is pushed here (`batch x` its plan shape, channels
+    /// last for images).
+    pub outputs: Option<Vec<Vec<f32>>>,
 }
 
 fn next_pair<'a>(params: &mut impl Iterator<Item = &'a Param>) -> (&'a Param, &'a Param) {

@@ -1,0 +1,41 @@
+//! Looking inside a model: every layer's activations for one input, and which parts of the
+//! input a prediction rests on (gradient x input, occlusion, Grad-CAM), with the sanity check
+//! of Adebayo et al. (2018): the same map for a copy of the model with random weights.
+//!
+//! Everything here runs on a model of its own (a snapshot), never on the training worker's;
+//! the tape-free parts use dfdx with `NoneTape`, the gradients dfdx's own tape.
+
+mod activations;
+pub mod picture;
+mod saliency;
+
+pub use activations::{activations, LayerActivation};
+pub use saliency::{
+    correlation, grad_cam, gradient_times_input, input_gradient, occlusion, randomised_copy,
+    Occlusion, SpatialMap,
+};
+
+/// Why an explanation cannot be made for this input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExplainError {
+    #[error("the model takes {expected} input values, not {found}")]
+    WrongInputLength { expected: usize, found: usize },
+    #[error("class {class} is not one of the model's {classes} outputs")]
+    NoSuchClass { class: usize, classes: usize },
+    #[error("the model has no convolution with a spatial output for Grad-CAM")]
+    NoSpatialLayer,
+    #[error("the computation failed: {0}")]
+    Failed(String),
+}
+
+/// Checks one sample's length against the model.
+fn check_input(model: &crate::model::Model, input: &[f32]) -> Result<(), ExplainError> {
+    if input.len() == model.input_len() {
+        Ok(())
+    } else {
+        Err(ExplainError::WrongInputLength {
+            expected: model.input_len(),
+            found: input.len(),
+        })
+    }
+}
