@@ -194,7 +194,8 @@ pub fn data_ui(
                 text.truncate(cut);
                 text.push('…');
             }
-            ui.label(egui::RichText::new(format!("→ {target}")).strong());
+            // ASCII: the bundled font has no arrow glyph, and egui panics on a missing one.
+            ui.label(egui::RichText::new(format!("-> {target}")).strong());
             ui.small(text);
         }
         return;

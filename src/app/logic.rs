@@ -744,7 +744,7 @@ impl LayerLabApp {
 
     /// Reads a CSV of the person's own; its columns are shown for checking before import.
     fn import_csv(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
-        let name = file_name(&path);
+        let name = crate::data::file_label(&path);
         self.start_import(ctx, name, move || {
             crate::data::RawTable::read(&path)
                 .map(super::Imported::Table)
@@ -779,7 +779,7 @@ impl LayerLabApp {
 
     /// Reads a folder of IDX files or of class sub-folders of images.
     fn import_folder(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
-        let name = file_name(&path);
+        let name = crate::data::file_label(&path);
         self.start_import(ctx, name, move || {
             crate::data::folder_dataset(&path, None, crate::data::ImageFolderOptions::default())
                 .map(|(dataset, notes)| super::Imported::Dataset(Box::new(dataset), notes))
@@ -957,7 +957,7 @@ impl LayerLabApp {
                 }
                 None => self.notifications.error(format!(
                     "Cannot open {}: drop an image (PNG, JPEG, BMP, GIF), a CSV, a folder or a .safetensors model",
-                    file_name(&path)
+                    crate::data::file_label(&path)
                 )),
             }
         }
@@ -1119,14 +1119,6 @@ mod tests {
         let cpu = RepaintRates::for_renderer(true);
         assert!(cpu.charts >= Duration::from_secs(1) && cpu.status >= gpu.status);
     }
-}
-
-/// A path's last part, for messages ("line.csv").
-fn file_name(path: &std::path::Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }
 
 /// What a file dropped on the window opens as, by its kind.

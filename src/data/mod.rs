@@ -66,6 +66,15 @@ pub fn default_mnist_dir() -> PathBuf {
     })
 }
 
+/// A path's last part, for messages and dataset names ("line.csv"); the whole path when it
+/// has none.
+pub fn file_label(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
 impl Dataset {
     /// Loads MNIST's four files from `dir` (gzip or raw, names as published).
     pub fn mnist(dir: &std::path::Path) -> Result<Self, DataError> {

@@ -66,10 +66,7 @@ impl RawTable {
 
     /// Reads a delimited file as `layout` says; gzip is detected from the content.
     pub fn read_with(path: &Path, layout: CsvLayout) -> Result<Self, DataError> {
-        let source = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into(),
-        );
+        let source = super::file_label(path);
         let file = std::fs::File::open(path).map_err(|e| DataError::Io {
             path: path.display().to_string(),
             cause: e,
