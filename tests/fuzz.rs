@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use layerlab::data::{parse_idx, read_idx, table_dataset, RawTable, TableOptions};
+use layerlab::data::{parse_idx, profile_columns, read_idx, table_dataset, RawTable, TableOptions};
 use layerlab::export::SavedModel;
 use layerlab::spec::{check_training_memory, validate, ActivationShape, Layer, ModelSpec};
 use proptest::prelude::*;
@@ -223,6 +223,17 @@ proptest! {
         let text: String = rows.iter().map(|r| r.join(",") + "\n").collect();
         match RawTable::from_reader(text.as_bytes(), "fuzz.csv") {
             Ok(table) => {
+                // The import dialog's profile of every column: one per header, counts that
+                // add up, ranges in order.
+                let profiles = profile_columns(&table);
+                prop_assert_eq!(profiles.len(), table.headers.len());
+                for profile in &profiles {
+                    prop_assert!(profile.missing <= table.rows.len());
+                    if let Some((low, high)) = profile.range {
+                        prop_assert!(low <= high);
+                    }
+                    let _ = profile.summary();
+                }
                 let options = TableOptions {
                     target: (!target_last).then(|| table.headers[0].clone()),
                     ..TableOptions::default()
