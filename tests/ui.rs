@@ -331,7 +331,13 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
         .contains("quick.safetensors"));
 
     // A model of another built-in (iris: 4 features, 3 classes): iris is loaded for it,
-    // then the model.
+    // then the model. The 2-D sets' point and noise settings are the person's and stay.
+    let toy = layerlab::data::ToyOptions {
+        samples: 300,
+        noise: 0.4,
+        seed: 0,
+    };
+    harness.state_mut().state.toy = toy;
     let iris = dir.path().join("iris.safetensors");
     SavedModel::from_model(&model, &data.card)
         .save(&iris)
@@ -344,6 +350,7 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
                 .is_some_and(|o| o.contains("iris.safetensors"))
     });
     assert_eq!(harness.state().state.stack, spec);
+    assert_eq!(harness.state().state.toy, toy);
 }
 
 #[test]

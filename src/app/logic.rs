@@ -711,7 +711,11 @@ impl LayerLabApp {
         self.pending_model = None;
         // Results of the old data mean nothing on the new.
         self.evaluation = None;
-        self.state.toy = options.toy;
+        // A 2-D set's points and noise are what the Data tab shows; another dataset's
+        // options (a loaded model's card) leave the person's settings alone.
+        if crate::data::ToyShape::named(&name).is_some() {
+            self.state.toy = options.toy;
+        }
         self.dataset = super::start_loading(
             &name,
             options,
