@@ -136,8 +136,7 @@ impl ChartCache {
             [x(i), loss_y(smoothed[i])]
         }));
         // Regression has no accuracy: its batches give none, and nothing is drawn.
-        let with_accuracy = batches.iter().filter(|b| b.accuracy.is_some()).count();
-        self.batch_accuracy_smooth = if with_accuracy == batches.len() {
+        self.batch_accuracy_smooth = if batches.iter().all(|b| b.accuracy.is_some()) {
             ema_into(
                 batches.iter().map(|b| b.accuracy.map_or(0.0, f64::from)),
                 settings.smoothing,

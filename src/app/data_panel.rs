@@ -185,15 +185,7 @@ pub fn data_ui(
                         .get(index)
                         .map_or_else(String::new, |v| format!("{v}")),
                 };
-            let mut text = dataset.train.raw[index].clone();
-            if text.len() > 160 {
-                let cut = (0..=160)
-                    .rev()
-                    .find(|&i| text.is_char_boundary(i))
-                    .unwrap_or(0);
-                text.truncate(cut);
-                text.push('…');
-            }
+            let text = crate::data::shorten(&dataset.train.raw[index], 160);
             // ASCII: the bundled font has no arrow glyph, and egui panics on a missing one.
             ui.label(egui::RichText::new(format!("-> {target}")).strong());
             ui.small(text);
@@ -259,11 +251,7 @@ fn columns_ui(ui: &mut egui::Ui, columns: &[crate::data::ColumnStep]) {
                             ColumnStep::Ignore { .. } => ("ignored", "not used".to_string()),
                         };
                         ui.label(kind);
-                        let mut detail = detail;
-                        if detail.chars().count() > 90 {
-                            detail = detail.chars().take(89).collect::<String>() + "…";
-                        }
-                        ui.small(detail);
+                        ui.small(crate::data::shorten(&detail, 90));
                         ui.end_row();
                     }
                 });

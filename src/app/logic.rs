@@ -378,14 +378,10 @@ impl LayerLabApp {
                 if std::env::var_os("LAYERLAB_FRAME_STATS").is_some() {
                     // Compared with `layerlab train --json`'s duration (measurements).
                     eprintln!(
-                        "run_finished duration_secs={:.3} steps={} frame_ms p50={:.2} p99={:.2} frame_cpu_ms p50={:.2} p99={:.2} frames={}",
+                        "run_finished duration_secs={:.3} steps={} {}",
                         summary.duration_secs,
                         summary.steps,
-                        self.frame_stats.percentile(0.5).unwrap_or(0.0),
-                        self.frame_stats.percentile(0.99).unwrap_or(0.0),
-                        self.frame_cpu_stats.percentile(0.5).unwrap_or(0.0),
-                        self.frame_cpu_stats.percentile(0.99).unwrap_or(0.0),
-                        self.frame_stats.len(),
+                        self.frame_times_line()
                     );
                 }
                 if let Some(warning) = &summary.warning {
@@ -649,10 +645,7 @@ impl LayerLabApp {
             ));
             let options = card
                 .builtin_options
-                .unwrap_or_else(|| crate::data::DataOptions {
-                    toy: self.state.toy,
-                    ..Default::default()
-                });
+                .unwrap_or_else(|| self.state.data_options());
             self.load_builtin_dataset(ctx, name, options);
             self.pending_model = Some((path, saved));
             return;
@@ -683,10 +676,7 @@ impl LayerLabApp {
     /// Switches to built-in dataset `name`: loaded in the background; the old one stays in
     /// use until it arrives.
     fn pick_dataset(&mut self, ctx: &egui::Context, name: String) {
-        let options = crate::data::DataOptions {
-            toy: self.state.toy,
-            ..Default::default()
-        };
+        let options = self.state.data_options();
         self.load_builtin_dataset(ctx, name, options);
     }
 
@@ -1087,15 +1077,25 @@ impl LayerLabApp {
         {
             self.frame_log_at = Instant::now();
             eprintln!(
-                "frame_ms p50={:.2} p99={:.2} frame_cpu_ms p50={:.2} p99={:.2} frames={} training={}",
-                self.frame_stats.percentile(0.5).unwrap_or(0.0),
-                self.frame_stats.percentile(0.99).unwrap_or(0.0),
-                self.frame_cpu_stats.percentile(0.5).unwrap_or(0.0),
-                self.frame_cpu_stats.percentile(0.99).unwrap_or(0.0),
-                self.frame_stats.len(),
+                "{} training={}",
+                self.frame_times_line(),
                 self.training_active()
             );
         }
+    }
+
+    /// "frame_ms p50=… p99=… frame_cpu_ms p50=… p99=… frames=…": wall and CPU time of the
+    /// recent frames, for the measurement lines.
+    fn frame_times_line(&self) -> String {
+        let (wall, cpu) = (&self.frame_stats, &self.frame_cpu_stats);
+        format!(
+            "frame_ms p50={:.2} p99={:.2} frame_cpu_ms p50={:.2} p99={:.2} frames={}",
+            wall.percentile(0.5).unwrap_or(0.0),
+            wall.percentile(0.99).unwrap_or(0.0),
+            cpu.percentile(0.5).unwrap_or(0.0),
+            cpu.percentile(0.99).unwrap_or(0.0),
+            wall.len(),
+        )
     }
 }
 

@@ -286,10 +286,7 @@ impl LayerLabApp {
         };
         let dataset = start_loading(
             &state.dataset,
-            crate::data::DataOptions {
-                toy: state.toy,
-                ..Default::default()
-            },
+            state.data_options(),
             data_dir.clone(),
             Box::new(repaint.clone()),
         );

@@ -80,6 +80,15 @@ impl PersistedState {
     /// The state with every value a launch could trip over put back to its default: a stack
     /// longer than LayerLab builds, hyperparameters training refuses, a brush or smoothing that
     /// is not a number. Returns whether anything changed.
+    /// How built-in data is prepared for the window: the defaults, with the 2-D sets' points
+    /// and noise as the person set them.
+    pub fn data_options(&self) -> crate::data::DataOptions {
+        crate::data::DataOptions {
+            toy: self.toy,
+            ..Default::default()
+        }
+    }
+
     pub fn sanitised(mut self) -> (Self, bool) {
         let defaults = Self::default();
         let mut changed = false;

@@ -75,6 +75,17 @@ pub fn file_label(path: &std::path::Path) -> String {
     )
 }
 
+/// `text` cut to at most `max_chars` characters, the last one an ellipsis when it was cut
+/// (for table cells and previews).
+pub fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut short: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    short.push('…');
+    short
+}
+
 impl Dataset {
     /// Loads MNIST's four files from `dir` (gzip or raw, names as published).
     pub fn mnist(dir: &std::path::Path) -> Result<Self, DataError> {

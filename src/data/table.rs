@@ -263,13 +263,7 @@ impl ColumnProfile {
         let shown: Vec<String> = self
             .examples
             .iter()
-            .map(|e| {
-                let mut e = e.clone();
-                if e.chars().count() > 16 {
-                    e = e.chars().take(15).collect::<String>() + "…";
-                }
-                e
-            })
+            .map(|e| super::shorten(e, 16))
             .collect();
         format!("{count}: {}", shown.join(", "))
     }

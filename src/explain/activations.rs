@@ -1,8 +1,6 @@
 //! Every layer's output for one input, from the tape-free forward pass.
 
-use dfdx::prelude::*;
-
-use super::{check_input, ExplainError};
+use super::{one_sample, ExplainError};
 use crate::model::{ForwardOptions, Mode, Model};
 use crate::spec::{ActivationShape, Layer};
 
@@ -31,11 +29,7 @@ impl LayerActivation {
 
 /// Runs `input` (one sample) through `model` and returns what every layer gave.
 pub fn activations(model: &Model, input: &[f32]) -> Result<Vec<LayerActivation>, ExplainError> {
-    check_input(model, input)?;
-    let device = model.device();
-    let x = device
-        .try_tensor_from_vec(input.to_vec(), (1, input.len()))
-        .map_err(|e| ExplainError::Failed(format!("{e:?}")))?;
+    let x = one_sample(model, input)?;
     let mut options = ForwardOptions {
         outputs: Some(Vec::new()),
         ..ForwardOptions::default()
@@ -83,6 +77,7 @@ fn channels_first(values: Vec<f32>, shape: ActivationShape) -> Vec<f32> {
 mod tests {
     use super::*;
     use crate::spec::{validate, ModelSpec};
+    use dfdx::prelude::*;
 
     fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
         (0..n)

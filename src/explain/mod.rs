@@ -28,14 +28,20 @@ pub enum ExplainError {
     Failed(String),
 }
 
-/// Checks one sample's length against the model.
-fn check_input(model: &crate::model::Model, input: &[f32]) -> Result<(), ExplainError> {
-    if input.len() == model.input_len() {
-        Ok(())
-    } else {
-        Err(ExplainError::WrongInputLength {
+/// One sample as a `(1, input_len)` tensor on the model's device, its length checked first.
+fn one_sample(
+    model: &crate::model::Model,
+    input: &[f32],
+) -> Result<dfdx::prelude::Tensor<(usize, usize), f32, dfdx::prelude::Cpu>, ExplainError> {
+    use dfdx::prelude::TensorFromVec;
+    if input.len() != model.input_len() {
+        return Err(ExplainError::WrongInputLength {
             expected: model.input_len(),
             found: input.len(),
-        })
+        });
     }
+    model
+        .device()
+        .try_tensor_from_vec(input.to_vec(), (1, input.len()))
+        .map_err(|e| ExplainError::Failed(format!("{e:?}")))
 }

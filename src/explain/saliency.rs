@@ -12,7 +12,7 @@
 
 use dfdx::prelude::*;
 
-use super::{check_input, ExplainError};
+use super::{one_sample, ExplainError};
 use crate::model::{ForwardOptions, InferenceModel, Mode, Model};
 use crate::spec::ActivationShape;
 
@@ -52,12 +52,9 @@ pub fn input_gradient(
     input: &[f32],
     class: usize,
 ) -> Result<Vec<f32>, ExplainError> {
-    check_input(model, input)?;
+    let x = one_sample(model, input)?;
     check_class(model, class)?;
     let device = model.device();
-    let x = device
-        .try_tensor_from_vec(input.to_vec(), (1, input.len()))
-        .map_err(|e| ExplainError::Failed(format!("{e:?}")))?;
     let mut options = ForwardOptions {
         input_gradient: true,
         ..ForwardOptions::default()
@@ -192,7 +189,7 @@ pub fn occlusion(
 /// Grad-CAM of `class` at the last layer with an image-shaped output of more than one
 /// position (a convolution's, or the ReLU or pooling after it), at that layer's resolution.
 pub fn grad_cam(model: &Model, input: &[f32], class: usize) -> Result<SpatialMap, ExplainError> {
-    check_input(model, input)?;
+    let x = one_sample(model, input)?;
     check_class(model, class)?;
     let layers = &model.plan.layers;
     let (at, channels, height, width) = layers
@@ -213,9 +210,6 @@ pub fn grad_cam(model: &Model, input: &[f32], class: usize) -> Result<SpatialMap
         })
         .ok_or(ExplainError::NoSpatialLayer)?;
     let device = model.device();
-    let x = device
-        .try_tensor_from_vec(input.to_vec(), (1, input.len()))
-        .map_err(|e| ExplainError::Failed(format!("{e:?}")))?;
     // The maps without a tape, then the rest of the stack on a tape that starts at them.
     let maps = model.forward_layers(x, 0..at + 1, Mode::Eval, &mut ForwardOptions::default());
     let mut options = ForwardOptions {
