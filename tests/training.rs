@@ -441,3 +441,133 @@ fn exported_files_get_the_users_normal_mode_and_a_replaced_file_keeps_its_own() 
     saved.save(&shared).unwrap();
     assert_eq!(mode(&shared), 0o664);
 }
+
+#[test]
+fn a_nan_loss_with_roll_back_pauses_at_the_last_snapshot_and_resumes_after_a_fix() {
+    // SGD at the largest learning rate allowed blows the diabetes regressor up within a few
+    // steps (the CLI fails there: "the loss became inf at step 4").
+    let data = Arc::new(
+        layerlab::data::load_builtin("diabetes", &Default::default()).expect("diabetes ships"),
+    );
+    let recipe = preset("mlp-regressor").unwrap();
+    let mut optimizer = OptimizerConfig::default_for("sgd").unwrap();
+    optimizer.set_learning_rate(10.0);
+    let config = TrainConfig {
+        optimizer,
+        loss: recipe.loss.unwrap_or_default(),
+        batch_size: 32,
+        epochs: 3,
+        validation_size: 30,
+        snapshot_every_steps: 2,
+        health_every_steps: 1,
+        on_divergence: layerlab::train::OnDivergence::RollBackAndPause,
+        ..TrainConfig::default()
+    };
+    let prepared = job(recipe.spec, config, data).prepare().unwrap();
+    let handle = TrainingHandle::spawn(prepared, None).unwrap();
+    let events = handle.events();
+    let (step, restored_step) = loop {
+        match events.recv().expect("the run goes on until it diverges") {
+            TrainEvent::RolledBack {
+                step,
+                restored_step,
+                loss,
+                cause,
+            } => {
+                assert!(!loss.is_finite());
+                assert!(cause.contains("learning rate 10"), "{cause}");
+                break (step, restored_step);
+            }
+            TrainEvent::Finished(_) | TrainEvent::Failed { .. } => {
+                panic!("the run ended instead of rolling back")
+            }
+            _ => {}
+        }
+    };
+    assert!(
+        restored_step < step && restored_step % 2 == 0,
+        "{restored_step} {step}"
+    );
+    assert!(matches!(events.recv().unwrap(), TrainEvent::Paused { .. }));
+    // Paused: nothing more until told.
+    assert!(events
+        .recv_timeout(std::time::Duration::from_millis(300))
+        .is_err());
+    handle.send(TrainCommand::SetLearningRate(0.01));
+    handle.send(TrainCommand::Resume);
+    let mut health = 0;
+    let summary = loop {
+        match events.recv().expect("the run finishes") {
+            TrainEvent::Finished(summary) => break summary,
+            TrainEvent::Failed { message } => panic!("{message}"),
+            TrainEvent::RolledBack { step, .. } => panic!("diverged again at step {step}"),
+            TrainEvent::Health(report) => {
+                health += 1;
+                assert!(report.layers.iter().all(|l| l.weight_norm.is_finite()));
+            }
+            _ => {}
+        }
+    };
+    assert!(health > 0);
+    let test = summary.test.expect("a normal end evaluates");
+    assert!(test.loss.is_finite(), "{}", test.loss);
+}
+
+#[test]
+fn health_reports_come_at_the_interval_and_find_the_relus_a_huge_learning_rate_kills() {
+    let mut config = quick_config(3_000);
+    config.optimizer = OptimizerConfig::default_for("sgd").unwrap();
+    config.optimizer.set_learning_rate(5.0);
+    config.health_every_steps = 10;
+    let prepared = job(preset("mlp").unwrap().spec, config, mnist())
+        .prepare()
+        .unwrap();
+    let handle = TrainingHandle::spawn(prepared, None).unwrap();
+    let mut reports = Vec::new();
+    for event in handle.events().iter() {
+        match event {
+            TrainEvent::Health(report) => reports.push(report),
+            TrainEvent::Finished(_) | TrainEvent::Failed { .. } => break,
+            _ => {}
+        }
+    }
+    // 3,000 samples in batches of 32: 94 steps, a report every 10.
+    assert_eq!(
+        reports.iter().map(|r| r.step).collect::<Vec<_>>(),
+        (1..=9).map(|i| i * 10).collect::<Vec<_>>()
+    );
+    let first = &reports[0];
+    assert_eq!(
+        first.layers.iter().map(|l| l.layer).collect::<Vec<_>>(),
+        [0, 2]
+    );
+    assert_eq!(first.dead_units.len(), 1);
+    assert_eq!(first.dead_units[0].units, 128);
+    let dead = reports
+        .iter()
+        .flat_map(|r| &r.warnings)
+        .find(|w| w.kind == layerlab::train::WarningKind::DeadRelu)
+        .expect("a dead-ReLU warning");
+    assert!(
+        dead.message.starts_with("layer 1: ") && dead.message.contains("of ReLU units never fire"),
+        "{}",
+        dead.message
+    );
+
+    // The same stack at the preset's learning rate stays healthy.
+    let prepared = job(preset("mlp").unwrap().spec, quick_config(3_000), mnist())
+        .prepare()
+        .unwrap();
+    let handle = TrainingHandle::spawn(prepared, None).unwrap();
+    for event in handle.events().iter() {
+        match event {
+            TrainEvent::Health(report) => assert!(
+                report.dead_units[0].fraction() < 0.5,
+                "{:?}",
+                report.warnings
+            ),
+            TrainEvent::Finished(_) | TrainEvent::Failed { .. } => break,
+            _ => {}
+        }
+    }
+}

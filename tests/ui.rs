@@ -94,8 +94,12 @@ fn step_until(
 
 /// A small trained model on disk, made with the engine directly.
 fn trained_model_file(dir: &Path) -> std::path::PathBuf {
+    trained_preset_file(dir, quick_state())
+}
+
+/// The stack and settings of `state` trained on MNIST and saved in `dir`.
+fn trained_preset_file(dir: &Path, state: PersistedState) -> std::path::PathBuf {
     let dataset = Arc::new(Dataset::mnist(&default_mnist_dir()).unwrap());
-    let state = quick_state();
     let job = TrainJob {
         spec: state.stack.clone(),
         config: state.training.clone(),
@@ -1210,4 +1214,132 @@ fn snapshot_of_a_csv_under_review_before_import() {
     harness.get_by_label("Target column");
     assert!(harness.get_all_by_label("Lot_Frontage").next().is_some());
     harness.snapshot("csv_review");
+}
+
+/// The Inside tab's explanation of the try-it input, once the newest one has arrived.
+fn explanation(app: &LayerLabApp) -> Option<Arc<layerlab::explain::Explanation>> {
+    match app.prediction() {
+        Some(Ok(prediction)) if app.prediction_is_current() => {
+            prediction.explanation.as_ref()?.as_ref().ok().cloned()
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn the_inside_tab_follows_the_drawing_layer_by_layer_and_explains_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // The cnn preset on 1,000 images: maps to show, kernels, and a layer for Grad-CAM.
+    let mut state = quick_state();
+    state.stack = preset("cnn").unwrap().spec;
+    state.training.train_limit = Some(1_000);
+    let model = trained_preset_file(dir.path(), state);
+    let mut harness = harness(quick_state());
+    harness.state_mut().send(AppCommand::LoadModelFrom(model));
+    step_until(&mut harness, "the model to load", |app| app.has_model());
+    harness.get_by_label("Inside").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Draw, type or fill in an input in the Try panel");
+
+    // A "1". The tab shows every layer's activations of it.
+    draw_stroke(
+        &mut harness,
+        &[(0.5, 0.15), (0.5, 0.3), (0.5, 0.5), (0.5, 0.7), (0.5, 0.85)],
+    );
+    step_until(&mut harness, "the activations of the stroke", |app| {
+        explanation(app).is_some() && app.inside().shown().is_some()
+    });
+    let first = explanation(harness.state()).unwrap();
+    let layers = preset("cnn").unwrap().spec.layers.len();
+    assert_eq!(first.activations.len(), layers);
+    harness.get_by_label_contains("0 Conv2d(32, k=3, s=1, p=0): 32 maps of 26x26");
+    harness.get_by_label_contains("7 Linear(128): 128 units");
+
+    // Why this prediction: the maps over the input, Grad-CAM, and the sanity check.
+    harness.get_by_label("Why this prediction").click();
+    harness.run_steps(2);
+    for caption in [
+        "Gradient x input",
+        "Occlusion",
+        "Grad-CAM",
+        "Random weights: gradient x input",
+    ] {
+        harness.get_by_label(caption);
+    }
+    harness.get_by_label_contains("Sanity check (Adebayo et al., 2018)");
+    assert!(first.grad_cam.is_some());
+
+    // A crossbar turns it into a 7: the map changes where the new ink is. Gradient x input
+    // is zero wherever the input is, so the crossbar's pixels were zero before.
+    draw_stroke(&mut harness, &[(0.2, 0.15), (0.35, 0.15), (0.45, 0.15)]);
+    step_until(&mut harness, "the explanation of the new drawing", |app| {
+        explanation(app).is_some_and(|e| !Arc::ptr_eq(&e, &first))
+            && app.canvas().strokes.len() == 2
+    });
+    let second = explanation(harness.state()).unwrap();
+    let Some(Ok(prediction)) = harness.state().prediction() else {
+        unreachable!()
+    };
+    let crossbar: Vec<usize> = (0..784)
+        .filter(|&i| prediction.input[i] > 0.0 && (i % 28) < 11)
+        .collect();
+    assert!(!crossbar.is_empty(), "the crossbar is on the left of the 1");
+    assert!(crossbar
+        .iter()
+        .all(|&i| first.gradient_times_input[i] == 0.0));
+    assert!(crossbar
+        .iter()
+        .any(|&i| second.gradient_times_input[i] != 0.0));
+
+    // Filters: the first convolution's kernels.
+    harness.get_by_label("Filters").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Layer 0 Conv2d: 32 kernels of 3x3");
+
+    // A map clicked: enlarged, with the training images that excite it most.
+    harness.get_by_label("Activations").click();
+    harness
+        .state_mut()
+        .send(AppCommand::InspectUnit { layer: 0, unit: 3 });
+    step_until(&mut harness, "the most exciting training images", |app| {
+        app.inside().exciting_found().is_some()
+    });
+    let found = harness.state().inside().exciting_found().unwrap().to_vec();
+    assert_eq!(found.len(), 9);
+    assert!(found.windows(2).all(|w| w[0].1 >= w[1].1), "{found:?}");
+    harness.run_steps(2);
+    harness.get_by_label_contains("Training samples that excite it most (top 9 of 2000)");
+    harness.get_by_label("Close").click();
+    harness.run_steps(1);
+    assert_eq!(harness.state().inside().selected, None);
+}
+
+#[test]
+fn a_run_that_kills_its_relus_warns_in_the_window_and_the_health_view() {
+    let mut state = quick_state();
+    // The mlp preset's plain SGD, at 500 times its learning rate.
+    state.training.optimizer = preset("mlp").unwrap().optimizer;
+    state.training.optimizer.set_learning_rate(5.0);
+    state.training.health_every_steps = 10;
+    let mut harness = harness(state);
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "the run to finish", |app| {
+        app.run_status() == Some(&RunStatus::Finished)
+    });
+    assert!(!harness.state().history().health.is_empty());
+    let notes = harness.state().notifications();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("layer 1: ") && n.contains("of ReLU units never fire")),
+        "{notes:?}"
+    );
+    harness.get_by_label("Inside").click();
+    harness.run_steps(1);
+    harness.get_by_label("Training health").click();
+    harness.run_steps(2);
+    // Listed in the health view (as well as in the status bar).
+    harness.get_by_label_contains("Warning at step 90: layer 1: 100% of ReLU units never fire");
+    harness.get_by_label_contains("Update / weights over the run");
 }

@@ -66,6 +66,15 @@ pub enum AppCommand {
     UndoStroke,
     /// The canvas changed: predict again.
     PredictCanvas,
+    /// Ask again about the same input (the Inside tab opened, or another class to explain).
+    LookInside,
+    /// Enlarge a map or unit of the Inside tab's activations and find the training samples
+    /// that excite it most.
+    InspectUnit {
+        layer: usize,
+        unit: usize,
+    },
+    CloseUnit,
     /// Close the window even though a run is going on.
     CloseConfirmed,
 }

@@ -10,6 +10,7 @@ use super::evaluation_task::{EvaluationTask, TaskEnd};
 use super::file_dialog::{DialogOutcome, FileDialog, FilePurpose};
 use super::model_files::FileOutcome;
 use super::models_folder::{ensure_models_dir, timestamped_path, LAST_TRAINED};
+use super::predictor::ExplainRequest;
 use super::training_session::TrainingSession;
 use super::{
     AppCommand, Confirm, CurrentModel, DataPreview, DatasetSlot, EvaluationView, LayerLabApp,
@@ -194,6 +195,9 @@ impl LayerLabApp {
                 self.prediction.drawing_changed();
                 self.request_prediction();
             }
+            AppCommand::LookInside => self.request_prediction(),
+            AppCommand::InspectUnit { layer, unit } => self.inspect_unit(ctx, layer, unit),
+            AppCommand::CloseUnit => self.inside.selected = None,
             AppCommand::CloseConfirmed => {
                 // The run's newest weights are written before the window goes.
                 if let Some(current) = &self.current {
@@ -256,9 +260,14 @@ impl LayerLabApp {
             Some(model) => (model.spec.clone(), Some(Arc::new(model.weights.clone()))),
             None => (self.state.stack.clone(), None),
         };
+        // A NaN loss in the window rolls back and pauses: the person is there to resume.
+        let config = crate::train::TrainConfig {
+            on_divergence: crate::train::OnDivergence::RollBackAndPause,
+            ..self.state.training.clone()
+        };
         let job = TrainJob {
             spec: spec.clone(),
-            config: self.state.training.clone(),
+            config,
             dataset,
             initial_weights,
         };
@@ -288,7 +297,11 @@ impl LayerLabApp {
                 // The previous run stays on show until this one has points to draw.
                 self.next_history = Some(MetricsHistory::default());
                 self.session = Some(session);
-                self.main_tab = MainTab::Charts;
+                self.health_warned.clear();
+                // The Inside tab stays open to watch the run from inside.
+                if self.main_tab != MainTab::Inside {
+                    self.main_tab = MainTab::Charts;
+                }
             }
             Err(e) => self
                 .notifications
@@ -412,6 +425,38 @@ impl LayerLabApp {
                 self.notifications
                     .error(format!("Training failed: {message}"));
             }
+            TrainEvent::Health(report) => {
+                // Each warning once per run and layer, one message per report (the status
+                // bar keeps three); the Inside tab lists them all.
+                let new: Vec<_> = report
+                    .warnings
+                    .iter()
+                    .filter(|w| self.health_warned.insert((w.kind, w.layer)))
+                    .collect();
+                if let Some(first) = new.first() {
+                    let more = match new.len() - 1 {
+                        0 => String::new(),
+                        n => format!(" ({n} more in Inside, Training health)"),
+                    };
+                    self.notifications.error(format!(
+                        "Training health, step {}: {first}{more}",
+                        super::thousands(report.step)
+                    ));
+                }
+            }
+            TrainEvent::RolledBack {
+                step,
+                restored_step,
+                loss,
+                cause,
+            } => {
+                self.notifications.error(format!(
+                    "The loss became {loss} at step {}: the weights went back to step {} and \
+                     training paused. {cause}. Change it in Optimizer, then Resume.",
+                    super::thousands(step),
+                    super::thousands(restored_step),
+                ));
+            }
             TrainEvent::Epoch(epoch) => {
                 // For measurements: the worker's own figure, as the CLI prints it.
                 if std::env::var_os("LAYERLAB_FRAME_STATS").is_some() {
@@ -472,10 +517,41 @@ impl LayerLabApp {
         }
     }
 
+    /// Enlarges `unit` of `layer` and looks for the training samples exciting it most.
+    fn inspect_unit(&mut self, ctx: &egui::Context, layer: usize, unit: usize) {
+        let (Some(current), Some(dataset)) = (&self.current, self.dataset().cloned()) else {
+            return;
+        };
+        let units = current
+            .model
+            .spec
+            .layers
+            .get(layer)
+            .and_then(|_| self.inside.shown())
+            .and_then(|shown| shown.activations.get(layer))
+            .map_or(0, |a| match a.shape {
+                crate::spec::ActivationShape::Spatial { channels, .. } => channels,
+                crate::spec::ActivationShape::Flat { features } => features,
+            });
+        if unit >= units {
+            return; // a click on the padding of a grid of units
+        }
+        self.inside.selected = Some((layer, unit));
+        let waker: super::background::Waker = {
+            let ctx = ctx.clone();
+            Box::new(move || ctx.request_repaint())
+        };
+        self.inside
+            .find_exciting(current.model.clone(), dataset, (layer, unit), waker);
+    }
+
     pub(super) fn request_prediction(&mut self) {
+        let explain = (self.main_tab == MainTab::Inside).then_some(ExplainRequest {
+            class: self.inside.class,
+        });
         if let Some(current) = &self.current {
             self.prediction
-                .request(&current.model, self.state.brush_radius);
+                .request(&current.model, self.state.brush_radius, explain);
         }
     }
 
@@ -527,6 +603,7 @@ impl LayerLabApp {
             self.handle_file_outcome(ctx, outcome);
         }
         self.prediction.poll();
+        self.inside.poll();
         self.poll_evaluation_task();
         self.poll_file_dialog(ctx);
         if self.training_active() {

@@ -22,6 +22,9 @@ mod evaluation_panel;
 mod evaluation_task;
 mod file_dialog;
 mod frame_stats;
+mod health_panel;
+mod inside_panel;
+mod inside_pictures;
 mod logic;
 mod model_files;
 mod models_folder;
@@ -44,6 +47,7 @@ pub use charts::{ChartSettings, XAxis};
 pub use command::AppCommand;
 pub use evaluation_panel::per_class_scores;
 pub use file_dialog::FilePurpose;
+pub use inside_panel::{InsidePanel, InsideView};
 pub use models_folder::{models_dir, LAST_TRAINED};
 pub use predictor::Prediction;
 pub use saved_state::repair_storage_file;
@@ -124,6 +128,8 @@ pub enum SetupTab {
 pub enum MainTab {
     Charts,
     Evaluation,
+    /// Activations, filters, saliency and training health.
+    Inside,
 }
 
 /// The model the canvas predicts with and export saves: the newest weights of the current
@@ -191,6 +197,10 @@ pub struct LayerLabApp {
     table_import: Option<table_import::TableImport>,
     /// How often to repaint while training (less on a software renderer).
     repaint: logic::RepaintRates,
+    /// The Inside tab's choices and pictures.
+    inside: inside_panel::InsidePanel,
+    /// Health warnings already shown for this run: (kind, layer).
+    health_warned: std::collections::HashSet<(crate::train::WarningKind, Option<usize>)>,
 }
 
 /// What an import gives back, or why not.
@@ -332,6 +342,8 @@ impl LayerLabApp {
             table_import: None,
             pending_model: None,
             repaint: logic::RepaintRates::for_renderer(false),
+            health_warned: Default::default(),
+            inside: Default::default(),
         }
     }
 
@@ -439,6 +451,14 @@ impl LayerLabApp {
 
     pub fn drawn_chart_points(&self) -> usize {
         self.chart_cache.drawn_batch_points()
+    }
+
+    pub fn inside(&self) -> &InsidePanel {
+        &self.inside
+    }
+
+    pub fn inside_mut(&mut self) -> &mut InsidePanel {
+        &mut self.inside
     }
 
     pub fn canvas(&self) -> &Canvas {

@@ -1,11 +1,11 @@
-//! The setup panel (Model, Data, Optimizer tabs), the main panel (Charts, Evaluation) and
+//! The setup panel (Model, Data, Optimizer tabs), the main panel (Charts, Evaluation, Inside) and
 //! the frame-time overlay.
 
 use eframe::egui;
 
 use super::{
-    charts, data_panel, designer_panel, evaluation_panel, optimizer_panel, AppCommand, DatasetSlot,
-    LayerLabApp, MainTab, SetupTab,
+    charts, data_panel, designer_panel, evaluation_panel, inside_panel, optimizer_panel,
+    AppCommand, DatasetSlot, LayerLabApp, MainTab, SetupTab,
 };
 
 impl LayerLabApp {
@@ -87,10 +87,16 @@ impl LayerLabApp {
     }
 
     pub(super) fn main_panel_ui(&mut self, ui: &mut egui::Ui) {
+        let before = self.main_tab;
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.main_tab, MainTab::Charts, "Charts");
             ui.selectable_value(&mut self.main_tab, MainTab::Evaluation, "Evaluation");
+            ui.selectable_value(&mut self.main_tab, MainTab::Inside, "Inside");
         });
+        if self.main_tab == MainTab::Inside && before != MainTab::Inside {
+            // The predictor looks inside only while the tab is open.
+            self.commands.push(AppCommand::LookInside);
+        }
         ui.separator();
         match self.main_tab {
             MainTab::Charts => {
@@ -107,6 +113,25 @@ impl LayerLabApp {
                 egui::ScrollArea::both().show(ui, |ui| {
                     evaluation_panel::evaluation_ui(ui, view, dataset.as_deref());
                 });
+            }
+            MainTab::Inside => {
+                let dataset = self.dataset().cloned();
+                inside_panel::refresh_thumbnails(ui.ctx(), &mut self.inside, dataset.as_deref());
+                let inputs = inside_panel::InsideInputs {
+                    prediction: self.prediction.prediction.as_ref(),
+                    filters: self.prediction.filters.as_ref(),
+                    dataset: dataset.as_deref(),
+                    history: &self.history,
+                    has_model: self.current.is_some(),
+                    text: &self.prediction.text,
+                };
+                inside_panel::inside_ui(
+                    ui,
+                    &mut self.inside,
+                    inputs,
+                    &mut self.state.training,
+                    &mut self.commands,
+                );
             }
         }
     }

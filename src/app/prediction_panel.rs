@@ -10,7 +10,7 @@ use image::DynamicImage;
 
 use super::canvas::{self, Canvas};
 use super::command::AppCommand;
-use super::predictor::{PredictInput, Prediction, Predictor};
+use super::predictor::{ExplainRequest, PredictInput, Prediction, Predictor};
 use super::tokens;
 use crate::data::{ColumnStep, Dataset, InputPipeline};
 use crate::export::SavedModel;
@@ -67,6 +67,8 @@ pub struct PredictionPanel {
     row_editors: Vec<super::row_form::FieldEditor>,
     /// The class a click on the 2-D plane adds a point of.
     pub point_class: u8,
+    /// The current model's first filters, from the newest answer that brought them.
+    pub filters: Option<Arc<crate::explain::Filters>>,
 }
 
 impl PredictionPanel {
@@ -78,6 +80,7 @@ impl PredictionPanel {
             texture: None,
             predictor,
             point_class: 1,
+            filters: None,
             mode: InputMode::Canvas,
             text: String::new(),
             row: Vec::new(),
@@ -122,26 +125,38 @@ impl PredictionPanel {
         self.opened_image = None;
     }
 
-    /// Asks the predictor about the current input with `model`.
-    pub fn request(&mut self, model: &Arc<SavedModel>, brush_radius: f32) {
+    /// Asks the predictor about the current input with `model`, and to look inside it
+    /// when `explain` (the Inside tab is open).
+    pub fn request(
+        &mut self,
+        model: &Arc<SavedModel>,
+        brush_radius: f32,
+        explain: Option<ExplainRequest>,
+    ) {
         let input = match (self.mode, &self.opened_image) {
             (InputMode::Plane, _) => PredictInput::Plane {
                 extent: PLANE_EXTENT,
                 resolution: PLANE_RESOLUTION,
             },
-            (InputMode::Text, _) if self.text.trim().is_empty() => return self.forget(),
+            (InputMode::Text, _) if self.text.trim().is_empty() => PredictInput::Nothing,
             (InputMode::Text, _) => PredictInput::Text(self.text.clone()),
-            (InputMode::Form, _) if self.row.is_empty() => return self.forget(),
+            (InputMode::Form, _) if self.row.is_empty() => PredictInput::Nothing,
             (InputMode::Form, _) => PredictInput::Row(self.row.clone()),
             (InputMode::Canvas, Some((_, image))) => PredictInput::Image(image.clone()),
-            (InputMode::Canvas, None) if self.canvas.is_empty() => return self.forget(),
+            (InputMode::Canvas, None) if self.canvas.is_empty() => PredictInput::Nothing,
             (InputMode::Canvas, None) => PredictInput::Strokes {
                 strokes: self.canvas.strokes.clone(),
                 brush_radius,
             },
         };
+        if matches!(input, PredictInput::Nothing) {
+            self.forget();
+            if explain.is_none() {
+                return; // nothing to predict, and no filters wanted
+            }
+        }
         if let Some(predictor) = &mut self.predictor {
-            predictor.request(model.clone(), input);
+            predictor.request(model.clone(), input, explain);
         }
     }
 
@@ -154,6 +169,14 @@ impl PredictionPanel {
     /// Takes the predictor's newest answer, if one came.
     pub fn poll(&mut self) {
         if let Some(response) = self.predictor.as_mut().and_then(Predictor::poll) {
+            if let Ok(prediction) = &response.result {
+                if prediction.filters.is_some() {
+                    self.filters = prediction.filters.clone();
+                }
+                if prediction.is_empty() {
+                    return; // an answer without input only brings the filters
+                }
+            }
             self.prediction = Some(response.result);
             self.texture = None;
         }
@@ -463,7 +486,7 @@ fn plane_ui(
 
 /// The typed text with each word tinted by its influence: blue where it pushed toward the
 /// predicted class, orange where it pushed away, stronger for more.
-fn words_ui(ui: &mut egui::Ui, text: &str, prediction: &Prediction) {
+pub(super) fn words_ui(ui: &mut egui::Ui, text: &str, prediction: &Prediction) {
     if prediction.words.is_empty() {
         return;
     }

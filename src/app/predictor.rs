@@ -8,8 +8,9 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use image::DynamicImage;
 
 use crate::data::{image_input, table_inputs, text_input, DataCard, InputPipeline, RawTable};
+use crate::explain::{filters, randomised_copy, Explanation, Filters, Occlusion};
 use crate::export::SavedModel;
-use crate::model::InferenceModel;
+use crate::model::{InferenceModel, Model};
 use crate::preprocess::{rasterise_strokes, Stroke, RASTER_SIDE};
 
 /// What to predict from, in the form a person gives it; the model's own recorded
@@ -30,15 +31,32 @@ pub enum PredictInput {
         extent: f32,
         resolution: usize,
     },
+    /// No input yet: only what needs none (the filters, for the Inside tab).
+    Nothing,
 }
 
 /// A model ready to predict with, and the card that prepares its input (or why it is not).
-type Built = Result<(InferenceModel, DataCard), String>;
+type Built = Result<BuiltModel, String>;
+
+/// A snapshot's model in the forms the predictor needs, built once per snapshot.
+struct BuiltModel {
+    inference: InferenceModel,
+    card: DataCard,
+    /// With its tape-able parameters, for the Inside view's gradients.
+    model: Model,
+}
 
 pub struct PredictRequest {
     pub generation: u64,
     pub model: Arc<SavedModel>,
     pub input: PredictInput,
+    /// Also look inside (the Inside tab is open): explain `class`, or the predicted one.
+    pub explain: Option<ExplainRequest>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExplainRequest {
+    pub class: Option<usize>,
 }
 
 /// The 28x28 input the model saw and its class probabilities, or why there are none.
@@ -63,9 +81,33 @@ pub struct Prediction {
     /// For text: each distinct word and how much it pushed toward the predicted class (the
     /// predicted probability with the text as typed minus without that word: occlusion).
     pub words: Vec<(String, f32)>,
+    /// Activations and saliency maps, when asked for; or why there are none.
+    pub explanation: Option<Result<Arc<Explanation>, String>>,
+    /// The first learning layer's filters, when an explanation was asked for.
+    pub filters: Option<Arc<Filters>>,
 }
 
 impl Prediction {
+    /// Nothing predicted yet, for a model of `card`.
+    fn empty(card: &DataCard) -> Self {
+        Self {
+            input: Vec::new(),
+            image_size: None,
+            probabilities: Vec::new(),
+            class_names: card.task.class_names().to_vec(),
+            value: None,
+            plane: None,
+            words: Vec::new(),
+            explanation: None,
+            filters: None,
+        }
+    }
+
+    /// Whether this answers an empty input (only the filters are worth showing).
+    pub fn is_empty(&self) -> bool {
+        self.probabilities.is_empty() && self.value.is_none() && self.plane.is_none()
+    }
+
     /// The name of class `index` ("Ankle boot"), or its number.
     pub fn class_name(&self, index: usize) -> String {
         self.class_names
@@ -102,6 +144,8 @@ impl Predictor {
             .name("layerlab-predict".into())
             .spawn(move || {
                 let mut built: Option<(Arc<SavedModel>, Built)> = None;
+                // The sanity check's random copy, kept while the stack stays the same.
+                let mut random: Option<Model> = None;
                 while let Ok(mut request) = request_rx.recv() {
                     // Skip to the newest request.
                     while let Ok(newer) = request_rx.try_recv() {
@@ -114,12 +158,26 @@ impl Predictor {
                         let card = request.model.card_or_mnist();
                         let model = SavedModel::clone(&request.model)
                             .into_model(&Default::default(), "the model")
-                            .map(|model| (InferenceModel::new(&model), card))
+                            .map(|model| BuiltModel {
+                                inference: InferenceModel::new(&model),
+                                card,
+                                model,
+                            })
                             .map_err(|e| e.to_string());
                         built = Some((request.model.clone(), model));
                     }
                     let result = match &built {
-                        Some((_, Ok((model, card)))) => predict(model, card, request.input),
+                        Some((_, Ok(model))) => {
+                            let explain = request.explain.map(|how| {
+                                let same_stack =
+                                    random.as_ref().is_some_and(|r| r.spec == model.model.spec);
+                                if !same_stack {
+                                    random = Some(randomised_copy(&model.model, RANDOM_SEED));
+                                }
+                                (how, random.as_ref().unwrap_or(&model.model))
+                            });
+                            predict(model, request.input, explain)
+                        }
                         Some((_, Err(error))) => Err(error.clone()),
                         None => Err("no model".into()),
                     };
@@ -142,14 +200,20 @@ impl Predictor {
         })
     }
 
-    /// Queues a prediction; returns its generation number.
-    pub fn request(&mut self, model: Arc<SavedModel>, input: PredictInput) -> u64 {
+    /// Queues a prediction (and an explanation when `explain`); returns its generation.
+    pub fn request(
+        &mut self,
+        model: Arc<SavedModel>,
+        input: PredictInput,
+        explain: Option<ExplainRequest>,
+    ) -> u64 {
         self.generation += 1;
         if let Some(requests) = &self.requests {
             let _ = requests.send(PredictRequest {
                 generation: self.generation,
                 model,
                 input,
+                explain,
             });
         }
         self.generation
@@ -182,13 +246,24 @@ impl Drop for Predictor {
     }
 }
 
+/// Seed of the sanity check's random weights.
+const RANDOM_SEED: u64 = 1;
+
 fn predict(
-    model: &InferenceModel,
-    card: &DataCard,
+    built: &BuiltModel,
     input: PredictInput,
+    explain: Option<(ExplainRequest, &Model)>,
 ) -> Result<Prediction, String> {
+    let (model, card) = (&built.inference, &built.card);
+    let filters = explain.map(|_| Arc::new(filters(&built.model)));
+    if let PredictInput::Nothing = input {
+        return Ok(Prediction {
+            filters,
+            ..Prediction::empty(card)
+        });
+    }
     if let PredictInput::Plane { extent, resolution } = input {
-        return predict_plane(model, card, extent, resolution);
+        return predict_plane(model, card, extent, resolution).map(|p| Prediction { filters, ..p });
     }
     let typed = if let PredictInput::Text(text) = &input {
         Some(text.clone())
@@ -196,7 +271,7 @@ fn predict(
         None
     };
     let values = match input {
-        PredictInput::Plane { .. } => unreachable!("answered above"),
+        PredictInput::Plane { .. } | PredictInput::Nothing => unreachable!("answered above"),
         PredictInput::Strokes {
             strokes,
             brush_radius,
@@ -256,6 +331,18 @@ fn predict(
         }
         _ => Vec::new(),
     };
+    let explanation = explain.map(|(how, random)| {
+        Explanation::compute(
+            &built.model,
+            model,
+            random,
+            &values,
+            how.class,
+            Occlusion::DEFAULT,
+        )
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
+    });
     Ok(Prediction {
         input: values,
         image_size,
@@ -264,6 +351,8 @@ fn predict(
         words,
         value,
         plane: None,
+        explanation,
+        filters,
     })
 }
 
@@ -346,12 +435,7 @@ fn predict_plane(
         return Err("the model's output is not a finite number".into());
     }
     Ok(Prediction {
-        input: Vec::new(),
-        image_size: None,
-        probabilities: Vec::new(),
-        class_names: card.task.class_names().to_vec(),
-        value: None,
         plane: Some((resolution, plane)),
-        words: Vec::new(),
+        ..Prediction::empty(card)
     })
 }

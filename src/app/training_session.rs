@@ -274,6 +274,8 @@ impl TrainingSession {
             }
             TrainEvent::Epoch(_)
             | TrainEvent::Snapshot { .. }
+            | TrainEvent::Health(_)
+            | TrainEvent::RolledBack { .. }
             | TrainEvent::LearningRateChanged { .. } => {}
         }
     }

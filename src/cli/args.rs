@@ -215,9 +215,13 @@ pub struct TrainArgs {
     /// Write the trained weights (with the stack and the data card) to this .safetensors file.
     #[arg(long)]
     pub export: Option<PathBuf>,
-    /// Write every event as one JSON object per line.
+    /// Write every event as one JSON object per line (training health included).
     #[arg(long)]
     pub log_jsonl: Option<PathBuf>,
+    /// Steps between training-health reports: weight and gradient norms and histograms,
+    /// dead ReLU units, loss spikes, with warnings printed once each (0: none).
+    #[arg(long, default_value_t = layerlab::train::DEFAULT_HEALTH_EVERY_STEPS)]
+    pub health_every: usize,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,

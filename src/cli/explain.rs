@@ -3,14 +3,9 @@
 //! of the same stack with random weights]; a map that looks the same for random weights
 //! explains nothing (Adebayo et al., 2018), so their correlation is printed.
 
-use std::time::Instant;
-
 use anyhow::{bail, Context};
 use layerlab::data::{image_input, input_kind, InputPipeline, Prediction};
-use layerlab::explain::{
-    activations, correlation, grad_cam, gradient_times_input, occlusion, picture, randomised_copy,
-    Occlusion,
-};
+use layerlab::explain::{picture, randomised_copy, Explanation, Occlusion};
 use layerlab::export::SavedModel;
 use layerlab::model::InferenceModel;
 
@@ -50,25 +45,32 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| class.to_string());
     outln!("explaining class {class} ({class_name})");
 
-    let started = Instant::now();
-    let gradient = gradient_times_input(&model, &input, class)?;
-    let gradient_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let started = Instant::now();
-    let occluded = occlusion(
+    let random = randomised_copy(&model, 1);
+    let explained = Explanation::compute(
+        &model,
         &inference,
+        &random,
         &input,
-        model.plan.input,
-        class,
+        Some(class),
         Occlusion::DEFAULT,
     )?;
-    let occlusion_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let cam = grad_cam(&model, &input, class).ok();
-    let random = randomised_copy(&model, 1);
-    let random_gradient = gradient_times_input(&random, &input, class)?;
-    let similarity = correlation(&gradient, &random_gradient);
-    outln!("gradient x input: {gradient_ms:.2} ms; occlusion: {occlusion_ms:.2} ms");
+    let timings = explained.timings;
     outln!(
-        "correlation with the same map for random weights: {similarity:.3} (near 1: the map shows the input, not what was learned)"
+        "gradient x input: {:.2} ms; occlusion: {:.2} ms; Grad-CAM: {:.2} ms; activations: {:.2} ms",
+        timings.gradient_ms,
+        timings.occlusion_ms,
+        timings.grad_cam_ms,
+        timings.activations_ms
+    );
+    outln!(
+        "correlation with the same map for random weights: {:.3} (near 1: the map shows the input, not what was learned)",
+        explained.random_correlation
+    );
+    let (gradient, occluded, cam, random_gradient) = (
+        &explained.gradient_times_input,
+        &explained.occlusion,
+        &explained.grad_cam,
+        &explained.random_gradient_times_input,
     );
 
     // The first channel of the input is what the panels show.
@@ -83,7 +85,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
             height,
             width,
         ),
-        picture::overlay(plane, height, width, &occluded, height, width),
+        picture::overlay(plane, height, width, occluded, height, width),
     ];
     if let Some(cam) = &cam {
         panels.push(picture::overlay(
@@ -112,16 +114,13 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<()> {
         if cam.is_some() { " | Grad-CAM" } else { "" }
     );
     if let Some(path) = &args.activations {
-        let started = Instant::now();
-        let layers = activations(&model, &input)?;
-        let activations_ms = started.elapsed().as_secs_f64() * 1000.0;
-        picture::activation_grid(&layers, 32)
+        picture::activation_grid(&explained.activations, 32)
             .save(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
         outln!(
-            "wrote {}: {} layers' activations ({activations_ms:.2} ms)",
+            "wrote {}: {} layers' activations",
             path.display(),
-            layers.len()
+            explained.activations.len()
         );
     }
     Ok(())

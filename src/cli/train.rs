@@ -112,6 +112,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| dataset.default_validation_size()),
         train_limit: args.limit,
         test_limit: args.test_limit,
+        health_every_steps: args.health_every,
         ..TrainConfig::default()
     };
 
@@ -147,6 +148,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut summary = None;
+    let mut warned = std::collections::HashSet::new();
     for event in handle.events().iter() {
         if let Some(log) = &mut log {
             serde_json::to_writer(&mut *log, &event)?;
@@ -182,7 +184,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 bar.abandon();
                 bail!(message);
             }
+            TrainEvent::Health(report) => {
+                // Each kind of warning once per layer ("layer 3: 62% ..." again at every
+                // report would drown the progress bar).
+                for warning in &report.warnings {
+                    if warned.insert((warning.kind, warning.layer)) {
+                        say(&bar, format!("warning at step {}: {warning}", report.step))?;
+                    }
+                }
+            }
             TrainEvent::Snapshot { .. }
+            | TrainEvent::RolledBack { .. }
             | TrainEvent::Paused { .. }
             | TrainEvent::Resumed { .. }
             | TrainEvent::LearningRateChanged { .. }

@@ -6,10 +6,14 @@
 //! the tape-free parts use dfdx with `NoneTape`, the gradients dfdx's own tape.
 
 mod activations;
+mod exciting;
+mod explanation;
 pub mod picture;
 mod saliency;
 
 pub use activations::{activations, LayerActivation};
+pub use exciting::{most_exciting, EXCITING_SAMPLE, EXCITING_TOP};
+pub use explanation::{filters, ExplainTimings, Explanation, Filters, MAX_TEMPLATES};
 pub use saliency::{
     correlation, grad_cam, gradient_times_input, input_gradient, occlusion, randomised_copy,
     Occlusion, SpatialMap,

@@ -68,6 +68,23 @@ pub struct TrainConfig {
     /// Evaluate on at most this many test samples.
     pub test_limit: Option<usize>,
     pub snapshot_every_steps: usize,
+    /// Steps between training-health reports ([`super::HealthReport`]); 0 turns them off.
+    pub health_every_steps: usize,
+    /// What a non-finite loss does to the run.
+    pub on_divergence: OnDivergence,
+}
+
+/// What happens when the loss becomes NaN or infinite.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDivergence {
+    /// The run fails, naming the likely cause (scripts and the CLI: nobody is there to resume).
+    #[default]
+    Fail,
+    /// The weights go back to the last snapshot, the optimizer starts afresh, and the run
+    /// pauses with a message, so the person can lower the learning rate and resume (the
+    /// window).
+    RollBackAndPause,
 }
 
 impl Default for TrainConfig {
@@ -87,6 +104,8 @@ impl Default for TrainConfig {
             train_limit: None,
             test_limit: None,
             snapshot_every_steps: DEFAULT_SNAPSHOT_EVERY_STEPS,
+            health_every_steps: super::health::DEFAULT_HEALTH_EVERY_STEPS,
+            on_divergence: OnDivergence::Fail,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::Evaluation;
+use super::{Evaluation, HealthReport};
 use crate::model::Weights;
 
 /// Driver -> worker.
@@ -99,6 +99,17 @@ pub enum TrainEvent {
         step: usize,
         #[serde(skip)]
         weights: Arc<Weights>,
+    },
+    /// Training health every `health_every_steps` steps.
+    Health(Box<HealthReport>),
+    /// The loss became non-finite: the weights went back to the snapshot of
+    /// `restored_step` and the run paused (followed by `Paused`).
+    RolledBack {
+        step: usize,
+        restored_step: usize,
+        loss: f32,
+        /// The setting most likely to blame, as advice.
+        cause: String,
     },
     Paused {
         step: usize,

@@ -3,7 +3,11 @@
 //! Plain data with no GUI types: the window's charts are a function over a [`MetricsHistory`],
 //! and the smoothing and downsampling here are tested like any other numerics.
 
-use super::{BatchMetrics, EpochMetrics, TrainEvent};
+use super::{BatchMetrics, EpochMetrics, HealthReport, TrainEvent};
+
+/// Health reports kept at most; beyond it every other one is dropped, so the kept ones still
+/// span the whole run (a report every 100 steps of a 360,000-step run is 3,600).
+pub const MAX_HEALTH_REPORTS: usize = 1_000;
 
 /// Every batch and epoch metric of one run, in order. Nothing is dropped: charts downsample
 /// what they draw with [`downsample_min_max`], not what is kept (a 10-epoch cnn run is
@@ -14,6 +18,8 @@ pub struct MetricsHistory {
     pub epochs: Vec<EpochMetrics>,
     pub steps_per_epoch: usize,
     pub total_steps: usize,
+    /// Training-health reports, oldest first (thinned past [`MAX_HEALTH_REPORTS`]).
+    pub health: Vec<HealthReport>,
 }
 
 impl MetricsHistory {
@@ -38,7 +44,18 @@ impl MetricsHistory {
             }
             TrainEvent::Batch(batch) => self.batches.push(batch.clone()),
             TrainEvent::Epoch(epoch) => self.epochs.push(epoch.clone()),
+            TrainEvent::Health(report) => {
+                if self.health.len() >= MAX_HEALTH_REPORTS {
+                    let mut index = 0;
+                    self.health.retain(|_| {
+                        index += 1;
+                        index % 2 == 0
+                    });
+                }
+                self.health.push((**report).clone());
+            }
             TrainEvent::Snapshot { .. }
+            | TrainEvent::RolledBack { .. }
             | TrainEvent::Paused { .. }
             | TrainEvent::Resumed { .. }
             | TrainEvent::LearningRateChanged { .. }

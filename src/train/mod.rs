@@ -4,6 +4,7 @@ mod config;
 mod diagnosis;
 mod evaluate;
 mod events;
+mod health;
 mod history;
 mod pool;
 mod run;
@@ -12,8 +13,8 @@ mod throughput;
 mod worker;
 
 pub use config::{
-    LossKind, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, DEFAULT_VALIDATION_SIZE,
-    HUBER_DELTA, MAX_BATCH_SIZE, MAX_EPOCHS,
+    LossKind, OnDivergence, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS,
+    DEFAULT_VALIDATION_SIZE, HUBER_DELTA, MAX_BATCH_SIZE, MAX_EPOCHS,
 };
 pub use diagnosis::{likely_cause, no_learning_warning};
 pub use evaluate::{
@@ -21,9 +22,15 @@ pub use evaluate::{
     regression_metrics, softmax, Evaluation, RegressionMetrics,
 };
 pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
-pub use history::{downsample_by, downsample_min_max, ema, ema_into, MetricsHistory};
+pub use health::{
+    dead_units, DeadUnits, HealthReport, HealthWarning, Histogram, LayerHealth, LossSpike,
+    WarningKind, DEFAULT_HEALTH_EVERY_STEPS, HEALTH_BATCH, MAX_SPIKES,
+};
+pub use history::{
+    downsample_by, downsample_min_max, ema, ema_into, MetricsHistory, MAX_HEALTH_REPORTS,
+};
 pub use pool::in_compute_pool;
 pub use run::{run_training, PreparedJob, TrainError, TrainJob};
-pub use step::{train_step, StepOutcome};
+pub use step::{train_step, train_step_observed, StepOutcome};
 pub use throughput::{Throughput, THROUGHPUT_WINDOW_SECS};
 pub use worker::{TrainingHandle, Waker, EVENT_CAPACITY};

@@ -11,8 +11,12 @@ use dfdx::prelude::*;
 
 use super::diagnosis::{likely_cause, no_learning_warning};
 use super::evaluate::{argmax_rows, evaluate, evaluate_with_progress};
-use super::step::train_step;
-use super::{BatchMetrics, EpochMetrics, RunSummary, Split, TrainCommand, TrainConfig, TrainEvent};
+use super::health::{dead_units, HealthReport, SpikeWatch, HEALTH_BATCH};
+use super::step::train_step_observed;
+use super::{
+    BatchMetrics, EpochMetrics, OnDivergence, RunSummary, Split, TrainCommand, TrainConfig,
+    TrainEvent,
+};
 use crate::data::Task;
 use crate::data::{shuffled_indices, Dataset};
 use crate::model::{Model, Weights};
@@ -154,13 +158,24 @@ pub fn run_training(
         test_samples: split.test,
         parameters: model.plan.total_parameters(),
     });
-    // The initial weights, so a driver predicts with this run's model from the start.
+    // The initial weights, so a driver predicts with this run's model from the start. A
+    // diverged run goes back to the newest snapshot whose next batch loss was calm (a
+    // snapshot taken while the loss was already exploding is no place to resume from).
+    let mut last_good = (0, Arc::new(model.weights()));
+    let mut candidate: Option<(usize, Arc<Weights>)> = None;
     if config.snapshot_every_steps > 0 {
         listening &= emit(TrainEvent::Snapshot {
             step: 0,
-            weights: Arc::new(model.weights()),
+            weights: last_good.1.clone(),
         });
     }
+    // Health: the same first training samples at every report.
+    let health_batch: Vec<u32> = (0..split.train.min(HEALTH_BATCH) as u32).collect();
+    let mut health_inputs = Vec::new();
+    if config.health_every_steps > 0 {
+        dataset.train.fill_inputs(&health_batch, &mut health_inputs);
+    }
+    let mut spikes = SpikeWatch::default();
 
     let mut inputs = Vec::new();
     let mut step = 0;
@@ -220,24 +235,65 @@ pub fn run_training(
 
             dataset.train.fill_inputs(batch, &mut inputs);
             let targets = dataset.train.fill_targets(batch, outputs, scaling.as_ref());
-            let outcome = train_step(
+            let observe =
+                config.health_every_steps > 0 && (step + 1) % config.health_every_steps == 0;
+            let outcome = train_step_observed(
                 &mut model,
                 &mut optimizer,
                 inputs.clone(),
                 targets,
                 config.loss,
+                observe,
             )?;
             let (loss_value, output_values) = (outcome.loss, outcome.outputs);
             step += 1;
             if !loss_value.is_finite() {
-                return Err(TrainError::Diverged {
+                let cause = likely_cause(&config, &model.spec);
+                if config.on_divergence == OnDivergence::Fail {
+                    return Err(TrainError::Diverged {
+                        step,
+                        epoch,
+                        loss: loss_value,
+                        cause,
+                    });
+                }
+                // Back to the last snapshot, a fresh optimizer (its moments saw the blow-up),
+                // and wait for the person.
+                model = Model::from_weights(
+                    model.spec.clone(),
+                    model.plan.clone(),
+                    &last_good.1,
+                    &model.device().clone(),
+                )?;
+                optimizer = Optimizer::new(optimizer.config().clone(), &model.params)?;
+                listening &= emit(TrainEvent::RolledBack {
                     step,
-                    epoch,
+                    restored_step: last_good.0,
                     loss: loss_value,
-                    cause: likely_cause(&config, &model.spec),
+                    cause,
                 });
+                paused = true;
+                clock.pause();
+                listening &= emit(TrainEvent::Paused { step });
+                if !listening {
+                    return Err(TrainError::Cancelled);
+                }
+                continue;
             }
             losses.push(loss_value);
+            if spikes.is_calm(loss_value) {
+                if let Some(snapshot) = candidate.take() {
+                    last_good = snapshot;
+                }
+            } else {
+                candidate = None;
+            }
+            spikes.record(step, loss_value);
+            if observe {
+                let dead = dead_units(&model, &health_inputs, health_batch.len())?;
+                let report = HealthReport::new(step, outcome.health, dead, spikes.take());
+                listening &= emit(TrainEvent::Health(Box::new(report)));
+            }
             let accuracy = match &card.task {
                 Task::Classification { .. } => {
                     let labels = dataset.train.labels();
@@ -269,10 +325,9 @@ pub fn run_training(
                 train_secs: clock.seconds(),
             }));
             if config.snapshot_every_steps > 0 && step % config.snapshot_every_steps == 0 {
-                listening &= emit(TrainEvent::Snapshot {
-                    step,
-                    weights: Arc::new(model.weights()),
-                });
+                let weights = Arc::new(model.weights());
+                candidate = Some((step, weights.clone()));
+                listening &= emit(TrainEvent::Snapshot { step, weights });
             }
             if !listening {
                 return Err(TrainError::Cancelled);
@@ -307,10 +362,9 @@ pub fn run_training(
             images_per_sec: seen as f64 / duration_secs.max(1e-9),
             duration_secs,
         }));
-        listening &= emit(TrainEvent::Snapshot {
-            step,
-            weights: Arc::new(model.weights()),
-        });
+        let weights = Arc::new(model.weights());
+        candidate = Some((step, weights.clone()));
+        listening &= emit(TrainEvent::Snapshot { step, weights });
         if !listening {
             return Err(TrainError::Cancelled);
         }

@@ -3,6 +3,7 @@
 use dfdx::prelude::*;
 
 use super::evaluate::batch_loss;
+use super::health::{observe_gradients, LayerHealth};
 use super::LossKind;
 use crate::model::{Mode, Model};
 use crate::optim::Optimizer;
@@ -11,6 +12,9 @@ use crate::optim::Optimizer;
 pub struct StepOutcome {
     pub loss: f32,
     pub outputs: Vec<f32>,
+    /// Each learning layer's norms and update ratio, when the step was asked to observe them
+    /// ([`train_step_observed`]).
+    pub health: Vec<LayerHealth>,
 }
 
 /// Trains `model` on one batch. `inputs` is `(batch, input_len)` row-major, `targets`
@@ -22,7 +26,22 @@ pub fn train_step(
     targets: Vec<f32>,
     loss: LossKind,
 ) -> Result<StepOutcome, CpuError> {
-    super::pool::with_helpers_polling(|| step_on_batch(model, optimizer, inputs, targets, loss))
+    train_step_observed(model, optimizer, inputs, targets, loss, false)
+}
+
+/// [`train_step`], also measuring each learning layer's gradient and update when `observe`
+/// (training health; costs a copy of the weights).
+pub fn train_step_observed(
+    model: &mut Model,
+    optimizer: &mut Optimizer,
+    inputs: Vec<f32>,
+    targets: Vec<f32>,
+    loss: LossKind,
+    observe: bool,
+) -> Result<StepOutcome, CpuError> {
+    super::pool::with_helpers_polling(|| {
+        step_on_batch(model, optimizer, inputs, targets, loss, observe)
+    })
 }
 
 fn step_on_batch(
@@ -31,6 +50,7 @@ fn step_on_batch(
     inputs: Vec<f32>,
     targets: Vec<f32>,
     loss: LossKind,
+    observe: bool,
 ) -> Result<StepOutcome, CpuError> {
     let device = model.device().clone();
     let batch = inputs.len() / model.input_len();
@@ -41,12 +61,20 @@ fn step_on_batch(
     let output_values = outputs.retaped::<NoneTape>().as_vec();
     let loss_tensor = batch_loss(outputs, targets, loss);
     let loss_value = loss_tensor.array();
+    let mut health = Vec::new();
     if loss_value.is_finite() {
         let mut grads = loss_tensor.backward();
+        let observed = if observe {
+            observe_gradients(model, &mut grads)?
+        } else {
+            Vec::new()
+        };
         optimizer.step(&mut model.params, &mut grads)?;
+        health = observed.into_iter().map(|o| o.finish(model)).collect();
     }
     Ok(StepOutcome {
         loss: loss_value,
         outputs: output_values,
+        health,
     })
 }

@@ -1,0 +1,530 @@
+//! Training health, recorded by the worker every few steps: per-layer weight and gradient
+//! norms and the size of each update relative to the weights, histograms of both, the
+//! fraction of ReLU units that never fire on a fixed batch, loss spikes, and warnings that
+//! say what to change (as TensorBoard's histograms and Karpathy's "update / weight ratio of
+//! about 1e-3" rule of thumb).
+//!
+//! The gradient half is taken inside the optimizer step ([`observe_gradients`] before the
+//! update, [`LayerObservation::finish`] after it), so it costs one pass over the weights and
+//! no extra backward pass; dead units need one tape-free forward pass of [`HEALTH_BATCH`]
+//! samples.
+
+use dfdx::prelude::*;
+use serde::Serialize;
+
+use crate::model::{ForwardOptions, Mode, Model, Param};
+use crate::spec::{ActivationShape, Layer};
+
+/// Steps between health reports unless the run says otherwise (0 turns them off).
+pub const DEFAULT_HEALTH_EVERY_STEPS: usize = 100;
+/// Training samples (the first ones, the same at every report) the dead-unit check runs on.
+pub const HEALTH_BATCH: usize = 256;
+/// Bins of each histogram.
+pub const HISTOGRAM_BINS: usize = 32;
+
+/// A ReLU layer is reported when at least this fraction of its units never fire.
+const DEAD_WARNING: f32 = 0.5;
+/// Gradients this small next to the weights are vanishing.
+const VANISHING_RATIO: f32 = 1e-6;
+/// Updates this large next to the weights move them too far in one step.
+const LARGE_UPDATE_RATIO: f32 = 0.1;
+/// A batch loss this many times its recent average is a spike.
+const SPIKE_FACTOR: f32 = 3.0;
+/// Steps before spikes are looked for (the average needs something to average).
+const SPIKE_WARMUP: usize = 20;
+
+/// Counts of values in `bins` equal bins over `[low, high]`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Histogram {
+    pub low: f32,
+    pub high: f32,
+    pub counts: Vec<u32>,
+}
+
+impl Histogram {
+    /// A histogram over `[-m, m]`, `m` the largest finite magnitude (zero-centred, so weights
+    /// and gradients of every layer read the same way); non-finite values are left out.
+    pub fn symmetric(values: &[f32], bins: usize) -> Self {
+        let bins = bins.max(1);
+        let largest = values
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0f32, |m, v| m.max(v.abs()));
+        let mut counts = vec![0u32; bins];
+        if largest > 0.0 {
+            let scale = bins as f32 / (2.0 * largest);
+            for &v in values.iter().filter(|v| v.is_finite()) {
+                let bin = ((v + largest) * scale) as usize;
+                counts[bin.min(bins - 1)] += 1;
+            }
+        } else {
+            counts[bins / 2] = values.iter().filter(|v| v.is_finite()).count() as u32;
+        }
+        Self {
+            low: -largest,
+            high: largest,
+            counts,
+        }
+    }
+}
+
+/// One learning layer's weight tensor at a report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerHealth {
+    /// Index of the layer in the stack.
+    pub layer: usize,
+    /// "Linear", "Conv2d".
+    pub kind: String,
+    /// L2 norm of the weights after the step.
+    pub weight_norm: f32,
+    /// L2 norm of the loss's gradient with respect to the weights.
+    pub gradient_norm: f32,
+    /// L2 norm of the step's change to the weights over their norm before it.
+    pub update_ratio: f32,
+    pub weights: Histogram,
+    pub gradients: Histogram,
+}
+
+/// How many of a ReLU layer's units (features, or channels of an image) stayed at zero for
+/// every sample of the fixed batch.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeadUnits {
+    pub layer: usize,
+    pub units: usize,
+    pub dead: usize,
+}
+
+impl DeadUnits {
+    pub fn fraction(&self) -> f32 {
+        self.dead as f32 / self.units.max(1) as f32
+    }
+}
+
+/// A batch whose loss jumped far above the recent average.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LossSpike {
+    pub step: usize,
+    pub loss: f32,
+    /// The moving average of the loss before the spike.
+    pub average: f32,
+}
+
+/// What the worker reports every `health_every_steps` steps.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthReport {
+    pub step: usize,
+    pub layers: Vec<LayerHealth>,
+    pub dead_units: Vec<DeadUnits>,
+    /// Spikes since the previous report (at most [`MAX_SPIKES`]).
+    pub spikes: Vec<LossSpike>,
+    /// What looks wrong, each with what to change.
+    pub warnings: Vec<HealthWarning>,
+}
+
+/// Something that looks wrong in a report, and what to change.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthWarning {
+    pub kind: WarningKind,
+    /// The layer it is about (none for the loss).
+    pub layer: Option<usize>,
+    /// "layer 3: 62% of ReLU units never fire ...: lower the learning rate or use LeakyReLU".
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    DeadRelu,
+    VanishingGradients,
+    LargeUpdates,
+    LossSpike,
+}
+
+impl std::fmt::Display for HealthWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Spikes kept between two reports.
+pub const MAX_SPIKES: usize = 8;
+
+/// A weight tensor's gradient statistics and its values before the optimizer step.
+pub struct LayerObservation {
+    param: usize,
+    layer: usize,
+    kind: String,
+    before: Vec<f32>,
+    gradient_norm: f32,
+    gradients: Histogram,
+}
+
+/// Takes each learning layer's weight gradient from `grads` (before the update), with a
+/// copy of the weights to measure the update against.
+pub fn observe_gradients(
+    model: &Model,
+    grads: &mut Gradients<f32, Cpu>,
+) -> Result<Vec<LayerObservation>, CpuError> {
+    let learning = model
+        .plan
+        .layers
+        .iter()
+        .enumerate()
+        .filter(|(_, plan)| plan.layer.has_parameters());
+    let mut observations = Vec::new();
+    // Parameters come in (weight, bias) pairs, in stack order.
+    for (pair, (layer, plan)) in learning.enumerate() {
+        let param: &Param = &model.params[2 * pair];
+        let gradient = param.gradient(grads)?;
+        observations.push(LayerObservation {
+            param: 2 * pair,
+            layer,
+            kind: plan.layer.kind_name().to_string(),
+            before: param.values().to_vec(),
+            gradient_norm: norm(gradient),
+            gradients: Histogram::symmetric(gradient, HISTOGRAM_BINS),
+        });
+    }
+    Ok(observations)
+}
+
+impl LayerObservation {
+    /// The layer's health once the optimizer has updated `model`.
+    pub fn finish(self, model: &Model) -> LayerHealth {
+        let after = model.params[self.param].values();
+        let change = after
+            .iter()
+            .zip(&self.before)
+            .map(|(a, b)| f64::from(a - b).powi(2))
+            .sum::<f64>()
+            .sqrt() as f32;
+        let before_norm = norm(&self.before);
+        LayerHealth {
+            layer: self.layer,
+            kind: self.kind,
+            weight_norm: norm(after),
+            gradient_norm: self.gradient_norm,
+            update_ratio: if before_norm > 0.0 {
+                change / before_norm
+            } else {
+                0.0
+            },
+            weights: Histogram::symmetric(after, HISTOGRAM_BINS),
+            gradients: self.gradients,
+        }
+    }
+}
+
+fn norm(values: &[f32]) -> f32 {
+    values
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt() as f32
+}
+
+/// Units of each ReLU layer that are zero for every sample of `inputs` (`batch` samples).
+pub fn dead_units(model: &Model, inputs: &[f32], batch: usize) -> Result<Vec<DeadUnits>, CpuError> {
+    let relus: Vec<usize> = model
+        .plan
+        .layers
+        .iter()
+        .enumerate()
+        .filter(|(_, plan)| plan.layer == Layer::ReLU)
+        .map(|(index, _)| index)
+        .collect();
+    if relus.is_empty() || batch == 0 {
+        return Ok(Vec::new());
+    }
+    let x = model
+        .device()
+        .try_tensor_from_vec(inputs.to_vec(), (batch, model.input_len()))?;
+    let last = relus[relus.len() - 1];
+    let mut options = ForwardOptions {
+        outputs: Some(Vec::new()),
+        ..ForwardOptions::default()
+    };
+    model.forward_layers(x, 0..last + 1, Mode::Eval, &mut options);
+    let outputs = options.outputs.unwrap_or_default();
+    Ok(relus
+        .into_iter()
+        .filter_map(|layer| {
+            let values = outputs.get(layer)?;
+            // Channels last for images: unit = channel.
+            let units = match model.plan.layers[layer].output {
+                ActivationShape::Spatial { channels, .. } => channels,
+                ActivationShape::Flat { features } => features,
+            };
+            let mut fired = vec![false; units];
+            for (i, &v) in values.iter().enumerate() {
+                if v > 0.0 {
+                    fired[i % units] = true;
+                }
+            }
+            Some(DeadUnits {
+                layer,
+                units,
+                dead: fired.iter().filter(|f| !**f).count(),
+            })
+        })
+        .collect())
+}
+
+/// Watches batch losses for spikes: a loss [`SPIKE_FACTOR`] times its moving average.
+#[derive(Debug, Default)]
+pub struct SpikeWatch {
+    average: Option<f32>,
+    seen: usize,
+    spikes: Vec<LossSpike>,
+}
+
+impl SpikeWatch {
+    pub fn record(&mut self, step: usize, loss: f32) {
+        if !loss.is_finite() {
+            return;
+        }
+        self.seen += 1;
+        let average = *self.average.get_or_insert(loss);
+        if self.seen > SPIKE_WARMUP
+            && loss > SPIKE_FACTOR * average
+            && self.spikes.len() < MAX_SPIKES
+        {
+            self.spikes.push(LossSpike {
+                step,
+                loss,
+                average,
+            });
+        }
+        self.average = Some(0.95 * average + 0.05 * loss);
+    }
+
+    /// Whether `loss` is within [`SPIKE_FACTOR`] of the average so far (always, at first):
+    /// the weights that gave it are fit to go back to.
+    pub fn is_calm(&self, loss: f32) -> bool {
+        loss.is_finite()
+            && self
+                .average
+                .is_none_or(|average| loss <= SPIKE_FACTOR * average)
+    }
+
+    /// The spikes since the last call.
+    pub fn take(&mut self) -> Vec<LossSpike> {
+        std::mem::take(&mut self.spikes)
+    }
+}
+
+impl HealthReport {
+    pub fn new(
+        step: usize,
+        layers: Vec<LayerHealth>,
+        dead_units: Vec<DeadUnits>,
+        spikes: Vec<LossSpike>,
+    ) -> Self {
+        let mut report = Self {
+            step,
+            layers,
+            dead_units,
+            spikes,
+            warnings: Vec::new(),
+        };
+        report.warnings = report.find_warnings();
+        report
+    }
+
+    /// What looks wrong, each with the change most likely to help.
+    fn find_warnings(&self) -> Vec<HealthWarning> {
+        let mut warnings = Vec::new();
+        // Dead units stop every gradient below them: that, not vanishing, is the cause.
+        let dead_layers = self
+            .dead_units
+            .iter()
+            .any(|d| d.units >= 2 && d.fraction() >= DEAD_WARNING);
+        let mut warn = |kind, layer, message| {
+            warnings.push(HealthWarning {
+                kind,
+                layer,
+                message,
+            })
+        };
+        for dead in &self.dead_units {
+            if dead.units >= 2 && dead.fraction() >= DEAD_WARNING {
+                warn(WarningKind::DeadRelu, Some(dead.layer), format!(
+                    "layer {}: {:.0}% of ReLU units never fire ({} of {} on a fixed batch of {}): lower the learning rate or use LeakyReLU",
+                    dead.layer,
+                    dead.fraction() * 100.0,
+                    dead.dead,
+                    dead.units,
+                    HEALTH_BATCH,
+                ));
+            }
+        }
+        for layer in &self.layers {
+            if !dead_layers
+                && layer.weight_norm > 0.0
+                && layer.gradient_norm / layer.weight_norm < VANISHING_RATIO
+            {
+                warn(WarningKind::VanishingGradients, Some(layer.layer), format!(
+                    "gradients in layer {} are {:.0e} of the weights: vanishing; use ReLU instead of Sigmoid or Tanh, fewer layers, or Adam",
+                    layer.layer,
+                    layer.gradient_norm / layer.weight_norm
+                ));
+            }
+            if layer.update_ratio > LARGE_UPDATE_RATIO {
+                warn(WarningKind::LargeUpdates, Some(layer.layer), format!(
+                    "each step changes layer {}'s weights by {:.0}% (about 0.1% is healthy): lower the learning rate",
+                    layer.layer,
+                    layer.update_ratio * 100.0
+                ));
+            }
+        }
+        if let Some(spike) = self
+            .spikes
+            .iter()
+            .max_by(|a, b| (a.loss / a.average).total_cmp(&(b.loss / b.average)))
+        {
+            warn(WarningKind::LossSpike, None, format!(
+                "the loss jumped to {:.3} at step {}, {:.0}x its recent average: lower the learning rate or use a larger batch",
+                spike.loss,
+                spike.step,
+                spike.loss / spike.average.max(f32::MIN_POSITIVE)
+            ));
+        }
+        warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{validate, ModelSpec};
+
+    fn model(layers: Vec<Layer>, features: usize, classes: usize) -> Model {
+        let spec = ModelSpec::new(layers);
+        let input = ActivationShape::Flat { features };
+        let plan = validate(&spec, input, classes).unwrap();
+        Model::initialise(spec, plan, &Cpu::default(), 3)
+    }
+
+    #[test]
+    fn histograms_count_every_finite_value_in_its_bin() {
+        let h = Histogram::symmetric(&[-1.0, -0.5, 0.0, 0.49, 1.0, f32::NAN], 4);
+        assert_eq!((h.low, h.high), (-1.0, 1.0));
+        // Bins [-1,-.5) [-.5,0) [0,.5) [.5,1]
+        assert_eq!(h.counts, [1, 1, 2, 1]);
+        let zeros = Histogram::symmetric(&[0.0; 5], 4);
+        assert_eq!(zeros.counts, [0, 0, 5, 0]);
+    }
+
+    #[test]
+    fn norms_and_update_ratio_are_those_of_the_step() {
+        let mut m = model(vec![Layer::Linear { out_features: 2 }], 2, 2);
+        m.params[0]
+            .values_mut()
+            .copy_from_slice(&[3.0, 0.0, 0.0, 4.0]);
+        let x = m
+            .device()
+            .tensor_from_vec(vec![1.0, 2.0], (1, 2))
+            .leaky_trace();
+        // d(sum of outputs)/dW = x for each row: [[1, 2], [1, 2]], norm sqrt(10).
+        let grads = m.forward(x, Mode::Train).sum::<(), _>().backward();
+        let mut grads = grads;
+        let observed = observe_gradients(&m, &mut grads).unwrap();
+        assert_eq!(observed.len(), 1);
+        // An SGD step of 0.1 by hand: the change has norm 0.1 * sqrt(10); ||W|| was 5.
+        for (w, g) in m.params[0]
+            .values_mut()
+            .iter_mut()
+            .zip([1.0, 2.0, 1.0, 2.0])
+        {
+            *w -= 0.1 * g;
+        }
+        let health = observed.into_iter().next().unwrap().finish(&m);
+        assert_eq!(health.layer, 0);
+        assert!((health.gradient_norm - 10f32.sqrt()).abs() < 1e-5);
+        assert!((health.update_ratio - 0.1 * 10f32.sqrt() / 5.0).abs() < 1e-5);
+        let after = [2.9f32, -0.2, -0.1, 3.8];
+        assert!((health.weight_norm - norm(&after)).abs() < 1e-5);
+    }
+
+    #[test]
+    fn dead_units_are_those_zero_for_every_sample() {
+        let mut m = model(
+            vec![
+                Layer::Linear { out_features: 3 },
+                Layer::ReLU,
+                Layer::Linear { out_features: 2 },
+            ],
+            1,
+            2,
+        );
+        // Unit 0 = x, unit 1 = -x - 10 (never fires for x in [0, 1]), unit 2 = 0 * x.
+        m.params[0].values_mut().copy_from_slice(&[1.0, -1.0, 0.0]);
+        m.params[1].values_mut().copy_from_slice(&[0.0, -10.0, 0.0]);
+        let dead = dead_units(&m, &[0.0, 0.5, 1.0], 3).unwrap();
+        assert_eq!(
+            dead,
+            [DeadUnits {
+                layer: 1,
+                units: 3,
+                dead: 2
+            }]
+        );
+        let report = HealthReport::new(5, Vec::new(), dead, Vec::new());
+        assert_eq!(report.warnings.len(), 1);
+        assert!(
+            report.warnings[0]
+                .message
+                .starts_with("layer 1: 67% of ReLU units never fire"),
+            "{:?}",
+            report.warnings
+        );
+        assert!(report.warnings[0]
+            .message
+            .ends_with("lower the learning rate or use LeakyReLU"));
+    }
+
+    #[test]
+    fn a_loss_three_times_its_average_is_a_spike_after_the_warm_up() {
+        let mut watch = SpikeWatch::default();
+        assert!(watch.is_calm(100.0));
+        assert!(!watch.is_calm(f32::NAN));
+        watch.record(1, 10.0); // too early to count
+        for step in 2..=30 {
+            watch.record(step, 1.0);
+        }
+        assert!(watch.take().is_empty());
+        // The average is still about 3 (the first loss of 10 fades slowly).
+        assert!(watch.is_calm(2.0) && !watch.is_calm(20.0));
+        watch.record(31, 2.0);
+        watch.record(32, 12.0);
+        let spikes = watch.take();
+        assert_eq!(spikes.len(), 1);
+        assert_eq!(spikes[0].step, 32);
+        let report = HealthReport::new(32, Vec::new(), Vec::new(), spikes);
+        assert!(report.warnings[0]
+            .message
+            .contains("the loss jumped to 12.000 at step 32"));
+    }
+
+    #[test]
+    fn vanishing_gradients_and_oversized_updates_are_named() {
+        let layer = |gradient_norm, update_ratio| LayerHealth {
+            layer: 0,
+            kind: "Linear".into(),
+            weight_norm: 1.0,
+            gradient_norm,
+            update_ratio,
+            weights: Histogram::symmetric(&[], 4),
+            gradients: Histogram::symmetric(&[], 4),
+        };
+        let report = HealthReport::new(1, vec![layer(1e-7, 1e-3)], Vec::new(), Vec::new());
+        assert_eq!(report.warnings.len(), 1);
+        assert!(report.warnings[0]
+            .message
+            .starts_with("gradients in layer 0 are 1e-7 of the weights: vanishing"));
+        let report = HealthReport::new(1, vec![layer(0.1, 0.5)], Vec::new(), Vec::new());
+        assert!(report.warnings[0].message.contains("by 50%"));
+        let healthy = HealthReport::new(1, vec![layer(0.01, 1e-3)], Vec::new(), Vec::new());
+        assert!(healthy.warnings.is_empty());
+    }
+}
