@@ -47,7 +47,7 @@ pub fn health_ui(
         .on_hover_text("0 turns it off. Takes effect at the next run.");
     });
     let Some(latest) = history.health.last() else {
-        ui.label("Health is recorded while a model trains: weight and gradient norms, how far each step moves the weights, dead ReLU units on a fixed batch of 256 training samples, and loss spikes.");
+        ui.label("Health is recorded while a model trains: weight and gradient norms, how far each step moves the weights, dead ReLU units on a fixed batch of 64 training samples, and loss spikes.");
         return;
     };
     egui::ScrollArea::vertical()

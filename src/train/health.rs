@@ -18,7 +18,9 @@ use crate::spec::{ActivationShape, Layer};
 /// Steps between health reports unless the run says otherwise (0 turns them off).
 pub const DEFAULT_HEALTH_EVERY_STEPS: usize = 100;
 /// Training samples (the first ones, the same at every report) the dead-unit check runs on.
-pub const HEALTH_BATCH: usize = 256;
+/// 64 keeps a report of the cnn preset at about 10 ms on 2 cores (256 took 80 ms, 12-19%
+/// of the training time at a report every 100 steps).
+pub const HEALTH_BATCH: usize = 64;
 /// Bins of each histogram.
 pub const HISTOGRAM_BINS: usize = 32;
 
@@ -236,38 +238,34 @@ pub fn dead_units(model: &Model, inputs: &[f32], batch: usize) -> Result<Vec<Dea
     if relus.is_empty() || batch == 0 {
         return Ok(Vec::new());
     }
-    let x = model
+    // Layer by layer up to each ReLU, keeping only the ReLUs' outputs (every output would
+    // also turn off the fused ReLU-pool step and copy each map).
+    let mut x = model
         .device()
         .try_tensor_from_vec(inputs.to_vec(), (batch, model.input_len()))?;
-    let last = relus[relus.len() - 1];
-    let mut options = ForwardOptions {
-        outputs: Some(Vec::new()),
-        ..ForwardOptions::default()
-    };
-    model.forward_layers(x, 0..last + 1, Mode::Eval, &mut options);
-    let outputs = options.outputs.unwrap_or_default();
-    Ok(relus
-        .into_iter()
-        .filter_map(|layer| {
-            let values = outputs.get(layer)?;
-            // Channels last for images: unit = channel.
-            let units = match model.plan.layers[layer].output {
-                ActivationShape::Spatial { channels, .. } => channels,
-                ActivationShape::Flat { features } => features,
-            };
-            let mut fired = vec![false; units];
-            for (i, &v) in values.iter().enumerate() {
-                if v > 0.0 {
-                    fired[i % units] = true;
-                }
+    let mut start = 0;
+    let mut found = Vec::with_capacity(relus.len());
+    for layer in relus {
+        x = model.forward_layers(x, start..layer + 1, Mode::Eval, &mut ForwardOptions::default());
+        start = layer + 1;
+        // Channels last for images: unit = channel.
+        let units = match model.plan.layers[layer].output {
+            ActivationShape::Spatial { channels, .. } => channels,
+            ActivationShape::Flat { features } => features,
+        };
+        let mut fired = vec![false; units];
+        for (i, v) in x.as_vec().into_iter().enumerate() {
+            if v > 0.0 {
+                fired[i % units] = true;
             }
-            Some(DeadUnits {
-                layer,
-                units,
-                dead: fired.iter().filter(|f| !**f).count(),
-            })
-        })
-        .collect())
+        }
+        found.push(DeadUnits {
+            layer,
+            units,
+            dead: fired.iter().filter(|f| !**f).count(),
+        });
+    }
+    Ok(found)
 }
 
 /// Watches batch losses for spikes: a loss [`SPIKE_FACTOR`] times its moving average.

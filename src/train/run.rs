@@ -290,7 +290,9 @@ pub fn run_training(
             }
             spikes.record(step, loss_value);
             if observe {
-                let dead = dead_units(&model, &health_inputs, health_batch.len())?;
+                let dead = super::pool::with_helpers_polling(|| {
+                    dead_units(&model, &health_inputs, health_batch.len())
+                })?;
                 let report = HealthReport::new(step, outcome.health, dead, spikes.take());
                 listening &= emit(TrainEvent::Health(Box::new(report)));
             }
