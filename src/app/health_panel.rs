@@ -50,16 +50,15 @@ pub fn health_ui(
         ui.label("Health is recorded while a model trains: weight and gradient norms, how far each step moves the weights, dead ReLU units on a fixed batch of 64 training samples, and loss spikes.");
         return;
     };
-    egui::ScrollArea::vertical()
-        .id_salt("health")
-        .show(ui, |ui| {
-            warnings_ui(ui, history);
-            ui.label(RichText::new(format!("At step {}", super::thousands(latest.step))).strong());
-            layers_table_ui(ui, latest);
-            ratio_plot_ui(ui, history);
-            dead_plot_ui(ui, history);
-            histogram_ui(ui, view, history);
-        });
+    // Both ways: the table is wider than a small window's middle panel.
+    egui::ScrollArea::both().id_salt("health").show(ui, |ui| {
+        warnings_ui(ui, history);
+        ui.label(RichText::new(format!("At step {}", super::thousands(latest.step))).strong());
+        layers_table_ui(ui, latest);
+        ratio_plot_ui(ui, history);
+        dead_plot_ui(ui, history);
+        histogram_ui(ui, view, history);
+    });
 }
 
 /// Every distinct warning of the run (the newest wording of each), newest first.
@@ -239,7 +238,11 @@ fn histogram_ui(ui: &mut egui::Ui, view: &mut HealthView, history: &MetricsHisto
     }
     if let Some((_, texture)) = &view.heat_map {
         let width = ui.available_width().min(720.0);
-        ui.add(egui::Image::new(texture).fit_to_exact_size(egui::vec2(width, 160.0)));
+        ui.add(
+            egui::Image::new(texture)
+                .maintain_aspect_ratio(false)
+                .fit_to_exact_size(egui::vec2(width, 160.0)),
+        );
     }
     let range = latest.layers.iter().find(|h| h.layer == layer).map(|h| {
         if view.gradients {

@@ -169,7 +169,7 @@ pub fn inside_ui(
     training: &mut TrainConfig,
     commands: &mut Vec<AppCommand>,
 ) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         for (view, name) in [
             (InsideView::Activations, "Activations"),
             (InsideView::Saliency, "Why this prediction"),
@@ -563,13 +563,20 @@ fn saliency_ui(
     if let Some(pictures) = &panel.pictures {
         if !pictures.saliency.is_empty() {
             ui.label("Red: supports the class, blue: speaks against it.");
+            // One row, each panel as large as fits (60 to 180 points).
+            let count = pictures.saliency.len() as f32;
+            let gap = ui.spacing().item_spacing.x;
+            let side = ((ui.available_width() - gap * (count - 1.0)) / count).clamp(60.0, 180.0);
             ui.horizontal_wrapped(|ui| {
                 for (caption, texture) in &pictures.saliency {
-                    ui.vertical(|ui| {
-                        ui.add(
-                            egui::Image::new(texture).fit_to_exact_size(egui::Vec2::splat(150.0)),
-                        );
-                        ui.small(*caption);
+                    ui.allocate_ui(egui::vec2(side, side + 30.0), |ui| {
+                        ui.vertical(|ui| {
+                            ui.add(
+                                egui::Image::new(texture)
+                                    .fit_to_exact_size(egui::Vec2::splat(side)),
+                            );
+                            ui.add(egui::Label::new(RichText::new(*caption).small()).wrap());
+                        });
                     });
                 }
             });
@@ -580,17 +587,15 @@ fn saliency_ui(
     }
     ui.separator();
     let verdict = if correlation.abs() < 0.5 {
-        RichText::new("the map depends on what the model learned")
+        RichText::new("Low: the map depends on what the model learned.")
     } else {
-        RichText::new("the map looks much the same for random weights: it shows the input more than what was learned")
+        RichText::new("High: the map looks much the same for random weights; it shows the input more than what was learned.")
             .color(tokens::WARNING)
     };
-    ui.horizontal_wrapped(|ui| {
-        ui.label(format!(
-            "Sanity check (Adebayo et al., 2018): correlation of gradient x input with the same map for random weights: {correlation:.2}; "
-        ));
-        ui.label(verdict);
-    });
+    ui.label(format!(
+        "Sanity check (Adebayo et al., 2018): correlation of gradient x input with the same map for random weights: {correlation:.2}."
+    ));
+    ui.label(verdict);
     ui.small(format!(
         "Computed in {:.0} ms on the predictor thread: gradient x input {:.1} ms, occlusion {:.1} ms, Grad-CAM {:.1} ms, random copy {:.1} ms.",
         timings.saliency_ms(),

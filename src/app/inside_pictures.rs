@@ -5,6 +5,8 @@ use eframe::egui::{self, Color32, ColorImage, TextureHandle, TextureOptions};
 
 /// Maps shown per layer at most (the rest are counted, not drawn).
 pub const MAX_MAPS: usize = 64;
+/// Tallest a mosaic is drawn, in points (a layer of 32 maps of 26x26 filled the tab).
+pub const MAX_HEIGHT: f32 = 240.0;
 /// Colour of the gaps between maps.
 const GAP_COLOUR: Color32 = Color32::from_gray(60);
 
@@ -106,11 +108,11 @@ impl Mosaic {
         }
     }
 
-    /// Shows the mosaic at most `largest` points wide (and at most 6 points per pixel);
-    /// returns the map clicked and the position in it (`y * width + x`).
+    /// Shows the mosaic at most `largest` points wide and [`MAX_HEIGHT`] tall (and at most
+    /// 6 points per pixel); returns the map clicked and the position in it (`y * width + x`).
     pub fn ui(&self, ui: &mut egui::Ui, largest: f32, hover: &str) -> Option<(usize, usize)> {
         let size = self.texture.size_vec2();
-        let zoom = (largest / size.x).clamp(0.5, 6.0);
+        let zoom = (largest / size.x).min(MAX_HEIGHT / size.y).clamp(0.5, 6.0);
         let response = ui
             .add(
                 egui::Image::new(&self.texture)
