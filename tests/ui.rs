@@ -773,6 +773,10 @@ fn the_try_panel_fits_text_and_tables() {
         "{:?}",
         prediction.words
     );
+    // Inside, "why": the words tinted; activations of the bag of words, layer by layer.
+    look_inside(&mut harness, layerlab::app::InsideView::Saliency);
+    harness.get_by_label_contains("Each word tinted by how much it pushed");
+    harness.state_mut().main_tab = layerlab::app::MainTab::Charts;
 
     pick(&mut harness, "ames-housing");
     // The Data tab says how each column is read.
@@ -812,6 +816,29 @@ fn the_try_panel_fits_text_and_tables() {
     harness.get_by_label_contains("Test RMSE");
     harness.get_by_label("Predicted against actual (the line is a perfect prediction)");
     harness.get_by_label("Residuals (predicted - actual)");
+    // Inside, "why": what each column contributed, by name.
+    look_inside(&mut harness, layerlab::app::InsideView::Saliency);
+    harness.get_by_label_contains("What each column contributed");
+    // In the form of the Try panel and in the attribution table.
+    assert_eq!(harness.get_all_by_label("Lot_Area").count(), 2);
+    let explained = explanation(harness.state()).unwrap();
+    assert_eq!(
+        explained.gradient_times_input.len(),
+        harness.state().data_shape().input.numel()
+    );
+    // Filters are pictures of an image layer: a table model says so instead.
+    harness.state_mut().inside_mut().view = layerlab::app::InsideView::Filters;
+    harness.run_steps(2);
+    harness.get_by_label_contains("this model's input is not an image");
+}
+
+/// Opens the Inside tab at `view` and waits for the explanation of the try-it input.
+fn look_inside(harness: &mut Harness<'static, LayerLabApp>, view: layerlab::app::InsideView) {
+    harness.state_mut().main_tab = layerlab::app::MainTab::Inside;
+    harness.state_mut().inside_mut().view = view;
+    harness.state_mut().send(AppCommand::LookInside);
+    step_until(harness, "the explanation", |app| explanation(app).is_some());
+    harness.run_steps(2);
 }
 
 #[test]
@@ -1342,4 +1369,44 @@ fn a_run_that_kills_its_relus_warns_in_the_window_and_the_health_view() {
     // Listed in the health view (as well as in the status bar).
     harness.get_by_label_contains("Warning at step 90: layer 1: 100% of ReLU units never fire");
     harness.get_by_label_contains("Update / weights over the run");
+}
+
+#[test]
+fn a_nan_loss_in_the_window_rolls_back_pauses_and_resumes_at_a_lower_learning_rate() {
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    pick(&mut harness, "diabetes");
+    harness
+        .state_mut()
+        .send(AppCommand::LoadPreset("mlp-regressor"));
+    harness.run_steps(1);
+    {
+        let config = &mut harness.state_mut().state.training;
+        config.optimizer = layerlab::optim::OptimizerConfig::default_for("sgd").unwrap();
+        // The most the window allows; the regressor's loss is inf within a few steps.
+        config.optimizer.set_learning_rate(10.0);
+        config.snapshot_every_steps = 2;
+        config.epochs = 3;
+    }
+    harness.state_mut().send(AppCommand::StartTrainingConfirmed);
+    step_until(&mut harness, "the roll-back and pause", |app| {
+        app.run_status() == Some(&RunStatus::Paused)
+    });
+    let notes = harness.state().notifications();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("The loss became inf at step ")
+                && n.contains("the weights went back to step")
+                && n.contains("learning rate 10 is high for SGD")),
+        "{notes:?}"
+    );
+    // The person lowers the learning rate (the Optimizer tab sends it to the paused run)
+    // and resumes; the run ends normally.
+    harness.state_mut().send(AppCommand::SetLearningRate(0.01));
+    harness.get_by_label("Resume").click();
+    step_until(&mut harness, "the run to finish", |app| {
+        app.run_status() == Some(&RunStatus::Finished)
+    });
+    assert!(harness.state().evaluation_regression().is_some());
 }
