@@ -203,7 +203,7 @@ pub fn inside_ui(
         }
         Some(Ok(prediction)) => match &prediction.explanation {
             None if prediction.plane.is_some() => {
-                ui.label("The decision regions in the Try panel show the model at every point of the plane; draw is not needed here.");
+                ui.label("A 2-D set has no single input to follow: the decision regions in the Try panel show the model at every point of the plane. Filters and Training health work as for any model.");
                 return;
             }
             None => {

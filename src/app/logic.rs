@@ -804,9 +804,19 @@ impl LayerLabApp {
             return;
         }
         let ctx = ctx.clone();
-        match super::BackgroundTask::spawn("import", Box::new(move || ctx.request_repaint()), work)
-        {
-            Ok(task) => self.import = Some((name, task)),
+        let progress = crate::data::LoadProgress::default();
+        let reporting = progress.clone();
+        // The bar redraws itself while shown; the task wakes the window when it is done.
+        let waker: super::background::Waker = Box::new(move || ctx.request_repaint());
+        let work = move || reporting.run(work);
+        match super::BackgroundTask::spawn("import", waker, work) {
+            Ok(task) => {
+                self.import = Some(super::ImportTask {
+                    name,
+                    task,
+                    progress,
+                })
+            }
             Err(e) => self
                 .notifications
                 .error(format!("Cannot start the import: {e}")),
@@ -859,7 +869,7 @@ impl LayerLabApp {
     }
 
     fn poll_import(&mut self, ctx: &egui::Context) {
-        let Some((name, task)) = &self.import else {
+        let Some(super::ImportTask { name, task, .. }) = &self.import else {
             return;
         };
         let outcome = match task.poll() {
@@ -946,7 +956,7 @@ impl LayerLabApp {
     }
 
     fn poll_dataset(&mut self, ctx: &egui::Context) {
-        if let DatasetSlot::Loading { name, task } = &self.dataset {
+        if let DatasetSlot::Loading { name, task, .. } = &self.dataset {
             match task.poll() {
                 super::Polled::Done(Ok(dataset)) => {
                     let changed = dataset.card.dataset != self.data_shape.name;

@@ -112,6 +112,7 @@ enum DatasetSlot {
     Loading {
         name: String,
         task: BackgroundTask<Result<Dataset, String>>,
+        progress: crate::data::LoadProgress,
     },
     Ready(Arc<Dataset>, DataPreview),
     Failed(String),
@@ -189,8 +190,8 @@ pub struct LayerLabApp {
     data_shape: DataShape,
     /// Where MNIST is read from (tests point it elsewhere).
     mnist_dir: PathBuf,
-    /// An import in progress: its file name and where the result arrives.
-    import: Option<(String, BackgroundTask<ImportOutcome>)>,
+    /// An import in progress.
+    import: Option<ImportTask>,
     /// A loaded model waiting for its built-in dataset to load.
     pending_model: Option<(PathBuf, Box<SavedModel>)>,
     /// A CSV read and waiting for the person to check its columns.
@@ -205,6 +206,13 @@ pub struct LayerLabApp {
 
 /// What an import gives back, or why not.
 type ImportOutcome = Result<Imported, String>;
+
+/// An import in progress: its file name, where the result arrives, and how far it got.
+struct ImportTask {
+    name: String,
+    task: BackgroundTask<ImportOutcome>,
+    progress: crate::data::LoadProgress,
+}
 
 /// A finished import step.
 enum Imported {
@@ -254,18 +262,23 @@ fn start_loading(
     waker: background::Waker,
 ) -> DatasetSlot {
     let thread_name = name.to_string();
+    let progress = crate::data::LoadProgress::default();
+    let reporting = progress.clone();
     let task = BackgroundTask::spawn("data", waker, move || {
-        let loaded = if thread_name == "mnist" {
-            Dataset::mnist(&mnist_dir)
-        } else {
-            crate::data::load_builtin(&thread_name, &options)
-        };
-        loaded.map_err(|e| e.to_string())
+        reporting.run(|| {
+            let loaded = if thread_name == "mnist" {
+                Dataset::mnist(&mnist_dir)
+            } else {
+                crate::data::load_builtin(&thread_name, &options)
+            };
+            loaded.map_err(|e| e.to_string())
+        })
     });
     match task {
         Ok(task) => DatasetSlot::Loading {
             name: name.to_string(),
             task,
+            progress,
         },
         Err(e) => DatasetSlot::Failed(format!("cannot start the data loader: {e}")),
     }

@@ -43,9 +43,8 @@ impl LayerLabApp {
                     {
                         self.commands.push(AppCommand::ImportFolderDialog);
                     }
-                    if let Some((name, _)) = &self.import {
-                        ui.spinner();
-                        ui.label(format!("Reading {name}…"));
+                    if let Some(import) = &self.import {
+                        progress_ui(ui, &import.progress, &format!("Reading {}…", import.name));
                         if ui.button("Cancel").clicked() {
                             self.commands.push(AppCommand::CancelImport);
                         }
@@ -155,5 +154,25 @@ impl LayerLabApp {
                     ));
                 });
             });
+    }
+}
+
+/// A progress bar once the loader has said how much there is to do, a spinner until then.
+pub(super) fn progress_ui(ui: &mut egui::Ui, progress: &crate::data::LoadProgress, text: &str) {
+    match progress.fraction() {
+        Some(fraction) => {
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(160.0)
+                    .text(format!("{text} {:.0}%", fraction * 100.0)),
+            );
+            // The loader's reports wake the window only now and then; keep the bar moving.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        None => {
+            ui.spinner();
+            ui.label(text);
+        }
     }
 }

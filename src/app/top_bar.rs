@@ -183,6 +183,8 @@ impl LayerLabApp {
             let elapsed = super::format_secs(session.elapsed().as_secs_f64());
             let text = format!("{} · {elapsed} elapsed", session.status_line());
             ui.add(egui::ProgressBar::new(session.progress.fraction()).text(text));
+        } else if let super::DatasetSlot::Loading { name, progress, .. } = &self.dataset {
+            super::panels::progress_ui(ui, progress, &format!("Loading {name}…"));
         } else if !self.dataset_ready() {
             ui.spinner();
             ui.label(format!("Loading {}…", self.state.dataset));

@@ -33,7 +33,8 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let file_len = file.metadata().map_err(io)?.len();
-    let mut buffered = std::io::BufReader::new(file);
+    let mut buffered =
+        std::io::BufReader::new(super::progress::CountingReader::new(file, file_len));
     let gzip = std::io::BufRead::fill_buf(&mut buffered)
         .map_err(io)?
         .starts_with(&[0x1f, 0x8b]);

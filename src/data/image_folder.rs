@@ -144,11 +144,14 @@ pub fn image_folder(
             total >> 20
         )));
     }
+    super::progress::expect((train_files.len() + test_files.len()) as u64);
     let mut decode = |files: &Listing| -> Samples {
         let mut values = Vec::with_capacity(files.len() * sample_len);
         let mut labels = Vec::with_capacity(files.len());
         for (path, class) in files {
-            match decode_image(path) {
+            let decoded = decode_image(path);
+            super::progress::advance(1);
+            match decoded {
                 Ok(image) => {
                     push_pixels(&image, channels, height, width, &mut values);
                     labels.push(*class);
@@ -325,7 +328,11 @@ mod tests {
             [0x89, b'P', b'N', b'G', 1, 2],
         )
         .unwrap();
-        let (data, notes) = image_folder(dir.path(), ImageFolderOptions::default()).unwrap();
+        // Loaded as the window imports: every file listed counts toward the progress bar.
+        let progress = crate::data::LoadProgress::default();
+        let (data, notes) =
+            progress.run(|| image_folder(dir.path(), ImageFolderOptions::default()).unwrap());
+        assert_eq!(progress.fraction(), Some(1.0));
         assert_eq!(data.task().class_names(), ["cat", "dog"]);
         assert_eq!(data.train.len() + data.test.len(), 10);
         // Colour files give RGB; the median size of 20x10 and 40x30 images.

@@ -13,6 +13,7 @@ mod idx;
 mod image_folder;
 mod images;
 mod preprocessing;
+mod progress;
 mod raw_input;
 mod table;
 mod text;
@@ -34,6 +35,7 @@ pub use preprocessing::{
     encode_row, is_missing, mean_and_std, parse_number, CellError, ColumnStep, ImageFraming,
     InputPipeline, Preprocessing, TargetScaling,
 };
+pub use progress::LoadProgress;
 pub use raw_input::{image_input, input_kind, table_inputs, text_input, Prediction, RawInputError};
 pub use table::{
     encode_table_for_model, guess_kind, guess_task, profile_columns, table_dataset, ColumnKind,

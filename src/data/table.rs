@@ -71,7 +71,8 @@ impl RawTable {
             path: path.display().to_string(),
             cause: e,
         })?;
-        let mut reader = std::io::BufReader::new(file);
+        let len = file.metadata().map_or(0, |m| m.len());
+        let mut reader = std::io::BufReader::new(super::progress::CountingReader::new(file, len));
         let gzip = {
             let buffer = std::io::BufRead::fill_buf(&mut reader).map_err(|e| DataError::Io {
                 path: path.display().to_string(),
