@@ -14,7 +14,7 @@ use super::predictor::ExplainRequest;
 use super::training_session::TrainingSession;
 use super::{
     AppCommand, Confirm, CurrentModel, DataPreview, DatasetSlot, EvaluationView, LayerLabApp,
-    MainTab, RunStatus, EVENT_BUDGET,
+    MainTab, RunStatus, EVENT_BUDGET, MAX_EVENTS_PER_FRAME,
 };
 use crate::export::SavedModel;
 use crate::model::Weights;
@@ -592,10 +592,20 @@ impl LayerLabApp {
         // small model) showed up as page faults in the UI thread's profile.
         let mut events = std::mem::take(&mut self.event_buffer);
         if let Some(session) = &mut self.session {
-            session.drain(EVENT_BUDGET, &mut events);
+            // Room for a full frame's worth, kept from frame to frame.
+            events.reserve(MAX_EVENTS_PER_FRAME);
+            session.drain(EVENT_BUDGET, MAX_EVENTS_PER_FRAME, &mut events);
         }
         let had_events = !events.is_empty();
-        for event in events.drain(..) {
+        // Of the weight snapshots taken in this frame only the newest is predicted with (a
+        // small model sends hundreds a frame).
+        let newest_snapshot = events
+            .iter()
+            .rposition(|e| matches!(e, TrainEvent::Snapshot { .. }));
+        for (index, event) in events.drain(..).enumerate() {
+            if matches!(event, TrainEvent::Snapshot { .. }) && Some(index) != newest_snapshot {
+                continue;
+            }
             self.handle_training_event(event);
         }
         self.event_buffer = events;

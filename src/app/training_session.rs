@@ -217,10 +217,10 @@ impl TrainingSession {
         self.handle.as_ref().map_or(0, |h| h.events().len())
     }
 
-    /// Moves waiting events into `events` for at most `budget`.
-    pub fn drain(&mut self, budget: Duration, events: &mut Vec<TrainEvent>) {
+    /// Moves waiting events into `events` for at most `budget`, and at most `limit` of them.
+    pub fn drain(&mut self, budget: Duration, limit: usize, events: &mut Vec<TrainEvent>) {
         let started = Instant::now();
-        while started.elapsed() < budget {
+        while events.len() < limit && started.elapsed() < budget {
             let Some(Ok(event)) = self.handle.as_ref().map(|h| h.events().try_recv()) else {
                 break;
             };

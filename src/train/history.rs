@@ -145,6 +145,145 @@ pub fn ema_into(values: impl Iterator<Item = f64>, smoothing: f64, out: &mut Vec
     }));
 }
 
+/// An exponential moving average fed one value at a time, bias-corrected like [`ema`]
+/// (TensorBoard's debiased smoothing): `push` gives what `ema` gives at that position.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RunningEma {
+    smoothing: f64,
+    average: f64,
+    weight: f64,
+}
+
+impl RunningEma {
+    pub fn new(smoothing: f64) -> Self {
+        Self {
+            smoothing: smoothing.clamp(0.0, 0.999),
+            average: 0.0,
+            weight: 0.0,
+        }
+    }
+
+    pub fn push(&mut self, value: f64) -> f64 {
+        self.average = self.smoothing * self.average + (1.0 - self.smoothing) * value;
+        self.weight = self.smoothing * self.weight + (1.0 - self.smoothing);
+        self.average / self.weight
+    }
+}
+
+/// Points in a bucket, and its lowest and highest point, each with its index.
+type Bucket = (usize, (usize, [f64; 2]), (usize, [f64; 2]));
+
+/// A series downsampled as it grows: points go into buckets of `bucket_len` consecutive
+/// points, each keeping its lowest and highest (in order); when the buckets would exceed
+/// half of `max_points`, neighbours merge and the buckets double in length. Each point costs
+/// O(1) amortised, so a chart of a long run is not rebuilt from every step each frame, and
+/// no extreme is ever lost (as with [`downsample_min_max`], buckets are only aligned
+/// differently).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinMaxSeries {
+    max_points: usize,
+    bucket_len: usize,
+    /// Full buckets, then the one being filled.
+    buckets: Vec<Bucket>,
+    len: usize,
+    /// The newest point, always drawn (a live chart ends at the latest step).
+    last: Option<[f64; 2]>,
+}
+
+impl Default for MinMaxSeries {
+    /// Up to 1,000 points.
+    fn default() -> Self {
+        Self::new(1_000)
+    }
+}
+
+impl MinMaxSeries {
+    pub fn new(max_points: usize) -> Self {
+        Self {
+            max_points: max_points.max(4),
+            bucket_len: 1,
+            buckets: Vec::new(),
+            len: 0,
+            last: None,
+        }
+    }
+
+    /// Points pushed so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn push(&mut self, point: [f64; 2]) {
+        let index = self.len;
+        self.len += 1;
+        self.last = Some(point);
+        match self.buckets.last_mut() {
+            Some((count, low, high)) if *count < self.bucket_len => {
+                *count += 1;
+                if point[1] < low.1[1] {
+                    *low = (index, point);
+                }
+                if point[1] > high.1[1] {
+                    *high = (index, point);
+                }
+            }
+            _ => self.buckets.push((1, (index, point), (index, point))),
+        }
+        if self.buckets.len() > self.max_points / 2 {
+            self.merge();
+        }
+    }
+
+    /// Pairs of buckets become one, twice as long.
+    fn merge(&mut self) {
+        let merged: Vec<_> = self
+            .buckets
+            .chunks(2)
+            .map(|pair| {
+                let mut bucket = pair[0];
+                if let Some(&(count, low, high)) = pair.get(1) {
+                    bucket.0 += count;
+                    if low.1[1] < bucket.1 .1[1] {
+                        bucket.1 = low;
+                    }
+                    if high.1[1] > bucket.2 .1[1] {
+                        bucket.2 = high;
+                    }
+                }
+                bucket
+            })
+            .collect();
+        self.buckets = merged;
+        self.bucket_len *= 2;
+    }
+
+    /// At most `max_points` + 1 points: each bucket's lowest and highest in the order they
+    /// came, then the newest point unless it is one of those.
+    pub fn points(&self) -> impl Iterator<Item = [f64; 2]> + '_ {
+        let newest = self.len.checked_sub(1);
+        let last_kept = self.buckets.last().map(|&(_, low, high)| low.0.max(high.0));
+        let tail = match (self.last, newest) {
+            (Some(point), Some(index)) if last_kept != Some(index) => Some(point),
+            _ => None,
+        };
+        self.buckets
+            .iter()
+            .flat_map(|&(_, low, high)| {
+                let (first, second) = if low.0 <= high.0 {
+                    (low, high)
+                } else {
+                    (high, low)
+                };
+                std::iter::once(first.1).chain((second.0 != first.0).then_some(second.1))
+            })
+            .chain(tail)
+    }
+}
+
 /// Reduces `points` (sorted by x) to at most `max_points` by keeping the minimum and maximum
 /// of equal-width buckets, in x order, so spikes stay visible. Short series are returned as is.
 pub fn downsample_min_max(points: &[[f64; 2]], max_points: usize) -> Vec<[f64; 2]> {
@@ -253,5 +392,55 @@ mod tests {
             "{csv}"
         );
         assert_eq!(history.steps_per_epoch, 5);
+    }
+
+    #[test]
+    fn the_running_ema_matches_the_batch_one() {
+        let values: Vec<f64> = (0..50).map(|i| ((i * 7) % 11) as f64).collect();
+        let batch = ema(&values, 0.6);
+        let mut running = RunningEma::new(0.6);
+        for (v, expected) in values.iter().zip(&batch) {
+            assert!((running.push(*v) - expected).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn a_growing_series_keeps_every_extreme_within_its_point_budget() {
+        let mut series = MinMaxSeries::new(100);
+        let y = |i: usize| ((i * 7919) % 1000) as f64 + if i == 31_337 { 1e6 } else { 0.0 };
+        for i in 0..100_000 {
+            series.push([i as f64, y(i)]);
+            if i % 9_999 == 0 {
+                assert!(
+                    series.points().count() <= 101,
+                    "{}",
+                    series.points().count()
+                );
+                assert_eq!(series.points().last(), Some([i as f64, y(i)]));
+            }
+        }
+        assert_eq!(series.len(), 100_000);
+        let points: Vec<[f64; 2]> = series.points().collect();
+        assert!(
+            points.len() <= 101 && points.len() >= 50,
+            "{}",
+            points.len()
+        );
+        // In x order, the spike kept, the global minimum kept.
+        assert!(points.windows(2).all(|w| w[0][0] < w[1][0]));
+        assert!(points.contains(&[31_337.0, y(31_337)]));
+        assert_eq!(
+            points.iter().map(|p| p[1]).fold(f64::INFINITY, f64::min),
+            0.0
+        );
+        // Fewer points than the budget: every point, in order.
+        let mut short = MinMaxSeries::new(100);
+        for i in 0..30 {
+            short.push([i as f64, y(i)]);
+        }
+        assert_eq!(
+            short.points().collect::<Vec<_>>(),
+            (0..30).map(|i| [i as f64, y(i)]).collect::<Vec<_>>()
+        );
     }
 }

@@ -27,7 +27,8 @@ pub use health::{
     WarningKind, DEFAULT_HEALTH_EVERY_STEPS, HEALTH_BATCH, MAX_SPIKES,
 };
 pub use history::{
-    downsample_by, downsample_min_max, ema, ema_into, MetricsHistory, MAX_HEALTH_REPORTS,
+    downsample_by, downsample_min_max, ema, ema_into, MetricsHistory, MinMaxSeries, RunningEma,
+    MAX_HEALTH_REPORTS,
 };
 pub use pool::in_compute_pool;
 pub use run::{run_training, PreparedJob, TrainError, TrainJob};
