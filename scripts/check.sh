@@ -9,4 +9,8 @@ cargo fmt --all -- --check
 cargo clippy --release --no-default-features --lib --bins -- -D warnings
 cargo clippy --release --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --lib
+# Every preset exported as ONNX and run by tract (a real ONNX runtime) against LayerLab's
+# logits; behind a feature because tract adds minutes to a build.
+cargo clippy --release --features onnx-check --test onnx -- -D warnings
+cargo test --release --features onnx-check --test onnx
 cargo test --release --all-targets

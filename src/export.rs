@@ -147,25 +147,8 @@ impl SavedModel {
                     .map_err(|e| format!("tensor {name}: {e}"))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let mut metadata: HashMap<String, String> = [
-            ("format".to_string(), "pt".to_string()),
-            (
-                SPEC_KEY.to_string(),
-                serde_json::to_string(&self.spec).map_err(|e| e.to_string())?,
-            ),
-            (
-                INPUT_KEY.to_string(),
-                serde_json::to_string(&self.input_shape).map_err(|e| e.to_string())?,
-            ),
-            (CLASSES_KEY.to_string(), self.classes.to_string()),
-        ]
-        .into();
-        if let Some(card) = &self.card {
-            metadata.insert(
-                DATA_KEY.to_string(),
-                serde_json::to_string(card).map_err(|e| e.to_string())?,
-            );
-        }
+        let mut metadata: HashMap<String, String> = metadata(self)?.into_iter().collect();
+        metadata.insert("format".to_string(), "pt".to_string());
         ::safetensors::serialize(views, &Some(metadata)).map_err(|e| e.to_string())
     }
 
@@ -255,51 +238,13 @@ impl SavedModel {
         })
     }
 
-    /// Writes atomically: a temporary file beside `path`, then a rename.
-    ///
-    /// The temporary file is named `.NAME.XXXXXX.partial`, so one left by a killed process is
-    /// recognisable, and such leftovers older than a minute are removed on the next save to
-    /// the same folder. A symlink is written through to its target; anything that is not a
-    /// regular file (a directory, a device) is refused; a replaced file keeps its mode.
+    /// Writes the model's safetensors file ([`write_atomically`]).
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
         let bytes = self.to_bytes().map_err(|reason| ModelFileError::Format {
             path: path.display().to_string(),
             reason,
         })?;
-        let target = export_target(path)?;
-        let name = target.display().to_string();
-        let write = |cause| ModelFileError::Write {
-            path: name.clone(),
-            cause,
-        };
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => Path::new(".").to_path_buf(),
-        };
-        let prefix = partial_prefix(&target);
-        remove_stale_partials(&dir, &prefix);
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".partial");
-        // A new file gets the user's normal mode (0666 less the umask, as any program's new
-        // file), not the private 0600 of a temporary file; a replaced file keeps its mode.
-        #[cfg(unix)]
-        let existing_mode = {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-            std::fs::metadata(&target)
-                .ok()
-                .filter(|m| m.is_file())
-                .map(|m| m.permissions())
-        };
-        let mut file = builder.tempfile_in(&dir).map_err(write)?;
-        #[cfg(unix)]
-        if let Some(permissions) = existing_mode {
-            file.as_file().set_permissions(permissions).map_err(write)?;
-        }
-        std::io::Write::write_all(&mut file, &bytes).map_err(write)?;
-        file.as_file().sync_all().map_err(write)?;
-        file.persist(&target).map_err(|e| write(e.error))?;
-        Ok(())
+        write_atomically(path, &bytes)
     }
 
     /// Checks before training that a model can be written to `path`: the target is a regular
@@ -391,4 +336,70 @@ fn remove_stale_partials(dir: &Path, prefix: &str) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename.
+///
+/// The temporary file is named `.NAME.XXXXXX.partial`, so one left by a killed process is
+/// recognisable, and such leftovers older than a minute are removed on the next save to
+/// the same folder. A symlink is written through to its target; anything that is not a
+/// regular file (a directory, a device) is refused; a replaced file keeps its mode.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelFileError> {
+    let target = export_target(path)?;
+    let name = target.display().to_string();
+    let write = |cause| ModelFileError::Write {
+        path: name.clone(),
+        cause,
+    };
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => Path::new(".").to_path_buf(),
+    };
+    let prefix = partial_prefix(&target);
+    remove_stale_partials(&dir, &prefix);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".partial");
+    // A new file gets the user's normal mode (0666 less the umask, as any program's new
+    // file), not the private 0600 of a temporary file; a replaced file keeps its mode.
+    #[cfg(unix)]
+    let existing_mode = {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+        std::fs::metadata(&target)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.permissions())
+    };
+    let mut file = builder.tempfile_in(&dir).map_err(write)?;
+    #[cfg(unix)]
+    if let Some(permissions) = existing_mode {
+        file.as_file().set_permissions(permissions).map_err(write)?;
+    }
+    std::io::Write::write_all(&mut file, bytes).map_err(write)?;
+    file.as_file().sync_all().map_err(write)?;
+    file.persist(&target).map_err(|e| write(e.error))?;
+    Ok(())
+}
+
+/// The metadata both file formats carry: the stack, the input shape, the classes and the
+/// data card (safetensors' `__metadata__`, ONNX's `metadata_props`).
+pub fn metadata(model: &SavedModel) -> Result<Vec<(String, String)>, String> {
+    let mut entries = vec![
+        (
+            SPEC_KEY.to_string(),
+            serde_json::to_string(&model.spec).map_err(|e| e.to_string())?,
+        ),
+        (
+            INPUT_KEY.to_string(),
+            serde_json::to_string(&model.input_shape).map_err(|e| e.to_string())?,
+        ),
+        (CLASSES_KEY.to_string(), model.classes.to_string()),
+    ];
+    if let Some(card) = &model.card {
+        entries.push((
+            DATA_KEY.to_string(),
+            serde_json::to_string(card).map_err(|e| e.to_string())?,
+        ));
+    }
+    Ok(entries)
 }

@@ -11,6 +11,7 @@ pub mod data;
 pub mod explain;
 pub mod export;
 pub mod model;
+pub mod onnx;
 pub mod ops;
 pub mod optim;
 pub mod preprocess;

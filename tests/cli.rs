@@ -65,6 +65,8 @@ fn train_export_predict_and_eval_round_trip() {
         model.to_str().unwrap(),
         "--log-jsonl",
         log.to_str().unwrap(),
+        "--health-every",
+        "20",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let last = stdout(&out).lines().last().unwrap().to_string();
@@ -94,6 +96,48 @@ fn train_export_predict_and_eval_round_trip() {
         .iter()
         .any(|e| e["event"] == "epoch" && e["validation_accuracy"].is_number()));
     assert_eq!(events.last().unwrap()["event"], "finished");
+    // Training health every 20 of the 94 steps: per-layer norms and histograms, dead units.
+    let health: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["event"] == "health").collect();
+    assert_eq!(
+        health
+            .iter()
+            .map(|e| e["step"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [20, 40, 60, 80]
+    );
+    assert_eq!(health[0]["layers"][0]["kind"], "Linear");
+    assert_eq!(
+        health[0]["layers"][0]["weights"]["counts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        32
+    );
+    assert_eq!(health[0]["dead_units"][0]["units"], 128);
+
+    // The saved model converts to ONNX; a file that is not a model is refused by name.
+    let onnx = dir.path().join("mlp.onnx");
+    let out = layerlab(&[
+        "export",
+        "--model",
+        model.to_str().unwrap(),
+        "--onnx",
+        onnx.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(ONNX opset 13; input \"input\", output \"logits\")"));
+    let bytes = std::fs::read(&onnx).unwrap();
+    // A protobuf whose graph holds the weight tensor names.
+    assert!(bytes.windows(8).any(|w| w == b"0.weight"));
+    let out = layerlab(&[
+        "export",
+        "--model",
+        log.to_str().unwrap(),
+        "--onnx",
+        onnx.to_str().unwrap(),
+    ]);
+    assert_refused(&out, "events.jsonl");
 
     // The file alone rebuilds the model, with PyTorch's names and shapes.
     let saved = layerlab::export::SavedModel::load(&model).unwrap();

@@ -59,29 +59,6 @@ fn input_shape(value: &Value) -> ActivationShape {
     ActivationShape::image(dims[0], dims[1], dims[2])
 }
 
-/// PyTorch feeds NCHW; LayerLab's activations are channels-last.
-fn nchw_to_nhwc(values: &[f32], batch: usize, shape: ActivationShape) -> Vec<f32> {
-    let ActivationShape::Spatial {
-        channels: c,
-        height: h,
-        width: w,
-    } = shape
-    else {
-        return values.to_vec();
-    };
-    let mut out = vec![0.0; values.len()];
-    for b in 0..batch {
-        for ch in 0..c {
-            for y in 0..h {
-                for x in 0..w {
-                    out[((b * h + y) * w + x) * c + ch] = values[((b * c + ch) * h + y) * w + x];
-                }
-            }
-        }
-    }
-    out
-}
-
 fn model_from(spec: &Value, shape: ActivationShape, outputs: usize, w: &Weights) -> Model {
     let spec: ModelSpec = serde_json::from_value(spec.clone()).unwrap();
     let plan = validate(&spec, shape, outputs).unwrap();
@@ -116,7 +93,8 @@ fn forward_outputs_and_gradients_match_pytorch() {
             expected_outputs.len() / batch,
             &weights(&case["weights"]),
         );
-        let input = nchw_to_nhwc(&floats(&case["input"]), batch, shape);
+        // A model takes its input as PyTorch does, NCHW.
+        let input = floats(&case["input"]);
         let dev = model.device().clone();
         let x = dev.tensor_from_vec(input, (batch, shape.numel()));
         // PyTorch ran the model after .eval(): dropout is the identity in both.
@@ -204,7 +182,7 @@ fn five_training_steps_match_pytorch_adam_with_cross_entropy() {
         for (row, &label) in labels.iter().enumerate() {
             targets[row * 10 + label] = 1.0;
         }
-        let input = nchw_to_nhwc(&floats(&batch["input"]), labels.len(), shape);
+        let input = floats(&batch["input"]);
         let outcome = train_step(
             &mut model,
             &mut optimizer,

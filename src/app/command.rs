@@ -51,6 +51,8 @@ pub enum AppCommand {
     /// Ask for a path with a dialog, then export.
     ExportWeightsDialog,
     ExportWeightsTo(PathBuf),
+    ExportOnnxDialog,
+    ExportOnnxTo(PathBuf),
     /// Save the current model in the models folder under a timestamped name.
     SaveToModelsFolder,
     LoadModelDialog,

@@ -34,6 +34,8 @@ pub enum FilePurpose {
     ImportFolder,
     /// Where to write the charts' figures as CSV.
     ExportMetrics,
+    /// Where to write the model as ONNX.
+    ExportOnnx,
 }
 
 impl FilePurpose {
@@ -45,6 +47,7 @@ impl FilePurpose {
             Self::ImportCsv => "Import a CSV table",
             Self::ImportFolder => "Import an image or IDX folder",
             Self::ExportMetrics => "Export metrics as CSV",
+            Self::ExportOnnx => "Export ONNX",
         }
     }
 
@@ -56,11 +59,15 @@ impl FilePurpose {
             // Folders only: the listing shows sub-folders and no files.
             Self::ImportFolder => &[],
             Self::ExportMetrics => &["csv"],
+            Self::ExportOnnx => &["onnx"],
         }
     }
 
     fn saves(self) -> bool {
-        matches!(self, Self::ExportWeights | Self::ExportMetrics)
+        matches!(
+            self,
+            Self::ExportWeights | Self::ExportMetrics | Self::ExportOnnx
+        )
     }
 
     /// The answer is a folder, not a file.
@@ -72,6 +79,7 @@ impl FilePurpose {
         match self {
             Self::ExportWeights => "layerlab-model.safetensors",
             Self::ExportMetrics => "layerlab-metrics.csv",
+            Self::ExportOnnx => "layerlab-model.onnx",
             Self::LoadModel | Self::OpenImage | Self::ImportCsv | Self::ImportFolder => "",
         }
     }

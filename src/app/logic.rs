@@ -155,6 +155,20 @@ impl LayerLabApp {
                     self.open_file_dialog(ctx, FilePurpose::ExportWeights);
                 }
             }
+            AppCommand::ExportOnnxDialog => {
+                if self.current.is_none() {
+                    self.notifications
+                        .error("Nothing to export yet: train or load a model first.");
+                } else {
+                    self.open_file_dialog(ctx, FilePurpose::ExportOnnx);
+                }
+            }
+            AppCommand::ExportOnnxTo(path) => match &self.current {
+                Some(current) => self.files.export_onnx(path, current.model.clone()),
+                None => self
+                    .notifications
+                    .error("Nothing to export yet: train or load a model first."),
+            },
             AppCommand::ExportWeightsTo(path) => match &self.current {
                 Some(current) => self.files.export(path, current.model.clone(), false),
                 None => self
@@ -222,7 +236,9 @@ impl LayerLabApp {
         let start_dir = match purpose {
             // Models are saved to and loaded from the models folder unless the person goes
             // elsewhere.
-            FilePurpose::ExportWeights | FilePurpose::LoadModel => ensure_models_dir().ok(),
+            FilePurpose::ExportWeights | FilePurpose::LoadModel | FilePurpose::ExportOnnx => {
+                ensure_models_dir().ok()
+            }
             FilePurpose::OpenImage
             | FilePurpose::ImportCsv
             | FilePurpose::ImportFolder
@@ -580,6 +596,13 @@ impl LayerLabApp {
             FileOutcome::MetricsExported(path) => self
                 .notifications
                 .info(format!("Saved the metrics to {}", path.display())),
+            FileOutcome::OnnxExported(path) => self.notifications.info(format!(
+                "Saved the model as ONNX (opset {}, input \"{}\", output \"{}\") to {}",
+                crate::onnx::OPSET,
+                crate::onnx::INPUT_NAME,
+                crate::onnx::OUTPUT_NAME,
+                path.display()
+            )),
             FileOutcome::Failed(message) => self.notifications.error(message),
         }
     }
@@ -674,6 +697,7 @@ impl LayerLabApp {
                     FilePurpose::ImportCsv => AppCommand::ImportCsvFrom(path),
                     FilePurpose::ImportFolder => AppCommand::ImportFolderFrom(path),
                     FilePurpose::ExportMetrics => AppCommand::ExportMetricsTo(path),
+                    FilePurpose::ExportOnnx => AppCommand::ExportOnnxTo(path),
                 };
                 self.commands.push(command);
             }

@@ -19,6 +19,7 @@ pub enum FileOutcome {
     ModelLoaded(PathBuf, Box<SavedModel>),
     ImageOpened(PathBuf, Arc<DynamicImage>),
     MetricsExported(PathBuf),
+    OnnxExported(PathBuf),
     Failed(String),
 }
 
@@ -68,6 +69,16 @@ impl FileTasks {
         self.spawn("export", move || match model.save(&path) {
             Ok(()) => FileOutcome::Exported { path, model, auto },
             Err(e) => FileOutcome::Failed(e.to_string()),
+        });
+    }
+
+    /// Writes `model` as ONNX.
+    pub fn export_onnx(&mut self, path: PathBuf, model: Arc<SavedModel>) {
+        self.spawn("onnx", move || {
+            match crate::onnx::save_onnx(&model, &path) {
+                Ok(()) => FileOutcome::OnnxExported(path),
+                Err(e) => FileOutcome::Failed(e.to_string()),
+            }
         });
     }
 

@@ -52,6 +52,14 @@ impl LayerLabApp {
         {
             self.commands.push(AppCommand::ExportWeightsDialog);
         }
+        if ui
+            .add_enabled(has_model, egui::Button::new("Export ONNX…"))
+            .on_hover_text("The model as ONNX (opset 13) for onnxruntime, tract, OpenCV, TensorRT…")
+            .on_disabled_hover_text("Train or load a model first")
+            .clicked()
+        {
+            self.commands.push(AppCommand::ExportOnnxDialog);
+        }
         let folder = models_dir().map_or_else(|e| e, |d| d.display().to_string());
         if ui
             .add_enabled(has_model, egui::Button::new("Save to models folder"))

@@ -35,6 +35,18 @@ pub enum Command {
     Bench(BenchArgs),
     /// Evaluate a saved model on a dataset's test split (or on a CSV file of your own).
     Eval(EvalArgs),
+    /// Convert a saved model to another format: ONNX (opset 13) for other runtimes.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A .safetensors file written by `layerlab train --export` or the window.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Write the model as ONNX (opset 13) here; its preprocessing goes in metadata_props.
+    #[arg(long)]
+    pub onnx: PathBuf,
 }
 
 /// The optimizers, with PyTorch's defaults.
@@ -215,6 +227,9 @@ pub struct TrainArgs {
     /// Write the trained weights (with the stack and the data card) to this .safetensors file.
     #[arg(long)]
     pub export: Option<PathBuf>,
+    /// Also write the trained model as ONNX (opset 13) to this file.
+    #[arg(long)]
+    pub export_onnx: Option<PathBuf>,
     /// Write every event as one JSON object per line (training health included).
     #[arg(long)]
     pub log_jsonl: Option<PathBuf>,

@@ -18,6 +18,7 @@ mod dataset;
 mod datasets;
 mod eval;
 mod explain;
+mod export;
 mod predict;
 mod presets;
 mod train;
@@ -34,5 +35,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Datasets(args) => datasets::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Export(args) => export::run(args),
     }
 }

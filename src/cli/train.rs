@@ -60,8 +60,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         None => None,
     };
 
-    if let Some(path) = &args.export {
-        // Found out now, not after an hour of training.
+    // Found out now, not after an hour of training.
+    for path in args.export.iter().chain(&args.export_onnx) {
         SavedModel::check_writable(path)?;
     }
     let resumed = args.resume.as_deref().map(SavedModel::load).transpose()?;
@@ -207,14 +207,34 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         log.flush()?;
     }
     let summary = summary.context("the training thread ended without a result")?;
+    let saved = SavedModel {
+        spec: trained_spec,
+        input_shape: SavedModel::input_shape_of(card.input_shape()),
+        classes: card.task.outputs(),
+        weights: (*summary.weights).clone(),
+        card: Some(card.clone()),
+    };
+    if let Some(path) = &args.export_onnx {
+        match layerlab::onnx::save_onnx(&saved, path) {
+            Ok(()) => outln!("saved {}", path.display()),
+            // The training is not lost: the weights file below, or one in the models folder.
+            Err(error) if args.export.is_some() => eprintln!("error: {error}"),
+            Err(error) => {
+                let fallback = fallback_export_path(path).with_extension("safetensors");
+                saved.save(&fallback).with_context(|| {
+                    format!(
+                        "{error}; saving the weights to {} failed too",
+                        fallback.display()
+                    )
+                })?;
+                outln!(
+                    "{error}; the weights are saved to {} instead",
+                    fallback.display()
+                );
+            }
+        }
+    }
     if let Some(path) = &args.export {
-        let saved = SavedModel {
-            spec: trained_spec,
-            input_shape: SavedModel::input_shape_of(card.input_shape()),
-            classes: card.task.outputs(),
-            weights: (*summary.weights).clone(),
-            card: Some(card.clone()),
-        };
         match saved.save(path) {
             Ok(()) => outln!("saved {}", path.display()),
             Err(error) => {

@@ -8,8 +8,8 @@
 
 use super::Model;
 use crate::ops::kernels::{
-    affine_forward, avg_pool_forward, channels_first, gelu_value, im2col, max_pool_forward,
-    to_window_order, Floor,
+    affine_forward, avg_pool_forward, channels_first, channels_last, gelu_value, im2col,
+    max_pool_forward, to_window_order, Floor,
 };
 use crate::ops::Window;
 use crate::spec::{ActivationShape, Layer};
@@ -26,6 +26,12 @@ enum Step {
     AvgPool(Window),
     Relu,
     ChannelsFirst {
+        channels: usize,
+        height: usize,
+        width: usize,
+    },
+    /// The channels-first input of an image model into the layers' channels-last layout.
+    ChannelsLast {
         channels: usize,
         height: usize,
         width: usize,
@@ -60,6 +66,13 @@ impl InferenceModel {
     pub fn new(model: &Model) -> Self {
         let mut params = model.params.iter();
         let mut steps = Vec::new();
+        if let Some((channels, height, width)) = spatial(model.plan.input) {
+            steps.push(Step::ChannelsLast {
+                channels,
+                height,
+                width,
+            });
+        }
         for plan in &model.plan.layers {
             let flatten = |steps: &mut Vec<Step>| {
                 if let Some((channels, height, width)) = spatial(plan.input) {
@@ -160,7 +173,8 @@ impl InferenceModel {
         self.input_len
     }
 
-    /// Outputs (logits) for `batch` samples laid out one after another (channels last).
+    /// Outputs (logits) for `batch` samples laid out one after another (images channels
+    /// first, as PyTorch takes them).
     pub fn predict(&self, inputs: &[f32], batch: usize) -> Vec<f32> {
         assert_eq!(inputs.len(), batch * self.input_len, "input length");
         let mut x = inputs.to_vec();
@@ -203,6 +217,11 @@ impl InferenceModel {
                     height,
                     width,
                 } => channels_first(&x, batch, *channels, *height, *width),
+                Step::ChannelsLast {
+                    channels,
+                    height,
+                    width,
+                } => channels_last(&x, batch, *channels, *height, *width),
                 Step::Relu => {
                     // As PyTorch: a NaN stays NaN (f32::max would turn it into 0).
                     for v in x.iter_mut() {

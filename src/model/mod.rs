@@ -192,6 +192,18 @@ impl Model {
         let fuse = !options.input_gradient && options.outputs.is_none();
         let end = layers.end.min(self.plan.layers.len());
         let mut x = x;
+        // The input comes channels-first (PyTorch's NCHW, the datasets' order); the layers
+        // compute channels-last.
+        if layers.start == 0 {
+            if let ActivationShape::Spatial {
+                channels,
+                height,
+                width,
+            } = self.plan.input
+            {
+                x = ops::to_channels_last(x, channels, height, width);
+            }
+        }
         let mut layers = self.plan.layers[..end]
             .iter()
             .enumerate()
@@ -434,6 +446,40 @@ mod tests {
             .flatten()
             .collect();
         ModelSpec::new(layers)
+    }
+
+    #[test]
+    fn a_colour_image_is_read_channels_first_as_pytorch_reads_it() {
+        // A 2-channel 1x2 image [[a, b], [c, d]] in NCHW order is (a, b, c, d); a Linear on
+        // it is W . (a, b, c, d), whatever layout the layers compute in. The model once read
+        // its input channels-last and mixed the planes' pixels up for every RGB image.
+        let spec = ModelSpec::new(vec![Layer::Linear { out_features: 2 }]);
+        let plan = validate(&spec, ActivationShape::image(2, 1, 2), 2).unwrap();
+        let mut model = Model::initialise(spec, plan, &Cpu::default(), 0);
+        model.params[0]
+            .values_mut()
+            .copy_from_slice(&[1.0, 10.0, 100.0, 1000.0, 0.0, 0.0, 1.0, 0.0]);
+        model.params[1].values_mut().copy_from_slice(&[0.0, 0.0]);
+        let input = [1.0, 2.0, 3.0, 4.0];
+        let expected = [1.0 + 20.0 + 300.0 + 4000.0, 3.0];
+        let x = model.device().tensor_from_vec(input.to_vec(), (1, 4));
+        assert_eq!(model.forward(x, Mode::Eval).as_vec(), expected);
+        assert_eq!(InferenceModel::new(&model).predict(&input, 1), expected);
+        // A convolution sees the same planes: a 1x1 kernel picking channel 1 gives (c, d).
+        let spec = ModelSpec::new(vec![
+            Layer::Conv2d {
+                out_channels: 1,
+                kernel_size: 1,
+                stride: 1,
+                padding: 0,
+            },
+            Layer::Flatten,
+        ]);
+        let plan = validate(&spec, ActivationShape::image(2, 1, 2), 2).unwrap();
+        let mut model = Model::initialise(spec, plan, &Cpu::default(), 0);
+        model.params[0].values_mut().copy_from_slice(&[0.0, 1.0]);
+        model.params[1].values_mut().copy_from_slice(&[0.0]);
+        assert_eq!(InferenceModel::new(&model).predict(&input, 1), [3.0, 4.0]);
     }
 
     #[test]

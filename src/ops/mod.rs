@@ -49,12 +49,47 @@ pub fn to_channels_first<T: Tape<f32, Cpu>>(
         .reshape_like(&(batch, channels * height * width))
 }
 
+/// Reorders a model's `(batch, c*h*w)` input, channels-first as PyTorch and the datasets
+/// give images, into the channels-last layout the layers compute in.
+pub fn to_channels_last<T: Tape<f32, Cpu>>(
+    x: Activations<T>,
+    channels: usize,
+    height: usize,
+    width: usize,
+) -> Activations<T> {
+    let batch = x.shape().0;
+    if channels == 1 || height * width == 1 {
+        return x;
+    }
+    x.reshape_like(&(batch, channels, height * width))
+        .permute::<_, Axes3<0, 2, 1>>()
+        .reshape_like(&(batch, height * width * channels))
+}
+
 /// Plain kernels (no tape) shared by the ops above and the tape-free inference path.
 pub(crate) mod kernels {
     pub(crate) use super::gelu::gelu_value;
     pub(crate) use super::layers::{affine_forward, to_window_order};
     pub(crate) use super::pool::{avg_pool_forward, max_pool_forward, Floor};
     pub(crate) use super::unfold::im2col;
+
+    /// `(batch, c*h*w)` channels-first to channels-last, as `to_channels_last` does on the tape.
+    pub(crate) fn channels_last(x: &[f32], batch: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
+        let mut out = vec![0.0; x.len()];
+        let hw = h * w;
+        for b in 0..batch {
+            let (src, dst) = (
+                &x[b * hw * c..(b + 1) * hw * c],
+                &mut out[b * hw * c..(b + 1) * hw * c],
+            );
+            for p in 0..hw {
+                for ch in 0..c {
+                    dst[p * c + ch] = src[ch * hw + p];
+                }
+            }
+        }
+        out
+    }
 
     /// `(batch, h*w*c)` channels-last to channels-first, as `to_channels_first` does on the tape.
     pub(crate) fn channels_first(
