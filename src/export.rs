@@ -85,10 +85,11 @@ impl SavedModel {
     pub fn input(&self) -> ActivationShape {
         match &self.card {
             Some(card) => card.input_shape(),
-            None => {
-                let [c, h, w] = self.input_shape;
-                ActivationShape::image(c, h, w)
-            }
+            // `input_shape_of` writes feature vectors as [1, 1, features].
+            None => match self.input_shape {
+                [1, 1, features] => ActivationShape::Flat { features },
+                [c, h, w] => ActivationShape::image(c, h, w),
+            },
         }
     }
 

@@ -44,8 +44,20 @@ fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
 }
 
 /// Exports `spec` (random weights) for `input` and `classes`, runs a batch of 3 in tract and
-/// in LayerLab, and returns the largest difference of their logits.
+/// in LayerLab, and returns the largest difference of their logits. With `ONNX_DUMP_DIR` set,
+/// also writes `NAME.onnx` and `NAME.json` (input shape, input, LayerLab's logits) there for
+/// scripts/onnx_runtime_check.py.
 fn largest_difference(spec: ModelSpec, input: ActivationShape, classes: usize, seed: u64) -> f32 {
+    largest_difference_named("", spec, input, classes, seed)
+}
+
+fn largest_difference_named(
+    name: &str,
+    spec: ModelSpec,
+    input: ActivationShape,
+    classes: usize,
+    seed: u64,
+) -> f32 {
     let plan = validate(&spec, input, classes).unwrap();
     let model = Model::initialise(spec.clone(), plan, &Cpu::default(), seed);
     let saved = SavedModel {
@@ -69,6 +81,12 @@ fn largest_difference(spec: ModelSpec, input: ActivationShape, classes: usize, s
     }
     let theirs = run_in_tract(&bytes, &shape, values.clone());
     let ours = InferenceModel::new(&model).predict(&values, batch);
+    if let (Some(dir), false) = (std::env::var_os("ONNX_DUMP_DIR"), name.is_empty()) {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::write(dir.join(format!("{name}.onnx")), &bytes).unwrap();
+        let case = serde_json::json!({"shape": shape, "input": values, "logits": ours});
+        std::fs::write(dir.join(format!("{name}.json")), case.to_string()).unwrap();
+    }
     assert_eq!(theirs.len(), ours.len());
     theirs
         .iter()
@@ -91,7 +109,7 @@ fn every_presets_onnx_export_gives_layerlabs_logits_in_tract() {
             };
             (data.input_shape(), data.outputs())
         });
-        let difference = largest_difference(recipe.spec, input, classes, 7);
+        let difference = largest_difference_named(name, recipe.spec, input, classes, 7);
         assert!(
             difference < 1e-4,
             "{name} on {dataset}: logits differ by {difference}"
@@ -126,6 +144,7 @@ fn the_layers_no_preset_uses_export_too() {
         Layer::Tanh,
         Layer::Linear { out_features: 3 },
     ]);
-    let difference = largest_difference(spec, ActivationShape::image(2, 9, 7), 3, 11);
+    let difference =
+        largest_difference_named("other-layers", spec, ActivationShape::image(2, 9, 7), 3, 11);
     assert!(difference < 1e-4, "logits differ by {difference}");
 }
