@@ -47,10 +47,6 @@ fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
 /// in LayerLab, and returns the largest difference of their logits. With `ONNX_DUMP_DIR` set,
 /// also writes `NAME.onnx` and `NAME.json` (input shape, input, LayerLab's logits) there for
 /// scripts/onnx_runtime_check.py.
-fn largest_difference(spec: ModelSpec, input: ActivationShape, classes: usize, seed: u64) -> f32 {
-    largest_difference_named("", spec, input, classes, seed)
-}
-
 fn largest_difference_named(
     name: &str,
     spec: ModelSpec,
