@@ -75,20 +75,7 @@ pub(crate) mod kernels {
 
     /// `(batch, c*h*w)` channels-first to channels-last, as `to_channels_last` does on the tape.
     pub(crate) fn channels_last(x: &[f32], batch: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
-        let mut out = vec![0.0; x.len()];
-        let hw = h * w;
-        for b in 0..batch {
-            let (src, dst) = (
-                &x[b * hw * c..(b + 1) * hw * c],
-                &mut out[b * hw * c..(b + 1) * hw * c],
-            );
-            for p in 0..hw {
-                for ch in 0..c {
-                    dst[p * c + ch] = src[ch * hw + p];
-                }
-            }
-        }
-        out
+        transpose_each(x, batch, c, h * w)
     }
 
     /// `(batch, h*w*c)` channels-last to channels-first, as `to_channels_first` does on the tape.
@@ -99,16 +86,18 @@ pub(crate) mod kernels {
         h: usize,
         w: usize,
     ) -> Vec<f32> {
+        transpose_each(x, batch, h * w, c)
+    }
+
+    /// Each of `batch` row-major `rows x cols` matrices in `x`, transposed.
+    fn transpose_each(x: &[f32], batch: usize, rows: usize, cols: usize) -> Vec<f32> {
         let mut out = vec![0.0; x.len()];
-        let hw = h * w;
+        let len = rows * cols;
         for b in 0..batch {
-            let (src, dst) = (
-                &x[b * hw * c..(b + 1) * hw * c],
-                &mut out[b * hw * c..(b + 1) * hw * c],
-            );
-            for p in 0..hw {
-                for ch in 0..c {
-                    dst[ch * hw + p] = src[p * c + ch];
+            let (src, dst) = (&x[b * len..(b + 1) * len], &mut out[b * len..(b + 1) * len]);
+            for r in 0..rows {
+                for c in 0..cols {
+                    dst[c * rows + r] = src[r * cols + c];
                 }
             }
         }
