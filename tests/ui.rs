@@ -1322,9 +1322,17 @@ fn the_inside_tab_follows_the_drawing_layer_by_layer_and_explains_it() {
     harness.get_by_label("Filters").click();
     harness.run_steps(2);
     harness.get_by_label_contains("Layer 0 Conv2d: 32 kernels of 3x3");
+    // Filters need no maps: a new answer (a snapshot, a stroke) does not compute them.
+    harness.state_mut().send(AppCommand::LookInside);
+    step_until(&mut harness, "the answer without maps", |app| {
+        app.prediction_is_current()
+            && matches!(app.prediction(), Some(Ok(p)) if p.explanation.is_none())
+    });
 
-    // A map clicked: enlarged, with the training images that excite it most.
+    // A map clicked: enlarged, with the training images that excite it most. Back on a view
+    // with maps, they are asked for again.
     harness.get_by_label("Activations").click();
+    step_until(&mut harness, "the maps again", |app| explanation(app).is_some());
     harness
         .state_mut()
         .send(AppCommand::InspectUnit { layer: 0, unit: 3 });

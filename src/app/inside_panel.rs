@@ -145,6 +145,11 @@ impl InsidePanel {
         }
     }
 
+    /// Whether the view on show needs activations and saliency maps (not only filters).
+    pub fn shows_maps(&self) -> bool {
+        matches!(self.view, InsideView::Activations | InsideView::Saliency)
+    }
+
     /// The explanation on show, if any.
     pub fn shown(&self) -> Option<&Arc<Explanation>> {
         self.pictures.as_ref().map(|p| &p.of)
@@ -169,6 +174,7 @@ pub fn inside_ui(
     training: &mut TrainConfig,
     commands: &mut Vec<AppCommand>,
 ) {
+    let before = panel.view;
     ui.horizontal_wrapped(|ui| {
         for (view, name) in [
             (InsideView::Activations, "Activations"),
@@ -180,6 +186,10 @@ pub fn inside_ui(
         }
     });
     ui.separator();
+    if panel.shows_maps() && !matches!(before, InsideView::Activations | InsideView::Saliency) {
+        // The maps are computed only for the views that show them: ask for them now.
+        commands.push(AppCommand::LookInside);
+    }
     if panel.view == InsideView::Health {
         super::health_panel::health_ui(ui, &mut panel.health, inputs.history, training);
         return;

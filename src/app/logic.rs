@@ -564,6 +564,7 @@ impl LayerLabApp {
     pub(super) fn request_prediction(&mut self) {
         let explain = (self.main_tab == MainTab::Inside).then_some(ExplainRequest {
             class: self.inside.class,
+            maps: self.inside.shows_maps(),
         });
         if let Some(current) = &self.current {
             self.prediction
