@@ -1332,7 +1332,9 @@ fn the_inside_tab_follows_the_drawing_layer_by_layer_and_explains_it() {
     // A map clicked: enlarged, with the training images that excite it most. Back on a view
     // with maps, they are asked for again.
     harness.get_by_label("Activations").click();
-    step_until(&mut harness, "the maps again", |app| explanation(app).is_some());
+    step_until(&mut harness, "the maps again", |app| {
+        explanation(app).is_some()
+    });
     harness
         .state_mut()
         .send(AppCommand::InspectUnit { layer: 0, unit: 3 });
