@@ -571,3 +571,23 @@ fn health_reports_come_at_the_interval_and_find_the_relus_a_huge_learning_rate_k
         }
     }
 }
+
+#[test]
+fn the_worker_hands_its_event_channel_over_and_a_ui_can_poll_for_it() {
+    // The window polls without waiting (the channel's setup is the worker's work); the CLI
+    // and tests wait for it.
+    let prepared = job(preset("mlp").unwrap().spec, quick_config(64), mnist())
+        .prepare()
+        .unwrap();
+    let handle = TrainingHandle::spawn(prepared, None).unwrap();
+    let started = std::time::Instant::now();
+    let events = loop {
+        if let Some(events) = handle.try_events() {
+            break events;
+        }
+        assert!(started.elapsed().as_secs() < 30, "no channel handed over");
+        std::thread::yield_now();
+    };
+    assert!(matches!(events.recv().unwrap(), TrainEvent::Started { .. }));
+    assert!(std::ptr::eq(events, handle.events()));
+}

@@ -1338,10 +1338,18 @@ fn the_inside_tab_follows_the_drawing_layer_by_layer_and_explains_it() {
     harness
         .state_mut()
         .send(AppCommand::InspectUnit { layer: 0, unit: 3 });
+    harness.step();
+    assert_eq!(harness.state().inside().selected, Some((0, 3)));
     step_until(&mut harness, "the most exciting training images", |app| {
         app.inside().exciting_found().is_some()
     });
-    let found = harness.state().inside().exciting_found().unwrap().to_vec();
+    let found = harness
+        .state()
+        .inside()
+        .exciting_found()
+        .unwrap()
+        .expect("the search found samples")
+        .to_vec();
     assert_eq!(found.len(), 9);
     assert!(found.windows(2).all(|w| w[0].1 >= w[1].1), "{found:?}");
     harness.run_steps(2);

@@ -137,11 +137,11 @@ impl InsidePanel {
         self.exciting.as_ref().is_some_and(|s| s.task.is_some())
     }
 
-    /// The samples found for the selected unit, once found.
-    pub fn exciting_found(&self) -> Option<&[(u32, f32)]> {
-        match &self.exciting.as_ref()?.found {
-            Some(Ok(found)) => Some(found),
-            _ => None,
+    /// The samples found for the selected unit, or why none were, once the search ended.
+    pub fn exciting_found(&self) -> Option<Result<&[(u32, f32)], &str>> {
+        match self.exciting.as_ref()?.found.as_ref()? {
+            Ok(found) => Some(Ok(found)),
+            Err(why) => Some(Err(why)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! One training run as the window sees it: the engine's worker handle, the run's own stack
 //! and settings, its status and progress.
 
+use crossbeam_channel::Receiver;
 use std::time::{Duration, Instant};
 
 use crate::data::DataCard;
@@ -214,14 +215,22 @@ impl TrainingSession {
     /// Takes the events that arrived, for at most `budget`, keeping the frame short.
     /// Events waiting in the channel.
     pub fn backlog(&self) -> usize {
-        self.handle.as_ref().map_or(0, |h| h.events().len())
+        self.handle
+            .as_ref()
+            .and_then(TrainingHandle::try_events)
+            .map_or(0, Receiver::len)
     }
 
     /// Moves waiting events into `events` for at most `budget`, and at most `limit` of them.
     pub fn drain(&mut self, budget: Duration, limit: usize, events: &mut Vec<TrainEvent>) {
         let started = Instant::now();
         while events.len() < limit && started.elapsed() < budget {
-            let Some(Ok(event)) = self.handle.as_ref().map(|h| h.events().try_recv()) else {
+            let Some(Ok(event)) = self
+                .handle
+                .as_ref()
+                .and_then(TrainingHandle::try_events)
+                .map(Receiver::try_recv)
+            else {
                 break;
             };
             self.observe(&event);

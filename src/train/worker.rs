@@ -23,7 +23,11 @@ pub type Waker = Box<dyn Fn() + Send + 'static>;
 /// A running training job. Dropping it cancels the run and joins the thread.
 pub struct TrainingHandle {
     commands: Sender<TrainCommand>,
-    events: Receiver<TrainEvent>,
+    /// The event channel, made by the worker: setting up its 64 Ki slots touches 9 MB, a
+    /// 15 ms stall of the frame that pressed Train when the window made it.
+    events: std::sync::OnceLock<Receiver<TrainEvent>>,
+    /// Where the worker hands the event channel over.
+    handover: Receiver<Receiver<TrainEvent>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -31,10 +35,14 @@ impl TrainingHandle {
     /// Starts `job` on a thread called "layerlab-train".
     pub fn spawn(job: PreparedJob, waker: Option<Waker>) -> std::io::Result<Self> {
         let (command_tx, command_rx) = unbounded();
-        let (event_tx, event_rx) = bounded(EVENT_CAPACITY);
+        let (handover_tx, handover_rx) = bounded(1);
         let thread = std::thread::Builder::new()
             .name("layerlab-train".into())
             .spawn(move || {
+                let (event_tx, event_rx) = bounded(EVENT_CAPACITY);
+                if handover_tx.send(event_rx).is_err() {
+                    return; // the handle is gone already
+                }
                 let mut emit = move |event: TrainEvent| {
                     let delivered = event_tx.send(event).is_ok();
                     if let Some(waker) = &waker {
@@ -64,7 +72,8 @@ impl TrainingHandle {
             })?;
         Ok(Self {
             commands: command_tx,
-            events: event_rx,
+            events: std::sync::OnceLock::new(),
+            handover: handover_rx,
             thread: Some(thread),
         })
     }
@@ -74,8 +83,22 @@ impl TrainingHandle {
         self.commands.send(command).is_ok()
     }
 
+    /// The events, waiting for the worker to set the channel up if it has not yet (a
+    /// moment, at the start).
     pub fn events(&self) -> &Receiver<TrainEvent> {
-        &self.events
+        self.events.get_or_init(|| {
+            // A worker that ended before handing over leaves a closed, empty channel.
+            self.handover.recv().unwrap_or_else(|_| bounded(0).1)
+        })
+    }
+
+    /// The events if the worker has set the channel up, without waiting (for a UI thread).
+    pub fn try_events(&self) -> Option<&Receiver<TrainEvent>> {
+        if let Some(events) = self.events.get() {
+            return Some(events);
+        }
+        let events = self.handover.try_recv().ok()?;
+        Some(self.events.get_or_init(|| events))
     }
 
     /// Whether the worker thread has ended (its last event may still be queued).
@@ -88,7 +111,7 @@ impl Drop for TrainingHandle {
     fn drop(&mut self) {
         let _ = self.commands.send(TrainCommand::Cancel);
         // Drain so a worker blocked on a full channel can see the cancel, then join.
-        while self.events.recv().is_ok() {}
+        while self.events().recv().is_ok() {}
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
