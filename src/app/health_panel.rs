@@ -63,16 +63,13 @@ pub fn health_ui(
 
 /// Every distinct warning of the run (the newest wording of each), newest first.
 fn warnings_ui(ui: &mut egui::Ui, history: &MetricsHistory) {
-    let mut newest: BTreeMap<(u8, Option<usize>), (usize, &str)> = BTreeMap::new();
+    let mut newest: BTreeMap<(WarningKind, Option<usize>), (usize, &str)> = BTreeMap::new();
     for report in &history.health {
         for warning in &report.warnings {
-            let kind = match warning.kind {
-                WarningKind::DeadRelu => 0,
-                WarningKind::VanishingGradients => 1,
-                WarningKind::LargeUpdates => 2,
-                WarningKind::LossSpike => 3,
-            };
-            newest.insert((kind, warning.layer), (report.step, &warning.message));
+            newest.insert(
+                (warning.kind, warning.layer),
+                (report.step, &warning.message),
+            );
         }
     }
     if newest.is_empty() {
