@@ -76,17 +76,9 @@ fn channels_first(values: Vec<f32>, shape: ActivationShape) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::testing::pseudo_random;
     use crate::spec::{validate, ModelSpec};
     use dfdx::prelude::*;
-
-    fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                (((i as u32).wrapping_mul(2654435761) ^ seed).wrapping_mul(40503) % 1000) as f32
-                    / 1000.0
-            })
-            .collect()
-    }
 
     #[test]
     fn each_layers_activation_equals_the_training_forward_of_the_stack_up_to_it() {
