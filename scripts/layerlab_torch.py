@@ -53,6 +53,10 @@ def build(spec, input_shape):
             layers.append(nn.GELU())
         elif kind == "Dropout":
             layers.append(nn.Dropout(layer["p"]))
+        elif kind in ("BatchNorm1d", "BatchNorm2d"):
+            norm = nn.BatchNorm1d if kind == "BatchNorm1d" else nn.BatchNorm2d
+            layers.append(norm(shape[0], eps=layer.get("eps", 1e-5),
+                               momentum=layer.get("momentum", 0.1)))
         else:
             raise ValueError(f"unknown layer {kind}")
     return nn.Sequential(*layers)

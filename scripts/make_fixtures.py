@@ -142,3 +142,62 @@ path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "
 with open(path, "w") as f:
     json.dump(out, f)
 print(f"wrote {os.path.normpath(path)}")
+
+# Batch norm (tests/fixtures/torch_batch_norm.json): three SGD steps in training mode, each
+# with its outputs, gradients and the state (running statistics included) after it; then the
+# model in evaluation mode, with the input's gradient too. Seeded on its own, so the file
+# above stays as it was.
+torch.manual_seed(1)
+bn_spec = {"version": 1, "layers": [
+    {"type": "Conv2d", "out_channels": 3, "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "BatchNorm2d", "eps": 1e-4, "momentum": 0.2},
+    {"type": "ReLU"},
+    {"type": "MaxPool2d", "kernel_size": 2},
+    {"type": "Flatten"},
+    {"type": "Linear", "out_features": 6},
+    {"type": "BatchNorm1d"},
+    {"type": "Tanh"},
+    {"type": "Linear", "out_features": 4},
+]}
+bn_shape = (2, 6, 6)
+bn_batch = 5
+bn_model = build(bn_spec, bn_shape)
+with torch.no_grad():  # an affine part that is not the identity
+    for module in bn_model:
+        if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            module.weight.uniform_(0.5, 1.5)
+            module.bias.uniform_(-0.5, 0.5)
+bn_initial = weights_of(bn_model)
+bn_opt = torch.optim.SGD(bn_model.parameters(), lr=0.1)
+bn_steps = []
+bn_model.train()
+for _ in range(3):
+    x = torch.randn(bn_batch, *bn_shape) * 2.0 + 0.5
+    bn_opt.zero_grad()
+    y = bn_model(x)
+    r = torch.randn_like(y)
+    (y * r).sum().backward()
+    grads = {k: tolist(p.grad) for k, p in bn_model.named_parameters()}
+    bn_opt.step()
+    bn_steps.append({"input": tolist(x), "r": tolist(r), "outputs": tolist(y), "grads": grads,
+                     "weights_after": weights_of(bn_model)})
+bn_model.eval()
+x = (torch.randn(bn_batch, *bn_shape) * 2.0 + 0.5).requires_grad_()
+bn_opt.zero_grad()
+y = bn_model(x)
+r = torch.randn_like(y)
+(y * r).sum().backward()
+bn_out = {
+    "generated_by": "scripts/make_fixtures.py",
+    "torch": torch.__version__,
+    "spec": bn_spec, "input_shape": list(bn_shape), "batch": bn_batch,
+    "optimizer": {"kind": "Sgd", "lr": 0.1},
+    "initial_weights": bn_initial, "train_steps": bn_steps,
+    "eval": {"input": tolist(x), "r": tolist(r), "outputs": tolist(y),
+             "grads": {k: tolist(p.grad) for k, p in bn_model.named_parameters()},
+             "input_grad": tolist(x.grad)},
+}
+bn_path = os.path.join(os.path.dirname(path), "torch_batch_norm.json")
+with open(bn_path, "w") as f:
+    json.dump(bn_out, f)
+print(f"wrote {os.path.normpath(bn_path)}")

@@ -22,6 +22,8 @@ const SPEC_KEY: &str = "layerlab.spec";
 const INPUT_KEY: &str = "layerlab.input_shape";
 const CLASSES_KEY: &str = "layerlab.classes";
 const DATA_KEY: &str = "layerlab.data";
+/// Batch norm's batch counter, an int64 scalar in PyTorch's state dict.
+const BATCHES_TRACKED_SUFFIX: &str = ".num_batches_tracked";
 
 /// Everything needed to rebuild a trained model.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,19 +133,24 @@ impl SavedModel {
     }
 
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
-        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = self
+        let bytes: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = self
             .weights
             .tensors
             .iter()
             .map(|t| {
+                // PyTorch keeps num_batches_tracked as an int64 scalar.
+                if t.name.ends_with(BATCHES_TRACKED_SUFFIX) {
+                    let raw = t.values.iter().flat_map(|v| (*v as i64).to_le_bytes());
+                    return (t.name.clone(), t.shape.clone(), Dtype::I64, raw.collect());
+                }
                 let raw = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
-                (t.name.clone(), t.shape.clone(), raw)
+                (t.name.clone(), t.shape.clone(), Dtype::F32, raw)
             })
             .collect();
         let views = bytes
             .iter()
-            .map(|(name, shape, raw)| {
-                TensorView::new(Dtype::F32, shape.clone(), raw)
+            .map(|(name, shape, dtype, raw)| {
+                TensorView::new(*dtype, shape.clone(), raw)
                     .map(|view| (name.clone(), view))
                     .map_err(|e| format!("tensor {name}: {e}"))
             })
@@ -205,17 +212,27 @@ impl SavedModel {
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;
         let mut named = Vec::new();
         for (name, view) in tensors.tensors() {
-            if view.dtype() != Dtype::F32 {
-                return Err(format(format!(
-                    "tensor {name} is {:?}; only F32 is supported",
-                    view.dtype()
-                )));
-            }
-            let values = view
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+            let values = match view.dtype() {
+                Dtype::F32 => view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+                // Batch norm's counter, as PyTorch writes it.
+                Dtype::I64 if name.ends_with(BATCHES_TRACKED_SUFFIX) => view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|b| {
+                        let bytes = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
+                        i64::from_le_bytes(bytes) as f32
+                    })
+                    .collect(),
+                other => {
+                    return Err(format(format!(
+                        "tensor {name} is {other:?}; only F32 is supported (and I64 for num_batches_tracked)"
+                    )))
+                }
+            };
             named.push(NamedTensor {
                 name,
                 shape: view.shape().to_vec(),

@@ -55,7 +55,27 @@ fn largest_difference_named(
     seed: u64,
 ) -> f32 {
     let plan = validate(&spec, input, classes).unwrap();
-    let model = Model::initialise(spec.clone(), plan, &Cpu::default(), seed);
+    let mut model = Model::initialise(spec.clone(), plan, &Cpu::default(), seed);
+    // Batch norms with running statistics and an affine part that are not the identity.
+    for (i, running) in model.running.iter_mut().enumerate() {
+        let n = running.mean.len();
+        let offset = |v: Vec<f32>, by: f32| v.into_iter().map(|x| x + by).collect();
+        running.mean = offset(pseudo_random(n, 100 + i as u32), -0.5);
+        running.variance = offset(pseudo_random(n, 200 + i as u32), 0.25);
+        let layer = running.layer;
+        for param in model.params.iter_mut() {
+            let by = if param.name == format!("{layer}.weight") {
+                0.5
+            } else if param.name == format!("{layer}.bias") {
+                -0.5
+            } else {
+                continue;
+            };
+            let values = offset(pseudo_random(n, 300 + i as u32), by);
+            let values: Vec<f32> = values;
+            param.values_mut().copy_from_slice(&values);
+        }
+    }
     let saved = SavedModel {
         spec,
         input_shape: SavedModel::input_shape_of(input),
@@ -116,7 +136,7 @@ fn every_presets_onnx_export_gives_layerlabs_logits_in_tract() {
 #[test]
 fn the_layers_no_preset_uses_export_too() {
     // GELU (written as its erf formula), LeakyReLU, Sigmoid, Tanh, average pooling with a
-    // stride of its own, padding, Dropout (left out), Flatten of an image.
+    // stride of its own, padding, Dropout (left out), Flatten of an image, BatchNorm1d.
     let spec = ModelSpec::new(vec![
         Layer::Conv2d {
             out_channels: 4,
@@ -135,6 +155,10 @@ fn the_layers_no_preset_uses_export_too() {
         Layer::Dropout { p: 0.5 },
         Layer::Flatten,
         Layer::Linear { out_features: 6 },
+        Layer::BatchNorm1d {
+            eps: 1e-3,
+            momentum: 0.1,
+        },
         Layer::Sigmoid,
         Layer::Linear { out_features: 5 },
         Layer::Tanh,

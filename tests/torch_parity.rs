@@ -209,3 +209,108 @@ fn five_training_steps_match_pytorch_adam_with_cross_entropy() {
         }
     }
 }
+
+/// [`assert_close`] with the floor of the relative difference scaled to the tensor's largest
+/// value: a gradient whose entries reach 10 has entries near zero that f32 rounding alone
+/// moves by 1e-5.
+#[track_caller]
+fn assert_close_to_scale(what: &str, got: &[f32], expected: &[f32], tolerance: f32) {
+    let scale = expected.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    let rescaled = |values: &[f32]| values.iter().map(|v| v / scale).collect::<Vec<_>>();
+    assert_close(what, &rescaled(got), &rescaled(expected), tolerance);
+}
+
+/// Batch norm in both modes (tests/fixtures/torch_batch_norm.json): three SGD steps in
+/// training mode (outputs, every gradient, then the weights and running statistics after the
+/// step), then evaluation with the running statistics, the input's gradient included.
+#[test]
+fn batch_norm_matches_pytorch_in_training_and_evaluation() {
+    use layerlab::model::{ForwardOptions, Mode};
+    let fixture: Value = serde_json::from_str(include_str!("fixtures/torch_batch_norm.json"))
+        .expect("fixture is valid JSON");
+    let shape = input_shape(&fixture["input_shape"]);
+    let batch = fixture["batch"].as_u64().unwrap() as usize;
+    let mut model = model_from(
+        &fixture["spec"],
+        shape,
+        4,
+        &weights(&fixture["initial_weights"]),
+    );
+    let config: OptimizerConfig = serde_json::from_value(fixture["optimizer"].clone()).unwrap();
+    let mut optimizer = Optimizer::new(config, &model.params).unwrap();
+    let dev = model.device().clone();
+    for (step, case) in fixture["train_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let x = dev.tensor_from_vec(floats(&case["input"]), (batch, shape.numel()));
+        let mut options = ForwardOptions::default();
+        let layers = 0..model.plan.layers.len();
+        let y = model.forward_layers(x.leaky_trace(), layers, Mode::Train, &mut options);
+        let got = y.retaped::<NoneTape>().as_vec();
+        assert_close_to_scale(
+            &format!("step {step} outputs"),
+            &got,
+            &floats(&case["outputs"]),
+            1e-4,
+        );
+        let r = dev.tensor_from_vec(floats(&case["r"]), *y.shape());
+        let mut grads = (y * r).sum().backward();
+        for param in &model.params {
+            assert_close_to_scale(
+                &format!("step {step} grad {}", param.name),
+                &grads.get(param.handle()).as_vec(),
+                &floats(&case["grads"][&param.name]),
+                1e-4,
+            );
+        }
+        optimizer.step(&mut model.params, &mut grads).unwrap();
+        model.update_running_statistics(&options.batch_statistics);
+        let expected = weights(&case["weights_after"]);
+        let got = model.weights();
+        assert_eq!(got.tensors.len(), expected.tensors.len(), "state dict size");
+        for tensor in &expected.tensors {
+            let mine = got.get(&tensor.name).expect("same names as PyTorch");
+            assert_eq!(mine.shape, tensor.shape, "{}", tensor.name);
+            assert_close_to_scale(
+                &format!("step {step} {}", tensor.name),
+                &mine.values,
+                &tensor.values,
+                1e-4,
+            );
+        }
+    }
+    let case = &fixture["eval"];
+    let x = dev.tensor_from_vec(floats(&case["input"]), (batch, shape.numel()));
+    let y = model.forward_layers(
+        x.leaky_trace(),
+        0..model.plan.layers.len(),
+        Mode::Eval,
+        &mut ForwardOptions {
+            input_gradient: true,
+            ..ForwardOptions::default()
+        },
+    );
+    let got = y.retaped::<NoneTape>().as_vec();
+    assert_close_to_scale("eval outputs", &got, &floats(&case["outputs"]), 1e-4);
+    let inference = layerlab::model::InferenceModel::new(&model).predict(&x.as_vec(), batch);
+    assert_close_to_scale("eval outputs, inference path", &inference, &got, 1e-5);
+    let r = dev.tensor_from_vec(floats(&case["r"]), *y.shape());
+    let grads = (y * r).sum().backward();
+    for param in &model.params {
+        assert_close_to_scale(
+            &format!("eval grad {}", param.name),
+            &grads.get(param.handle()).as_vec(),
+            &floats(&case["grads"][&param.name]),
+            1e-3,
+        );
+    }
+    assert_close_to_scale(
+        "eval input grad",
+        &grads.get(&x).as_vec(),
+        &floats(&case["input_grad"]),
+        1e-3,
+    );
+}

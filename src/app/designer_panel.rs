@@ -259,6 +259,19 @@ fn layer_fields_ui(ui: &mut egui::Ui, layer: &mut Layer) {
             ui.add(DragValue::new(p).speed(0.01).range(0.0..=0.95))
                 .labelled_by(label.id);
         }
+        Layer::BatchNorm1d { eps, momentum } | Layer::BatchNorm2d { eps, momentum } => {
+            let label = ui.label("eps");
+            ui.add(
+                DragValue::new(eps)
+                    .speed(1e-6)
+                    .range(1e-8..=0.1)
+                    .custom_formatter(|v, _| format!("{v:e}")),
+            )
+            .labelled_by(label.id);
+            let label = ui.label("momentum");
+            ui.add(DragValue::new(momentum).speed(0.01).range(0.0..=1.0))
+                .labelled_by(label.id);
+        }
         Layer::Flatten | Layer::ReLU | Layer::Sigmoid | Layer::Tanh | Layer::GELU => {}
     }
 }

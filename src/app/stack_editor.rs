@@ -90,6 +90,14 @@ pub fn layer_templates() -> Vec<Layer> {
         Layer::Tanh,
         Layer::GELU,
         Layer::Dropout { p: 0.25 },
+        Layer::BatchNorm1d {
+            eps: crate::spec::DEFAULT_BATCH_NORM_EPS,
+            momentum: crate::spec::DEFAULT_BATCH_NORM_MOMENTUM,
+        },
+        Layer::BatchNorm2d {
+            eps: crate::spec::DEFAULT_BATCH_NORM_EPS,
+            momentum: crate::spec::DEFAULT_BATCH_NORM_MOMENTUM,
+        },
     ]
 }
 

@@ -8,8 +8,8 @@
 
 use super::Model;
 use crate::ops::kernels::{
-    affine_forward, avg_pool_forward, channels_first, channels_last, gelu_value, im2col,
-    max_pool_forward, to_window_order, Floor,
+    affine_forward, avg_pool_forward, channels_first, channels_last, folded_scale_and_shift,
+    gelu_value, im2col, max_pool_forward, to_window_order, Floor,
 };
 use crate::ops::Window;
 use crate::spec::{ActivationShape, Layer};
@@ -37,6 +37,11 @@ enum Step {
         width: usize,
     },
     Elementwise(fn(f32, f32) -> f32, f32),
+    /// Batch norm in evaluation: `x * scale + shift` per channel (the channel fastest).
+    ScaleShift {
+        scale: Vec<f32>,
+        shift: Vec<f32>,
+    },
 }
 
 /// A model prepared for inference: immutable, cheap to call from any thread.
@@ -73,7 +78,7 @@ impl InferenceModel {
                 width,
             });
         }
-        for plan in &model.plan.layers {
+        for (index, plan) in model.plan.layers.iter().enumerate() {
             let flatten = |steps: &mut Vec<Step>| {
                 if let Some((channels, height, width)) = spatial(plan.input) {
                     steps.push(Step::ChannelsFirst {
@@ -105,7 +110,9 @@ impl InferenceModel {
                         | Layer::Sigmoid
                         | Layer::Tanh
                         | Layer::GELU
-                        | Layer::Dropout { .. } => {
+                        | Layer::Dropout { .. }
+                        | Layer::BatchNorm1d { .. }
+                        | Layer::BatchNorm2d { .. } => {
                             flatten(&mut steps);
                             None
                         }
@@ -160,6 +167,18 @@ impl InferenceModel {
                 Layer::GELU => steps.push(Step::Elementwise(|x, _| gelu_value(x), 0.0)),
                 // Dropout is the identity outside training.
                 Layer::Dropout { .. } => {}
+                Layer::BatchNorm1d { eps, .. } | Layer::BatchNorm2d { eps, .. } => {
+                    let (Some(weight), Some(bias)) = (params.next(), params.next()) else {
+                        unreachable!("every batch norm has a weight and a bias")
+                    };
+                    let (scale, shift) = folded_scale_and_shift(
+                        weight.values(),
+                        bias.values(),
+                        model.running_of(index),
+                        eps,
+                    );
+                    steps.push(Step::ScaleShift { scale, shift });
+                }
             }
         }
         Self {
@@ -235,6 +254,14 @@ impl InferenceModel {
                     }
                     x
                 }
+                Step::ScaleShift { scale, shift } => {
+                    for row in x.chunks_exact_mut(scale.len()) {
+                        for ((v, a), b) in row.iter_mut().zip(scale).zip(shift) {
+                            *v = *v * a + b;
+                        }
+                    }
+                    x
+                }
             };
         }
         debug_assert_eq!(x.len(), batch * self.output_len);
@@ -274,12 +301,20 @@ mod tests {
                 padding: 0,
             },
             Layer::GELU,
+            Layer::BatchNorm2d {
+                eps: 1e-3,
+                momentum: 0.1,
+            },
             Layer::AvgPool2d {
                 kernel_size: 2,
                 stride: Some(1),
             },
             Layer::Dropout { p: 0.5 },
             Layer::Linear { out_features: 6 },
+            Layer::BatchNorm1d {
+                eps: 1e-5,
+                momentum: 0.1,
+            },
             Layer::Tanh,
             Layer::Flatten,
             Layer::Linear { out_features: 5 },
@@ -290,7 +325,20 @@ mod tests {
         let input = ActivationShape::image(2, 17, 13);
         let plan = validate(&spec, input, 3).unwrap();
         let device = Cpu::seed_from_u64(1);
-        let model = Model::initialise(spec, plan, &device, 3);
+        let mut model = Model::initialise(spec, plan, &device, 3);
+        // Batch norms with statistics and an affine part of their own.
+        for (i, running) in model.running.iter_mut().enumerate() {
+            let n = running.mean.len();
+            running.mean = pseudo_random(n, 10 + i as u64);
+            running.variance = pseudo_random(n, 20 + i as u64)
+                .iter()
+                .map(|v| v.abs() + 0.5)
+                .collect();
+        }
+        for p in model.params.iter_mut().filter(|p| p.shape.len() == 1) {
+            let values = pseudo_random(p.len(), 30);
+            p.values_mut().copy_from_slice(&values);
+        }
         let batch = 3;
         let x = pseudo_random(batch * input.numel(), 5);
         let tape_path = model

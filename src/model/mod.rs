@@ -9,14 +9,16 @@ mod weights;
 
 pub use inference::InferenceModel;
 
-pub use weights::{parameter_names, NamedTensor, Weights};
+pub use weights::{
+    is_running_statistic, parameter_names, running_statistics_names, NamedTensor, Weights,
+};
 
 use dfdx::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 pub use crate::ops::Param;
 
-use crate::ops::{self, Activations, Window};
+use crate::ops::{self, Activations, BatchStatistics, Window};
 use crate::spec::{ActivationShape, Layer, LayerPlan, ModelSpec, Plan};
 
 /// Whether dropout is active.
@@ -31,8 +33,74 @@ pub enum Mode {
 pub struct Model {
     pub spec: ModelSpec,
     pub plan: Plan,
+    /// Learned tensors, in stack order (each learning layer's weight, then its bias).
     pub params: Vec<Param>,
+    /// The running statistics of each batch-norm layer, in stack order (not learned: the
+    /// optimizer never sees them).
+    pub running: Vec<RunningStatistics>,
     device: Cpu,
+}
+
+/// A batch-norm layer's running mean and variance, PyTorch's buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunningStatistics {
+    /// Index of the layer in the stack.
+    pub layer: usize,
+    pub mean: Vec<f32>,
+    pub variance: Vec<f32>,
+    pub batches_tracked: u64,
+}
+
+impl RunningStatistics {
+    /// PyTorch's starting point: mean 0, variance 1, no batch seen.
+    fn new(layer: usize, channels: usize) -> Self {
+        Self {
+            layer,
+            mean: vec![0.0; channels],
+            variance: vec![1.0; channels],
+            batches_tracked: 0,
+        }
+    }
+
+    /// Follows one training batch as PyTorch does: `running = (1 - momentum) * running +
+    /// momentum * batch`, with the variance unbiased (`n / (n - 1)`). A batch of one value
+    /// per channel has no variance to learn from and is skipped (PyTorch refuses it).
+    pub fn follow(&mut self, batch: &BatchStatistics, momentum: f32) {
+        if batch.count < 2 {
+            return;
+        }
+        let unbiased = batch.count as f32 / (batch.count - 1) as f32;
+        for (r, m) in self.mean.iter_mut().zip(&batch.mean) {
+            *r = (1.0 - momentum) * *r + momentum * m;
+        }
+        for (r, v) in self.variance.iter_mut().zip(&batch.variance) {
+            *r = (1.0 - momentum) * *r + momentum * v * unbiased;
+        }
+        self.batches_tracked += 1;
+    }
+
+    /// The three buffers under PyTorch's names (`num_batches_tracked` a scalar).
+    fn tensors(&self) -> [NamedTensor; 3] {
+        let [mean, variance, tracked] = running_statistics_names(self.layer);
+        let channels = self.mean.len();
+        [
+            NamedTensor {
+                name: mean,
+                shape: vec![channels],
+                values: self.mean.clone(),
+            },
+            NamedTensor {
+                name: variance,
+                shape: vec![channels],
+                values: self.variance.clone(),
+            },
+            NamedTensor {
+                name: tracked,
+                shape: vec![],
+                values: vec![self.batches_tracked as f32],
+            },
+        ]
+    }
 }
 
 /// A weights file that does not match the stack it claims to be for.
@@ -57,26 +125,68 @@ pub enum WeightsMismatch {
     Unexpected(String),
     #[error("tensor \"{0}\" contains NaN or infinite values")]
     NotFinite(String),
+    #[error("tensor \"{0}\" holds a negative variance")]
+    NegativeVariance(String),
+}
+
+/// The tensor `name` of `weights`, checked against `shape`: present, that shape, that many
+/// values, all finite.
+fn checked_tensor<'w>(
+    weights: &'w Weights,
+    name: &str,
+    shape: &[usize],
+) -> Result<&'w NamedTensor, WeightsMismatch> {
+    let tensor = weights
+        .get(name)
+        .ok_or_else(|| WeightsMismatch::Missing(name.to_string()))?;
+    if tensor.shape != shape {
+        return Err(WeightsMismatch::WrongShape {
+            name: name.to_string(),
+            expected: shape.to_vec(),
+            found: tensor.shape.clone(),
+        });
+    }
+    let len: usize = shape.iter().product();
+    if tensor.values.len() != len {
+        return Err(WeightsMismatch::WrongLength {
+            name: name.to_string(),
+            shape: shape.to_vec(),
+            expected: len,
+            found: tensor.values.len(),
+        });
+    }
+    if tensor.values.iter().any(|v| !v.is_finite()) {
+        return Err(WeightsMismatch::NotFinite(name.to_string()));
+    }
+    Ok(tensor)
 }
 
 impl Model {
     /// Builds a model with PyTorch's default initialisation: weight and bias of every Linear
-    /// and Conv2d drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), layer by layer, from `seed`.
+    /// and Conv2d drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), layer by layer, from `seed`;
+    /// batch norm's weight 1 and bias 0, its running mean 0 and variance 1.
     pub fn initialise(spec: ModelSpec, plan: Plan, device: &Cpu, seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let params = parameter_shapes(&plan)
             .into_iter()
-            .map(|(name, shape, fan_in)| {
-                let bound = 1.0 / (fan_in as f32).sqrt();
+            .map(|(name, shape, init)| {
                 let len = shape.iter().product();
-                let values: Vec<f32> = (0..len).map(|_| rng.gen_range(-bound..bound)).collect();
+                let values: Vec<f32> = match init {
+                    Init::Uniform { fan_in } => {
+                        let bound = 1.0 / (fan_in as f32).sqrt();
+                        (0..len).map(|_| rng.gen_range(-bound..bound)).collect()
+                    }
+                    Init::Constant(value) => vec![value; len],
+                };
                 Param::new(name, shape, values, device)
             })
             .collect();
+        let running = running_statistics_of(&plan);
         Self {
             spec,
             plan,
             params,
+            running,
             device: device.clone(),
         }
     }
@@ -89,59 +199,84 @@ impl Model {
         device: &Cpu,
     ) -> Result<Self, WeightsMismatch> {
         let expected = parameter_shapes(&plan);
-        if let Some(extra) = weights
-            .tensors
-            .iter()
-            .find(|t| !expected.iter().any(|(name, _, _)| *name == t.name))
-        {
+        let mut running = running_statistics_of(&plan);
+        let buffers: Vec<NamedTensor> = running.iter().flat_map(|r| r.tensors()).collect();
+        if let Some(extra) = weights.tensors.iter().find(|t| {
+            !expected.iter().any(|(name, _, _)| *name == t.name)
+                && !buffers.iter().any(|b| b.name == t.name)
+        }) {
             return Err(WeightsMismatch::Unexpected(extra.name.clone()));
+        }
+        // Running statistics: checked like parameters, then read into place.
+        for (index, buffer) in buffers.iter().enumerate() {
+            let tensor = checked_tensor(weights, &buffer.name, &buffer.shape)?;
+            let statistics = &mut running[index / 3];
+            match index % 3 {
+                0 => statistics.mean.clone_from(&tensor.values),
+                1 => statistics.variance.clone_from(&tensor.values),
+                _ => {
+                    let count = tensor.values[0];
+                    if count < 0.0 {
+                        return Err(WeightsMismatch::NotFinite(buffer.name.clone()));
+                    }
+                    statistics.batches_tracked = count as u64;
+                }
+            }
+            if index % 3 == 1 && tensor.values.iter().any(|v| *v < 0.0) {
+                return Err(WeightsMismatch::NegativeVariance(buffer.name.clone()));
+            }
         }
         let mut params = Vec::with_capacity(expected.len());
         for (name, shape, _) in expected {
-            let tensor = weights
-                .get(&name)
-                .ok_or_else(|| WeightsMismatch::Missing(name.clone()))?;
-            if tensor.shape != shape {
-                return Err(WeightsMismatch::WrongShape {
-                    name,
-                    expected: shape,
-                    found: tensor.shape.clone(),
-                });
-            }
-            let len: usize = shape.iter().product();
-            if tensor.values.len() != len {
-                return Err(WeightsMismatch::WrongLength {
-                    name,
-                    shape,
-                    expected: len,
-                    found: tensor.values.len(),
-                });
-            }
-            if tensor.values.iter().any(|v| !v.is_finite()) {
-                return Err(WeightsMismatch::NotFinite(name));
-            }
+            let tensor = checked_tensor(weights, &name, &shape)?;
             params.push(Param::new(name, shape, tensor.values.clone(), device));
         }
         Ok(Self {
             spec,
             plan,
             params,
+            running,
             device: device.clone(),
         })
     }
 
-    /// A copy of the parameters as plain data.
+    /// A copy of the parameters and running statistics as plain data, in PyTorch's state-dict
+    /// order (per layer: weight, bias, then a batch norm's buffers).
     pub fn weights(&self) -> Weights {
-        Weights {
-            tensors: self
-                .params
-                .iter()
-                .map(|p| NamedTensor {
-                    name: p.name.clone(),
-                    shape: p.shape.clone(),
-                    values: p.values().to_vec(),
-                })
-                .collect(),
+        let mut tensors = Vec::with_capacity(self.params.len() + 3 * self.running.len());
+        let mut running = self.running.iter().peekable();
+        for p in &self.params {
+            tensors.push(NamedTensor {
+                name: p.name.clone(),
+                shape: p.shape.clone(),
+                values: p.values().to_vec(),
+            });
+            if let Some(statistics) = running.next_if(|r| p.name == parameter_names(r.layer)[1]) {
+                tensors.extend(statistics.tensors());
+            }
+        }
+        Weights { tensors }
+    }
+
+    /// Moves each batch-norm layer's running statistics toward what a training batch had
+    /// (`statistics` from [`ForwardOptions::batch_statistics`]).
+    pub fn update_running_statistics(&mut self, statistics: &[(usize, BatchStatistics)]) {
+        for (layer, batch) in statistics {
+            let momentum = self.plan.layers[*layer]
+                .layer
+                .batch_norm()
+                .map_or(0.0, |(_, momentum)| momentum);
+            if let Some(running) = self.running.iter_mut().find(|r| r.layer == *layer) {
+                running.follow(batch, momentum);
+            }
+        }
+    }
+
+    /// The running `(mean, variance)` of the batch-norm layer at `layer`.
+    pub(crate) fn running_of(&self, layer: usize) -> (&[f32], &[f32]) {
+        match self.running.iter().find(|r| r.layer == layer) {
+            Some(r) => (&r.mean, &r.variance),
+            None => unreachable!("running statistics are built from the same plan"),
         }
     }
 
@@ -228,7 +363,9 @@ impl Model {
                 | Layer::Sigmoid
                 | Layer::Tanh
                 | Layer::GELU
-                | Layer::Dropout { .. } => None,
+                | Layer::Dropout { .. }
+                | Layer::BatchNorm1d { .. }
+                | Layer::BatchNorm2d { .. } => None,
             };
             if let Some(pool) = fused_pool {
                 x = ops::relu_max_pool(x, pool);
@@ -276,6 +413,21 @@ impl Model {
                     Mode::Train if p > 0.0 => x.dropout(p),
                     Mode::Train | Mode::Eval => x,
                 },
+                Layer::BatchNorm1d { eps, .. } | Layer::BatchNorm2d { eps, .. } => {
+                    let (weight, bias) = next_pair(&mut params);
+                    match mode {
+                        Mode::Train => {
+                            let (x, statistics) =
+                                ops::batch_norm_train(x, weight, bias, eps, input_grad);
+                            options.batch_statistics.push((index, statistics));
+                            x
+                        }
+                        Mode::Eval => {
+                            let running = self.running_of(index);
+                            ops::batch_norm_eval(x, weight, bias, running, eps, input_grad)
+                        }
+                    }
+                }
             };
             if let Some(outputs) = &mut options.outputs {
                 outputs.push(x.as_vec());
@@ -293,10 +445,13 @@ pub struct ForwardOptions {
     /// When set, each layer's output is pushed here (`batch x` its plan shape, channels
     /// last for images).
     pub outputs: Option<Vec<Vec<f32>>>,
+    /// Filled in training mode: each batch-norm layer's index and the statistics of the batch
+    /// it normalised, for [`Model::update_running_statistics`] once the step is taken.
+    pub batch_statistics: Vec<(usize, BatchStatistics)>,
 }
 
 fn next_pair<'a>(params: &mut impl Iterator<Item = &'a Param>) -> (&'a Param, &'a Param) {
-    // `parameter_shapes` gives every Linear and Conv2d exactly a weight and a bias, in stack order.
+    // `parameter_shapes` gives every learning layer exactly a weight and a bias, in stack order.
     match (params.next(), params.next()) {
         (Some(weight), Some(bias)) => (weight, bias),
         _ => unreachable!("parameters are built from the same plan as the forward pass"),
@@ -337,7 +492,9 @@ fn max_pool_window(layer: &LayerPlan, batch: usize) -> Option<Window> {
         | Layer::Sigmoid
         | Layer::Tanh
         | Layer::GELU
-        | Layer::Dropout { .. } => None,
+        | Layer::Dropout { .. }
+        | Layer::BatchNorm1d { .. }
+        | Layer::BatchNorm2d { .. } => None,
     }
 }
 
@@ -374,16 +531,26 @@ pub(crate) fn window_over(
     }
 }
 
-/// `(name, PyTorch shape, fan_in)` of every parameter in the stack, in order.
-pub fn parameter_shapes(plan: &Plan) -> Vec<(String, Vec<usize>, usize)> {
+/// How a parameter starts (PyTorch's defaults).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)): Linear and Conv2d.
+    Uniform { fan_in: usize },
+    /// Every value the same: batch norm's weight 1 and bias 0.
+    Constant(f32),
+}
+
+/// `(name, PyTorch shape, initialisation)` of every parameter in the stack, in order.
+pub fn parameter_shapes(plan: &Plan) -> Vec<(String, Vec<usize>, Init)> {
     let mut shapes = Vec::new();
     for (index, layer) in plan.layers.iter().enumerate() {
         let [weight, bias] = parameter_names(index);
         match layer.layer {
             Layer::Linear { out_features } => {
                 let fan_in = layer.input.numel();
-                shapes.push((weight, vec![out_features, fan_in], fan_in));
-                shapes.push((bias, vec![out_features], fan_in));
+                let init = Init::Uniform { fan_in };
+                shapes.push((weight, vec![out_features, fan_in], init));
+                shapes.push((bias, vec![out_features], init));
             }
             Layer::Conv2d {
                 out_channels,
@@ -394,13 +561,20 @@ pub fn parameter_shapes(plan: &Plan) -> Vec<(String, Vec<usize>, usize)> {
                     ActivationShape::Spatial { channels, .. } => channels,
                     ActivationShape::Flat { .. } => 1,
                 };
-                let fan_in = in_channels * kernel_size * kernel_size;
+                let init = Init::Uniform {
+                    fan_in: in_channels * kernel_size * kernel_size,
+                };
                 shapes.push((
                     weight,
                     vec![out_channels, in_channels, kernel_size, kernel_size],
-                    fan_in,
+                    init,
                 ));
-                shapes.push((bias, vec![out_channels], fan_in));
+                shapes.push((bias, vec![out_channels], init));
+            }
+            Layer::BatchNorm1d { .. } | Layer::BatchNorm2d { .. } => {
+                let channels = batch_norm_channels(layer.input);
+                shapes.push((weight, vec![channels], Init::Constant(1.0)));
+                shapes.push((bias, vec![channels], Init::Constant(0.0)));
             }
             Layer::MaxPool2d { .. }
             | Layer::AvgPool2d { .. }
@@ -414,6 +588,24 @@ pub fn parameter_shapes(plan: &Plan) -> Vec<(String, Vec<usize>, usize)> {
         }
     }
     shapes
+}
+
+/// Channels a batch norm normalises: an image's channels, or every flat feature.
+fn batch_norm_channels(input: ActivationShape) -> usize {
+    match input {
+        ActivationShape::Spatial { channels, .. } => channels,
+        ActivationShape::Flat { features } => features,
+    }
+}
+
+/// Fresh running statistics for every batch-norm layer of `plan`.
+fn running_statistics_of(plan: &Plan) -> Vec<RunningStatistics> {
+    plan.layers
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.layer.is_batch_norm())
+        .map(|(index, l)| RunningStatistics::new(index, batch_norm_channels(l.input)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -446,6 +638,86 @@ mod tests {
             .flatten()
             .collect();
         ModelSpec::new(layers)
+    }
+
+    #[test]
+    fn running_statistics_follow_batches_as_pytorch_does() {
+        let mut running = RunningStatistics::new(0, 2);
+        let batch = BatchStatistics {
+            mean: vec![1.0, -2.0],
+            variance: vec![0.5, 3.0],
+            count: 4,
+        };
+        running.follow(&batch, 0.1);
+        // 0.9 * 0 + 0.1 * mean; 0.9 * 1 + 0.1 * variance * 4/3 (unbiased).
+        assert_all_close(&running.mean, &[0.1, -0.2], 1e-7);
+        assert_all_close(&running.variance, &[0.9 + 0.5 * 0.4 / 3.0, 0.9 + 0.4], 1e-6);
+        assert_eq!(running.batches_tracked, 1);
+        // One value per channel has no variance: PyTorch refuses it, LayerLab skips it.
+        let single = BatchStatistics { count: 1, ..batch };
+        let before = running.clone();
+        running.follow(&single, 0.1);
+        assert_eq!(running, before);
+    }
+
+    #[test]
+    fn batch_norm_buffers_travel_with_the_weights_in_state_dict_order() {
+        let spec = ModelSpec::new(vec![
+            Layer::Conv2d {
+                out_channels: 2,
+                kernel_size: 3,
+                stride: 1,
+                padding: 1,
+            },
+            Layer::BatchNorm2d {
+                eps: 1e-5,
+                momentum: 0.1,
+            },
+            Layer::Flatten,
+            Layer::Linear { out_features: 3 },
+        ]);
+        let input = ActivationShape::image(1, 4, 4);
+        let plan = validate(&spec, input, 3).unwrap();
+        let device = Cpu::default();
+        let mut model = Model::initialise(spec.clone(), plan.clone(), &device, 0);
+        assert_eq!(model.params[2].values(), [1.0, 1.0], "weight starts at 1");
+        assert_eq!(model.params[3].values(), [0.0, 0.0], "bias starts at 0");
+        // A training step's statistics move the buffers.
+        let x = device.tensor_from_vec(pseudo_random(2 * 16, 4), (2, 16));
+        let mut options = ForwardOptions::default();
+        model.forward_layers(x, 0..4, Mode::Train, &mut options);
+        assert_eq!(options.batch_statistics.len(), 1);
+        model.update_running_statistics(&options.batch_statistics);
+        let weights = model.weights();
+        let names: Vec<&str> = weights.tensors.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "0.weight",
+                "0.bias",
+                "1.weight",
+                "1.bias",
+                "1.running_mean",
+                "1.running_var",
+                "1.num_batches_tracked",
+                "3.weight",
+                "3.bias"
+            ]
+        );
+        assert_eq!(weights.get("1.num_batches_tracked").unwrap().values, [1.0]);
+        assert_eq!(
+            weights.get("1.num_batches_tracked").unwrap().shape,
+            [0usize; 0]
+        );
+        // PyTorch counts only what is learned: 2*9+2 + 2+2 + 32*3+3.
+        assert_eq!(weights.parameter_count(), 20 + 4 + 99);
+        let restored = Model::from_weights(spec.clone(), plan.clone(), &weights, &device).unwrap();
+        assert_eq!(restored.running, model.running);
+        // A negative variance is refused with the tensor's name.
+        let mut bad = weights.clone();
+        bad.tensors[5].values[0] = -1.0;
+        let error = Model::from_weights(spec, plan, &bad, &device).unwrap_err();
+        assert!(error.to_string().contains("1.running_var"), "{error}");
     }
 
     #[test]

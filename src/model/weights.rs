@@ -21,8 +21,13 @@ impl Weights {
         self.tensors.iter().find(|t| t.name == name)
     }
 
+    /// Learned values, as PyTorch counts them: batch-norm running statistics are buffers.
     pub fn parameter_count(&self) -> usize {
-        self.tensors.iter().map(|t| t.values.len()).sum()
+        self.tensors
+            .iter()
+            .filter(|t| !is_running_statistic(&t.name))
+            .map(|t| t.values.len())
+            .sum()
     }
 
     /// Why a model's outputs overflowed, as a sentence: the tensor holding the largest
@@ -49,4 +54,20 @@ impl Weights {
 /// The parameter tensors a layer at `index` owns, with their PyTorch shapes.
 pub fn parameter_names(index: usize) -> [String; 2] {
     [format!("{index}.weight"), format!("{index}.bias")]
+}
+
+/// Whether `name` is a batch-norm buffer rather than a learned tensor.
+pub fn is_running_statistic(name: &str) -> bool {
+    name.ends_with(".running_mean")
+        || name.ends_with(".running_var")
+        || name.ends_with(".num_batches_tracked")
+}
+
+/// The buffers (state that is not learned) of a batch-norm layer at `index`, PyTorch's names.
+pub fn running_statistics_names(index: usize) -> [String; 3] {
+    [
+        format!("{index}.running_mean"),
+        format!("{index}.running_var"),
+        format!("{index}.num_batches_tracked"),
+    ]
 }

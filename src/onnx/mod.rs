@@ -1,7 +1,8 @@
 //! ONNX export: a trained model as an ONNX graph (opset 13) that other runtimes load
 //! (onnxruntime, tract, OpenCV, TensorRT...). Linear becomes Gemm (transB=1), Conv2d Conv
 //! with PyTorch's weight layout, the pools MaxPool/AveragePool, Flatten and the activations
-//! their ONNX ops (GELU as its erf formula: Gelu is opset 20), Dropout nothing. The input is
+//! their ONNX ops (GELU as its erf formula: Gelu is opset 20), Dropout nothing, batch norm
+//! BatchNormalization with the running statistics (inference mode). The input is
 //! what LayerLab's own preprocessing gives (`input`, NCHW or N x features, a batch of any
 //! size); the output the logits (`logits`). The preprocessing and the stack travel in the
 //! model's metadata_props, under the keys the safetensors file uses.
@@ -13,6 +14,7 @@ use std::path::Path;
 use prost::Message;
 
 use crate::export::{ModelFileError, SavedModel};
+use crate::model::{parameter_names, running_statistics_names, NamedTensor};
 use crate::spec::{validate, ActivationShape, Layer};
 use proto::*;
 
@@ -28,16 +30,11 @@ pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, String> {
     let plan = validate(&model.spec, model.input(), model.classes).map_err(|e| e.to_string())?;
     let mut graph = GraphBuilder::default();
     let mut current = INPUT_NAME.to_string();
-    // Parameters in stack order: (weight, bias) of each Linear and Conv2d.
-    let mut tensors = model.weights.tensors.iter();
     for (index, layer) in plan.layers.iter().enumerate() {
         let name = |what: &str| format!("{index}_{what}");
         current = match &layer.layer {
             Layer::Linear { .. } => {
-                let (weight, bias) = match (tensors.next(), tensors.next()) {
-                    (Some(w), Some(b)) => (w, b),
-                    _ => return Err(format!("layer {index}: its weight and bias are missing")),
-                };
+                let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
                 let input = if matches!(layer.input, ActivationShape::Spatial { .. }) {
                     graph.node(
                         "Flatten",
@@ -63,10 +60,7 @@ pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, String> {
                 padding,
                 ..
             } => {
-                let (weight, bias) = match (tensors.next(), tensors.next()) {
-                    (Some(w), Some(b)) => (w, b),
-                    _ => return Err(format!("layer {index}: its weight and bias are missing")),
-                };
+                let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
                 let w = graph.initializer(&weight.name, &weight.shape, &weight.values);
                 let b = graph.initializer(&bias.name, &bias.shape, &bias.values);
                 let (k, s, p) = (*kernel_size as i64, *stride as i64, *padding as i64);
@@ -133,6 +127,21 @@ pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, String> {
             }
             // Identity at inference.
             Layer::Dropout { .. } => current,
+            // Inference mode: the running statistics (PyTorch's export writes the same).
+            // ONNX's momentum weighs the old value, PyTorch's the batch.
+            Layer::BatchNorm1d { eps, momentum } | Layer::BatchNorm2d { eps, momentum } => {
+                let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
+                let [mean, variance, _] =
+                    tensors_of(model, index, running_statistics_names(index))?;
+                let inputs = [weight, bias, mean, variance]
+                    .map(|t| graph.initializer(&t.name, &t.shape, &t.values));
+                graph.node(
+                    "BatchNormalization",
+                    &name("batch_norm"),
+                    &[&current, &inputs[0], &inputs[1], &inputs[2], &inputs[3]],
+                    vec![float("epsilon", *eps), float("momentum", 1.0 - momentum)],
+                )
+            }
         };
     }
     let input_dims = match plan.input {
@@ -190,6 +199,24 @@ pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, String> {
         metadata_props: metadata,
     };
     Ok(proto.encode_to_vec())
+}
+
+/// The tensors `names` of layer `index`, or which one is missing.
+fn tensors_of<'m, const N: usize>(
+    model: &'m SavedModel,
+    index: usize,
+    names: [String; N],
+) -> Result<[&'m NamedTensor; N], String> {
+    let mut found = Vec::with_capacity(N);
+    for name in &names {
+        match model.weights.get(name) {
+            Some(tensor) => found.push(tensor),
+            None => return Err(format!("layer {index}: tensor {name} is missing")),
+        }
+    }
+    found
+        .try_into()
+        .map_err(|_| format!("layer {index}: tensors missing"))
 }
 
 /// Writes `model` as an ONNX file at `path`, as safely as the weights file is written.

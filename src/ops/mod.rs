@@ -3,7 +3,9 @@
 //! dfdx's own `conv2d`/`pool2d` only compile under its `nightly` feature, so convolution is
 //! supplied here as im2col plus one matrix product ([`conv2d`], fused with the bias, the
 //! same op as [`linear`]), and pooling as [`max_pool`]/[`avg_pool`]; GELU because dfdx's
-//! derivative is wrong. Everything else (activations, dropout, losses, permutes) is dfdx's
+//! derivative is wrong; batch normalisation ([`batch_norm_train`], [`batch_norm_eval`])
+//! because dfdx's `BatchNorm2D` is a compile-time-shaped module and LayerLab's learnable
+//! tensors live outside dfdx tensors ([`Param`]). Everything else (activations, dropout, losses, permutes) is dfdx's
 //! own and differentiated by dfdx.
 //!
 //! Layout: images travel as `(batch, height * width * channels)` tensors, channels last
@@ -13,6 +15,7 @@
 //! Each op is checked in its tests against a naive loop, finite differences and numbers
 //! from PyTorch (tests/fixtures, made by scripts/make_fixtures.py).
 
+mod batch_norm;
 mod custom_op;
 mod gelu;
 mod layers;
@@ -22,6 +25,7 @@ mod pool;
 mod unfold;
 mod window;
 
+pub use batch_norm::{batch_norm_eval, batch_norm_train, BatchStatistics};
 pub use gelu::gelu;
 pub use layers::{conv2d, linear};
 pub use param::{FlatTensor, Param};
@@ -68,6 +72,7 @@ pub fn to_channels_last<T: Tape<f32, Cpu>>(
 
 /// Plain kernels (no tape) shared by the ops above and the tape-free inference path.
 pub(crate) mod kernels {
+    pub(crate) use super::batch_norm::folded_scale_and_shift;
     pub(crate) use super::gelu::gelu_value;
     pub(crate) use super::layers::{affine_forward, to_window_order};
     pub(crate) use super::pool::{avg_pool_forward, max_pool_forward, Floor};

@@ -49,10 +49,41 @@ pub enum Layer {
     Dropout {
         p: f32,
     },
+    /// Batch normalisation of flat features (PyTorch's `BatchNorm1d` on `(N, C)`): while
+    /// training each feature is normalised with the batch's mean and variance and the
+    /// running statistics follow them by `momentum`; in evaluation the running statistics
+    /// are used. A learnable scale (`weight`) and shift (`bias`) follow.
+    BatchNorm1d {
+        #[serde(default = "default_batch_norm_eps")]
+        eps: f32,
+        #[serde(default = "default_batch_norm_momentum")]
+        momentum: f32,
+    },
+    /// Batch normalisation of each channel of images (PyTorch's `BatchNorm2d`), statistics
+    /// over the batch and every pixel.
+    BatchNorm2d {
+        #[serde(default = "default_batch_norm_eps")]
+        eps: f32,
+        #[serde(default = "default_batch_norm_momentum")]
+        momentum: f32,
+    },
 }
 
 fn one() -> usize {
     1
+}
+
+/// PyTorch's default `eps` of `nn.BatchNorm1d`/`nn.BatchNorm2d`.
+pub const DEFAULT_BATCH_NORM_EPS: f32 = 1e-5;
+/// PyTorch's default `momentum` of `nn.BatchNorm1d`/`nn.BatchNorm2d`.
+pub const DEFAULT_BATCH_NORM_MOMENTUM: f32 = 0.1;
+
+fn default_batch_norm_eps() -> f32 {
+    DEFAULT_BATCH_NORM_EPS
+}
+
+fn default_batch_norm_momentum() -> f32 {
+    DEFAULT_BATCH_NORM_MOMENTUM
 }
 
 /// PyTorch's default for `nn.LeakyReLU`.
@@ -75,12 +106,46 @@ impl Layer {
             Self::Tanh => "Tanh",
             Self::GELU => "GELU",
             Self::Dropout { .. } => "Dropout",
+            Self::BatchNorm1d { .. } => "BatchNorm1d",
+            Self::BatchNorm2d { .. } => "BatchNorm2d",
         }
     }
 
-    /// Whether the layer owns a `weight` and a `bias`.
+    /// Whether the layer owns a learnable `weight` and `bias`.
     pub fn has_parameters(&self) -> bool {
-        matches!(self, Self::Linear { .. } | Self::Conv2d { .. })
+        matches!(
+            self,
+            Self::Linear { .. }
+                | Self::Conv2d { .. }
+                | Self::BatchNorm1d { .. }
+                | Self::BatchNorm2d { .. }
+        )
+    }
+
+    /// `(eps, momentum)` of a batch-norm layer; `None` for any other.
+    pub fn batch_norm(&self) -> Option<(f32, f32)> {
+        match *self {
+            Self::BatchNorm1d { eps, momentum } | Self::BatchNorm2d { eps, momentum } => {
+                Some((eps, momentum))
+            }
+            Self::Linear { .. }
+            | Self::Conv2d { .. }
+            | Self::MaxPool2d { .. }
+            | Self::AvgPool2d { .. }
+            | Self::Flatten
+            | Self::ReLU
+            | Self::LeakyReLU { .. }
+            | Self::Sigmoid
+            | Self::Tanh
+            | Self::GELU
+            | Self::Dropout { .. } => None,
+        }
+    }
+
+    /// Whether the layer scales and shifts what the layer before it computed, so that the
+    /// network's output layer is the last layer with parameters that is not one of these.
+    pub fn is_batch_norm(&self) -> bool {
+        self.batch_norm().is_some()
     }
 }
 
@@ -115,6 +180,14 @@ impl std::fmt::Display for Layer {
             ),
             Self::LeakyReLU { negative_slope } => write!(f, "LeakyReLU({negative_slope})"),
             Self::Dropout { p } => write!(f, "Dropout({p})"),
+            Self::BatchNorm1d { eps, momentum } | Self::BatchNorm2d { eps, momentum }
+                if *eps == DEFAULT_BATCH_NORM_EPS && *momentum == DEFAULT_BATCH_NORM_MOMENTUM =>
+            {
+                f.write_str(self.kind_name())
+            }
+            Self::BatchNorm1d { eps, momentum } | Self::BatchNorm2d { eps, momentum } => {
+                write!(f, "{}(eps={eps}, momentum={momentum})", self.kind_name())
+            }
             other @ (Self::Flatten | Self::ReLU | Self::Sigmoid | Self::Tanh | Self::GELU) => {
                 f.write_str(other.kind_name())
             }

@@ -11,7 +11,9 @@ mod presets;
 mod shape;
 mod validate;
 
-pub use layer::{Layer, ModelSpec, SPEC_VERSION};
+pub use layer::{
+    Layer, ModelSpec, DEFAULT_BATCH_NORM_EPS, DEFAULT_BATCH_NORM_MOMENTUM, SPEC_VERSION,
+};
 pub use presets::{preset, presets_for, Preset, PRESET_NAMES};
 pub use shape::ActivationShape;
 pub use validate::{

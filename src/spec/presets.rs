@@ -24,11 +24,12 @@ pub struct Preset {
     pub datasets: &'static [&'static str],
 }
 
-pub const PRESET_NAMES: [&str; 11] = [
+pub const PRESET_NAMES: [&str; 12] = [
     "mlp",
     "mlp-deep",
     "cnn",
     "cnn-deep",
+    "cnn-bn",
     "digits-cnn",
     "digits-mlp",
     "mlp-regressor",
@@ -150,6 +151,32 @@ pub fn preset(name: &str) -> Option<Preset> {
                 32,
                 IMAGES_28,
             ),
+            "cnn-bn" => {
+                let norm = || BatchNorm2d {
+                    eps: super::DEFAULT_BATCH_NORM_EPS,
+                    momentum: super::DEFAULT_BATCH_NORM_MOMENTUM,
+                };
+                (
+                    "The cnn preset with BatchNorm2d after each convolution: Conv32-BN-Pool-Conv64-BN-Pool-Dense128-10, Adam lr 1e-3, batch 32",
+                    vec![
+                        conv(32),
+                        norm(),
+                        ReLU,
+                        pool(),
+                        conv(64),
+                        norm(),
+                        ReLU,
+                        pool(),
+                        Flatten,
+                        linear(128),
+                        ReLU,
+                        linear(10),
+                    ],
+                    adam.clone(),
+                    32,
+                    IMAGES_28,
+                )
+            }
             "mlp-regressor" => {
                 epochs = 100;
                 loss = Some(LossKind::Mse);

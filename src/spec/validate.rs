@@ -186,7 +186,9 @@ fn check_sizes(layer: &Layer) -> Result<(), String> {
         | Layer::Sigmoid
         | Layer::Tanh
         | Layer::GELU
-        | Layer::Dropout { .. } => &[],
+        | Layer::Dropout { .. }
+        | Layer::BatchNorm1d { .. }
+        | Layer::BatchNorm2d { .. } => &[],
     };
     match fields.iter().find(|(_, value)| *value > MAX_DIMENSION) {
         Some((name, value)) => Err(format!(
@@ -291,7 +293,33 @@ fn infer(layer: &Layer, input: ActivationShape) -> Result<(ActivationShape, usiz
             }
             Ok((input, 0))
         }
+        Layer::BatchNorm1d { eps, momentum } | Layer::BatchNorm2d { eps, momentum } => {
+            check_batch_norm_settings(eps, momentum)?;
+            let channels = match (layer, input) {
+                (Layer::BatchNorm2d { .. }, _) => spatial(input, "BatchNorm2d")?.0,
+                (_, ActivationShape::Flat { features }) => features,
+                (_, ActivationShape::Spatial { .. }) => {
+                    return Err(format!(
+                        "BatchNorm1d needs flat features but gets an image ({input}); use BatchNorm2d for images, or put it after Flatten/Linear"
+                    ))
+                }
+            };
+            Ok((input, channels.checked_mul(2).ok_or("too many parameters")?))
+        }
     }
+}
+
+/// PyTorch accepts any `eps` and `momentum`; a negative, zero or non-finite `eps` divides by
+/// zero or a negative variance, and a momentum outside [0, 1] makes the running statistics
+/// diverge, so those are refused here.
+fn check_batch_norm_settings(eps: f32, momentum: f32) -> Result<(), String> {
+    if !(eps.is_finite() && eps > 0.0 && eps <= 1.0) {
+        return Err(format!("eps must be in (0, 1], got {eps}"));
+    }
+    if !(0.0..=1.0).contains(&momentum) {
+        return Err(format!("momentum must be in [0, 1], got {momentum}"));
+    }
+    Ok(())
 }
 
 fn spatial(input: ActivationShape, kind: &str) -> Result<(usize, usize, usize), String> {
@@ -373,6 +401,10 @@ pub fn stack_warnings(spec: &ModelSpec) -> Vec<String> {
                     layer.kind_name()
                 ))
             }
+            Layer::BatchNorm1d { .. } | Layer::BatchNorm2d { .. } => Some(format!(
+                "layer {index} {} comes after the output layer: it rescales the outputs with batch statistics, so a prediction depends on the batch; put it before layer {last_linear}",
+                layer.kind_name()
+            )),
             Layer::Dropout { .. }
             | Layer::Linear { .. }
             | Layer::Conv2d { .. }
@@ -527,6 +559,49 @@ mod tests {
         let err = validate(&spec, MNIST, 10).unwrap_err();
         assert_eq!(err.layer, Some(1));
         assert!(err.to_string().contains("needs an image"), "{err}");
+    }
+
+    #[test]
+    fn batch_norm_fits_its_input_and_refuses_bad_settings() {
+        let bn1 = |eps, momentum| Layer::BatchNorm1d { eps, momentum };
+        let bn2 = |eps, momentum| Layer::BatchNorm2d { eps, momentum };
+        // BatchNorm2d normalises each of an image's channels: 2 parameters a channel.
+        let spec = ModelSpec::new(vec![
+            conv(4, 3),
+            bn2(1e-5, 0.1),
+            Layer::Linear { out_features: 10 },
+        ]);
+        let plan = validate(&spec, MNIST, 10).unwrap();
+        assert_eq!(plan.layers[1].parameters, 8);
+        assert_eq!(plan.layers[1].output, plan.layers[1].input);
+        let spec = ModelSpec::new(vec![
+            Layer::Linear { out_features: 32 },
+            bn1(1e-5, 0.1),
+            Layer::Linear { out_features: 10 },
+        ]);
+        assert_eq!(validate(&spec, MNIST, 10).unwrap().layers[1].parameters, 64);
+        for (layers, expected) in [
+            (vec![bn1(1e-5, 0.1)], "BatchNorm1d needs flat features"),
+            (
+                vec![Layer::Flatten, bn2(1e-5, 0.1)],
+                "BatchNorm2d needs an image",
+            ),
+            (vec![bn2(0.0, 0.1)], "eps must be in (0, 1]"),
+            (vec![bn2(f32::NAN, 0.1)], "eps must be in (0, 1]"),
+            (vec![bn2(1e-5, 1.5)], "momentum must be in [0, 1]"),
+            (vec![bn2(1e-5, f32::INFINITY)], "momentum must be in [0, 1]"),
+        ] {
+            let mut layers = layers;
+            layers.push(Layer::Linear { out_features: 10 });
+            let err = validate(&ModelSpec::new(layers), MNIST, 10).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+        let after_output = ModelSpec::new(vec![Layer::Linear { out_features: 10 }, bn1(1e-5, 0.1)]);
+        let warnings = stack_warnings(&after_output);
+        assert!(
+            warnings[0].contains("BatchNorm1d comes after the output layer"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

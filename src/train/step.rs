@@ -5,7 +5,7 @@ use dfdx::prelude::*;
 use super::evaluate::batch_loss;
 use super::health::{observe_gradients, LayerHealth};
 use super::LossKind;
-use crate::model::{Mode, Model};
+use crate::model::{ForwardOptions, Mode, Model};
 use crate::optim::Optimizer;
 
 /// What one step produced: the batch loss and the model's outputs before the update.
@@ -55,7 +55,9 @@ fn step_on_batch(
     let device = model.device().clone();
     let batch = inputs.len() / model.input_len();
     let x = device.try_tensor_from_vec(inputs, (batch, model.input_len()))?;
-    let outputs = model.forward(x.leaky_trace(), Mode::Train);
+    let mut options = ForwardOptions::default();
+    let layers = 0..model.plan.layers.len();
+    let outputs = model.forward_layers(x.leaky_trace(), layers, Mode::Train, &mut options);
     let width = outputs.shape().1;
     let targets = device.try_tensor_from_vec(targets, (batch, width))?;
     let output_values = outputs.retaped::<NoneTape>().as_vec();
@@ -70,6 +72,8 @@ fn step_on_batch(
             Vec::new()
         };
         optimizer.step(&mut model.params, &mut grads)?;
+        // Batch norm's running statistics follow only the batches that were learned from.
+        model.update_running_statistics(&options.batch_statistics);
         health = observed.into_iter().map(|o| o.finish(model)).collect();
     }
     Ok(StepOutcome {

@@ -1,0 +1,342 @@
+//! Batch normalisation (PyTorch's `BatchNorm1d` on `(N, C)` and `BatchNorm2d`) as one op on
+//! dfdx's tape, with its gradient written out.
+//!
+//! Activations are `(batch, positions * channels)` with the channel fastest (flat features are
+//! one position; images are channels-last), so both layers normalise column `i % channels`
+//! over `batch * positions` values. While training the batch's own mean and (biased) variance
+//! normalise it and are handed back for the running statistics; in evaluation the running
+//! statistics are constants, so the layer is a per-channel scale and shift.
+//!
+//! With `x̂ = (x - mean) / sqrt(var + eps)` and `y = weight * x̂ + bias`, per channel over the
+//! `n` values it normalises:
+//! - `d bias = Σ dy`, `d weight = Σ dy x̂`;
+//! - training: `dx = weight / (n sqrt(var + eps)) * (n dy - Σ dy - x̂ Σ dy x̂)`;
+//! - evaluation: `dx = dy * weight / sqrt(running_var + eps)`.
+//!
+//! Checked against finite differences here and against PyTorch in tests/torch_parity.rs.
+
+use dfdx::prelude::*;
+
+use super::{Activations, Param};
+
+/// The statistics one training batch had, per channel, for the running averages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchStatistics {
+    pub mean: Vec<f32>,
+    /// The biased variance (divided by `count`), the one that normalised the batch.
+    pub variance: Vec<f32>,
+    /// Values per channel: batch size times positions.
+    pub count: usize,
+}
+
+/// Normalises `x` with its own per-channel statistics (training mode). `input_grad`: whether
+/// `x` needs a gradient (false when no earlier layer learns).
+pub fn batch_norm_train<T: Tape<f32, Cpu>>(
+    x: Activations<T>,
+    weight: &Param,
+    bias: &Param,
+    eps: f32,
+    input_grad: bool,
+) -> (Activations<T>, BatchStatistics) {
+    let channels = weight.len();
+    let (x, tape) = x.split_tape();
+    let mut values = vec![0.0f32; x.shape().num_elements()];
+    x.copy_into(&mut values);
+    let statistics = batch_statistics(&values, channels);
+    let inverse_std = inverse_std(&statistics.variance, eps);
+    normalise(&mut values, &statistics.mean, &inverse_std);
+    let count = statistics.count as f64;
+    let gamma = weight.values().to_vec();
+    let output = record(
+        x,
+        tape,
+        values,
+        (weight, bias),
+        input_grad,
+        move |grad_output, x_hat, sums, grad_input| {
+            for ((dx, dy), x_hat) in grad_input
+                .chunks_exact_mut(channels)
+                .zip(grad_output.chunks_exact(channels))
+                .zip(x_hat.chunks_exact(channels))
+            {
+                for c in 0..channels {
+                    let factor = f64::from(gamma[c] * inverse_std[c]) / count;
+                    let centred = count * f64::from(dy[c])
+                        - sums.dy[c]
+                        - f64::from(x_hat[c]) * sums.dy_x_hat[c];
+                    dx[c] += (factor * centred) as f32;
+                }
+            }
+        },
+    );
+    (output, statistics)
+}
+
+/// Normalises `x` with the running statistics `(mean, variance)` (evaluation mode).
+pub fn batch_norm_eval<T: Tape<f32, Cpu>>(
+    x: Activations<T>,
+    weight: &Param,
+    bias: &Param,
+    running: (&[f32], &[f32]),
+    eps: f32,
+    input_grad: bool,
+) -> Activations<T> {
+    let channels = weight.len();
+    let (mean, variance) = running;
+    let (x, tape) = x.split_tape();
+    let mut values = vec![0.0f32; x.shape().num_elements()];
+    x.copy_into(&mut values);
+    let inverse_std = inverse_std(variance, eps);
+    normalise(&mut values, mean, &inverse_std);
+    let slope: Vec<f32> = weight
+        .values()
+        .iter()
+        .zip(&inverse_std)
+        .map(|(g, s)| g * s)
+        .collect();
+    record(
+        x,
+        tape,
+        values,
+        (weight, bias),
+        input_grad,
+        move |grad_output, _, _, grad_input| {
+            for (dx, dy) in grad_input
+                .chunks_exact_mut(channels)
+                .zip(grad_output.chunks_exact(channels))
+            {
+                for c in 0..channels {
+                    dx[c] += dy[c] * slope[c];
+                }
+            }
+        },
+    )
+}
+
+/// `1 / sqrt(variance + eps)` per channel.
+fn inverse_std(variance: &[f32], eps: f32) -> Vec<f32> {
+    variance.iter().map(|v| 1.0 / (v + eps).sqrt()).collect()
+}
+
+/// `(x - mean) * inverse_std` in place, per channel.
+fn normalise(values: &mut [f32], mean: &[f32], inverse_std: &[f32]) {
+    for row in values.chunks_exact_mut(mean.len()) {
+        for ((v, m), s) in row.iter_mut().zip(mean).zip(inverse_std) {
+            *v = (*v - m) * s;
+        }
+    }
+}
+
+/// Per-channel sums of the output's gradient the backward passes need.
+struct ChannelSums {
+    dy: Vec<f64>,
+    dy_x_hat: Vec<f64>,
+}
+
+/// Puts `weight * x̂ + bias` on the tape: its backward pass adds `Σ dy` to the bias's
+/// gradient, `Σ dy x̂` to the weight's, and lets `input_backward` add the input's.
+fn record<T: Tape<f32, Cpu>>(
+    x: Tensor<(usize, usize), f32, Cpu>,
+    mut tape: T,
+    x_hat: Vec<f32>,
+    (weight, bias): (&Param, &Param),
+    input_grad: bool,
+    input_backward: impl FnOnce(&[f32], &[f32], &ChannelSums, &mut [f32]) + 'static,
+) -> Activations<T> {
+    let channels = weight.len();
+    let output = scale_and_shift(&x_hat, weight.values(), bias.values());
+    let output = x.device().tensor_from_vec(output, *x.shape());
+    if T::OWNS_TAPE {
+        let (x_ghost, weight_ghost, bias_ghost, output_ghost) = (
+            x.ghost(),
+            weight.handle().ghost(),
+            bias.handle().ghost(),
+            output.ghost(),
+        );
+        tape.add_backward_op(move |grads| {
+            let grad_output: Vec<f32> =
+                std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
+            // Summed in f64: the input's gradient subtracts these from n dy, and in f32 the
+            // cancellation cost a conv layer's gradient 1e-4 of its size against PyTorch.
+            let (mut dy_sum, mut dy_x_hat_sum) = (vec![0.0f64; channels], vec![0.0f64; channels]);
+            for (dy, x_hat) in grad_output
+                .chunks_exact(channels)
+                .zip(x_hat.chunks_exact(channels))
+            {
+                for c in 0..channels {
+                    dy_sum[c] += f64::from(dy[c]);
+                    dy_x_hat_sum[c] += f64::from(dy[c]) * f64::from(x_hat[c]);
+                }
+            }
+            let sums = ChannelSums {
+                dy: dy_sum,
+                dy_x_hat: dy_x_hat_sum,
+            };
+            for (g, s) in grads
+                .get_or_alloc_mut(&bias_ghost)?
+                .iter_mut()
+                .zip(&sums.dy)
+            {
+                *g += *s as f32;
+            }
+            let grad_weight = grads.get_or_alloc_mut(&weight_ghost)?;
+            for (g, s) in grad_weight.iter_mut().zip(&sums.dy_x_hat) {
+                *g += *s as f32;
+            }
+            if input_grad {
+                let grad_input = grads.get_or_alloc_mut(&x_ghost)?;
+                input_backward(&grad_output, &x_hat, &sums, grad_input);
+            }
+            Ok(())
+        });
+    }
+    output.put_tape(tape)
+}
+
+/// The evaluation-mode layer as a per-channel `(scale, shift)`: `y = x * scale + shift`, for
+/// the tape-free inference path.
+pub(crate) fn folded_scale_and_shift(
+    weight: &[f32],
+    bias: &[f32],
+    (mean, variance): (&[f32], &[f32]),
+    eps: f32,
+) -> (Vec<f32>, Vec<f32>) {
+    let scale: Vec<f32> = weight
+        .iter()
+        .zip(inverse_std(variance, eps))
+        .map(|(g, s)| g * s)
+        .collect();
+    let shift = bias
+        .iter()
+        .zip(mean)
+        .zip(&scale)
+        .map(|((b, m), s)| b - m * s)
+        .collect();
+    (scale, shift)
+}
+
+/// `weight * x̂ + bias`, per channel.
+fn scale_and_shift(normalised: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
+    let channels = weight.len();
+    let mut output = normalised.to_vec();
+    for row in output.chunks_exact_mut(channels) {
+        for ((v, g), b) in row.iter_mut().zip(weight).zip(bias) {
+            *v = *v * g + b;
+        }
+    }
+    output
+}
+
+/// Mean and biased variance of each of `channels` interleaved columns of `values`.
+pub(crate) fn batch_statistics(values: &[f32], channels: usize) -> BatchStatistics {
+    let count = values.len() / channels.max(1);
+    let mut sum = vec![0.0f64; channels];
+    for row in values.chunks_exact(channels) {
+        for (s, v) in sum.iter_mut().zip(row) {
+            *s += f64::from(*v);
+        }
+    }
+    let mean: Vec<f64> = sum.iter().map(|s| s / count.max(1) as f64).collect();
+    let mut squares = vec![0.0f64; channels];
+    for row in values.chunks_exact(channels) {
+        for ((s, v), m) in squares.iter_mut().zip(row).zip(&mean) {
+            let d = f64::from(*v) - m;
+            *s += d * d;
+        }
+    }
+    BatchStatistics {
+        mean: mean.iter().map(|m| *m as f32).collect(),
+        variance: squares
+            .iter()
+            .map(|s| (s / count.max(1) as f64) as f32)
+            .collect(),
+        count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::{assert_all_close, check_gradient, param, pseudo_random};
+
+    /// 6 rows of 2 positions x 2 channels: 12 values per channel.
+    fn as_rows<T: Tape<f32, Cpu>>(x: Activations<T>) -> Activations<T> {
+        x.reshape_like(&(6, 4))
+    }
+
+    #[test]
+    fn training_mode_normalises_each_channel_over_rows_and_positions() {
+        let dev = Cpu::default();
+        let values = pseudo_random(24, 3);
+        let (weight, bias) = (param(&[2.0, 0.5], &dev), param(&[1.0, -1.0], &dev));
+        let x = dev.tensor_from_vec(values.clone(), (6, 4));
+        let (y, statistics) = batch_norm_train(x, &weight, &bias, 1e-5, false);
+        let y = y.as_vec();
+        for channel in 0..2 {
+            let of = |v: &[f32]| {
+                v.iter()
+                    .skip(channel)
+                    .step_by(2)
+                    .copied()
+                    .collect::<Vec<_>>()
+            };
+            let (x, y) = (of(&values), of(&y));
+            let mean = x.iter().sum::<f32>() / 12.0;
+            let variance = x.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 12.0;
+            assert!((statistics.mean[channel] - mean).abs() < 1e-6);
+            assert!((statistics.variance[channel] - variance).abs() < 1e-6);
+            // weight * x̂ + bias: the output's mean is the bias, its deviation the weight.
+            let (g, b) = ([2.0, 0.5][channel], [1.0, -1.0][channel]);
+            let y_mean = y.iter().sum::<f32>() / 12.0;
+            let y_std = (y.iter().map(|v| (v - y_mean).powi(2)).sum::<f32>() / 12.0).sqrt();
+            assert!((y_mean - b).abs() < 1e-5, "{y_mean}");
+            assert!((y_std - g).abs() < 1e-3, "{y_std}");
+        }
+        assert_eq!(statistics.count, 12);
+    }
+
+    #[test]
+    fn training_mode_gradient_matches_finite_differences() {
+        let dev = Cpu::default();
+        let (weight, bias) = (param(&[1.5, 0.7], &dev), param(&[0.2, -0.3], &dev));
+        check_gradient(24, |x| {
+            let (y, _) = batch_norm_train(as_rows(x), &weight, &bias, 1e-5, true);
+            y.reshape_like(&(1, 24))
+        });
+    }
+
+    #[test]
+    fn evaluation_mode_gradient_matches_finite_differences_and_the_folded_form() {
+        let dev = Cpu::default();
+        let (weight, bias) = (param(&[1.5, 0.7], &dev), param(&[0.2, -0.3], &dev));
+        let (mean, variance) = ([0.1, -0.4], [0.8, 2.5]);
+        check_gradient(24, |x| {
+            let y = batch_norm_eval(as_rows(x), &weight, &bias, (&mean, &variance), 1e-5, true);
+            y.reshape_like(&(1, 24))
+        });
+        let values = pseudo_random(24, 5);
+        let x = dev.tensor_from_vec(values.clone(), (6, 4));
+        let y = batch_norm_eval(x, &weight, &bias, (&mean, &variance), 1e-5, false).as_vec();
+        let (scale, shift) =
+            folded_scale_and_shift(weight.values(), bias.values(), (&mean, &variance), 1e-5);
+        let folded: Vec<f32> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * scale[i % 2] + shift[i % 2])
+            .collect();
+        assert_all_close(&y, &folded, 1e-6);
+    }
+
+    #[test]
+    fn weight_and_bias_gradients_are_the_sums_pytorch_takes() {
+        // d bias = Σ dy and d weight = Σ dy x̂, per channel; with dy = 1 everywhere, Σ x̂ = 0
+        // in training mode (x̂ has mean 0 over the batch).
+        let dev = Cpu::default();
+        let (weight, bias) = (param(&[1.0, 1.0], &dev), param(&[0.0, 0.0], &dev));
+        let x = dev.tensor_from_vec(pseudo_random(24, 9), (6, 4));
+        let (y, _) = batch_norm_train(x.leaky_trace(), &weight, &bias, 1e-5, true);
+        let grads = y.sum().backward();
+        assert_all_close(&grads.get(bias.handle()).as_vec(), &[12.0, 12.0], 1e-6);
+        assert_all_close(&grads.get(weight.handle()).as_vec(), &[0.0, 0.0], 1e-5);
+    }
+}
