@@ -34,13 +34,18 @@ fn config() -> ProptestConfig {
     }
 }
 
-/// A real exported model (iris-sized, with a data card), made once.
+/// A real exported model (iris-sized, with a data card and a batch norm's int64 counter),
+/// made once.
 fn model_bytes() -> &'static [u8] {
     static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
     BYTES.get_or_init(|| {
         let data = layerlab::data::load_builtin("iris", &Default::default()).unwrap();
         let spec = ModelSpec::new(vec![
             Layer::Linear { out_features: 8 },
+            Layer::BatchNorm1d {
+                eps: 1e-5,
+                momentum: 0.1,
+            },
             Layer::ReLU,
             Layer::Linear { out_features: 3 },
         ]);
@@ -135,6 +140,10 @@ fn layer() -> impl Strategy<Value = Layer> {
         any::<f32>().prop_map(|negative_slope| Layer::LeakyReLU { negative_slope }),
         Just(Layer::Tanh),
         any::<f32>().prop_map(|p| Layer::Dropout { p }),
+        (any::<f32>(), any::<f32>())
+            .prop_map(|(eps, momentum)| Layer::BatchNorm1d { eps, momentum }),
+        (any::<f32>(), any::<f32>())
+            .prop_map(|(eps, momentum)| Layer::BatchNorm2d { eps, momentum }),
     ]
 }
 

@@ -1428,3 +1428,26 @@ fn a_nan_loss_in_the_window_rolls_back_pauses_and_resumes_at_a_lower_learning_ra
     });
     assert!(harness.state().evaluation_regression().is_some());
 }
+
+#[test]
+fn batch_norm_layers_show_in_the_designer_and_train_in_the_window() {
+    let mut harness = harness(quick_state());
+    harness.run_steps(2);
+    harness.state_mut().send(AppCommand::LoadPreset("cnn-bn"));
+    harness.run_steps(2);
+    // Two parameters (weight and bias) per channel, the shape unchanged.
+    harness.get_by_label("-> 32x26x26, 64 params");
+    harness.get_by_label("-> 64x11x11, 128 params");
+    assert_eq!(harness.get_all_by_label("momentum").count(), 2);
+    harness.state_mut().state.training.train_limit = Some(800);
+    harness.state_mut().state.training.validation_size = 100;
+    harness.state_mut().state.training.test_limit = Some(200);
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.state_mut().send(AppCommand::StartTraining);
+    step_until(&mut harness, "the cnn-bn run's results", |app| {
+        app.evaluation_accuracy().is_some()
+    });
+    // Trained and evaluated in the window: far above chance on 200 digits.
+    let accuracy = harness.state().evaluation_accuracy().unwrap();
+    assert!(accuracy > 0.5, "accuracy {accuracy}");
+}

@@ -82,3 +82,53 @@ fn step_on_batch(
         health,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::pseudo_random;
+    use crate::optim::OptimizerConfig;
+    use crate::spec::{validate, ActivationShape, Layer, ModelSpec};
+
+    #[test]
+    fn a_step_moves_batch_norm_running_statistics_and_a_failed_one_does_not() {
+        let spec = ModelSpec::new(vec![
+            Layer::Linear { out_features: 4 },
+            Layer::BatchNorm1d {
+                eps: 1e-5,
+                momentum: 0.5,
+            },
+            Layer::Linear { out_features: 2 },
+        ]);
+        let plan = validate(&spec, ActivationShape::Flat { features: 3 }, 2).unwrap();
+        let mut model = Model::initialise(spec, plan, &Cpu::default(), 0);
+        let config = OptimizerConfig::default_for("sgd").unwrap();
+        let mut optimizer = Optimizer::new(config, &model.params).unwrap();
+        let targets = vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0];
+        let inputs = pseudo_random(12, 1);
+        train_step(
+            &mut model,
+            &mut optimizer,
+            inputs,
+            targets.clone(),
+            LossKind::CrossEntropy,
+        )
+        .unwrap();
+        let running = model.running[0].clone();
+        assert_eq!(running.batches_tracked, 1);
+        assert!(running.mean.iter().all(|m| *m != 0.0), "{running:?}");
+        assert!(running.variance.iter().all(|v| *v != 1.0), "{running:?}");
+        // A batch whose loss is not finite is not learned from, nor followed.
+        let mut inputs = pseudo_random(12, 2);
+        inputs[0] = f32::NAN;
+        train_step(
+            &mut model,
+            &mut optimizer,
+            inputs,
+            targets,
+            LossKind::CrossEntropy,
+        )
+        .unwrap();
+        assert_eq!(model.running[0], running);
+    }
+}
