@@ -212,26 +212,25 @@ impl SavedModel {
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;
         let mut named = Vec::new();
         for (name, view) in tensors.tensors() {
-            let values = match view.dtype() {
-                Dtype::F32 => view
-                    .data()
+            let dtype = view.dtype();
+            let values = if dtype == Dtype::F32 {
+                view.data()
                     .chunks_exact(4)
                     .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
+                    .collect()
+            } else if dtype == Dtype::I64 && name.ends_with(BATCHES_TRACKED_SUFFIX) {
                 // Batch norm's counter, as PyTorch writes it.
-                Dtype::I64 if name.ends_with(BATCHES_TRACKED_SUFFIX) => view
-                    .data()
+                view.data()
                     .chunks_exact(8)
                     .map(|b| {
                         let bytes = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
                         i64::from_le_bytes(bytes) as f32
                     })
-                    .collect(),
-                other => {
-                    return Err(format(format!(
-                        "tensor {name} is {other:?}; only F32 is supported (and I64 for num_batches_tracked)"
-                    )))
-                }
+                    .collect()
+            } else {
+                return Err(format(format!(
+                    "tensor {name} is {dtype:?}; only F32 is supported (and I64 for num_batches_tracked)"
+                )));
             };
             named.push(NamedTensor {
                 name,

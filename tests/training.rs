@@ -591,3 +591,51 @@ fn the_worker_hands_its_event_channel_over_and_a_ui_can_poll_for_it() {
     assert!(matches!(events.recv().unwrap(), TrainEvent::Started { .. }));
     assert!(std::ptr::eq(events, handle.events()));
 }
+
+#[test]
+fn a_batch_norm_model_file_holds_pytorchs_buffers_and_reads_back() {
+    use layerlab::export::SavedModel;
+    use layerlab::model::{InferenceModel, Model};
+    let recipe = preset("cnn-bn").unwrap();
+    let data = mnist();
+    let plan = layerlab::spec::validate(&recipe.spec, data.input_shape(), 10).unwrap();
+    let mut model = Model::initialise(recipe.spec.clone(), plan, &Default::default(), 0);
+    let mut optimizer = layerlab::optim::Optimizer::new(recipe.optimizer, &model.params).unwrap();
+    let batch = 8;
+    let inputs: Vec<f32> = (0..batch * 784)
+        .map(|i| ((i * 37) % 255) as f32 / 255.0)
+        .collect();
+    let targets: Vec<f32> = (0..batch * 10)
+        .map(|i| if i % 10 == (i / 10) % 10 { 1.0 } else { 0.0 })
+        .collect();
+    for _ in 0..2 {
+        let loss = layerlab::train::LossKind::CrossEntropy;
+        layerlab::train::train_step(
+            &mut model,
+            &mut optimizer,
+            inputs.clone(),
+            targets.clone(),
+            loss,
+        )
+        .unwrap();
+    }
+    let bytes = SavedModel::from_model(&model, &data.card)
+        .to_bytes()
+        .unwrap();
+    // As PyTorch's state dict holds it: an int64 scalar beside float running statistics.
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let counter = file.tensor("1.num_batches_tracked").unwrap();
+    assert_eq!(counter.dtype(), safetensors::Dtype::I64);
+    assert!(counter.shape().is_empty());
+    assert_eq!(counter.data(), 2i64.to_le_bytes());
+    assert_eq!(file.tensor("5.running_var").unwrap().shape(), [64]);
+    let back = SavedModel::from_bytes(&bytes, "cnn-bn.safetensors")
+        .unwrap()
+        .into_model(&Default::default(), "cnn-bn.safetensors")
+        .unwrap();
+    assert_eq!(back.running, model.running);
+    assert_eq!(
+        InferenceModel::new(&back).predict(&inputs, batch),
+        InferenceModel::new(&model).predict(&inputs, batch)
+    );
+}

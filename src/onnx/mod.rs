@@ -202,11 +202,11 @@ pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, String> {
 }
 
 /// The tensors `names` of layer `index`, or which one is missing.
-fn tensors_of<'m, const N: usize>(
-    model: &'m SavedModel,
+fn tensors_of<const N: usize>(
+    model: &SavedModel,
     index: usize,
     names: [String; N],
-) -> Result<[&'m NamedTensor; N], String> {
+) -> Result<[&NamedTensor; N], String> {
     let mut found = Vec::with_capacity(N);
     for name in &names {
         match model.weights.get(name) {
