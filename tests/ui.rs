@@ -1430,6 +1430,18 @@ fn a_nan_loss_in_the_window_rolls_back_pauses_and_resumes_at_a_lower_learning_ra
 }
 
 #[test]
+fn a_restored_stack_shows_its_preset_in_the_preset_box() {
+    // The stack saved at the last session was cnn-bn; the box said "cnn" (the first
+    // launch's preset) until an undo moved it.
+    let mut state = quick_state();
+    state.stack = preset("cnn-bn").unwrap().spec;
+    let mut harness = harness(state);
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.run_steps(2);
+    assert_eq!(harness.state().shown_preset(), "cnn-bn");
+}
+
+#[test]
 fn batch_norm_layers_show_in_the_designer_and_train_in_the_window() {
     let mut harness = harness(quick_state());
     harness.run_steps(2);

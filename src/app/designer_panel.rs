@@ -265,7 +265,7 @@ fn layer_fields_ui(ui: &mut egui::Ui, layer: &mut Layer) {
                 DragValue::new(eps)
                     .speed(1e-6)
                     .range(1e-8..=0.1)
-                    .custom_formatter(|v, _| format!("{v:e}")),
+                    .custom_formatter(|v, _| f32_scientific(v)),
             )
             .labelled_by(label.id);
             let label = ui.label("momentum");
@@ -274,6 +274,12 @@ fn layer_fields_ui(ui: &mut egui::Ui, layer: &mut Layer) {
         }
         Layer::Flatten | Layer::ReLU | Layer::Sigmoid | Layer::Tanh | Layer::GELU => {}
     }
+}
+
+/// An f32 setting in scientific notation, in the f32's own shortest form: `1e-5`, not the
+/// `9.999999747378752e-6` of the f64 that DragValue widens it to.
+fn f32_scientific(value: f64) -> String {
+    format!("{:e}", value as f32)
 }
 
 /// A labelled integer field; true when it changed.
@@ -287,4 +293,15 @@ fn size_field(
     ui.add(DragValue::new(value).speed(0.1).range(range))
         .labelled_by(label.id)
         .changed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_norm_eps_reads_as_typed() {
+        assert_eq!(f32_scientific(f64::from(1e-5f32)), "1e-5");
+        assert_eq!(f32_scientific(f64::from(1e-3f32)), "1e-3");
+    }
 }

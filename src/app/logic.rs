@@ -987,6 +987,9 @@ impl LayerLabApp {
             })
         {
             self.designer.preset = index;
+        } else if !changed {
+            // The stack restored at launch: the box names its preset once the outputs are known.
+            self.show_matching_preset();
         }
         let preview = DataPreview::new(ctx, &dataset);
         self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
