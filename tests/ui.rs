@@ -458,7 +458,7 @@ fn stop_ends_the_run_at_once_keeps_its_model_and_evaluation_is_a_separate_action
     step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
     harness.get_by_label("Train").click();
     step_until(&mut harness, "a few batches", |app| {
-        app.history().batches.len() >= 5
+        app.history().batches.len() >= 20
     });
     assert!(
         harness.state().model_origin().is_some(),
@@ -500,7 +500,10 @@ fn stop_ends_the_run_at_once_keeps_its_model_and_evaluation_is_a_separate_action
     step_until(&mut harness, "the evaluation", |app| {
         app.evaluation_accuracy().is_some()
     });
-    assert!(harness.state().evaluation_accuracy().unwrap() > 0.5);
+    // Stopped after 20-odd batches (how many depends on the machine's pace): past chance
+    // (10%), not necessarily past 50% (stopped after 5, a busy run once scored below it).
+    let accuracy = harness.state().evaluation_accuracy().unwrap();
+    assert!(accuracy > 0.3, "accuracy {accuracy} after step {step}");
     harness.get_by_label("Evaluation").click();
     harness.run_steps(2);
     harness.get_by_label_contains("Confusion matrix");
@@ -1335,11 +1338,21 @@ fn the_inside_tab_follows_the_drawing_layer_by_layer_and_explains_it() {
     step_until(&mut harness, "the maps again", |app| {
         explanation(app).is_some()
     });
+    // Clicked before MNIST has loaded (a busy machine): the map is enlarged all the same (it
+    // was not, and CI's clean build caught it); the search waits for a click once it has.
+    let loaded = harness.state().dataset_ready();
     harness
         .state_mut()
         .send(AppCommand::InspectUnit { layer: 0, unit: 3 });
     harness.step();
     assert_eq!(harness.state().inside().selected, Some((0, 3)));
+    if !loaded {
+        step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+        harness
+            .state_mut()
+            .send(AppCommand::InspectUnit { layer: 0, unit: 3 });
+        harness.step();
+    }
     step_until(&mut harness, "the most exciting training images", |app| {
         app.inside().exciting_found().is_some()
     });
@@ -1462,4 +1475,38 @@ fn batch_norm_layers_show_in_the_designer_and_train_in_the_window() {
     // Trained and evaluated in the window: far above chance on 200 digits.
     let accuracy = harness.state().evaluation_accuracy().unwrap();
     assert!(accuracy > 0.5, "accuracy {accuracy}");
+}
+
+#[test]
+fn a_unit_clicked_while_the_data_is_missing_is_still_enlarged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = quick_state();
+    state.stack = preset("cnn").unwrap().spec;
+    state.training.train_limit = Some(500);
+    let model = trained_preset_file(dir.path(), state);
+    // A data folder without MNIST: the dataset never loads, the model still does.
+    let empty = dir.path().join("no-data");
+    std::fs::create_dir(&empty).unwrap();
+    let state = quick_state();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .build_eframe(move |cc| LayerLabApp::with_state(&cc.egui_ctx, state, empty));
+    harness.state_mut().send(AppCommand::LoadModelFrom(model));
+    step_until(&mut harness, "the model to load", |app| app.has_model());
+    harness.get_by_label("Inside").click();
+    draw_stroke(&mut harness, &[(0.5, 0.15), (0.5, 0.5), (0.5, 0.85)]);
+    step_until(&mut harness, "the activations of the stroke", |app| {
+        explanation(app).is_some() && app.inside().shown().is_some()
+    });
+    assert!(!harness.state().dataset_ready());
+    harness
+        .state_mut()
+        .send(AppCommand::InspectUnit { layer: 0, unit: 3 });
+    harness.step();
+    assert_eq!(harness.state().inside().selected, Some((0, 3)));
+    assert!(harness
+        .state()
+        .notifications()
+        .iter()
+        .any(|n| n.contains("once the dataset has loaded")));
 }

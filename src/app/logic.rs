@@ -537,7 +537,7 @@ impl LayerLabApp {
 
     /// Enlarges `unit` of `layer` and looks for the training samples exciting it most.
     fn inspect_unit(&mut self, ctx: &egui::Context, layer: usize, unit: usize) {
-        let (Some(current), Some(dataset)) = (&self.current, self.dataset().cloned()) else {
+        let Some(current) = &self.current else {
             return;
         };
         let units = current
@@ -555,6 +555,13 @@ impl LayerLabApp {
             return; // a click on the padding of a grid of units
         }
         self.inside.selected = Some((layer, unit));
+        // The enlarged map needs only the model; the search needs the training images.
+        let Some(dataset) = self.dataset().cloned() else {
+            self.notifications.info(
+                "The training images that excite this unit can be searched once the dataset has loaded: click it again then.",
+            );
+            return;
+        };
         let waker: super::background::Waker = {
             let ctx = ctx.clone();
             Box::new(move || ctx.request_repaint())
