@@ -140,10 +140,14 @@ fn ms(started: Instant) -> f64 {
 /// The first learning layer's filters (see [`Filters`]).
 pub fn filters(model: &Model) -> Filters {
     let layers = &model.plan.layers;
-    let Some(first) = layers.iter().position(|l| l.layer.has_parameters()) else {
+    // Batch norms have weights too, but one number a channel, not a filter.
+    let Some(first) = layers
+        .iter()
+        .position(|l| l.layer.has_parameters() && !l.layer.is_batch_norm())
+    else {
         return Filters::None;
     };
-    // The weight of learning layer k is parameter 2k.
+    // The weight of learning layer k (batch norms included) is parameter 2k.
     let weight_of = |layer: usize| {
         let pair = layers[..layer]
             .iter()
@@ -286,6 +290,36 @@ mod tests {
         let second = m.params[2].values();
         let first_filter: f32 = second[..36].iter().map(|v| v.abs()).sum::<f32>() / 36.0;
         assert!((deeper[0].1[0] - first_filter).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_batch_norm_in_front_does_not_hide_the_kernels() {
+        let norm = Layer::BatchNorm2d {
+            eps: 1e-5,
+            momentum: 0.1,
+        };
+        let conv = Layer::Conv2d {
+            out_channels: 4,
+            kernel_size: 3,
+            stride: 1,
+            padding: 0,
+        };
+        let m = model(
+            vec![
+                norm.clone(),
+                conv,
+                norm,
+                Layer::Flatten,
+                Layer::Linear { out_features: 3 },
+            ],
+            ActivationShape::image(1, 8, 8),
+        );
+        let Filters::Kernels { layer, values, .. } = &filters(&m) else {
+            panic!("{:?}", filters(&m));
+        };
+        assert_eq!(*layer, 1);
+        // Parameters: the first norm's weight and bias, then the convolution's weight.
+        assert_eq!(values.as_slice(), m.params[2].values());
     }
 
     #[test]
