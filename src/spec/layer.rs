@@ -142,8 +142,8 @@ impl Layer {
         }
     }
 
-    /// Whether the layer scales and shifts what the layer before it computed, so that the
-    /// network's output layer is the last layer with parameters that is not one of these.
+    /// Whether this is `BatchNorm1d` or `BatchNorm2d`: a layer with parameters (one scale and
+    /// one shift a channel) and running statistics, but no filters or units of its own.
     pub fn is_batch_norm(&self) -> bool {
         self.batch_norm().is_some()
     }
