@@ -22,8 +22,6 @@ const SPEC_KEY: &str = "layerlab.spec";
 const INPUT_KEY: &str = "layerlab.input_shape";
 const CLASSES_KEY: &str = "layerlab.classes";
 const DATA_KEY: &str = "layerlab.data";
-/// Batch norm's batch counter, an int64 scalar in PyTorch's state dict.
-const BATCHES_TRACKED_SUFFIX: &str = ".num_batches_tracked";
 
 /// Everything needed to rebuild a trained model.
 #[derive(Clone, Debug, PartialEq)]
@@ -139,7 +137,7 @@ impl SavedModel {
             .iter()
             .map(|t| {
                 // PyTorch keeps num_batches_tracked as an int64 scalar.
-                if t.name.ends_with(BATCHES_TRACKED_SUFFIX) {
+                if crate::model::is_batches_tracked(&t.name) {
                     let raw = t.values.iter().flat_map(|v| (*v as i64).to_le_bytes());
                     return (t.name.clone(), t.shape.clone(), Dtype::I64, raw.collect());
                 }
@@ -218,7 +216,7 @@ impl SavedModel {
                     .chunks_exact(4)
                     .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                     .collect()
-            } else if dtype == Dtype::I64 && name.ends_with(BATCHES_TRACKED_SUFFIX) {
+            } else if dtype == Dtype::I64 && crate::model::is_batches_tracked(&name) {
                 // Batch norm's counter, as PyTorch writes it.
                 view.data()
                     .chunks_exact(8)

@@ -59,7 +59,7 @@ fn largest_difference_named(
     // Batch norms with running statistics and an affine part that are not the identity.
     for (i, running) in model.running.iter_mut().enumerate() {
         let n = running.mean.len();
-        let offset = |v: Vec<f32>, by: f32| v.into_iter().map(|x| x + by).collect();
+        let offset = |v: Vec<f32>, by: f32| -> Vec<f32> { v.into_iter().map(|x| x + by).collect() };
         running.mean = offset(pseudo_random(n, 100 + i as u32), -0.5);
         running.variance = offset(pseudo_random(n, 200 + i as u32), 0.25);
         let layer = running.layer;
@@ -72,7 +72,6 @@ fn largest_difference_named(
                 continue;
             };
             let values = offset(pseudo_random(n, 300 + i as u32), by);
-            let values: Vec<f32> = values;
             param.values_mut().copy_from_slice(&values);
         }
     }

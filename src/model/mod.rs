@@ -10,7 +10,7 @@ mod weights;
 pub use inference::InferenceModel;
 
 pub use weights::{
-    is_running_statistic, parameter_names, running_statistics_names, NamedTensor, Weights,
+    is_batches_tracked, parameter_names, running_statistics_names, NamedTensor, Weights,
 };
 
 use dfdx::prelude::*;
@@ -125,8 +125,8 @@ pub enum WeightsMismatch {
     Unexpected(String),
     #[error("tensor \"{0}\" contains NaN or infinite values")]
     NotFinite(String),
-    #[error("tensor \"{0}\" holds a negative variance")]
-    NegativeVariance(String),
+    #[error("tensor \"{0}\" holds a negative value (a variance or a count of batches)")]
+    Negative(String),
 }
 
 /// The tensor `name` of `weights`, checked against `shape`: present, that shape, that many
@@ -200,31 +200,29 @@ impl Model {
     ) -> Result<Self, WeightsMismatch> {
         let expected = parameter_shapes(&plan);
         let mut running = running_statistics_of(&plan);
-        let buffers: Vec<NamedTensor> = running.iter().flat_map(|r| r.tensors()).collect();
         if let Some(extra) = weights.tensors.iter().find(|t| {
             !expected.iter().any(|(name, _, _)| *name == t.name)
-                && !buffers.iter().any(|b| b.name == t.name)
+                && !running
+                    .iter()
+                    .any(|r| running_statistics_names(r.layer).contains(&t.name))
         }) {
             return Err(WeightsMismatch::Unexpected(extra.name.clone()));
         }
         // Running statistics: checked like parameters, then read into place.
-        for (index, buffer) in buffers.iter().enumerate() {
-            let tensor = checked_tensor(weights, &buffer.name, &buffer.shape)?;
-            let statistics = &mut running[index / 3];
-            match index % 3 {
-                0 => statistics.mean.clone_from(&tensor.values),
-                1 => statistics.variance.clone_from(&tensor.values),
-                _ => {
-                    let count = tensor.values[0];
-                    if count < 0.0 {
-                        return Err(WeightsMismatch::NotFinite(buffer.name.clone()));
-                    }
-                    statistics.batches_tracked = count as u64;
-                }
+        for statistics in &mut running {
+            let [mean, variance, tracked] = running_statistics_names(statistics.layer);
+            let channels = [statistics.mean.len()];
+            statistics.mean = checked_tensor(weights, &mean, &channels)?.values.clone();
+            let values = &checked_tensor(weights, &variance, &channels)?.values;
+            if values.iter().any(|v| *v < 0.0) {
+                return Err(WeightsMismatch::Negative(variance));
             }
-            if index % 3 == 1 && tensor.values.iter().any(|v| *v < 0.0) {
-                return Err(WeightsMismatch::NegativeVariance(buffer.name.clone()));
+            statistics.variance = values.clone();
+            let count = checked_tensor(weights, &tracked, &[])?.values[0];
+            if count < 0.0 {
+                return Err(WeightsMismatch::Negative(tracked));
             }
+            statistics.batches_tracked = count as u64;
         }
         let mut params = Vec::with_capacity(expected.len());
         for (name, shape, _) in expected {

@@ -56,18 +56,23 @@ pub fn parameter_names(index: usize) -> [String; 2] {
     [format!("{index}.weight"), format!("{index}.bias")]
 }
 
+/// PyTorch's names of a batch norm's buffers (state that is not learned), after `N.`; the
+/// last, the count of batches seen, is an int64 scalar in a state dict.
+const RUNNING_STATISTICS: [&str; 3] = ["running_mean", "running_var", "num_batches_tracked"];
+
 /// Whether `name` is a batch-norm buffer rather than a learned tensor.
 pub fn is_running_statistic(name: &str) -> bool {
-    name.ends_with(".running_mean")
-        || name.ends_with(".running_var")
-        || name.ends_with(".num_batches_tracked")
+    name.rsplit_once('.')
+        .is_some_and(|(_, kind)| RUNNING_STATISTICS.contains(&kind))
 }
 
-/// The buffers (state that is not learned) of a batch-norm layer at `index`, PyTorch's names.
+/// Whether `name` is a batch norm's count of batches seen (`N.num_batches_tracked`).
+pub fn is_batches_tracked(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, kind)| kind == RUNNING_STATISTICS[2])
+}
+
+/// The buffers of a batch-norm layer at `index`, under PyTorch's names.
 pub fn running_statistics_names(index: usize) -> [String; 3] {
-    [
-        format!("{index}.running_mean"),
-        format!("{index}.running_var"),
-        format!("{index}.num_batches_tracked"),
-    ]
+    RUNNING_STATISTICS.map(|kind| format!("{index}.{kind}"))
 }

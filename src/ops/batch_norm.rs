@@ -297,7 +297,7 @@ fn scale_and_shift(normalised: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32>
 
 /// Mean and biased variance of each of `channels` interleaved columns of `values` (from
 /// `Σx` and `Σx²` in f64, exact enough for f32 data whose mean is not 10⁸ deviations away).
-pub(crate) fn batch_statistics(values: &[f32], channels: usize) -> BatchStatistics {
+fn batch_statistics(values: &[f32], channels: usize) -> BatchStatistics {
     let count = values.len() / channels.max(1);
     let (sum, squares) = column_sums(values, None, channels);
     let n = count.max(1) as f64;
