@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
-# The engine and CLI must build without any GUI crate.
-cargo clippy --release --no-default-features --lib --bins -- -D warnings
+# The engine builds without any GUI crate and without clap; the CLI builds without the window.
+cargo clippy --release --no-default-features --lib -- -D warnings
+cargo clippy --release --no-default-features --features cli --lib --bins -- -D warnings
 cargo clippy --release --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --lib
 # Every preset exported as ONNX and run by tract (a real ONNX runtime) against LayerLab's

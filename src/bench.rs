@@ -12,10 +12,12 @@ use dfdx::prelude::*;
 use serde::Serialize;
 
 use crate::data::Dataset;
+use crate::model::softmax;
 use crate::model::{InferenceModel, Model};
 use crate::optim::Optimizer;
-use crate::spec::{preset, validate, Preset};
-use crate::train::{softmax, train_step, LossKind};
+use crate::presets::{preset, Preset};
+use crate::spec::validate;
+use crate::train::{train_step, LossKind};
 
 const WARM_UP_BATCHES: usize = 10;
 const PREDICT_WARM_UP: usize = 50;

@@ -143,7 +143,7 @@ fn train_export_predict_and_eval_round_trip() {
     let saved = layerlab::export::SavedModel::load(&model).unwrap();
     assert_eq!(saved.weights.tensors[0].name, "0.weight");
     assert_eq!(saved.weights.tensors[0].shape, [128, 784]);
-    assert_eq!(saved.spec, layerlab::spec::preset("mlp").unwrap().spec);
+    assert_eq!(saved.spec, layerlab::presets::preset("mlp").unwrap().spec);
 
     // Per-class precision and recall, then the metrics line.
     let eval = layerlab(&["eval", "--model", model.to_str().unwrap()]);

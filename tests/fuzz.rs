@@ -203,7 +203,7 @@ proptest! {
 
     #[test]
     fn stack_json_never_panics(edits in edits(), cut in any::<usize>()) {
-        let base = layerlab::spec::preset("cnn").unwrap().spec.to_json_pretty();
+        let base = layerlab::presets::preset("cnn").unwrap().spec.to_json_pretty();
         let bytes = mutate(base.as_bytes(), &edits, cut);
         if let Ok(text) = std::str::from_utf8(&bytes) {
             if let Ok(spec) = ModelSpec::from_json(text) {

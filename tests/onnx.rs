@@ -10,7 +10,8 @@ use dfdx::prelude::Cpu;
 use layerlab::data::Dataset;
 use layerlab::export::SavedModel;
 use layerlab::model::{InferenceModel, Model};
-use layerlab::spec::{preset, validate, ActivationShape, Layer, ModelSpec, PRESET_NAMES};
+use layerlab::presets::{preset, PRESET_NAMES};
+use layerlab::spec::{validate, ActivationShape, Layer, ModelSpec};
 use tract_onnx::prelude::*;
 
 /// Logits of `bytes` (an ONNX file) for `batch` samples of `input` (row-major).

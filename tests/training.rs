@@ -13,7 +13,8 @@ use std::sync::Arc;
 use layerlab::data::{default_mnist_dir, Dataset};
 use layerlab::model::Weights;
 use layerlab::optim::OptimizerConfig;
-use layerlab::spec::{preset, Layer, ModelSpec};
+use layerlab::presets::preset;
+use layerlab::spec::{Layer, ModelSpec};
 use layerlab::train::{TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainingHandle};
 
 fn mnist() -> Arc<Dataset> {

@@ -20,7 +20,8 @@ use egui_kittest::Harness;
 use layerlab::app::{AppCommand, LayerLabApp, PersistedState, RunStatus};
 use layerlab::data::{default_mnist_dir, Dataset};
 use layerlab::export::SavedModel;
-use layerlab::spec::{preset, Layer};
+use layerlab::presets::preset;
+use layerlab::spec::Layer;
 use layerlab::train::{run_training, TrainConfig, TrainJob};
 
 /// Longest a test waits for background work (MNIST load, a short run) before failing.
@@ -671,7 +672,7 @@ fn pick(harness: &mut Harness<'static, LayerLabApp>, name: &str) {
 
 /// Trains the dataset's own preset briefly and waits for the run's test results.
 fn train_briefly(harness: &mut Harness<'static, LayerLabApp>, name: &str, epochs: usize) {
-    let preset = layerlab::spec::presets_for(name)[0].name;
+    let preset = layerlab::presets::presets_for(name)[0].name;
     harness.state_mut().send(AppCommand::LoadPreset(preset));
     harness.run_steps(1);
     {

@@ -6,7 +6,8 @@ use super::command::AppCommand;
 use super::stack_editor::{layer_templates, StackEditor};
 use super::tokens;
 use super::DataShape;
-use crate::spec::{check_layers, presets_for, validate, Layer, ModelSpec, PRESET_NAMES};
+use crate::presets::{presets_for, PRESET_NAMES};
+use crate::spec::{check_layers, validate, Layer, ModelSpec};
 
 /// What a row's buttons asked for, applied after the rows are drawn.
 enum RowAction {

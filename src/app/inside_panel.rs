@@ -16,7 +16,7 @@ use eframe::egui::{self, RichText, TextureHandle};
 use super::background::{BackgroundTask, Polled, Waker};
 use super::command::AppCommand;
 use super::inside_pictures::{bars_ui, rgb_texture, Mosaic, Scale, MAX_MAPS};
-use super::predictor::Prediction;
+use super::predictor::LivePrediction;
 use super::tokens;
 use crate::data::{ColumnStep, Dataset, InputPipeline};
 use crate::explain::{picture, Explanation, Filters, EXCITING_SAMPLE, EXCITING_TOP};
@@ -158,7 +158,7 @@ impl InsidePanel {
 
 /// What the tab draws from.
 pub struct InsideInputs<'a> {
-    pub prediction: Option<&'a Result<Prediction, String>>,
+    pub prediction: Option<&'a Result<LivePrediction, String>>,
     pub filters: Option<&'a Arc<Filters>>,
     pub dataset: Option<&'a Dataset>,
     pub history: &'a MetricsHistory,
@@ -249,7 +249,7 @@ fn refresh_pictures(
     ctx: &egui::Context,
     panel: &mut InsidePanel,
     explanation: &Arc<Explanation>,
-    prediction: &Prediction,
+    prediction: &LivePrediction,
 ) {
     let current = panel.pictures.as_ref().is_some_and(|p| {
         Arc::ptr_eq(&p.of, explanation) && p.enlarged.as_ref().map(|e| e.0) == panel.selected
@@ -347,7 +347,7 @@ fn shape_text(shape: ActivationShape) -> String {
 fn saliency_pictures(
     ctx: &egui::Context,
     explanation: &Explanation,
-    prediction: &Prediction,
+    prediction: &LivePrediction,
     height: usize,
     width: usize,
 ) -> Vec<(&'static str, TextureHandle)> {
@@ -449,7 +449,7 @@ fn activations_ui(
 fn picture_count(explanation: &Explanation, layer: usize) -> usize {
     match explanation.activations.get(layer).map(|a| a.shape) {
         Some(ActivationShape::Spatial { channels, .. }) => channels,
-        _ => 0,
+        Some(ActivationShape::Flat { .. }) | None => 0,
     }
 }
 
@@ -541,7 +541,7 @@ pub fn refresh_thumbnails(ctx: &egui::Context, panel: &mut InsidePanel, dataset:
 fn saliency_ui(
     ui: &mut egui::Ui,
     panel: &mut InsidePanel,
-    prediction: &Prediction,
+    prediction: &LivePrediction,
     explanation: &Explanation,
     dataset: Option<&Dataset>,
     text: &str,
@@ -622,7 +622,7 @@ fn feature_bars_ui(
     ui: &mut egui::Ui,
     dataset: &Dataset,
     explanation: &Explanation,
-    prediction: &Prediction,
+    prediction: &LivePrediction,
     text: &str,
 ) {
     let InputPipeline::Table { columns } = &dataset.card.preprocessing.input else {

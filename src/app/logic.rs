@@ -18,7 +18,7 @@ use super::{
 };
 use crate::export::SavedModel;
 use crate::model::Weights;
-use crate::spec::preset;
+use crate::presets::preset;
 use crate::train::{MetricsHistory, TrainCommand, TrainEvent, TrainJob};
 
 /// How often the window repaints while training.
@@ -80,7 +80,9 @@ impl LayerLabApp {
             }
             AppCommand::LoadPreset(name) => {
                 if let Some(preset) = preset(name) {
-                    if let Some(index) = crate::spec::PRESET_NAMES.iter().position(|n| *n == name) {
+                    if let Some(index) =
+                        crate::presets::PRESET_NAMES.iter().position(|n| *n == name)
+                    {
                         self.designer.preset = index;
                     }
                     // A preset is a template: its last layer is sized for this dataset.
@@ -129,11 +131,15 @@ impl LayerLabApp {
             AppCommand::FitOutputs => {
                 let outputs = self.data_shape.outputs;
                 self.editor.commit(&self.state.design());
-                match self.state.stack.layers.last_mut() {
-                    Some(crate::spec::Layer::Linear { out_features }) => *out_features = outputs,
-                    _ => self.state.stack.layers.push(crate::spec::Layer::Linear {
+                // The last layer is resized when it is a Linear; anything else gets one after it.
+                if let Some(crate::spec::Layer::Linear { out_features }) =
+                    self.state.stack.layers.last_mut()
+                {
+                    *out_features = outputs;
+                } else {
+                    self.state.stack.layers.push(crate::spec::Layer::Linear {
                         out_features: outputs,
-                    }),
+                    });
                 }
                 self.editor.commit(&self.state.design());
             }
@@ -724,7 +730,7 @@ impl LayerLabApp {
     /// After undo or redo: the preset box shows the preset the stack now is, if it is one.
     fn show_matching_preset(&mut self) {
         let outputs = self.data_shape.outputs;
-        if let Some(index) = crate::spec::PRESET_NAMES.iter().position(|name| {
+        if let Some(index) = crate::presets::PRESET_NAMES.iter().position(|name| {
             preset(name).is_some_and(|p| p.with_outputs(outputs).spec == self.state.stack)
         }) {
             self.designer.preset = index;
@@ -988,7 +994,7 @@ impl LayerLabApp {
         if let Some(index) = crate::data::builtin(&dataset.card.dataset)
             .filter(|_| changed)
             .and_then(|b| {
-                crate::spec::PRESET_NAMES
+                crate::presets::PRESET_NAMES
                     .iter()
                     .position(|n| *n == b.preset)
             })
@@ -1119,7 +1125,9 @@ impl LayerLabApp {
                 Some(RunStatus::Running) => AppCommand::PauseTraining,
                 Some(RunStatus::Paused) => AppCommand::ResumeTraining,
                 Some(RunStatus::Stopping | RunStatus::Evaluating { .. }) => return,
-                _ => AppCommand::StartTraining,
+                Some(RunStatus::Finished | RunStatus::Stopped | RunStatus::Failed(_)) | None => {
+                    AppCommand::StartTraining
+                }
             };
             self.commands.push(command);
         }

@@ -43,6 +43,7 @@ mod tokens;
 mod top_bar;
 mod training_session;
 
+pub use crate::display::{format_secs, thousands};
 pub use canvas::{canvas_id, Canvas};
 pub use charts::{ChartSettings, XAxis};
 pub use command::AppCommand;
@@ -50,12 +51,12 @@ pub use evaluation_panel::per_class_scores;
 pub use file_dialog::FilePurpose;
 pub use inside_panel::{InsidePanel, InsideView};
 pub use models_folder::{models_dir, LAST_TRAINED};
-pub use predictor::Prediction;
+pub use predictor::LivePrediction;
 pub use saved_state::repair_storage_file;
 pub use stack_editor::StackEditor;
 pub use state::{Design, PersistedState};
 pub use table_import::TableImport;
-pub use training_session::{format_secs, status_line, thousands, Progress, RunStatus};
+pub use training_session::{status_line, Progress, RunStatus};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -377,7 +378,7 @@ impl LayerLabApp {
 
     /// The preset the designer's preset box shows.
     pub fn shown_preset(&self) -> &'static str {
-        let names = crate::spec::PRESET_NAMES;
+        let names = crate::presets::PRESET_NAMES;
         names[self.designer.preset.min(names.len() - 1)]
     }
 
@@ -486,7 +487,7 @@ impl LayerLabApp {
         &self.prediction.canvas
     }
 
-    pub fn prediction(&self) -> Option<&Result<Prediction, String>> {
+    pub fn prediction(&self) -> Option<&Result<LivePrediction, String>> {
         self.prediction.prediction.as_ref()
     }
 

@@ -10,7 +10,7 @@ use image::DynamicImage;
 
 use super::canvas::{self, Canvas};
 use super::command::AppCommand;
-use super::predictor::{ExplainRequest, PredictInput, Prediction, Predictor};
+use super::predictor::{ExplainRequest, LivePrediction, PredictInput, Predictor};
 use super::tokens;
 use crate::data::{ColumnStep, Dataset, InputPipeline};
 use crate::export::SavedModel;
@@ -52,7 +52,7 @@ impl InputMode {
 pub struct PredictionPanel {
     pub canvas: Canvas,
     opened_image: Option<(PathBuf, Arc<DynamicImage>)>,
-    pub prediction: Option<Result<Prediction, String>>,
+    pub prediction: Option<Result<LivePrediction, String>>,
     texture: Option<TextureHandle>,
     predictor: Option<Predictor>,
     pub mode: InputMode,
@@ -405,7 +405,7 @@ impl PredictionPanel {
 fn plane_ui(
     ui: &mut egui::Ui,
     dataset: Option<&Dataset>,
-    prediction: Option<&Prediction>,
+    prediction: Option<&LivePrediction>,
     texture: &mut Option<TextureHandle>,
 ) -> Option<[f32; 2]> {
     let side = ui.available_width().clamp(160.0, 300.0);
@@ -497,7 +497,7 @@ fn plane_ui(
 
 /// The typed text with each word tinted by its influence: blue where it pushed toward the
 /// predicted class, orange where it pushed away, stronger for more.
-pub(super) fn words_ui(ui: &mut egui::Ui, text: &str, prediction: &Prediction) {
+pub(super) fn words_ui(ui: &mut egui::Ui, text: &str, prediction: &LivePrediction) {
     if prediction.words.is_empty() {
         return;
     }

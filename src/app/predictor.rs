@@ -65,11 +65,11 @@ pub struct ExplainRequest {
 /// The 28x28 input the model saw and its class probabilities, or why there are none.
 pub struct PredictResponse {
     pub generation: u64,
-    pub result: Result<Prediction, String>,
+    pub result: Result<LivePrediction, String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Prediction {
+pub struct LivePrediction {
     /// The model input the raw input became.
     pub input: Vec<f32>,
     /// `(width, height)` of the first channel when the input is an image, to show it.
@@ -90,7 +90,7 @@ pub struct Prediction {
     pub filters: Option<Arc<Filters>>,
 }
 
-impl Prediction {
+impl LivePrediction {
     /// Nothing predicted yet, for a model of `card`.
     fn empty(card: &DataCard) -> Self {
         Self {
@@ -256,17 +256,18 @@ fn predict(
     built: &BuiltModel,
     input: PredictInput,
     explain: Option<(ExplainRequest, &Model)>,
-) -> Result<Prediction, String> {
+) -> Result<LivePrediction, String> {
     let (model, card) = (&built.inference, &built.card);
     let filters = explain.map(|_| Arc::new(filters(&built.model)));
     if let PredictInput::Nothing = input {
-        return Ok(Prediction {
+        return Ok(LivePrediction {
             filters,
-            ..Prediction::empty(card)
+            ..LivePrediction::empty(card)
         });
     }
     if let PredictInput::Plane { extent, resolution } = input {
-        return predict_plane(model, card, extent, resolution).map(|p| Prediction { filters, ..p });
+        return predict_plane(model, card, extent, resolution)
+            .map(|p| LivePrediction { filters, ..p });
     }
     let typed = if let PredictInput::Text(text) = &input {
         Some(text.clone())
@@ -306,9 +307,9 @@ fn predict(
         InputPipeline::Image { height, width, .. } => Some((width, height)),
         InputPipeline::Table { .. } => None,
     };
-    let (probabilities, value) = match crate::data::Prediction::from_outputs(card, &outputs) {
-        crate::data::Prediction::Class { probabilities, .. } => (probabilities, None),
-        crate::data::Prediction::Value {
+    let (probabilities, value) = match crate::model::Prediction::from_outputs(card, &outputs) {
+        crate::model::Prediction::Class { probabilities, .. } => (probabilities, None),
+        crate::model::Prediction::Value {
             value,
             target,
             unit,
@@ -346,7 +347,7 @@ fn predict(
         .map(Arc::new)
         .map_err(|e| e.to_string())
     });
-    Ok(Prediction {
+    Ok(LivePrediction {
         input: values,
         image_size,
         probabilities,
@@ -403,7 +404,7 @@ fn word_influence(
         .into_iter()
         .zip(outputs.chunks_exact(classes))
         .map(|(word, logits)| {
-            let without = crate::train::softmax(logits)[class];
+            let without = crate::model::softmax(logits)[class];
             (word, probabilities[class] - without)
         })
         .collect()
@@ -415,7 +416,7 @@ fn predict_plane(
     card: &DataCard,
     extent: f32,
     resolution: usize,
-) -> Result<Prediction, String> {
+) -> Result<LivePrediction, String> {
     if model.input_len() != 2 || card.task.outputs() < 2 {
         return Err("the decision regions need a 2-D classification model".into());
     }
@@ -432,13 +433,13 @@ fn predict_plane(
     let outputs = model.predict(&grid, resolution * resolution);
     let plane: Vec<f32> = outputs
         .chunks_exact(classes)
-        .map(|logits| crate::train::softmax(logits)[1])
+        .map(|logits| crate::model::softmax(logits)[1])
         .collect();
     if plane.iter().any(|p| !p.is_finite()) {
         return Err("the model's output is not a finite number".into());
     }
-    Ok(Prediction {
+    Ok(LivePrediction {
         plane: Some((resolution, plane)),
-        ..Prediction::empty(card)
+        ..LivePrediction::empty(card)
     })
 }

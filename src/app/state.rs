@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::optim::OptimizerConfig;
-use crate::spec::{preset, ModelSpec};
+use crate::presets::preset;
+use crate::spec::ModelSpec;
 use crate::train::TrainConfig;
 
 use super::charts::ChartSettings;
@@ -77,9 +78,6 @@ impl PersistedState {
         }
     }
 
-    /// The state with every value a launch could trip over put back to its default: a stack
-    /// longer than LayerLab builds, hyperparameters training refuses, a brush or smoothing that
-    /// is not a number. Returns whether anything changed.
     /// How built-in data is prepared for the window: the defaults, with the 2-D sets' points
     /// and noise as the person set them.
     pub fn data_options(&self) -> crate::data::DataOptions {
@@ -89,6 +87,9 @@ impl PersistedState {
         }
     }
 
+    /// The state with every value a launch could trip over put back to its default: a stack
+    /// longer than LayerLab builds, hyperparameters training refuses, a brush or smoothing that
+    /// is not a number. Returns whether anything changed.
     pub fn sanitised(mut self) -> (Self, bool) {
         let defaults = Self::default();
         let mut changed = false;

@@ -135,7 +135,14 @@ impl LayerLabApp {
         let pause_or_resume = match status {
             Some(RunStatus::Running) => Some(("Pause", AppCommand::PauseTraining)),
             Some(RunStatus::Paused) => Some(("Resume", AppCommand::ResumeTraining)),
-            _ => None,
+            Some(
+                RunStatus::Stopping
+                | RunStatus::Evaluating { .. }
+                | RunStatus::Finished
+                | RunStatus::Stopped
+                | RunStatus::Failed(_),
+            )
+            | None => None,
         };
         if let Some((label, command)) = pause_or_resume {
             if ui.button(label).on_hover_text("Space").clicked() {

@@ -5,6 +5,7 @@ use crossbeam_channel::Receiver;
 use std::time::{Duration, Instant};
 
 use crate::data::DataCard;
+use crate::display::{format_secs, thousands};
 use crate::spec::ModelSpec;
 use crate::train::{PreparedJob, Throughput, TrainCommand, TrainEvent, TrainingHandle, Waker};
 
@@ -98,28 +99,6 @@ pub fn status_line(status: &RunStatus, progress: &Progress, running_for: f64) ->
     }
 }
 
-/// `1719` -> "1,719".
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub fn format_secs(secs: f64) -> String {
-    let secs = secs.max(0.0).round() as u64;
-    match secs {
-        0..=59 => format!("{secs}s"),
-        60..=3599 => format!("{}m{:02}s", secs / 60, secs % 60),
-        _ => format!("{}h{:02}m", secs / 3600, (secs / 60) % 60),
-    }
-}
-
 pub struct TrainingSession {
     /// `None` once the run was cancelled: the worker is being shut down elsewhere.
     handle: Option<TrainingHandle>,
@@ -204,7 +183,16 @@ impl TrainingSession {
     pub fn running_for(&self) -> f64 {
         match (&self.status, self.last_batch_at) {
             (RunStatus::Running, Some(at)) => at.elapsed().as_secs_f64(),
-            _ => 0.0,
+            (RunStatus::Running, None)
+            | (
+                RunStatus::Paused
+                | RunStatus::Stopping
+                | RunStatus::Evaluating { .. }
+                | RunStatus::Finished
+                | RunStatus::Stopped
+                | RunStatus::Failed(_),
+                _,
+            ) => 0.0,
         }
     }
 
@@ -212,7 +200,6 @@ impl TrainingSession {
         status_line(&self.status, &self.progress, self.running_for())
     }
 
-    /// Takes the events that arrived, for at most `budget`, keeping the frame short.
     /// Events waiting in the channel.
     pub fn backlog(&self) -> usize {
         self.handle
@@ -336,15 +323,5 @@ mod tests {
             ),
             "Evaluating on the test set: 2,500 of 10,000 images"
         );
-    }
-
-    #[test]
-    fn counts_and_durations_read_naturally() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_719), "1,719");
-        assert_eq!(thousands(147_966_707), "147,966,707");
-        assert_eq!(format_secs(59.4), "59s");
-        assert_eq!(format_secs(4_300.0), "1h11m");
     }
 }

@@ -87,7 +87,7 @@ pub enum PresetName {
 }
 
 impl PresetName {
-    /// The name `layerlab::spec::preset` knows it by.
+    /// The name `layerlab::presets::preset` knows it by.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Mlp => "mlp",

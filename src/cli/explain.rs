@@ -4,10 +4,11 @@
 //! explains nothing (Adebayo et al., 2018), so their correlation is printed.
 
 use anyhow::{bail, Context};
-use layerlab::data::{image_input, input_kind, InputPipeline, Prediction};
+use layerlab::data::{image_input, input_kind, InputPipeline};
 use layerlab::explain::{picture, randomised_copy, Explanation, Occlusion};
 use layerlab::export::SavedModel;
 use layerlab::model::InferenceModel;
+use layerlab::model::Prediction;
 
 use super::args::ExplainArgs;
 

@@ -2,9 +2,10 @@
 //! file of rows, or a sentence), through the preprocessing recorded in the file.
 
 use anyhow::{bail, Context};
-use layerlab::data::{image_input, input_kind, table_inputs, text_input, Prediction, RawTable};
+use layerlab::data::{image_input, input_kind, table_inputs, text_input, RawTable};
 use layerlab::export::SavedModel;
 use layerlab::model::InferenceModel;
+use layerlab::model::Prediction;
 
 use super::args::PredictArgs;
 

@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use layerlab::data::{builtin, BUILTIN_DATASETS};
-use layerlab::spec::{preset, validate, ActivationShape, PRESET_NAMES};
+use layerlab::presets::{preset, PRESET_NAMES};
+use layerlab::spec::{validate, ActivationShape};
 
 use super::args::PresetsArgs;
 
@@ -41,9 +42,13 @@ pub fn run(args: PresetsArgs) -> anyhow::Result<()> {
             Some("mnist" | "fashion-mnist") | None => ActivationShape::image(1, 28, 28),
             Some(other) => example_input(other),
         };
-        let outputs = match preset.spec.layers.last() {
-            Some(layerlab::spec::Layer::Linear { out_features }) => *out_features,
-            _ => 10,
+        // A preset ends on its output layer; a last layer that is not a Linear counts 10.
+        let outputs = if let Some(layerlab::spec::Layer::Linear { out_features }) =
+            preset.spec.layers.last()
+        {
+            *out_features
+        } else {
+            10
         };
         let parameters = validate(&preset.spec, input, outputs)
             .map(|plan| plan.total_parameters().to_string())

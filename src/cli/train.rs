@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use layerlab::data::Dataset;
 use layerlab::export::SavedModel;
 use layerlab::optim::OptimizerConfig;
-use layerlab::spec::{preset, presets_for, ActivationShape, Layer, ModelSpec, Preset};
+use layerlab::presets::{preset, presets_for, Preset};
+use layerlab::spec::{ActivationShape, Layer, ModelSpec};
 use layerlab::train::{LossKind, TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainingHandle};
 
 use super::args::TrainArgs;

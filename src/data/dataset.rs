@@ -302,7 +302,10 @@ impl Samples {
                     None => Ok(()),
                 }
             }
-            _ => Err("the targets do not match the task".into()),
+            (Targets::Classes(_), Task::Regression { .. })
+            | (Targets::Values(_), Task::Classification { .. }) => {
+                Err("the targets do not match the task".into())
+            }
         }
     }
 
@@ -442,12 +445,16 @@ impl Dataset {
     pub fn default_validation_size(&self) -> usize {
         let train = self.train.len();
         if train >= 50_000 {
-            crate::train::DEFAULT_VALIDATION_SIZE
+            DEFAULT_VALIDATION_SIZE
         } else {
             train / 10
         }
     }
 }
+
+/// Images held out of the training set for validation by default: the last 5,000, the split
+/// Keras and most MNIST tutorials use (55,000 train / 5,000 validation).
+pub const DEFAULT_VALIDATION_SIZE: usize = 5_000;
 
 /// Splits `0..len` into a seeded shuffled (train, test) pair with `test_fraction` in test,
 /// as scikit-learn's `train_test_split(shuffle=True, random_state=seed)` does.

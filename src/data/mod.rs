@@ -26,7 +26,9 @@ pub use builtin::{
     asset_dir_candidates, builtin, find_asset_folder, idx_folder, images_in_memory, load_builtin,
     presets_hint, BuiltinDataset, DataOptions, BUILTIN_DATASETS, FASHION_CLASSES,
 };
-pub use dataset::{seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task};
+pub use dataset::{
+    seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task, DEFAULT_VALIDATION_SIZE,
+};
 pub use folder::{folder_dataset, FolderKind};
 pub use idx::{parse_idx, read_idx, IdxArray};
 pub use image_folder::{image_folder, ImageFolderOptions};
@@ -36,7 +38,7 @@ pub use preprocessing::{
     InputPipeline, Preprocessing, TargetScaling,
 };
 pub use progress::LoadProgress;
-pub use raw_input::{image_input, input_kind, table_inputs, text_input, Prediction, RawInputError};
+pub use raw_input::{image_input, input_kind, table_inputs, text_input, RawInputError};
 pub use table::{
     encode_table_for_model, guess_kind, guess_task, profile_columns, table_dataset, ColumnKind,
     ColumnProfile, CsvLayout, RawTable, TableOptions, TableReport, TaskKind, PROFILE_MAX_LEVELS,

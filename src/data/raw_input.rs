@@ -1,11 +1,10 @@
 //! Raw input (an image, a sentence, CSV rows) to model input through a saved card's recorded
-//! preprocessing, and a model's outputs back to what they mean (a class name, a value in the
-//! target's units). `predict`, the window and tests all go through here.
+//! preprocessing. `predict`, the window and tests all go through here; the outputs are read
+//! back into what they mean by `crate::model::Prediction`.
 
 use image::{imageops, imageops::FilterType, DynamicImage, GrayImage};
-use serde::Serialize;
 
-use super::dataset::{DataCard, Task};
+use super::dataset::DataCard;
 use super::preprocessing::{encode_row, ColumnStep, ImageFraming, InputPipeline};
 use super::table::{encode_table_for_model, RawTable};
 use super::DataError;
@@ -189,66 +188,6 @@ pub fn table_inputs(card: &DataCard, table: &RawTable) -> Result<Vec<f32>, RawIn
             expected: input_kind(card),
             given: "CSV rows",
         }),
-    }
-}
-
-/// What one sample's outputs mean.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Prediction {
-    Class {
-        class: usize,
-        label: String,
-        probabilities: Vec<f32>,
-    },
-    Value {
-        value: f32,
-        target: String,
-        unit: String,
-    },
-}
-
-impl Prediction {
-    /// Reads one sample's outputs through the card: softmax and the class name, or the value
-    /// turned back into the target's units.
-    pub fn from_outputs(card: &DataCard, outputs: &[f32]) -> Self {
-        match &card.task {
-            Task::Classification { class_names } => {
-                let probabilities = crate::train::softmax(outputs);
-                let class = crate::train::argmax_rows(&probabilities, probabilities.len())
-                    .next()
-                    .map_or(0, usize::from);
-                Self::Class {
-                    class,
-                    label: class_names.get(class).cloned().unwrap_or_default(),
-                    probabilities,
-                }
-            }
-            Task::Regression { target, unit } => {
-                let raw = outputs.first().copied().unwrap_or(f32::NAN);
-                let value = card
-                    .preprocessing
-                    .target
-                    .map_or(raw, |scaling| scaling.unscale(raw));
-                Self::Value {
-                    value,
-                    target: target.clone(),
-                    unit: unit.clone(),
-                }
-            }
-        }
-    }
-
-    /// "class=7 (7)" or "Sale_Price=181234.50 USD".
-    pub fn summary(&self) -> String {
-        match self {
-            Self::Class { class, label, .. } => format!("class={class} ({label})"),
-            Self::Value {
-                value,
-                target,
-                unit,
-            } => format!("{target}={value:.2} {unit}").trim_end().to_string(),
-        }
     }
 }
 

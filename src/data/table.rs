@@ -20,7 +20,8 @@ pub const MAX_CSV_BYTES: u64 = 1 << 30;
 pub const MAX_CLASSES: usize = 256;
 
 /// What a column is, as guessed or as the user says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnKind {
     Numeric,
@@ -30,7 +31,8 @@ pub enum ColumnKind {
 }
 
 /// Classification or regression, for a target the user wants read one way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     Classification,

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_VOCABULARY_SIZE: usize = 10_000;
 
 /// How a document's words become feature values.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum TextWeighting {
     /// 1 for every vocabulary word present in the document.

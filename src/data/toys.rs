@@ -11,7 +11,8 @@ use super::preprocessing::{mean_and_std, ColumnStep, InputPipeline, Preprocessin
 pub const MAX_TOY_SAMPLES: usize = 100_000;
 
 /// Which 2-D pattern.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum ToyShape {
     /// A disc inside a ring.

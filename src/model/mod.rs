@@ -5,9 +5,11 @@
 //! validated spec) can become a [`Model`], so dfdx never sees a shape that does not fit.
 
 mod inference;
+mod outputs;
 mod weights;
 
 pub use inference::InferenceModel;
+pub use outputs::{argmax_rows, softmax, Prediction};
 
 pub use weights::{
     is_batches_tracked, parameter_names, running_statistics_names, NamedTensor, Weights,

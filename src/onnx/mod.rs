@@ -321,7 +321,7 @@ fn value_info(name: &str, dims: &[usize]) -> ValueInfoProto {
 mod tests {
     use super::*;
     use crate::model::Model;
-    use crate::spec::preset;
+    use crate::presets::preset;
     use dfdx::prelude::*;
 
     #[test]

@@ -7,14 +7,12 @@
 //! shapes) only ever sees stacks that fit.
 
 mod layer;
-mod presets;
 mod shape;
 mod validate;
 
 pub use layer::{
     Layer, ModelSpec, DEFAULT_BATCH_NORM_EPS, DEFAULT_BATCH_NORM_MOMENTUM, SPEC_VERSION,
 };
-pub use presets::{preset, presets_for, Preset, PRESET_NAMES};
 pub use shape::ActivationShape;
 pub use validate::{
     check_layers, check_training_memory, estimate_training_bytes, stack_warnings, validate,

@@ -473,7 +473,7 @@ mod tests {
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].starts_with("layer 3 Dropout comes after the output layer"));
         assert!(warnings[1].starts_with("layer 4 ReLU comes after the output layer"));
-        assert!(stack_warnings(&crate::spec::preset("cnn").unwrap().spec).is_empty());
+        assert!(stack_warnings(&crate::presets::preset("cnn").unwrap().spec).is_empty());
     }
 
     #[test]
@@ -488,7 +488,7 @@ mod tests {
 
     #[test]
     fn training_memory_is_estimated_and_refused_with_the_figure() {
-        let plan = validate(&crate::spec::preset("cnn").unwrap().spec, MNIST, 10).unwrap();
+        let plan = validate(&crate::presets::preset("cnn").unwrap().spec, MNIST, 10).unwrap();
         // Outputs per sample: 784 + 2 * 21632 + 5408 + 2 * 7744 + 1600 * 2 + 128 * 2 + 10.
         let per_sample: u64 = 784 + 2 * 21_632 + 5_408 + 2 * 7_744 + 1_600 * 2 + 128 * 2 + 10;
         assert_eq!(
@@ -510,7 +510,7 @@ mod tests {
 
     #[test]
     fn cnn_preset_shapes_and_parameters_match_pytorch() {
-        let plan = validate(&crate::spec::preset("cnn").unwrap().spec, MNIST, 10).unwrap();
+        let plan = validate(&crate::presets::preset("cnn").unwrap().spec, MNIST, 10).unwrap();
         let outputs: Vec<String> = plan.layers.iter().map(|l| l.output.to_string()).collect();
         assert_eq!(
             outputs,

@@ -3,12 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigError;
-use crate::data::{Dataset, Task};
+use crate::data::{Dataset, Task, DEFAULT_VALIDATION_SIZE};
 use crate::optim::OptimizerConfig;
 
 /// The objective. Cross-entropy on logits for classification (MSE against one-hot targets
 /// also works there); MSE, L1 or Huber on scaled targets for regression.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum LossKind {
     #[default]
@@ -45,9 +46,6 @@ impl LossKind {
     }
 }
 
-/// Images held out of the training set for validation by default: the last 5,000, the split
-/// Keras and most MNIST tutorials use (55,000 train / 5,000 validation).
-pub const DEFAULT_VALIDATION_SIZE: usize = 5_000;
 /// Steps between weight snapshots sent for live prediction.
 pub const DEFAULT_SNAPSHOT_EVERY_STEPS: usize = 50;
 pub const MAX_BATCH_SIZE: usize = 4_096;

@@ -1,25 +1,36 @@
 //! Training: settings, the loop, the worker thread and the messages it exchanges.
 
+mod clock;
+mod commands;
 mod config;
 mod diagnosis;
+mod divergence;
+mod epoch_accumulator;
+mod error;
 mod evaluate;
+mod event_sink;
 mod events;
 mod health;
+mod health_monitor;
 mod history;
+mod job;
 mod pool;
 mod run;
+mod snapshots;
 mod step;
 mod throughput;
 mod worker;
 
+pub use crate::data::DEFAULT_VALIDATION_SIZE;
 pub use config::{
-    LossKind, OnDivergence, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS,
-    DEFAULT_VALIDATION_SIZE, HUBER_DELTA, MAX_BATCH_SIZE, MAX_EPOCHS,
+    LossKind, OnDivergence, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, HUBER_DELTA,
+    MAX_BATCH_SIZE, MAX_EPOCHS,
 };
 pub use diagnosis::{likely_cause, no_learning_warning};
+pub use error::TrainError;
 pub use evaluate::{
-    argmax_rows, confusion_matrix, evaluate, evaluate_with_progress, precision_recall,
-    regression_metrics, softmax, Evaluation, RegressionMetrics,
+    confusion_matrix, evaluate, evaluate_with_progress, precision_recall, regression_metrics,
+    Evaluation, RegressionMetrics,
 };
 pub use events::{BatchMetrics, EpochMetrics, RunSummary, TrainCommand, TrainEvent};
 pub use health::{
@@ -30,8 +41,9 @@ pub use history::{
     downsample_by, downsample_min_max, ema, ema_into, MetricsHistory, MinMaxSeries, RunningEma,
     MAX_HEALTH_REPORTS,
 };
+pub use job::{PreparedJob, TrainJob};
 pub use pool::in_compute_pool;
-pub use run::{run_training, PreparedJob, TrainError, TrainJob};
+pub use run::run_training;
 pub use step::{train_step, train_step_observed, StepOutcome};
 pub use throughput::{Throughput, THROUGHPUT_WINDOW_SECS};
 pub use worker::{TrainingHandle, Waker, EVENT_CAPACITY};

@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
 use super::pool::in_compute_pool;
-use super::run::{run_training, PreparedJob, TrainError};
+use super::{run_training, PreparedJob, TrainError};
 use super::{TrainCommand, TrainEvent};
 
 /// Events buffered before the worker waits for the driver (backpressure, bounded memory:

@@ -1,8 +1,8 @@
 //! The seed recipes users come from, as ready-made stacks with their training settings, each
 //! saying which datasets it was made for.
 
-use super::{Layer, ModelSpec};
 use crate::optim::OptimizerConfig;
+use crate::spec::{Layer, ModelSpec};
 use crate::train::LossKind;
 
 /// A named starting point: a stack plus the optimizer, batch size, epochs and loss it was
@@ -153,8 +153,8 @@ pub fn preset(name: &str) -> Option<Preset> {
             ),
             "cnn-bn" => {
                 let norm = || BatchNorm2d {
-                    eps: super::DEFAULT_BATCH_NORM_EPS,
-                    momentum: super::DEFAULT_BATCH_NORM_MOMENTUM,
+                    eps: crate::spec::DEFAULT_BATCH_NORM_EPS,
+                    momentum: crate::spec::DEFAULT_BATCH_NORM_MOMENTUM,
                 };
                 (
                     "The cnn preset with BatchNorm2d after each convolution: Conv32-BN-Pool-Conv64-BN-Pool-Dense128-10, Adam lr 1e-3, batch 32",
