@@ -24,7 +24,8 @@ pub fn storage_file() -> Option<PathBuf> {
 
 /// Repairs the file at `path` in place; returns what the person should be told, if anything.
 pub fn repair_storage_file(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
+    // A missing file is a first launch; anything else that cannot be read is kept as bad.
+    let bytes = std::fs::read(path).ok()?;
     let keep_bad = |why: &str| {
         let bad = path.with_extension("ron.bad");
         let kept = std::fs::rename(path, &bad).is_ok();
@@ -36,6 +37,10 @@ pub fn repair_storage_file(path: &Path) -> Option<String> {
         } else {
             format!("The saved window state could not be read ({why}); LayerLab started with default settings.")
         })
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return keep_bad(&format!("it is not UTF-8 text: {e}")),
     };
     let mut entries: HashMap<String, String> = match ron::from_str(&text) {
         Ok(entries) => entries,
@@ -210,6 +215,16 @@ mod tests {
         assert!(message.contains("app.ron.bad"), "{message}");
         assert!(!path.exists());
         assert!(dir.path().join("app.ron.bad").exists());
+
+        // Bytes that are not UTF-8 are kept too, not replaced silently.
+        std::fs::write(&path, b"{\"egui\": \"\xff\xfe\x00 zoom\"}").unwrap();
+        let message = repair_storage_file(&path).expect("reported");
+        assert!(message.contains("not UTF-8"), "{message}");
+        assert!(!path.exists());
+        assert_eq!(
+            std::fs::read(dir.path().join("app.ron.bad")).unwrap(),
+            b"{\"egui\": \"\xff\xfe\x00 zoom\"}"
+        );
 
         // LayerLab's own settings broken, egui's fine: only ours are reset, with a copy kept.
         std::fs::write(&path, storage("1.0", GOOD_WINDOW, "(stack: 12)")).unwrap();

@@ -39,7 +39,8 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
         .map_err(io)?
         .starts_with(&[0x1f, 0x8b]);
     let mut source: Box<dyn Read> = if gzip {
-        Box::new(flate2::read::GzDecoder::new(buffered))
+        // Every member, as gunzip reads it: `cat a.gz b.gz` is one file.
+        Box::new(flate2::read::MultiGzDecoder::new(buffered))
     } else {
         Box::new(buffered)
     };
@@ -247,6 +248,25 @@ mod tests {
         gz.write_all(&idx(&[2, 2], &[1, 2, 3, 4])).unwrap();
         std::fs::write(&path, gz.finish().unwrap()).unwrap();
         assert_eq!(read_idx(&path).unwrap().values, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_multi_member_gzip_file_is_read_to_its_last_member() {
+        use std::io::Write;
+        // What `cat a.gz b.gz` makes: the header and first values in one member, the rest in
+        // a second.
+        let member = |bytes: &[u8]| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(bytes).unwrap();
+            gz.finish().unwrap()
+        };
+        let whole = idx(&[2, 3], &[1, 2, 3, 4, 5, 6]);
+        let mut joined = member(&whole[..whole.len() - 4]);
+        joined.extend(member(&whole[whole.len() - 4..]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two-members.idx.gz");
+        std::fs::write(&path, joined).unwrap();
+        assert_eq!(read_idx(&path).unwrap().values, [1, 2, 3, 4, 5, 6]);
     }
 
     #[test]

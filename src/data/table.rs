@@ -13,6 +13,7 @@ use super::preprocessing::{
 };
 use super::text::{tokenize, TextVectoriser, TextWeighting, DEFAULT_VOCABULARY_SIZE};
 use super::DataError;
+use crate::display::{name_list, NAMES_IN_A_MESSAGE};
 
 /// Refuse CSV files larger than this once decompressed (far above any table a laptop trains on).
 pub const MAX_CSV_BYTES: u64 = 1 << 30;
@@ -83,7 +84,8 @@ impl RawTable {
             buffer.starts_with(&[0x1f, 0x8b])
         };
         let input: Box<dyn Read> = if gzip {
-            Box::new(flate2::read::GzDecoder::new(reader).take(MAX_CSV_BYTES + 1))
+            // Every member (`cat a.gz b.gz`, what `gzip` appends), as gunzip and pandas read it.
+            Box::new(flate2::read::MultiGzDecoder::new(reader).take(MAX_CSV_BYTES + 1))
         } else {
             Box::new(reader.take(MAX_CSV_BYTES + 1))
         };
@@ -432,14 +434,14 @@ pub fn table_dataset(
     let target = train_table.column_index(&target_name).ok_or_else(|| {
         bad(format!(
             "there is no column {target_name:?}; the columns are {}",
-            train_table.headers.join(", ")
+            name_list(&train_table.headers, NAMES_IN_A_MESSAGE)
         ))
     })?;
     for (column, _) in &options.kinds {
         if train_table.column_index(column).is_none() {
             return Err(bad(format!(
                 "--column names {column:?}, which is not a column; the columns are {}",
-                train_table.headers.join(", ")
+                name_list(&train_table.headers, NAMES_IN_A_MESSAGE)
             )));
         }
     }
@@ -972,5 +974,56 @@ mod tests {
         };
         let err = table_dataset("t", &empty_text, None, &options).unwrap_err();
         assert!(err.to_string().contains("holds no words"), "{err}");
+    }
+
+    #[test]
+    fn a_multi_member_gzip_csv_is_read_to_its_last_member() {
+        use std::io::Write;
+        let member = |text: &str| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(text.as_bytes()).unwrap();
+            gz.finish().unwrap()
+        };
+        // `cat a.gz b.gz > c.csv.gz`: the header and 50 rows, then 350 more rows.
+        let first: String = (0..50).map(|i| format!("{i},{}\n", i % 2)).collect();
+        let second: String = (50..400).map(|i| format!("{i},{}\n", i % 2)).collect();
+        let mut joined = member(&format!("x,y\n{first}"));
+        joined.extend(member(&second));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.csv.gz");
+        std::fs::write(&path, joined).unwrap();
+        let table = RawTable::read(&path).unwrap();
+        assert_eq!(table.rows.len(), 400);
+        assert_eq!(table.column(0).last(), Some("399"));
+    }
+
+    #[test]
+    fn a_missing_target_among_a_million_columns_lists_a_few_and_counts_the_rest() {
+        let header: Vec<String> = (0..1_000_000).map(|i| format!("column{i}")).collect();
+        let row = vec!["1"; header.len()].join(",");
+        let wide = table(&format!("{}\n{row}\n{row}\n", header.join(",")));
+        let options = TableOptions {
+            target: Some("nope".into()),
+            ..TableOptions::default()
+        };
+        let err = table_dataset("t", &wide, None, &options)
+            .unwrap_err()
+            .to_string();
+        assert!(err.len() < 1_000, "{} bytes of error text", err.len());
+        assert!(
+            err.ends_with("column18, column19 and 999,980 more"),
+            "{err}"
+        );
+        let options = TableOptions {
+            kinds: vec![("nope".into(), ColumnKind::Numeric)],
+            ..TableOptions::default()
+        };
+        let err = table_dataset("t", &wide, None, &options)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.len() < 1_000 && err.contains("and 999,980 more"),
+            "{err}"
+        );
     }
 }
