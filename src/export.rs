@@ -329,25 +329,30 @@ fn partial_prefix(target: &Path) -> String {
     format!(".{name}.")
 }
 
-/// Removes `.NAME.XXXXXX.partial` files older than a minute: left by a process killed while
-/// saving (a save in progress is younger).
-fn remove_stale_partials(dir: &Path, prefix: &str) {
+/// Whether `name` is one of the temporary files a save writes: `.NAME.XXXXXX.partial`.
+fn is_partial_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".partial"))
+        .and_then(|rest| rest.rsplit_once('.'))
+        .is_some_and(|(target, random)| !target.is_empty() && random.len() == 6)
+}
+
+/// Removes every `.NAME.XXXXXX.partial` in `dir`, whatever NAME, that no save holds: a save
+/// keeps an exclusive lock on its file until it is renamed into place, so one whose lock can
+/// be taken was left by a process killed while saving.
+fn remove_stale_partials(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !(name.starts_with(prefix) && name.ends_with(".partial")) {
+        if !is_partial_name(&name) || !entry.file_type().is_ok_and(|t| t.is_file()) {
             continue;
         }
-        let old = entry
-            .metadata()
-            .ok()
-            .filter(|m| m.is_file())
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > std::time::Duration::from_secs(60));
-        if old {
+        let Ok(file) = std::fs::File::open(entry.path()) else {
+            continue;
+        };
+        if file.try_lock().is_ok() {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -355,9 +360,9 @@ fn remove_stale_partials(dir: &Path, prefix: &str) {
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename.
 ///
-/// The temporary file is named `.NAME.XXXXXX.partial`, so one left by a killed process is
-/// recognisable, and such leftovers older than a minute are removed on the next save to
-/// the same folder. A symlink is written through to its target; anything that is not a
+/// The temporary file is named `.NAME.XXXXXX.partial` and locked while it is written, so
+/// one left by a killed process is recognisable, and every such leftover in the folder is
+/// removed at the start of the next save there, whatever its name. A symlink is written through to its target; anything that is not a
 /// regular file (a directory, a device) is refused; a replaced file keeps its mode.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelFileError> {
     let target = export_target(path)?;
@@ -371,7 +376,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelFileError>
         _ => Path::new(".").to_path_buf(),
     };
     let prefix = partial_prefix(&target);
-    remove_stale_partials(&dir, &prefix);
+    remove_stale_partials(&dir);
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".partial");
     // A new file gets the user's normal mode (0666 less the umask, as any program's new
@@ -386,6 +391,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelFileError>
             .map(|m| m.permissions())
     };
     let mut file = builder.tempfile_in(&dir).map_err(write)?;
+    // Held until the file is renamed into place and closed: a save in progress is never
+    // taken for a leftover.
+    file.as_file().lock().map_err(write)?;
     #[cfg(unix)]
     if let Some(permissions) = existing_mode {
         file.as_file().set_permissions(permissions).map_err(write)?;
@@ -411,10 +419,71 @@ pub fn metadata(model: &SavedModel) -> Result<Vec<(String, String)>, String> {
         (CLASSES_KEY.to_string(), model.classes.to_string()),
     ];
     if let Some(card) = &model.card {
-        entries.push((
-            DATA_KEY.to_string(),
-            serde_json::to_string(card).map_err(|e| e.to_string())?,
-        ));
+        let text = serde_json::to_string(card).map_err(|e| e.to_string())?;
+        // JSON has no NaN or infinity (serde_json writes `null`): a card that does not read
+        // back would make a file that cannot be opened, so none is written.
+        serde_json::from_str::<DataCard>(&text).map_err(|e| {
+            format!("the data card would not read back ({e}); a fitted statistic is not a finite number")
+        })?;
+        entries.push((DATA_KEY.to_string(), text));
     }
     Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_with_a_statistic_that_is_not_a_number_is_never_written() {
+        use crate::data::{table_dataset, RawTable, TableOptions, TaskKind};
+        let csv = "x,y\n1,1.5\n2,2.5\n3,3.5\n4,4.5\n5,5.5\n6,6.5\n";
+        let table = RawTable::from_reader(csv.as_bytes(), "t.csv").unwrap();
+        let options = TableOptions {
+            task: Some(TaskKind::Regression),
+            ..TableOptions::default()
+        };
+        let (data, _) = table_dataset("t", &table, None, &options).unwrap();
+        let spec = ModelSpec::new(vec![crate::spec::Layer::Linear { out_features: 1 }]);
+        let plan = validate(&spec, data.input_shape(), 1).unwrap();
+        let model = Model::initialise(spec, plan, &Cpu::default(), 0);
+        let mut card = data.card.clone();
+        let good = SavedModel::from_model(&model, &card);
+        assert!(good.to_bytes().is_ok());
+        // serde_json writes NaN as null, which does not read back as a number.
+        card.preprocessing.target = Some(crate::data::TargetScaling {
+            log: false,
+            mean: f64::NAN,
+            std: 1.0,
+        });
+        let bad = SavedModel::from_model(&model, &card);
+        let err = bad.to_bytes().unwrap_err();
+        assert!(err.contains("would not read back"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        assert!(bad.save(&path).is_err());
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_save_removes_leftovers_of_any_name_but_not_a_save_in_progress_or_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        std::fs::write(path(".a.onnx.AbC123.partial"), b"killed").unwrap();
+        std::fs::write(path(".notes.partial"), b"not ours").unwrap();
+        std::fs::write(path("b.partial"), b"not ours").unwrap();
+        // Another save, still writing: it holds its lock.
+        std::fs::write(path(".c.safetensors.XyZ789.partial"), b"in progress").unwrap();
+        let writing = std::fs::File::open(path(".c.safetensors.XyZ789.partial")).unwrap();
+        writing.lock().unwrap();
+
+        write_atomically(&path("model.safetensors"), b"model").unwrap();
+        assert!(!path(".a.onnx.AbC123.partial").exists());
+        assert!(path(".c.safetensors.XyZ789.partial").exists());
+        assert!(path(".notes.partial").exists() && path("b.partial").exists());
+        assert_eq!(std::fs::read(path("model.safetensors")).unwrap(), b"model");
+        drop(writing);
+        write_atomically(&path("model.safetensors"), b"again").unwrap();
+        assert!(!path(".c.safetensors.XyZ789.partial").exists());
+    }
 }

@@ -274,6 +274,16 @@ pub fn preprocess_digit(image: &DynamicImage) -> Result<DigitInput, PreprocessEr
     if grey.width() == 0 || grey.height() == 0 {
         return Err(PreprocessError::Empty);
     }
+    // A flat picture (black, white or any grey) has nothing drawn on it: ink is what stands
+    // out from the rest, not a grey level (a flat grey of 100 is above the ink threshold).
+    let (darkest, lightest) = grey
+        .pixels()
+        .fold((u8::MAX, u8::MIN), |(lo, hi), Luma([v])| {
+            (lo.min(*v), hi.max(*v))
+        });
+    if lightest - darkest <= INK_THRESHOLD {
+        return Err(PreprocessError::NoInk);
+    }
     if border_mean(&grey) > 127.0 {
         imageops::invert(&mut grey);
     }
@@ -455,8 +465,15 @@ mod tests {
 
     #[test]
     fn blank_images_are_refused() {
-        let blank = DynamicImage::ImageLuma8(GrayImage::from_pixel(50, 50, Luma([255])));
-        assert_eq!(preprocess_digit(&blank), Err(PreprocessError::NoInk));
+        // Flat white, black and every grey alike: no ink (a flat grey of 100 was a "digit").
+        for level in [0, 31, 100, 127, 128, 200, 255] {
+            let flat = DynamicImage::ImageLuma8(GrayImage::from_pixel(50, 50, Luma([level])));
+            assert_eq!(
+                preprocess_digit(&flat),
+                Err(PreprocessError::NoInk),
+                "{level}"
+            );
+        }
         let empty = DynamicImage::ImageLuma8(GrayImage::new(0, 0));
         assert_eq!(preprocess_digit(&empty), Err(PreprocessError::Empty));
     }

@@ -463,8 +463,10 @@ fn odd_arguments_get_real_messages_and_exports_are_checked_before_training() {
             .is_symlink());
         assert!(layerlab::export::SavedModel::load(&real).is_ok());
     }
-    // A stale partial file of a killed export is removed by the next export; names are
-    // recognisable.
+    // Stale partial files of killed exports are removed by the next export to the folder,
+    // whatever their name and however recent (no save holds their lock).
+    let recent = dir.path().join(".other-model.onnx.XyZ789.partial");
+    std::fs::write(&recent, b"half another model").unwrap();
     let stale = dir.path().join(".iris.safetensors.abc123.partial");
     std::fs::write(&stale, b"half a model").unwrap();
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
@@ -486,6 +488,7 @@ fn odd_arguments_get_real_messages_and_exports_are_checked_before_training() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stale.exists());
+    assert!(!recent.exists());
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()

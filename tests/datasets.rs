@@ -370,6 +370,7 @@ fn an_image_folder_of_ones_own_trains_and_predicts_with_unreadable_files_listed(
         "{out}"
     );
     assert!(last_line(&out).starts_with("test_accuracy="), "{out}");
+    let trained = last_line(&out).to_string();
 
     let probe = dir.path().join("probe.png");
     image::RgbImage::from_pixel(40, 30, image::Rgb([10, 10, 240]))
@@ -384,6 +385,17 @@ fn an_image_folder_of_ones_own_trains_and_predicts_with_unreadable_files_listed(
     ]));
     let prediction: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(prediction["label"], "blue", "{prediction}");
+
+    // The folder evaluates as its model was trained on it: the same size, colour and split
+    // (it failed with "cannot read .../train-images-idx3-ubyte").
+    let out = assert_ok(&layerlab(&[
+        "eval",
+        "--model",
+        path(&model),
+        "--dataset",
+        path(&root),
+    ]));
+    assert_eq!(last_line(&out), trained, "{out}");
 
     // One class folder is not a classification problem.
     let single = dir.path().join("single");

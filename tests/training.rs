@@ -205,6 +205,47 @@ fn a_diverging_run_fails_with_a_message_instead_of_training_on_nan() {
 }
 
 #[test]
+fn a_run_whose_last_step_breaks_the_weights_fails_however_short() {
+    // One step of two samples: its loss is finite (computed before the update), but the
+    // update leaves weights or metrics that are not numbers. That is no result to report or
+    // save (the case: `--limit 2 --batch-size 2 --weight-decay 1e30`).
+    let run = |weight_decay: f64, validation_size: usize| {
+        let mut config = quick_config(2);
+        config.batch_size = 2;
+        config.validation_size = validation_size;
+        config.test_limit = Some(10);
+        config.optimizer = OptimizerConfig::Sgd {
+            lr: 0.01,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay,
+        };
+        let prepared = job(preset("mlp").unwrap().spec, config, mnist())
+            .prepare()
+            .unwrap();
+        failure_message(TrainingHandle::spawn(prepared, None).unwrap())
+    };
+    // 1e30: the weights stay finite (about 1e26) but the logits overflow.
+    let message = run(1e30, 0);
+    assert!(
+        message.starts_with("training ended with a test loss of NaN at step 1; the weight decay"),
+        "{message}"
+    );
+    let message = run(1e30, 2);
+    assert!(
+        message.starts_with("training ended with a validation loss of NaN at step 1"),
+        "{message}"
+    );
+    // 1e39 is infinite in f32: the weights themselves are not numbers, and are named.
+    let message = run(1e39, 2);
+    assert!(
+        message.starts_with("training ended with weights that are not numbers (0.weight)"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_panic_on_the_worker_becomes_a_failed_event() {
     // The window's waker runs on the worker after each event; one that panics (once) is a
     // panic in the middle of a run, which must come back as a failure, not a dead thread.

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use layerlab::data::{
-    builtin, idx_folder, load_builtin, table_inputs, DataCard, Dataset, Inputs, RawTable, Samples,
-    Targets, Task,
+    builtin, folder_dataset, load_builtin, table_inputs, DataCard, Dataset, FolderKind,
+    ImageFolderOptions, InputPipeline, Inputs, RawTable, Samples, Targets, Task,
 };
 use layerlab::export::SavedModel;
 use layerlab::model::InferenceModel;
@@ -152,6 +152,45 @@ fn write_f32_file(
     Ok(())
 }
 
+/// A folder (IDX files or one sub-folder of images per class) read as the model's card says:
+/// images at the size and in the colour it was trained on, split with the same seed, and
+/// the same classes in the same order.
+fn folder_for_model(card: &DataCard, args: &EvalArgs, path: &Path) -> anyhow::Result<Dataset> {
+    let kind = args.data.data_dir.is_some().then_some(FolderKind::Idx);
+    let mut options = ImageFolderOptions {
+        seed: args.data.split_seed,
+        ..ImageFolderOptions::default()
+    };
+    match &card.preprocessing.input {
+        InputPipeline::Image {
+            channels,
+            height,
+            width,
+            ..
+        } => {
+            options.size = Some((*height, *width));
+            options.rgb = Some(*channels == 3);
+        }
+        InputPipeline::Table { .. } => {
+            bail!(
+                "the model was trained on a table ({}); a folder of images cannot be evaluated with it",
+                card.dataset
+            )
+        }
+    }
+    let (data, _notes) = folder_dataset(path, kind, options)?;
+    let model_classes = card.task.class_names();
+    if data.outputs() == card.task.outputs() && data.task().class_names() != model_classes {
+        bail!(
+            "{} has the classes {} but the model was trained on {}",
+            data.name,
+            data.task().class_names().join(", "),
+            model_classes.join(", ")
+        );
+    }
+    Ok(data)
+}
+
 /// The data to evaluate on: `--dataset` (built-in, CSV, IDX folder), else the built-in the
 /// model was trained on, split the same way.
 fn evaluation_data(card: &DataCard, args: &EvalArgs) -> anyhow::Result<Dataset> {
@@ -181,7 +220,7 @@ fn evaluation_data(card: &DataCard, args: &EvalArgs) -> anyhow::Result<Dataset> 
         );
     }
     if path.is_dir() {
-        return Ok(idx_folder(path)?);
+        return folder_for_model(card, args, path);
     }
     // A CSV file is a test set: every row goes through the model's own preprocessing.
     let table = RawTable::read(path)?;

@@ -514,18 +514,45 @@ pub fn idx_folder(dir: &Path) -> Result<Dataset, DataError> {
         .map(|c| c.to_string())
         .collect();
     let mut data = idx_dataset(dir, &name, &name, names, ImageFraming::Digit)?;
-    let classes = data
-        .train
-        .labels()
-        .iter()
-        .chain(data.test.labels())
-        .max()
-        .map_or(1, |&l| l as usize + 1)
-        .max(2);
+    let classes = idx_class_count(data.train.labels(), data.test.labels()).map_err(|reason| {
+        DataError::Corrupt {
+            path: dir.display().to_string(),
+            reason,
+        }
+    })?;
     data.card.task = Task::Classification {
         class_names: (0..classes).map(|c| c.to_string()).collect(),
     };
     Ok(data)
+}
+
+/// The classes of IDX labels, which number them `0..N`: every class up to the largest label
+/// must have training images, and there must be two at least (as for a CSV's target).
+fn idx_class_count(train: &[u8], test: &[u8]) -> Result<usize, String> {
+    let classes = train
+        .iter()
+        .chain(test)
+        .max()
+        .map_or(0, |&l| l as usize + 1);
+    let mut counts = vec![0usize; classes];
+    for &label in train {
+        counts[label as usize] += 1;
+    }
+    let present = counts.iter().filter(|&&c| c > 0).count();
+    if present < 2 {
+        return Err(format!(
+            "the training labels hold {present} class{}; a classifier needs two at least",
+            if present == 1 { "" } else { "es" }
+        ));
+    }
+    if present < classes {
+        return Err(format!(
+            "the labels go up to {}, but only {present} of those {classes} classes have training \
+             images; IDX labels must number the classes 0 to N-1",
+            classes - 1
+        ));
+    }
+    Ok(classes)
 }
 
 /// A small in-memory dataset of images, for tests and tools: `images` of `height x width`
@@ -579,6 +606,24 @@ pub fn presets_hint() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idx_labels_must_number_at_least_two_classes_without_gaps() {
+        assert_eq!(idx_class_count(&[0, 1, 2, 1], &[2, 0]), Ok(3));
+        // A label of 200 among digits: 190 classes would never be trained.
+        let err = idx_class_count(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 200], &[]).unwrap_err();
+        assert_eq!(
+            err,
+            "the labels go up to 200, but only 11 of those 201 classes have training images; \
+             IDX labels must number the classes 0 to N-1"
+        );
+        // A test label no training image has.
+        assert!(idx_class_count(&[0, 1], &[2]).is_err());
+        // One class, and none.
+        let err = idx_class_count(&[3, 3, 3], &[3]).unwrap_err();
+        assert!(err.contains("hold 1 class;"), "{err}");
+        assert!(idx_class_count(&[], &[]).is_err());
+    }
 
     #[test]
     fn a_missing_folder_is_reported_with_every_place_looked() {

@@ -15,15 +15,23 @@ pub enum FolderKind {
 }
 
 impl FolderKind {
-    /// IDX when the folder holds a file with "-idx" in its name, else an image folder.
+    /// IDX when the folder holds MNIST's training images file (`train-images-idx...`), or
+    /// files with "-idx" in their name and no sub-folders; else an image folder (one IDX file
+    /// lying beside the class folders does not make them an IDX set).
     pub fn guess(dir: &Path) -> Self {
-        let has_idx = std::fs::read_dir(dir).is_ok_and(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .take(10_000)
-                .any(|e| e.file_name().to_string_lossy().contains("-idx"))
-        });
-        if has_idx {
+        let (mut idx_files, mut train_images, mut folders) = (false, false, false);
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.filter_map(Result::ok).take(10_000) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.path().is_dir() {
+                    folders |= !name.starts_with('.');
+                } else if name.contains("-idx") {
+                    idx_files = true;
+                    train_images |= name.starts_with("train-images-idx");
+                }
+            }
+        }
+        if train_images || (idx_files && !folders) {
             Self::Idx
         } else {
             Self::Images
@@ -76,5 +84,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("not a folder"), "{error}");
+    }
+
+    #[test]
+    fn one_idx_file_beside_class_folders_leaves_an_image_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("cat")).unwrap();
+        std::fs::create_dir(dir.path().join("dog")).unwrap();
+        std::fs::write(dir.path().join("t10k-labels-idx1-ubyte.gz"), b"x").unwrap();
+        assert_eq!(FolderKind::guess(dir.path()), FolderKind::Images);
+        // MNIST's own training file makes it an IDX set, sub-folders or not.
+        std::fs::write(dir.path().join("train-images-idx3-ubyte.gz"), b"x").unwrap();
+        assert_eq!(FolderKind::guess(dir.path()), FolderKind::Idx);
     }
 }

@@ -45,6 +45,9 @@ pub fn image_folder(
     let split_given = train_dir.is_dir() && test_dir.is_dir();
     let class_root = if split_given { &train_dir } else { root };
     let class_names = class_folders(class_root)?;
+    if split_given {
+        check_test_classes(root, &class_names, &class_folders(&test_dir)?)?;
+    }
     if class_names.len() < 2 {
         return Err(corrupt(format!(
             "an image folder needs one sub-folder per class and at least two classes; found {}",
@@ -230,18 +233,57 @@ pub fn image_folder(
 
 /// Sorted names of the sub-folders of `dir` (hidden ones left out).
 fn class_folders(dir: &Path) -> Result<Vec<String>, DataError> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| DataError::Io {
-            path: dir.display().to_string(),
-            cause: e,
-        })?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
+    let entries = std::fs::read_dir(dir).map_err(|e| DataError::Io {
+        path: dir.display().to_string(),
+        cause: e,
+    })?;
+    let mut names = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        if !entry.path().is_dir() {
+            continue;
+        }
+        // A class's name is shown and saved as text; a folder name that is not UTF-8 would
+        // be changed on the way and then name a folder that does not exist.
+        let name = entry
+            .file_name()
+            .into_string()
+            .map_err(|raw| DataError::Corrupt {
+                path: dir.display().to_string(),
+                reason: format!(
+                    "the class folder {:?} has a name that is not UTF-8 text; rename it \
+                 (class names are shown and saved as text)",
+                    raw.to_string_lossy()
+                ),
+            })?;
+        if !name.starts_with('.') {
+            names.push(name);
+        }
+    }
     names.sort();
     Ok(names)
+}
+
+/// With `train/` and `test/` given, both must hold the same class folders (an empty one is
+/// fine): a class missing from `test/` is a typo or a lost folder, not zero test images.
+fn check_test_classes(root: &Path, train: &[String], test: &[String]) -> Result<(), DataError> {
+    let corrupt = |reason: String| DataError::Corrupt {
+        path: root.display().to_string(),
+        reason,
+    };
+    if let Some(missing) = train.iter().find(|name| !test.contains(name)) {
+        return Err(corrupt(format!(
+            "test/ has no folder {missing:?}, a class of train/; give every class a folder in \
+             test/ too (an empty one if it has no test images)"
+        )));
+    }
+    if let Some(extra) = test.iter().find(|name| !train.contains(name)) {
+        return Err(corrupt(format!(
+            "test/ has a folder {extra:?} that train/ has not; its images would never be \
+             trained on or scored (classes are train/'s folders: {})",
+            train.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// Width, height and whether the image has colour, from its header.
@@ -303,6 +345,59 @@ mod tests {
         image::RgbImage::from_pixel(width, height, image::Rgb(colour))
             .save(path)
             .unwrap();
+    }
+
+    #[test]
+    fn a_test_folder_without_a_class_or_with_an_extra_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for split in ["train", "test"] {
+            for class in ["cat", "dog"] {
+                save(
+                    &dir.path().join(format!("{split}/{class}/0.png")),
+                    [9; 3],
+                    8,
+                    8,
+                );
+            }
+        }
+        std::fs::remove_dir_all(dir.path().join("test/dog")).unwrap();
+        let err = image_folder(dir.path(), ImageFolderOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("test/ has no folder \"dog\", a class of train/"),
+            "{err}"
+        );
+        std::fs::create_dir(dir.path().join("test/dog")).unwrap();
+        std::fs::create_dir(dir.path().join("test/bird")).unwrap();
+        let err = image_folder(dir.path(), ImageFolderOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("test/ has a folder \"bird\" that train/ has not"),
+            "{err}"
+        );
+        // An empty class folder in test/ is fine: that class has no test images.
+        std::fs::remove_dir(dir.path().join("test/bird")).unwrap();
+        let (data, _) = image_folder(dir.path(), ImageFolderOptions::default()).unwrap();
+        assert_eq!((data.train.len(), data.test.len()), (2, 1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_class_folder_whose_name_is_not_utf8_is_named_not_lost() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        save(&dir.path().join("cat/0.png"), [9; 3], 8, 8);
+        let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"d\xf6g"));
+        save(&odd.join("0.png"), [9; 3], 8, 8);
+        let err = image_folder(dir.path(), ImageFolderOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the class folder \"d\u{fffd}g\" has a name that is not UTF-8"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -611,9 +611,16 @@ fn parse_target(cell: &str) -> Result<f32, String> {
     if is_missing(cell) {
         return Err("the target is missing".into());
     }
-    parse_number(cell)
-        .map(|v| v as f32)
-        .ok_or_else(|| format!("{:?} is not a number", cell.trim()))
+    let value = parse_number(cell).ok_or_else(|| format!("{:?} is not a number", cell.trim()))?;
+    let single = value as f32;
+    if !single.is_finite() {
+        return Err(format!(
+            "{:?} is beyond the range LayerLab trains in (32-bit floats, up to {:e})",
+            cell.trim(),
+            f32::MAX
+        ));
+    }
+    Ok(single)
 }
 
 /// Fits one column's step on its training cells; an error names the row (in `cells` order).
@@ -629,17 +636,33 @@ fn fit_column<'a>(
         ColumnKind::Numeric => {
             let mut values = Vec::new();
             let mut missing = 0;
+            // The row of the value furthest from zero, to name when the statistics overflow.
+            let mut largest = (0, 0.0f64);
             for (row, cell) in cells.enumerate() {
                 if is_missing(cell) {
                     missing += 1;
                     continue;
                 }
-                values.push(
-                    parse_number(cell)
-                        .ok_or_else(|| (row, format!("{:?} is not a number", cell.trim())))?,
-                );
+                let value = parse_number(cell)
+                    .ok_or_else(|| (row, format!("{:?} is not a number", cell.trim())))?;
+                if value.abs() > largest.1 {
+                    largest = (row, value.abs());
+                }
+                values.push(value);
             }
             let (mean, std) = mean_and_std(&values);
+            if !(mean.is_finite() && std.is_finite()) {
+                // 1e308 is a number, but the column's mean or spread is not: standardising
+                // it would write a card that cannot be read back.
+                return Err((
+                    largest.0,
+                    format!(
+                        "{:e} is too large to standardise: the column's mean or spread is not a \
+                         finite number; rescale the column (divide it by a power of ten)",
+                        largest.1
+                    ),
+                ));
+            }
             if missing > 0 {
                 notes.push(format!(
                     "{name}: {missing} missing values filled with the training mean {mean:.4}"
@@ -974,6 +997,37 @@ mod tests {
         };
         let err = table_dataset("t", &empty_text, None, &options).unwrap_err();
         assert!(err.to_string().contains("holds no words"), "{err}");
+    }
+
+    #[test]
+    fn numbers_too_large_for_their_statistics_or_for_f32_are_refused_where_they_are() {
+        // 1e308 is a number, but the column's mean overflows: refused with line and column.
+        let huge = table("x,y\n1,1.5\n1e308,2.5\n3,3.5\n4,4.5\n5,5.5\n6,6.5\n");
+        let options = TableOptions {
+            test_fraction: 0.0,
+            ..TableOptions::default()
+        };
+        let err = table_dataset("t", &huge, None, &options)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.csv: line 3, column x: 1e308 is too large to standardise"),
+            "{err}"
+        );
+        // A target beyond f32's range: the file, line and column, not "sample 28".
+        let target = table("x,y\n1,1.5\n2,2.5\n3,1e39\n4,4.5\n5,5.5\n6,6.5\n");
+        let options = TableOptions {
+            task: Some(TaskKind::Regression),
+            test_fraction: 0.0,
+            ..TableOptions::default()
+        };
+        let err = table_dataset("t", &target, None, &options)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.csv: line 4, column y: \"1e39\" is beyond the range"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -25,6 +25,15 @@ pub enum TrainError {
         /// The setting most likely to blame, as advice.
         cause: String,
     },
+    /// The run ended with weights or final metrics that are not numbers (a last step that
+    /// blew the weights up, a metric that overflowed): never reported as a result or exported.
+    #[error("training ended with {what} at step {step}; {cause}")]
+    NotFinite {
+        /// "weights that are not numbers (layer 0.weight)", "a test RMSE of inf".
+        what: String,
+        step: usize,
+        cause: String,
+    },
     #[error("the CPU tensor device failed ({0:?})")]
     Device(CpuError),
     #[error("training was cancelled")]

@@ -64,6 +64,19 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// The first metric that is not a number, by name, with its value.
+    pub fn non_finite_metric(&self) -> Option<(&'static str, f32)> {
+        let regression = self
+            .regression
+            .iter()
+            .flat_map(|r| [("RMSE", r.rmse), ("MAE", r.mae), ("R²", r.r2)]);
+        [("loss", self.loss)]
+            .into_iter()
+            .chain(self.accuracy.map(|a| ("accuracy", a)))
+            .chain(regression)
+            .find(|(_, value)| !value.is_finite())
+    }
+
     /// "test_accuracy=0.9812 test_loss=0.0601" or "test_rmse=... test_mae=... test_r2=...".
     pub fn metrics_line(&self, prefix: &str) -> String {
         match (self.accuracy, self.regression) {

@@ -11,7 +11,7 @@ use std::time::Instant;
 use crossbeam_channel::Receiver;
 
 use super::commands::{command_after_training, AfterTraining, Controls, Flow};
-use super::diagnosis::no_learning_warning;
+use super::diagnosis::{likely_cause, no_learning_warning};
 use super::divergence::{on_divergence, Diverged};
 use super::epoch_accumulator::EpochAccumulator;
 use super::evaluate::{evaluate, evaluate_with_progress};
@@ -24,7 +24,7 @@ use super::{
     TrainError, TrainEvent,
 };
 use crate::data::{shuffled_indices, Dataset};
-use crate::model::Model;
+use crate::model::{Model, Weights};
 use crate::optim::Optimizer;
 
 /// Runs the whole training; `emit` returns false when nobody listens any more (the run stops).
@@ -42,8 +42,14 @@ pub fn run_training(
             break;
         }
     }
+    // However short the run, weights or metrics that are not numbers are no result.
+    let weights = Arc::new(run.model.weights());
+    run.check_finite_result(&weights)?;
     // A stopped run ends now, with its weights; the driver may evaluate it separately.
     let test = if stopped_early { None } else { run.test()? };
+    if let Some(test) = &test {
+        run.check_finite_metrics("test", test)?;
+    }
     Ok(RunSummary {
         steps: run.step,
         epochs_completed: run.epochs_completed,
@@ -51,7 +57,7 @@ pub fn run_training(
         test,
         duration_secs: started.elapsed().as_secs_f64(),
         warning: no_learning_warning(&run.losses, &run.config, &run.model.spec),
-        weights: Arc::new(run.model.weights()),
+        weights,
     })
 }
 
@@ -73,6 +79,8 @@ struct TrainingLoop<'a> {
     /// Every finite batch loss, for the "did it learn" warning at the end.
     losses: Vec<f32>,
     epochs_completed: usize,
+    /// The newest epoch's validation metric that is not a number, if any.
+    validation_not_finite: Option<String>,
     /// The batch's inputs, a buffer reused from batch to batch.
     inputs: Vec<f32>,
 }
@@ -120,6 +128,7 @@ impl<'a> TrainingLoop<'a> {
             step: 0,
             losses: Vec::new(),
             epochs_completed: 0,
+            validation_not_finite: None,
             inputs: Vec::new(),
         })
     }
@@ -228,6 +237,10 @@ impl<'a> TrainingLoop<'a> {
             )
         });
         self.epochs_completed += 1;
+        self.validation_not_finite = validation
+            .as_ref()
+            .and_then(Evaluation::non_finite_metric)
+            .map(|(metric, value)| format!("a validation {metric} of {value}"));
         let regression = card.task.is_regression();
         let metrics = accumulator.finish(
             epoch,
@@ -240,6 +253,39 @@ impl<'a> TrainingLoop<'a> {
         self.snapshots
             .after_epoch(self.step, &self.model, &mut self.events);
         self.events.still_listening()
+    }
+
+    /// `Err(NotFinite)` naming the first tensor that holds a value that is not a number, or
+    /// when the last validation had a metric that is not one.
+    fn check_finite_result(&self, weights: &Weights) -> Result<(), TrainError> {
+        let broken = weights
+            .tensors
+            .iter()
+            .find(|tensor| tensor.values.iter().any(|v| !v.is_finite()));
+        if let Some(tensor) = broken {
+            let what = format!("weights that are not numbers ({})", tensor.name);
+            return Err(self.not_finite(what));
+        }
+        match &self.validation_not_finite {
+            None => Ok(()),
+            Some(what) => Err(self.not_finite(what.clone())),
+        }
+    }
+
+    /// `Err(NotFinite)` when an evaluation's metric is not a number.
+    fn check_finite_metrics(&self, split: &str, evaluation: &Evaluation) -> Result<(), TrainError> {
+        match evaluation.non_finite_metric() {
+            None => Ok(()),
+            Some((metric, value)) => Err(self.not_finite(format!("a {split} {metric} of {value}"))),
+        }
+    }
+
+    fn not_finite(&self, what: String) -> TrainError {
+        TrainError::NotFinite {
+            what,
+            step: self.step,
+            cause: likely_cause(&self.config, &self.model.spec),
+        }
     }
 
     /// The test split's evaluation, with progress; a Stop skips the rest of it.
