@@ -237,7 +237,7 @@ proptest! {
                 let profiles = profile_columns(&table);
                 prop_assert_eq!(profiles.len(), table.headers.len());
                 for profile in &profiles {
-                    prop_assert!(profile.missing <= table.rows.len());
+                    prop_assert!(profile.missing <= table.row_count());
                     if let Some((low, high)) = profile.range {
                         prop_assert!(low <= high);
                     }

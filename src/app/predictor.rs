@@ -286,11 +286,11 @@ fn predict(
         PredictInput::Image(image) => image_input(card, &image),
         PredictInput::Text(text) => text_input(card, &text),
         PredictInput::Row(cells) => {
-            let table = RawTable {
-                source: "the form".into(),
-                headers: cells.iter().map(|(c, _)| c.clone()).collect(),
-                rows: vec![cells.into_iter().map(|(_, v)| v).collect()],
-            };
+            let table = RawTable::from_rows(
+                "the form".into(),
+                cells.iter().map(|(c, _)| c.clone()).collect(),
+                &[cells.into_iter().map(|(_, v)| v).collect()],
+            );
             table_inputs(card, &table)
         }
     }

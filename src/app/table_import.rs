@@ -92,7 +92,7 @@ impl TableImport {
             .show(ctx, |ui| {
                 ui.label(format!(
                     "{} rows and {} columns. Check how each column is read, then import.",
-                    self.table.rows.len(),
+                    self.table.row_count(),
                     self.table.headers.len()
                 ));
                 self.target_ui(ui);
@@ -214,8 +214,8 @@ impl TableImport {
                     ui.strong(header);
                 }
                 ui.end_row();
-                for row in self.table.rows.iter().take(PREVIEW_ROWS) {
-                    for cell in row {
+                for row in self.table.rows().take(PREVIEW_ROWS) {
+                    for cell in row.iter() {
                         let shown: String = cell.chars().take(24).collect();
                         ui.label(shown);
                     }

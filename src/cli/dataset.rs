@@ -109,7 +109,7 @@ impl DataArgs {
         let (dataset, report) = table_dataset(&name, &table, None, &table_options)?;
         let mut notes = vec![format!(
             "{name}: {} rows, target {} ({}); columns: {}",
-            table.rows.len(),
+            table.row_count(),
             report.target,
             dataset.task().describe(),
             report.columns_line()

@@ -239,9 +239,9 @@ fn evaluation_data(card: &DataCard, args: &EvalArgs) -> anyhow::Result<Dataset> 
     })?;
     let targets = match &card.task {
         Task::Classification { class_names } => {
-            let mut labels = Vec::with_capacity(table.rows.len());
-            for (row, cells) in table.rows.iter().enumerate() {
-                let cell = cells[target].trim();
+            let mut labels = Vec::with_capacity(table.row_count());
+            for (row, cells) in table.rows().enumerate() {
+                let cell = cells.cell(target).trim();
                 let label = class_names.iter().position(|c| c == cell).with_context(|| {
                     format!(
                         "{} line {}, column {target_name}: {cell:?} is not one of the model's classes ({})",
@@ -255,9 +255,10 @@ fn evaluation_data(card: &DataCard, args: &EvalArgs) -> anyhow::Result<Dataset> 
             Targets::Classes(labels)
         }
         Task::Regression { .. } => {
-            let mut values = Vec::with_capacity(table.rows.len());
-            for (row, cells) in table.rows.iter().enumerate() {
-                let value = cells[target]
+            let mut values = Vec::with_capacity(table.row_count());
+            for (row, cells) in table.rows().enumerate() {
+                let value = cells
+                    .cell(target)
                     .trim()
                     .parse::<f32>()
                     .ok()
@@ -267,7 +268,7 @@ fn evaluation_data(card: &DataCard, args: &EvalArgs) -> anyhow::Result<Dataset> 
                         "{} line {}, column {target_name}: {:?} is not a number",
                         table.source,
                         RawTable::line_of(row),
-                        cells[target]
+                        cells.cell(target)
                     )
                 })?);
             }

@@ -24,7 +24,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
             };
             if is_csv {
                 let table = RawTable::read(path)?;
-                let rows = table.rows.len();
+                let rows = table.row_count();
                 let names = (0..rows)
                     .map(|r| format!("line {}", RawTable::line_of(r)))
                     .collect();

@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::dataset::{DataCard, Dataset, Inputs, Samples, Targets, Task};
 use super::images::{digit_names, digits_8x8, idx_dataset};
 use super::preprocessing::{ImageFraming, InputPipeline};
-use super::table::{table_dataset, CsvLayout, RawTable, TableOptions, TaskKind};
+use super::raw_table::{CsvLayout, RawTable};
+use super::table::{table_dataset, TableOptions, TaskKind};
 use super::text::{TextWeighting, DEFAULT_VOCABULARY_SIZE};
 use super::toys::{toy_dataset, ToyOptions, ToyShape};
 use super::DataError;
@@ -389,7 +390,7 @@ fn sklearn_table(
         path: raw.source.clone(),
         reason: format!("line {line}: {reason}"),
     };
-    let header = &raw.rows[0];
+    let header: Vec<&str> = raw.row(0).iter().collect();
     let (samples, features) = match (header.first(), header.get(1)) {
         (Some(s), Some(f)) => (s.trim().parse::<usize>(), f.trim().parse::<usize>()),
         _ => return Err(bad(1, "expected n_samples,n_features,class names".into())),
@@ -398,33 +399,33 @@ fn sklearn_table(
         return Err(bad(1, "expected n_samples,n_features,class names".into()));
     };
     let class_names: Vec<String> = header[2..].iter().map(|c| c.trim().to_string()).collect();
-    if features != columns.len() || raw.rows.len() - 1 != samples || class_names.len() < 2 {
+    if features != columns.len() || raw.row_count() - 1 != samples || class_names.len() < 2 {
         return Err(bad(
             1,
             format!(
                 "declares {samples} samples of {features} features in {} classes; expected {} features and found {} rows",
                 class_names.len(),
                 columns.len(),
-                raw.rows.len() - 1
+                raw.row_count() - 1
             ),
         ));
     }
     let mut rows = Vec::with_capacity(samples);
-    for (i, row) in raw.rows[1..].iter().enumerate() {
+    for (i, row) in raw.rows().skip(1).enumerate() {
         if row.len() != features + 1 {
             return Err(bad(
                 i + 2,
                 format!("{} fields, expected {}", row.len(), features + 1),
             ));
         }
-        let mut cells = row.clone();
+        let mut cells: Vec<String> = row.iter().map(str::to_string).collect();
         let label = cells[features].trim().parse::<usize>().ok();
         match label.and_then(|l| class_names.get(l)) {
             Some(class) => cells[features] = class.clone(),
             None => {
                 return Err(bad(
                     i + 2,
-                    format!("{:?} is not a class label", row[features]),
+                    format!("{:?} is not a class label", row.cell(features)),
                 ))
             }
         }
@@ -432,11 +433,7 @@ fn sklearn_table(
     }
     let mut headers = columns.to_vec();
     headers.push(target.to_string());
-    let table = RawTable {
-        source: raw.source.clone(),
-        headers,
-        rows,
-    };
+    let table = RawTable::from_rows(raw.source.clone(), headers, &rows);
     let options = TableOptions {
         target: Some(target.to_string()),
         kinds: columns
@@ -460,7 +457,7 @@ fn diabetes(dir: &Path, seed: u64, log_target: bool) -> Result<Dataset, DataErro
     };
     let features = RawTable::read_with(&dir.join("diabetes_data_raw.csv.gz"), layout)?;
     let targets = RawTable::read_with(&dir.join("diabetes_target.csv.gz"), layout)?;
-    if features.rows.len() != targets.rows.len() {
+    if features.row_count() != targets.row_count() {
         return Err(DataError::Mismatch {
             images: features.source,
             labels: targets.source,
@@ -473,23 +470,19 @@ fn diabetes(dir: &Path, seed: u64, log_target: bool) -> Result<Dataset, DataErro
     .map(String::from)
     .to_vec();
     headers.push("progression".into());
-    let mut rows = Vec::with_capacity(features.rows.len());
-    for (i, (row, target)) in features.rows.iter().zip(&targets.rows).enumerate() {
+    let mut rows = Vec::with_capacity(features.row_count());
+    for (i, (row, target)) in features.rows().zip(targets.rows()).enumerate() {
         if row.len() != 10 || target.len() != 1 {
             return Err(DataError::Corrupt {
                 path: features.source.clone(),
                 reason: format!("line {}: expected 10 features and 1 target", i + 1),
             });
         }
-        let mut cells = row.clone();
-        cells.push(target[0].clone());
+        let mut cells: Vec<String> = row.iter().map(str::to_string).collect();
+        cells.push(target.cell(0).to_string());
         rows.push(cells);
     }
-    let table = RawTable {
-        source: features.source.clone(),
-        headers: headers.clone(),
-        rows,
-    };
+    let table = RawTable::from_rows(features.source.clone(), headers.clone(), &rows);
     let options = TableOptions {
         target: Some("progression".into()),
         kinds: headers[..10]

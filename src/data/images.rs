@@ -141,10 +141,10 @@ pub fn digit_names() -> Vec<String> {
 /// scikit-learn's 8x8 digits: rows of 64 grey levels (0-16) then the label, no header; split
 /// 80/20 with `seed`.
 pub fn digits_8x8(path: &Path, seed: u64) -> Result<Dataset, DataError> {
-    let table = super::table::RawTable::read_headerless(path)?;
-    let mut pixels = Vec::with_capacity(table.rows.len() * 64);
-    let mut labels = Vec::with_capacity(table.rows.len());
-    for (row, cells) in table.rows.iter().enumerate() {
+    let table = super::raw_table::RawTable::read_headerless(path)?;
+    let mut pixels = Vec::with_capacity(table.row_count() * 64);
+    let mut labels = Vec::with_capacity(table.row_count());
+    for (row, cells) in table.rows().enumerate() {
         let bad = |reason: String| DataError::Corrupt {
             path: table.source.clone(),
             reason: format!("line {}: {reason}", row + 1),
@@ -155,15 +155,16 @@ pub fn digits_8x8(path: &Path, seed: u64) -> Result<Dataset, DataError> {
                 cells.len()
             )));
         }
-        for cell in &cells[..64] {
+        for cell in cells.iter().take(64) {
             match cell.trim().parse::<u8>() {
                 Ok(level) if level <= 16 => pixels.push(level),
                 _ => return Err(bad(format!("{cell:?} is not a grey level 0-16"))),
             }
         }
-        match cells[64].trim().parse::<u8>() {
-            Ok(label) if label < 10 => labels.push(label),
-            _ => return Err(bad(format!("{:?} is not a digit label", cells[64]))),
+        let label = cells.cell(64);
+        match label.trim().parse::<u8>() {
+            Ok(level) if level < 10 => labels.push(level),
+            _ => return Err(bad(format!("{label:?} is not a digit label"))),
         }
     }
     let all = Samples {

@@ -15,6 +15,7 @@ mod images;
 mod preprocessing;
 mod progress;
 mod raw_input;
+mod raw_table;
 mod table;
 mod text;
 mod toys;
@@ -39,9 +40,10 @@ pub use preprocessing::{
 };
 pub use progress::LoadProgress;
 pub use raw_input::{image_input, input_kind, table_inputs, text_input, RawInputError};
+pub use raw_table::{CsvLayout, RawTable, Row, MAX_CSV_BYTES, MAX_LINE_BYTES};
 pub use table::{
     encode_table_for_model, guess_kind, guess_task, profile_columns, table_dataset, ColumnKind,
-    ColumnProfile, CsvLayout, RawTable, TableOptions, TableReport, TaskKind, PROFILE_MAX_LEVELS,
+    ColumnProfile, TableOptions, TableReport, TaskKind, PROFILE_MAX_LEVELS,
 };
 pub use text::{tokenize, TextVectoriser, TextWeighting, DEFAULT_VOCABULARY_SIZE};
 pub use toys::{generate_points, toy_dataset, ToyOptions, ToyShape, MAX_TOY_SAMPLES};

@@ -119,7 +119,7 @@ mod tests {
         std::fs::write(&csv, "a,b\n1,2\n3,4\n").unwrap();
         let progress = LoadProgress::default();
         let table = progress.run(|| crate::data::RawTable::read(&csv)).unwrap();
-        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.row_count(), 2);
         assert_eq!(progress.fraction(), Some(1.0));
 
         let idx = dir.path().join("t10k-labels-idx1-ubyte");

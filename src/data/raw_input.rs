@@ -6,7 +6,8 @@ use image::{imageops, imageops::FilterType, DynamicImage, GrayImage};
 
 use super::dataset::DataCard;
 use super::preprocessing::{encode_row, ColumnStep, ImageFraming, InputPipeline};
-use super::table::{encode_table_for_model, RawTable};
+use super::raw_table::RawTable;
+use super::table::encode_table_for_model;
 use super::DataError;
 use crate::preprocess::{preprocess_digit, MNIST_SIDE};
 

@@ -1,9 +1,6 @@
 //! CSV files as datasets: reading (plain or gzip), guessing each column's kind, and fitting
 //! the preprocessing on the training rows only.
 
-use std::io::Read;
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 
 use super::dataset::{seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task};
@@ -11,12 +8,11 @@ use super::preprocessing::{
     encode_row, is_missing, mean_and_std, parse_number, ColumnStep, InputPipeline, Preprocessing,
     TargetScaling, MISSING_LEVEL,
 };
+use super::raw_table::{RawTable, Row};
 use super::text::{tokenize, TextVectoriser, TextWeighting, DEFAULT_VOCABULARY_SIZE};
 use super::DataError;
 use crate::display::{name_list, NAMES_IN_A_MESSAGE};
 
-/// Refuse CSV files larger than this once decompressed (far above any table a laptop trains on).
-pub const MAX_CSV_BYTES: u64 = 1 << 30;
 /// A categorical target with more levels than this is almost certainly not a class label.
 pub const MAX_CLASSES: usize = 256;
 
@@ -38,169 +34,6 @@ pub enum ColumnKind {
 pub enum TaskKind {
     Classification,
     Regression,
-}
-
-/// A CSV file held as text: the header and every record.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RawTable {
-    /// File name, for messages.
-    pub source: String,
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl RawTable {
-    /// Reads a CSV file with a header line; gzip when the file starts with gzip's magic bytes.
-    pub fn read(path: &Path) -> Result<Self, DataError> {
-        Self::read_with(path, CsvLayout::default())
-    }
-
-    /// Reads a file of rows without a header (columns named "1", "2", ...), rows of any length
-    /// (the caller checks them), split on `delimiter`.
-    pub fn read_headerless(path: &Path) -> Result<Self, DataError> {
-        Self::read_with(
-            path,
-            CsvLayout {
-                has_headers: false,
-                delimiter: b',',
-            },
-        )
-    }
-
-    /// Reads a delimited file as `layout` says; gzip is detected from the content.
-    pub fn read_with(path: &Path, layout: CsvLayout) -> Result<Self, DataError> {
-        let source = super::file_label(path);
-        let file = std::fs::File::open(path).map_err(|e| DataError::Io {
-            path: path.display().to_string(),
-            cause: e,
-        })?;
-        let len = file.metadata().map_or(0, |m| m.len());
-        let mut reader = std::io::BufReader::new(super::progress::CountingReader::new(file, len));
-        let gzip = {
-            let buffer = std::io::BufRead::fill_buf(&mut reader).map_err(|e| DataError::Io {
-                path: path.display().to_string(),
-                cause: e,
-            })?;
-            buffer.starts_with(&[0x1f, 0x8b])
-        };
-        let input: Box<dyn Read> = if gzip {
-            // Every member (`cat a.gz b.gz`, what `gzip` appends), as gunzip and pandas read it.
-            Box::new(flate2::read::MultiGzDecoder::new(reader).take(MAX_CSV_BYTES + 1))
-        } else {
-            Box::new(reader.take(MAX_CSV_BYTES + 1))
-        };
-        Self::parse(input, &source, layout)
-    }
-
-    /// Parses CSV text with a header line; `source` names it in messages.
-    pub fn from_reader(input: impl Read, source: &str) -> Result<Self, DataError> {
-        Self::parse(input, source, CsvLayout::default())
-    }
-
-    fn parse(input: impl Read, source: &str, layout: CsvLayout) -> Result<Self, DataError> {
-        let corrupt = |reason: String| DataError::Corrupt {
-            path: source.to_string(),
-            reason,
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(layout.has_headers)
-            .flexible(!layout.has_headers)
-            .delimiter(layout.delimiter)
-            .from_reader(input);
-        let headers: Vec<String> = if layout.has_headers {
-            let headers: Vec<String> = reader
-                .headers()
-                .map_err(|e| corrupt(csv_message(&e)))?
-                .iter()
-                .map(|h| h.trim().to_string())
-                .collect();
-            if headers.iter().all(|h| h.is_empty()) {
-                return Err(corrupt("the file is empty: no header line".into()));
-            }
-            headers
-        } else {
-            Vec::new()
-        };
-        let mut rows = Vec::new();
-        let mut bytes = 0u64;
-        for record in reader.records() {
-            let record = record.map_err(|e| corrupt(csv_message(&e)))?;
-            bytes += record.as_byte_record().as_slice().len() as u64;
-            if bytes > MAX_CSV_BYTES {
-                return Err(corrupt(format!(
-                    "more than {} MiB of data; LayerLab reads tables up to that size",
-                    MAX_CSV_BYTES >> 20
-                )));
-            }
-            rows.push(record.iter().map(str::to_string).collect());
-        }
-        if rows.is_empty() {
-            return Err(corrupt(if layout.has_headers {
-                "the file has a header but no rows".into()
-            } else {
-                "the file is empty".into()
-            }));
-        }
-        Ok(Self {
-            source: source.to_string(),
-            headers,
-            rows,
-        })
-    }
-
-    pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.headers.iter().position(|h| h == name)
-    }
-
-    /// The cells of column `index`.
-    pub fn column(&self, index: usize) -> impl Iterator<Item = &str> + Clone {
-        self.rows
-            .iter()
-            .map(move |r| r.get(index).map_or("", String::as_str))
-    }
-
-    /// CSV line of row `row` (the header is line 1).
-    pub fn line_of(row: usize) -> usize {
-        row + 2
-    }
-}
-
-/// How a delimited file is laid out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CsvLayout {
-    pub has_headers: bool,
-    pub delimiter: u8,
-}
-
-impl Default for CsvLayout {
-    fn default() -> Self {
-        Self {
-            has_headers: true,
-            delimiter: b',',
-        }
-    }
-}
-
-/// "line 4: found record with 3 fields, but the previous record has 4 fields" without the
-/// csv crate's byte offsets.
-#[allow(clippy::wildcard_enum_match_arm)] // csv::ErrorKind is foreign and non-exhaustive.
-fn csv_message(error: &csv::Error) -> String {
-    match error.kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => {
-            let line = pos.as_ref().map_or(0, |p| p.line());
-            format!("line {line} has {len} fields but the header has {expected_len}")
-        }
-        csv::ErrorKind::Utf8 { pos, .. } => {
-            let line = pos.as_ref().map_or(0, |p| p.line());
-            format!("line {line} is not valid UTF-8 text")
-        }
-        // csv's error kinds are non-exhaustive; the rest read well as they are.
-        _ => error.to_string(),
-    }
 }
 
 /// Guesses a column's kind from its cells: numbers are numeric; long multi-word strings are
@@ -454,22 +287,22 @@ pub fn table_dataset(
                     reason: "the two files have different columns".into(),
                 });
             }
-            ((0..train_table.rows.len() as u32).collect(), Vec::new())
+            ((0..train_table.row_count() as u32).collect(), Vec::new())
         }
         None => {
-            if train_table.rows.len() < 5 {
+            if train_table.row_count() < 5 {
                 return Err(bad(format!(
                     "{} rows are too few to split into training and test data",
-                    train_table.rows.len()
+                    train_table.row_count()
                 )));
             }
-            seeded_split(train_table.rows.len(), options.test_fraction, options.seed)
+            seeded_split(train_table.row_count(), options.test_fraction, options.seed)
         }
     };
     let train_cells = |column: usize| {
         train_rows
             .iter()
-            .map(move |&r| train_table.rows[r as usize][column].as_str())
+            .map(move |&r| train_table.row(r as usize).cell(column))
     };
 
     // The task, from the training rows' targets.
@@ -585,7 +418,7 @@ pub fn table_dataset(
     )?;
     let test = match test_table {
         Some(table) => {
-            let rows: Vec<u32> = (0..table.rows.len() as u32).collect();
+            let rows: Vec<u32> = (0..table.row_count() as u32).collect();
             encode_rows(&card, table, &rows, target, class_index.as_deref())?
         }
         None => encode_rows(
@@ -716,57 +549,63 @@ fn encode_rows(
     let input_columns: Vec<usize> = (0..table.headers.len()).filter(|&i| i != target).collect();
     let width = columns.iter().map(ColumnStep::width).sum();
     let has_text = columns.iter().any(|c| matches!(c, ColumnStep::Text { .. }));
-    let mut encoded = Vec::with_capacity(rows.len());
+    // Rows with text stay sparse (a vocabulary is wide and mostly zeros); the rest are
+    // written straight into one dense matrix, never a vector per row on the way.
+    let mut sparse = Vec::with_capacity(if has_text { rows.len() } else { 0 });
+    let mut dense = Vec::with_capacity(if has_text { 0 } else { rows.len() * width });
     let mut raw = Vec::with_capacity(rows.len());
     for &row in rows {
-        let cells = &table.rows[row as usize];
-        encoded.push(
-            encode_row(columns, input_columns.iter().map(|&i| cells[i].as_str()))
-                .map_err(|e| bad(row, e.to_string()))?,
-        );
+        let cells = table.row(row as usize);
+        let entries = encode_row(columns, input_columns.iter().map(|&i| cells.cell(i)))
+            .map_err(|e| bad(row, e.to_string()))?;
+        if has_text {
+            sparse.push(entries);
+        } else {
+            let start = dense.len();
+            dense.resize(start + width, 0.0);
+            for (column, value) in entries {
+                dense[start + column as usize] = value;
+            }
+        }
         raw.push(readable_row(&table.headers, cells, target));
     }
     let inputs = if has_text {
-        Inputs::sparse(encoded, width)
+        Inputs::sparse(sparse, width)
     } else {
-        let mut values = vec![0.0; rows.len() * width];
-        for (row, entries) in encoded.iter().enumerate() {
-            for &(column, value) in entries {
-                values[row * width + column as usize] = value;
-            }
+        Inputs::Dense {
+            values: dense,
+            width,
         }
-        Inputs::Dense { values, width }
     };
-    let targets =
-        match class_levels {
-            Some(levels) => {
-                let mut labels = Vec::with_capacity(rows.len());
-                for &row in rows {
-                    let cell = table.rows[row as usize][target].trim();
-                    let label = levels.iter().position(|l| l == cell).ok_or_else(|| {
-                        bad(
-                            row,
-                            format!(
+    let targets = match class_levels {
+        Some(levels) => {
+            let mut labels = Vec::with_capacity(rows.len());
+            for &row in rows {
+                let cell = table.row(row as usize).cell(target).trim();
+                let label = levels.iter().position(|l| l == cell).ok_or_else(|| {
+                    bad(
+                        row,
+                        format!(
                             "column {}: {cell:?} is not one of the classes seen in training ({})",
                             table.headers[target],
                             levels.join(", ")
                         ),
-                        )
-                    })?;
-                    labels.push(label as u8);
-                }
-                Targets::Classes(labels)
+                    )
+                })?;
+                labels.push(label as u8);
             }
-            None => {
-                let mut values = Vec::with_capacity(rows.len());
-                for &row in rows {
-                    values.push(parse_target(&table.rows[row as usize][target]).map_err(
-                        |reason| bad(row, format!("column {}: {reason}", table.headers[target])),
-                    )?);
-                }
-                Targets::Values(values)
+            Targets::Classes(labels)
+        }
+        None => {
+            let mut values = Vec::with_capacity(rows.len());
+            for &row in rows {
+                values.push(parse_target(table.row(row as usize).cell(target)).map_err(
+                    |reason| bad(row, format!("column {}: {reason}", table.headers[target])),
+                )?);
             }
-        };
+            Targets::Values(values)
+        }
+    };
     Ok(Samples {
         inputs,
         targets,
@@ -775,9 +614,9 @@ fn encode_rows(
 }
 
 /// "review: I love it | product: B00…" (the target left out), shortened for display.
-fn readable_row(headers: &[String], cells: &[String], target: usize) -> String {
+fn readable_row(headers: &[String], cells: Row<'_>, target: usize) -> String {
     let mut text = String::new();
-    for (i, (header, cell)) in headers.iter().zip(cells).enumerate() {
+    for (i, (header, cell)) in headers.iter().zip(cells.iter()).enumerate() {
         if i == target {
             continue;
         }
@@ -817,13 +656,11 @@ pub fn encode_table_for_model(
         }
     }
     let width: usize = columns.iter().map(ColumnStep::width).sum();
-    let mut values = vec![0.0; table.rows.len() * width];
-    for (row, cells) in table.rows.iter().enumerate() {
+    let mut values = vec![0.0; table.row_count() * width];
+    for (row, cells) in table.rows().enumerate() {
         let entries = encode_row(
             columns,
-            positions
-                .iter()
-                .map(|p| p.map_or("", |i| cells[i].as_str())),
+            positions.iter().map(|p| p.map_or("", |i| cells.cell(i))),
         )
         .map_err(|e| DataError::Corrupt {
             path: table.source.clone(),
@@ -1047,7 +884,7 @@ mod tests {
         let path = dir.path().join("c.csv.gz");
         std::fs::write(&path, joined).unwrap();
         let table = RawTable::read(&path).unwrap();
-        assert_eq!(table.rows.len(), 400);
+        assert_eq!(table.row_count(), 400);
         assert_eq!(table.column(0).last(), Some("399"));
     }
 
