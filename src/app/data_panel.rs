@@ -236,9 +236,14 @@ fn columns_ui(ui: &mut egui::Ui, columns: &[crate::data::ColumnStep]) {
                             ColumnStep::Numeric { mean, std, .. } => {
                                 ("numeric", format!("mean {mean:.4}, std {std:.4}"))
                             }
-                            ColumnStep::Categorical { levels, .. } => (
+                            ColumnStep::Categorical { levels, other, .. } => (
                                 "categorical",
-                                format!("{} levels, one-hot: {}", levels.len(), levels.join(", ")),
+                                format!(
+                                    "{} levels{}, one-hot: {}",
+                                    levels.len(),
+                                    if *other { " and \"other\"" } else { "" },
+                                    crate::display::name_list(levels, 12)
+                                ),
                             ),
                             ColumnStep::Text { vectoriser, .. } => (
                                 "text",
