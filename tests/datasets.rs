@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_ok, assert_refused, last_line, layerlab, metric};
+use common::{assert_ok, assert_refused, last_line, layerlab, metric, stderr};
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -156,6 +156,55 @@ fn a_text_classifier_round_trips_on_a_raw_sentence() {
     );
     assert_eq!(glowing["label"], "great", "{glowing}");
     assert_eq!(awful["label"], "other", "{awful}");
+
+    // A CSV of more rows than one batch: every row predicted in order, as valid JSON and
+    // as one line per row.
+    let rows = dir.path().join("reviews.csv");
+    let mut csv = String::from("review\n");
+    for i in 0..600 {
+        let review = if i % 2 == 0 {
+            "Delicious, the best coffee, I love it"
+        } else {
+            "Awful and stale, a waste of money"
+        };
+        csv.push_str(&format!("\"{review}\"\n"));
+    }
+    std::fs::write(&rows, csv).unwrap();
+    let out = assert_ok(&layerlab(&[
+        "predict",
+        "--model",
+        path(&model),
+        "--json",
+        path(&rows),
+    ]));
+    let all: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(all.len(), 600);
+    assert!(all.iter().step_by(2).all(|p| p["label"] == "great"));
+    assert!(all.iter().skip(1).step_by(2).all(|p| p["label"] == "other"));
+    let out = assert_ok(&layerlab(&[
+        "predict",
+        "--model",
+        path(&model),
+        path(&rows),
+    ]));
+    assert_eq!(out.lines().count(), 600, "{out}");
+    assert_eq!(last_line(&out), "line 601: class=1 (other)");
+
+    // Text longer than what is read of it says so, and still predicts.
+    std::fs::write(
+        &rows,
+        format!("review\n\"{}\"\n", "delicious ".repeat(200_000)),
+    )
+    .unwrap();
+    let out = layerlab(&["predict", "--model", path(&model), path(&rows)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "note: line 2, column review is 2,000,000 bytes of text; the first 1 MiB were read"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

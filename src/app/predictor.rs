@@ -291,7 +291,7 @@ fn predict(
                 cells.iter().map(|(c, _)| c.clone()).collect(),
                 &[cells.into_iter().map(|(_, v)| v).collect()],
             );
-            table_inputs(card, &table)
+            table_inputs(card, &table, 0..1)
         }
     }
     .map_err(|e| e.to_string())?;

@@ -224,7 +224,7 @@ fn evaluation_data(card: &DataCard, args: &EvalArgs) -> anyhow::Result<Dataset> 
     }
     // A CSV file is a test set: every row goes through the model's own preprocessing.
     let table = RawTable::read(path)?;
-    let inputs = table_inputs(card, &table)?;
+    let inputs = table_inputs(card, &table, 0..table.row_count())?;
     let width = card.input_shape().numel();
     let target_name = match (&card.task, &args.data.target) {
         (_, Some(target)) => target.clone(),

@@ -12,6 +12,14 @@ macro_rules! outln {
     }};
 }
 
+/// `print!` that returns the write error instead of panicking, as [`outln`] does.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
 mod args;
 mod bench;
 mod dataset;

@@ -45,7 +45,9 @@ pub use table::{
     encode_table_for_model, guess_kind, guess_task, profile_columns, table_dataset, ColumnKind,
     ColumnProfile, TableOptions, TableReport, TaskKind, PROFILE_MAX_LEVELS,
 };
-pub use text::{tokenize, TextVectoriser, TextWeighting, DEFAULT_VOCABULARY_SIZE};
+pub use text::{
+    text_limit, tokenize, TextVectoriser, TextWeighting, DEFAULT_VOCABULARY_SIZE, MAX_TEXT_BYTES,
+};
 pub use toys::{generate_points, toy_dataset, ToyOptions, ToyShape, MAX_TOY_SAMPLES};
 
 /// Classes of MNIST.

@@ -182,9 +182,13 @@ pub fn text_input(card: &DataCard, text: &str) -> Result<Vec<f32>, RawInputError
 }
 
 /// The rows of a CSV table prepared for a table model, one after another.
-pub fn table_inputs(card: &DataCard, table: &RawTable) -> Result<Vec<f32>, RawInputError> {
+pub fn table_inputs(
+    card: &DataCard,
+    table: &RawTable,
+    rows: std::ops::Range<usize>,
+) -> Result<Vec<f32>, RawInputError> {
     match &card.preprocessing.input {
-        InputPipeline::Table { columns } => Ok(encode_table_for_model(columns, table)?),
+        InputPipeline::Table { columns } => Ok(encode_table_for_model(columns, table, rows)?),
         InputPipeline::Image { .. } => Err(RawInputError::WrongKind {
             expected: input_kind(card),
             given: "CSV rows",

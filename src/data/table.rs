@@ -665,11 +665,13 @@ fn readable_row(headers: &[String], cells: Row<'_>, target: usize) -> String {
     text
 }
 
-/// Encodes the rows of a raw CSV (the columns the model was trained on, by name; the target
-/// may be absent) through a fitted table pipeline: what `predict` feeds a model.
+/// Encodes `rows` of a raw CSV (the columns the model was trained on, by name; the target
+/// may be absent) through a fitted table pipeline: what `predict` feeds a model, a batch of
+/// rows at a time.
 pub fn encode_table_for_model(
     columns: &[ColumnStep],
     table: &RawTable,
+    rows: std::ops::Range<usize>,
 ) -> Result<Vec<f32>, DataError> {
     let mut positions = Vec::with_capacity(columns.len());
     for step in columns {
@@ -688,8 +690,10 @@ pub fn encode_table_for_model(
         }
     }
     let width: usize = columns.iter().map(ColumnStep::width).sum();
-    let mut values = vec![0.0; table.row_count() * width];
-    for (row, cells) in table.rows().enumerate() {
+    let rows = rows.start.min(table.row_count())..rows.end.min(table.row_count());
+    let mut values = vec![0.0; rows.len() * width];
+    for (index, row) in rows.enumerate() {
+        let cells = table.row(row);
         let entries = encode_row(
             columns,
             positions.iter().map(|p| p.map_or("", |i| cells.cell(i))),
@@ -699,7 +703,7 @@ pub fn encode_table_for_model(
             reason: format!("line {}, {e}", RawTable::line_of(row)),
         })?;
         for (column, value) in entries {
-            values[row * width + column as usize] = value;
+            values[index * width + column as usize] = value;
         }
     }
     Ok(values)
