@@ -1,7 +1,9 @@
 //! Frame times: a ring of recent CPU times per frame, with percentiles for the overlay.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use super::LayerLabApp;
 
 /// CPU time the calling thread has used (Unix), so a frame's own work can be told from the
 /// time it waited for a core: on 2 cores, training and a software renderer leave the UI
@@ -58,6 +60,36 @@ impl FrameStats {
         sorted.sort_by(f32::total_cmp);
         let index = ((sorted.len() - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize;
         Some(sorted[index])
+    }
+}
+
+impl LayerLabApp {
+    pub(super) fn log_frame_stats(&mut self) {
+        // LAYERLAB_FRAME_STATS=1 prints frame-time percentiles every 5 s (for measurements).
+        if std::env::var_os("LAYERLAB_FRAME_STATS").is_some()
+            && self.frame_log_at.elapsed() > Duration::from_secs(5)
+        {
+            self.frame_log_at = Instant::now();
+            eprintln!(
+                "{} training={}",
+                self.frame_times_line(),
+                self.training_active()
+            );
+        }
+    }
+
+    /// "frame_ms p50=… p99=… frame_cpu_ms p50=… p99=… frames=…": wall and CPU time of the
+    /// recent frames, for the measurement lines.
+    pub(super) fn frame_times_line(&self) -> String {
+        let (wall, cpu) = (&self.frame_stats, &self.frame_cpu_stats);
+        format!(
+            "frame_ms p50={:.2} p99={:.2} frame_cpu_ms p50={:.2} p99={:.2} frames={}",
+            wall.percentile(0.5).unwrap_or(0.0),
+            wall.percentile(0.99).unwrap_or(0.0),
+            cpu.percentile(0.5).unwrap_or(0.0),
+            cpu.percentile(0.99).unwrap_or(0.0),
+            wall.len(),
+        )
     }
 }
 

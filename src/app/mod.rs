@@ -13,17 +13,22 @@
 //!   the background work the window drives.
 
 mod background;
+mod background_results;
 mod canvas;
 mod charts;
 mod command;
+mod command_handling;
+mod data_loading;
 mod data_panel;
 mod designer_panel;
+mod dialogs;
 mod evaluation_panel;
 mod evaluation_task;
 mod file_dialog;
 mod frame_stats;
 mod health_panel;
 mod huge_pages;
+mod input;
 mod inside_panel;
 mod inside_pictures;
 mod logic;
@@ -41,6 +46,7 @@ mod state;
 mod table_import;
 mod tokens;
 mod top_bar;
+mod training_events;
 mod training_session;
 
 pub use crate::display::{format_secs, thousands};
@@ -553,85 +559,5 @@ impl LayerLabApp {
         self.evaluation
             .as_mut()
             .filter(|e| Arc::ptr_eq(&e.model, &current.model))
-    }
-}
-
-impl eframe::App for LayerLabApp {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.frame_started = Some(Instant::now());
-        self.frame_cpu_started = frame_stats::thread_cpu_time();
-        self.poll_background(ctx);
-        self.handle_close_request(ctx);
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let ctx = ui.ctx().clone();
-        self.handle_shortcuts(&ctx);
-        self.handle_dropped_files(&ctx);
-        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
-        egui::Panel::bottom("status_bar").show(ui, |ui| self.notifications.ui(ui));
-        // Collapsible: drag a panel's edge shut, or use the View menu.
-        let (mut show_setup, mut show_draw) =
-            (self.state.show_setup_panel, self.state.show_draw_panel);
-        // Side panels start narrower in a small window, leaving the charts room.
-        let width = ctx.content_rect().width();
-        egui::Panel::left("setup")
-            .resizable(true)
-            .default_size(
-                (width * 0.3).clamp(tokens::SIDE_PANEL_MIN_WIDTH, tokens::SIDE_PANEL_WIDTH),
-            )
-            .min_size(tokens::SIDE_PANEL_MIN_WIDTH)
-            .max_size(tokens::SIDE_PANEL_MAX_WIDTH)
-            .show_collapsible(ui, &mut show_setup, |ui| self.setup_panel_ui(ui));
-        egui::Panel::right("canvas")
-            .resizable(true)
-            .default_size(tokens::CANVAS_PANEL_WIDTH)
-            .min_size(tokens::CANVAS_PANEL_WIDTH)
-            .max_size(tokens::CANVAS_PANEL_MAX_WIDTH)
-            .show_collapsible(ui, &mut show_draw, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    let origin = self.current.as_ref().map(|c| c.origin.as_str());
-                    let dataset = match &self.dataset {
-                        DatasetSlot::Ready(dataset, _) => Some(dataset.as_ref()),
-                        DatasetSlot::Loading { .. } | DatasetSlot::Failed(_) => None,
-                    };
-                    self.prediction.ui(
-                        ui,
-                        dataset,
-                        origin,
-                        &mut self.state.brush_radius,
-                        &mut self.commands,
-                    );
-                });
-            });
-        (self.state.show_setup_panel, self.state.show_draw_panel) = (show_setup, show_draw);
-        egui::CentralPanel::default().show(ui, |ui| self.main_panel_ui(ui));
-        self.frame_stats_ui(ui);
-        self.dialogs_ui(&ctx);
-
-        // Finished edits become undo steps once no pointer button is held.
-        if !ctx.input(|i| i.pointer.any_down()) {
-            self.editor.commit(&self.state.design());
-        }
-        let commands = std::mem::take(&mut self.commands);
-        for command in commands {
-            self.run_command(&ctx, command);
-        }
-        if let Some(started) = self.frame_started.take() {
-            self.frame_stats
-                .record(started.elapsed().as_secs_f32() * 1000.0);
-        }
-        if let (Some(started), Some(now)) = (
-            self.frame_cpu_started.take(),
-            frame_stats::thread_cpu_time(),
-        ) {
-            self.frame_cpu_stats
-                .record(now.saturating_sub(started).as_secs_f32() * 1000.0);
-        }
-        self.log_frame_stats();
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.state);
     }
 }

@@ -1,0 +1,294 @@
+//! Results of the window's background work, taken in once a frame: file dialogs, model
+//! files, evaluations, imports and dataset loads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use eframe::egui::{self};
+
+use super::evaluation_task::TaskEnd;
+use super::file_dialog::{DialogOutcome, FilePurpose};
+use super::model_files::FileOutcome;
+use super::training_events::describe_test;
+use super::training_session::TrainingSession;
+use super::{
+    AppCommand, DatasetSlot, EvaluationView, LayerLabApp, EVENT_BUDGET, MAX_EVENTS_PER_FRAME,
+};
+use crate::export::SavedModel;
+use crate::train::TrainEvent;
+
+impl LayerLabApp {
+    pub(super) fn handle_file_outcome(&mut self, ctx: &egui::Context, outcome: FileOutcome) {
+        match outcome {
+            FileOutcome::Exported { path, model, auto } => {
+                if auto {
+                    return; // the automatic copy is quiet; the File menu says where it is
+                }
+                if let Some(current) = &mut self.current {
+                    if Arc::ptr_eq(&current.model, &model) {
+                        current.unsaved = false;
+                    }
+                }
+                self.notifications.info(format!("Saved {}", path.display()));
+            }
+            FileOutcome::ModelLoaded(path, saved) => self.take_loaded_model(ctx, path, saved, true),
+            FileOutcome::ImageOpened(path, image) => {
+                self.prediction.set_image(path, image);
+                if self.current.is_none() {
+                    self.notifications
+                        .error("Train or load a model to classify this image.");
+                }
+                self.request_prediction();
+            }
+            FileOutcome::MetricsExported(path) => self
+                .notifications
+                .info(format!("Saved the metrics to {}", path.display())),
+            FileOutcome::OnnxExported(path) => self.notifications.info(format!(
+                "Saved the model as ONNX (opset {}, input \"{}\", output \"{}\") to {}",
+                crate::onnx::OPSET,
+                crate::onnx::INPUT_NAME,
+                crate::onnx::OUTPUT_NAME,
+                path.display()
+            )),
+            FileOutcome::Failed(message) => self.notifications.error(message),
+        }
+    }
+
+    /// Takes in what background work has sent since the last frame.
+    pub(super) fn poll_background(&mut self, ctx: &egui::Context) {
+        self.poll_dataset(ctx);
+        self.poll_import(ctx);
+        // One buffer for every frame's events: a fresh one per frame (20,000 events of a
+        // small model) showed up as page faults in the UI thread's profile.
+        let mut events = std::mem::take(&mut self.event_buffer);
+        if let Some(session) = &mut self.session {
+            // Room for a full frame's worth, kept from frame to frame.
+            events.reserve(MAX_EVENTS_PER_FRAME);
+            session.drain(EVENT_BUDGET, MAX_EVENTS_PER_FRAME, &mut events);
+        }
+        let had_events = !events.is_empty();
+        // Of the weight snapshots taken in this frame only the newest is predicted with (a
+        // small model sends hundreds a frame).
+        let newest_snapshot = events
+            .iter()
+            .rposition(|e| matches!(e, TrainEvent::Snapshot { .. }));
+        for (index, event) in events.drain(..).enumerate() {
+            if matches!(event, TrainEvent::Snapshot { .. }) && Some(index) != newest_snapshot {
+                continue;
+            }
+            self.handle_training_event(event);
+        }
+        self.event_buffer = events;
+        for outcome in self.files.poll() {
+            self.handle_file_outcome(ctx, outcome);
+        }
+        self.prediction.poll();
+        self.inside.poll();
+        self.poll_evaluation_task();
+        self.poll_file_dialog(ctx);
+        if self.training_active() {
+            // Events wake the window at most at the chart rate; between them the status
+            // line ticks at its own. A backlog is drained at once instead: a worker whose
+            // event channel fills waits for the window (a small model's steps outrun a
+            // 1 Hz repaint: the spiral set trained 3x slower in the window than in the CLI).
+            let backlog = self.session.as_ref().map_or(0, TrainingSession::backlog);
+            let next = if backlog > crate::train::EVENT_CAPACITY / 8 {
+                Duration::ZERO
+            } else if had_events {
+                self.repaint.charts
+            } else {
+                self.repaint.status
+            };
+            ctx.request_repaint_after(next);
+        }
+    }
+
+    pub(super) fn poll_evaluation_task(&mut self) {
+        let Some(task) = &self.evaluation_task else {
+            return;
+        };
+        let Some(end) = task.poll() else {
+            return;
+        };
+        let model = task.model.clone();
+        self.evaluation_task = None;
+        match end {
+            TaskEnd::Done(evaluation) => {
+                if let Some(dataset) = self.dataset() {
+                    self.evaluation = Some(EvaluationView::new(model, &evaluation, dataset));
+                }
+                self.notifications
+                    .info(format!("Evaluated: {}", describe_test(&evaluation)));
+            }
+            TaskEnd::Failed(message) => self
+                .notifications
+                .error(format!("Evaluation failed: {message}")),
+            TaskEnd::Cancelled => self.notifications.info("Evaluation cancelled."),
+        }
+    }
+
+    pub(super) fn poll_file_dialog(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = &mut self.file_dialog else {
+            return;
+        };
+        let Some(outcome) = dialog.update(ctx) else {
+            return;
+        };
+        match outcome {
+            DialogOutcome::Chosen(purpose, path) => {
+                self.file_dialog = None;
+                let command = match purpose {
+                    FilePurpose::ExportWeights => AppCommand::ExportWeightsTo(path),
+                    FilePurpose::LoadModel => AppCommand::LoadModelFrom(path),
+                    FilePurpose::OpenImage => AppCommand::OpenImageFrom(path),
+                    FilePurpose::ImportCsv => AppCommand::ImportCsvFrom(path),
+                    FilePurpose::ImportFolder => AppCommand::ImportFolderFrom(path),
+                    FilePurpose::ExportMetrics => AppCommand::ExportMetricsTo(path),
+                    FilePurpose::ExportOnnx => AppCommand::ExportOnnxTo(path),
+                };
+                self.commands.push(command);
+            }
+            DialogOutcome::Cancelled => self.file_dialog = None,
+            DialogOutcome::FellBack => {
+                self.notifications.info(
+                    "No desktop file dialog answered (is xdg-desktop-portal running?); using \
+                     LayerLab's own file picker.",
+                );
+            }
+        }
+    }
+
+    /// A model file read: it becomes the current model if it is a model of the data in use.
+    /// A model of another built-in has that dataset loaded for it first (when
+    /// `may_load_data`, and not during a run); any other is refused with what it needs.
+    pub(super) fn take_loaded_model(
+        &mut self,
+        ctx: &egui::Context,
+        path: std::path::PathBuf,
+        saved: Box<SavedModel>,
+        may_load_data: bool,
+    ) {
+        let card = saved.card_or_mnist();
+        let builtin = crate::data::builtin(&card.dataset).is_some();
+        // Fashion-MNIST's model fits MNIST's shapes but not its meaning.
+        let other_builtin = builtin && card.dataset != self.data_shape.name;
+        if self.fits_data(&saved) && !other_builtin {
+            let origin = format!("loaded from {}", path.display());
+            // The stack goes into the editor as an undoable edit.
+            self.editor.commit(&self.state.design());
+            self.state.stack = saved.spec.clone();
+            self.editor.commit(&self.state.design());
+            self.set_current(*saved, origin, false);
+            self.notifications
+                .info(format!("Loaded {}", path.display()));
+            return;
+        }
+        if builtin && may_load_data && !self.training_active() {
+            // Its data, prepared as the model's was (vocabulary, split seed, points), then
+            // the model.
+            let name = card.dataset;
+            self.notifications.info(format!(
+                "{} is a model of {name}: loading {name} for it",
+                path.display()
+            ));
+            let options = card
+                .builtin_options
+                .unwrap_or_else(|| self.state.data_options());
+            self.load_builtin_dataset(ctx, name, options);
+            self.pending_model = Some((path, saved));
+            return;
+        }
+        // A model of other data would be fed the wrong inputs: say which data it needs.
+        let remedy = if !builtin {
+            format!("import {} first", card.dataset)
+        } else if self.training_active() {
+            format!("stop the run and pick {} in the Data tab", card.dataset)
+        } else {
+            format!("pick {} in the Data tab first", card.dataset)
+        };
+        self.notifications.error(format!(
+            "{} is a model of {} ({}, inputs {}) but the window trains on {}: {remedy}",
+            path.display(),
+            card.dataset,
+            card.task.describe(),
+            saved.input(),
+            self.data_shape.description,
+        ));
+    }
+
+    /// Whether `saved` takes the inputs and gives the outputs of the data in use.
+    pub(super) fn fits_data(&self, saved: &SavedModel) -> bool {
+        saved.input() == self.data_shape.input && saved.classes == self.data_shape.outputs
+    }
+
+    pub(super) fn poll_import(&mut self, ctx: &egui::Context) {
+        let Some(super::ImportTask { name, task, .. }) = &self.import else {
+            return;
+        };
+        let outcome = match task.poll() {
+            super::Polled::Done(outcome) => outcome,
+            super::Polled::Pending => return,
+            super::Polled::Lost => Err("the import stopped".to_string()),
+        };
+        let name = name.clone();
+        self.import = None;
+        match outcome {
+            Ok(super::Imported::Table(table)) => {
+                self.table_import = Some(super::TableImport::new(name, table));
+            }
+            Ok(super::Imported::Dataset(dataset, notes)) => {
+                let mut message = format!(
+                    "Imported {name}: {} training and {} test samples, {}",
+                    dataset.train.len(),
+                    dataset.test.len(),
+                    dataset.task().describe(),
+                );
+                if !notes.is_empty() {
+                    message = format!("{message}; {}", notes.join("; "));
+                }
+                self.notifications.info(message);
+                self.evaluation = None;
+                self.adopt_dataset(ctx, *dataset, true);
+            }
+            // A failed import changes nothing.
+            Err(message) => self
+                .notifications
+                .error(format!("Cannot import {name}: {message}")),
+        }
+    }
+
+    pub(super) fn poll_dataset(&mut self, ctx: &egui::Context) {
+        if let DatasetSlot::Loading { name, task, .. } = &self.dataset {
+            match task.poll() {
+                super::Polled::Done(Ok(dataset)) => {
+                    let changed = dataset.card.dataset != self.data_shape.name;
+                    if changed {
+                        self.notifications.info(format!(
+                            "Loaded {}: {} training and {} test samples; the stack must take {} and end with {} outputs",
+                            dataset.name,
+                            dataset.train.len(),
+                            dataset.test.len(),
+                            dataset.input_shape(),
+                            dataset.outputs()
+                        ));
+                    }
+                    self.adopt_dataset(ctx, dataset, changed);
+                    // A loaded model that waited for its data.
+                    if let Some((path, saved)) = self.pending_model.take() {
+                        self.take_loaded_model(ctx, path, saved, false);
+                    }
+                }
+                super::Polled::Done(Err(message)) => {
+                    self.pending_model = None;
+                    self.notifications
+                        .error(format!("Cannot load {name}: {message}"));
+                    self.dataset = DatasetSlot::Failed(message);
+                }
+                super::Polled::Pending => {}
+                super::Polled::Lost => {
+                    self.dataset = DatasetSlot::Failed("the data loader stopped".into());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The window's commands (`AppCommand`), each handled in one place: the match in
+//! `run_command`, and the training, evaluation and dialog starts it leads to.
+
+use std::sync::Arc;
+
+use eframe::egui::{self};
+
+use super::evaluation_task::EvaluationTask;
+use super::file_dialog::{FileDialog, FilePurpose};
+use super::models_folder::{ensure_models_dir, timestamped_path, LAST_TRAINED};
+use super::predictor::ExplainRequest;
+use super::training_session::TrainingSession;
+use super::{AppCommand, Confirm, LayerLabApp, MainTab, RunStatus};
+use crate::export::SavedModel;
+use crate::presets::preset;
+use crate::train::{MetricsHistory, TrainCommand, TrainJob};
+
+impl LayerLabApp {
+    pub(super) fn run_command(&mut self, ctx: &egui::Context, command: AppCommand) {
+        match command {
+            AppCommand::StartTraining => {
+                if self.model_unsaved() && !self.training_active() {
+                    self.confirm = Some(Confirm::ReplaceUnsavedModel);
+                } else {
+                    self.start_training(ctx, None);
+                }
+            }
+            AppCommand::StartTrainingConfirmed => self.start_training(ctx, None),
+            AppCommand::ContinueTraining => match &self.current {
+                Some(current) => {
+                    let model = current.model.clone();
+                    self.start_training(ctx, Some(model));
+                }
+                None => self
+                    .notifications
+                    .error("Nothing to continue: train or load a model first."),
+            },
+            AppCommand::PauseTraining => self.send_training(TrainCommand::Pause),
+            AppCommand::ResumeTraining => self.send_training(TrainCommand::Resume),
+            AppCommand::StopTraining => self.send_training(TrainCommand::Stop),
+            AppCommand::SetLearningRate(lr) => {
+                self.send_training(TrainCommand::SetLearningRate(lr))
+            }
+            AppCommand::LoadPreset(name) => self.load_preset(name),
+            AppCommand::PickDataset(name) => self.pick_dataset(ctx, name),
+            AppCommand::SetToyOptions(options) => {
+                // A new draw of the same 2-D set: regenerated in the background.
+                self.state.toy = options;
+                if crate::data::ToyShape::named(&self.state.dataset).is_some() {
+                    let name = self.state.dataset.clone();
+                    self.pick_dataset(ctx, name);
+                }
+            }
+            AppCommand::ImportCsvDialog => self.open_file_dialog(ctx, FilePurpose::ImportCsv),
+            AppCommand::ExportMetricsDialog => {
+                self.open_file_dialog(ctx, FilePurpose::ExportMetrics)
+            }
+            AppCommand::ExportMetricsTo(path) => {
+                self.files.export_metrics(path, self.history.clone())
+            }
+            AppCommand::ImportCsvFrom(path) => self.import_csv(ctx, path),
+            AppCommand::ImportTable(options) => self.import_table(ctx, options),
+            AppCommand::ImportFolderDialog => self.open_file_dialog(ctx, FilePurpose::ImportFolder),
+            AppCommand::ImportFolderFrom(path) => self.import_folder(ctx, path),
+            AppCommand::AddPoint { x, y, class } => self.add_point(ctx, [x, y], class),
+            AppCommand::CancelImport => {
+                if self.import.take().is_some() {
+                    self.notifications.info("Import cancelled.");
+                }
+            }
+            AppCommand::FitOutputs => self.fit_outputs(),
+            AppCommand::Undo => {
+                let mut design = self.state.design();
+                self.editor.undo(&mut design);
+                self.state.set_design(design);
+                self.show_matching_preset();
+            }
+            AppCommand::Redo => {
+                let mut design = self.state.design();
+                self.editor.redo(&mut design);
+                self.state.set_design(design);
+                self.show_matching_preset();
+            }
+            AppCommand::ExportWeightsDialog => {
+                self.open_export_dialog(ctx, FilePurpose::ExportWeights)
+            }
+            AppCommand::ExportOnnxDialog => self.open_export_dialog(ctx, FilePurpose::ExportOnnx),
+            AppCommand::ExportOnnxTo(path) => match &self.current {
+                Some(current) => self.files.export_onnx(path, current.model.clone()),
+                None => self
+                    .notifications
+                    .error("Nothing to export yet: train or load a model first."),
+            },
+            AppCommand::ExportWeightsTo(path) => match &self.current {
+                Some(current) => self.files.export(path, current.model.clone(), false),
+                None => self
+                    .notifications
+                    .error("Nothing to export yet: train or load a model first."),
+            },
+            AppCommand::SaveToModelsFolder => self.save_to_models_folder(),
+            AppCommand::LoadModelDialog => self.open_file_dialog(ctx, FilePurpose::LoadModel),
+            AppCommand::LoadModelFrom(path) => self.files.load_model(path),
+            AppCommand::OpenImageDialog => self.open_file_dialog(ctx, FilePurpose::OpenImage),
+            AppCommand::OpenImageFrom(path) => self.files.open_image(path),
+            AppCommand::EvaluateModel => self.start_evaluation(ctx),
+            AppCommand::CancelEvaluation => {
+                if let Some(task) = &self.evaluation_task {
+                    task.cancel();
+                } else if matches!(self.run_status(), Some(RunStatus::Evaluating { .. })) {
+                    self.send_training(TrainCommand::Stop);
+                }
+            }
+            AppCommand::ClearCanvas => self.prediction.clear(),
+            AppCommand::UndoStroke => {
+                if self.prediction.canvas.undo_stroke() {
+                    self.request_prediction();
+                }
+            }
+            AppCommand::PredictCanvas => {
+                self.prediction.drawing_changed();
+                self.request_prediction();
+            }
+            AppCommand::LookInside => self.request_prediction(),
+            AppCommand::InspectUnit { layer, unit } => self.inspect_unit(ctx, layer, unit),
+            AppCommand::CloseUnit => self.inside.selected = None,
+            AppCommand::CloseConfirmed => self.close_confirmed(ctx),
+        }
+    }
+
+    /// Loads a preset's stack (sized for this dataset) and, unless a run is going, its
+    /// training settings.
+    fn load_preset(&mut self, name: &'static str) {
+        if let Some(preset) = preset(name) {
+            if let Some(index) = crate::presets::PRESET_NAMES.iter().position(|n| *n == name) {
+                self.designer.preset = index;
+            }
+            // A preset is a template: its last layer is sized for this dataset.
+            let preset = preset.with_outputs(self.data_shape.outputs);
+            self.editor.commit(&self.state.design());
+            self.state.stack = preset.spec;
+            if !self.training_active() {
+                self.state.training.optimizer = preset.optimizer;
+                self.state.training.batch_size = preset.batch_size;
+                self.state.training.epochs = preset.epochs;
+                if let Some(loss) = preset.loss {
+                    self.state.training.loss = loss;
+                }
+            }
+            self.editor.commit(&self.state.design());
+            self.notifications
+                .info(format!("Loaded preset {name}: {}", preset.description));
+        }
+    }
+
+    /// Ends the stack on as many outputs as the data has.
+    fn fit_outputs(&mut self) {
+        let outputs = self.data_shape.outputs;
+        self.editor.commit(&self.state.design());
+        // The last layer is resized when it is a Linear; anything else gets one after it.
+        if let Some(crate::spec::Layer::Linear { out_features }) =
+            self.state.stack.layers.last_mut()
+        {
+            *out_features = outputs;
+        } else {
+            self.state.stack.layers.push(crate::spec::Layer::Linear {
+                out_features: outputs,
+            });
+        }
+        self.editor.commit(&self.state.design());
+    }
+
+    /// Opens the export dialog of `purpose`, or says there is nothing to export.
+    fn open_export_dialog(&mut self, ctx: &egui::Context, purpose: FilePurpose) {
+        if self.current.is_none() {
+            self.notifications
+                .error("Nothing to export yet: train or load a model first.");
+        } else {
+            self.open_file_dialog(ctx, purpose);
+        }
+    }
+
+    /// Saves the current model under a timestamped name in the models folder.
+    fn save_to_models_folder(&mut self) {
+        match &self.current {
+            None => self
+                .notifications
+                .error("Nothing to save yet: train or load a model first."),
+            Some(current) => match ensure_models_dir() {
+                Ok(dir) => {
+                    let path = timestamped_path(&dir, std::time::SystemTime::now());
+                    self.files.export(path, current.model.clone(), false);
+                }
+                Err(why) => self.notifications.error(why),
+            },
+        }
+    }
+
+    /// Keeps the run's newest weights, then closes the window.
+    fn close_confirmed(&mut self, ctx: &egui::Context) {
+        // The run's newest weights are written before the window goes.
+        if let Some(current) = &self.current {
+            let kept = ensure_models_dir().and_then(|dir| {
+                let path = dir.join(LAST_TRAINED);
+                current.model.save(&path).map_err(|e| e.to_string())
+            });
+            if let Err(e) = kept {
+                eprintln!("layerlab: could not keep the trained model: {e}");
+            }
+        }
+        self.close_confirmed = true;
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+
+    pub(super) fn open_file_dialog(&mut self, ctx: &egui::Context, purpose: FilePurpose) {
+        if self.file_dialog.is_some() {
+            return; // one at a time; the open one keeps its place
+        }
+        let start_dir = match purpose {
+            // Models are saved to and loaded from the models folder unless the person goes
+            // elsewhere.
+            FilePurpose::ExportWeights | FilePurpose::LoadModel | FilePurpose::ExportOnnx => {
+                ensure_models_dir().ok()
+            }
+            FilePurpose::OpenImage
+            | FilePurpose::ImportCsv
+            | FilePurpose::ImportFolder
+            | FilePurpose::ExportMetrics => None,
+        };
+        let waker = {
+            let ctx = ctx.clone();
+            move || ctx.request_repaint()
+        };
+        self.file_dialog = Some(FileDialog::open(
+            purpose,
+            self.state.in_window_file_picker,
+            start_dir,
+            waker,
+        ));
+    }
+
+    pub(super) fn send_training(&mut self, command: TrainCommand) {
+        if let Some(session) = &mut self.session {
+            session.send(command);
+        }
+    }
+
+    /// Starts a run: of the designed stack, or of `from`'s stack starting at its weights.
+    pub(super) fn start_training(&mut self, ctx: &egui::Context, from: Option<Arc<SavedModel>>) {
+        if self.training_active() {
+            return;
+        }
+        let Some(dataset) = self.dataset().cloned() else {
+            self.notifications
+                .error("The dataset is still loading; try again in a moment.");
+            return;
+        };
+        let (spec, initial_weights) = match &from {
+            Some(model) => (model.spec.clone(), Some(Arc::new(model.weights.clone()))),
+            None => (self.state.stack.clone(), None),
+        };
+        // A NaN loss in the window rolls back and pauses: the person is there to resume.
+        let config = crate::train::TrainConfig {
+            on_divergence: crate::train::OnDivergence::RollBackAndPause,
+            ..self.state.training.clone()
+        };
+        let job = TrainJob {
+            spec: spec.clone(),
+            config,
+            dataset,
+            initial_weights,
+        };
+        let prepared = match job.prepare() {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                self.notifications.error(format!("Cannot train: {error}"));
+                return;
+            }
+        };
+        // Events wake the window, but no sooner than the chart rate, and the window is told
+        // at most once per interval: a call per batch (30,000 a second for a small model)
+        // woke the UI thread each time, on a core the training needs.
+        let waker = {
+            let ctx = ctx.clone();
+            let charts = self.repaint.charts;
+            super::background::throttled(charts / 4, move || ctx.request_repaint_after(charts))
+        };
+        if let Some(task) = self.evaluation_task.take() {
+            task.cancel();
+        }
+        match TrainingSession::start(prepared, spec, waker) {
+            Ok(session) => {
+                // The frame times shown from now on are this run's.
+                self.frame_stats.clear();
+                self.frame_cpu_stats.clear();
+                // The previous run stays on show until this one has points to draw.
+                self.next_history = Some(MetricsHistory::default());
+                self.session = Some(session);
+                self.health_warned.clear();
+                // The Inside tab stays open to watch the run from inside.
+                if self.main_tab != MainTab::Inside {
+                    self.main_tab = MainTab::Charts;
+                }
+            }
+            Err(e) => self
+                .notifications
+                .error(format!("Cannot start the training thread: {e}")),
+        }
+    }
+
+    pub(super) fn start_evaluation(&mut self, ctx: &egui::Context) {
+        if self.training_active() || self.evaluation_task.is_some() {
+            return;
+        }
+        let (Some(current), Some(dataset)) = (&self.current, self.dataset()) else {
+            self.notifications
+                .error("Evaluation needs a model and the test set: train or load a model.");
+            return;
+        };
+        if current.model.input() != dataset.input_shape()
+            || current.model.classes != dataset.outputs()
+        {
+            self.notifications.error(format!(
+                "The current model takes {} and gives {} outputs, but {} has {} and {}: pick the dataset it was trained on",
+                current.model.input(),
+                current.model.classes,
+                dataset.name,
+                dataset.input_shape(),
+                dataset.outputs()
+            ));
+            return;
+        }
+        let waker = {
+            let ctx = ctx.clone();
+            move || ctx.request_repaint()
+        };
+        match EvaluationTask::start(
+            current.model.clone(),
+            dataset.clone(),
+            self.state.training.test_limit,
+            waker,
+        ) {
+            Ok(task) => {
+                self.evaluation_task = Some(task);
+                self.main_tab = MainTab::Evaluation;
+            }
+            Err(e) => self
+                .notifications
+                .error(format!("Cannot start the evaluation thread: {e}")),
+        }
+    }
+
+    /// Enlarges `unit` of `layer` and looks for the training samples exciting it most.
+    pub(super) fn inspect_unit(&mut self, ctx: &egui::Context, layer: usize, unit: usize) {
+        let Some(current) = &self.current else {
+            return;
+        };
+        let units = current
+            .model
+            .spec
+            .layers
+            .get(layer)
+            .and_then(|_| self.inside.shown())
+            .and_then(|shown| shown.activations.get(layer))
+            .map_or(0, |a| match a.shape {
+                crate::spec::ActivationShape::Spatial { channels, .. } => channels,
+                crate::spec::ActivationShape::Flat { features } => features,
+            });
+        if unit >= units {
+            return; // a click on the padding of a grid of units
+        }
+        self.inside.selected = Some((layer, unit));
+        // The enlarged map needs only the model; the search needs the training images.
+        let Some(dataset) = self.dataset().cloned() else {
+            self.notifications.info(
+                "The training images that excite this unit can be searched once the dataset has loaded: click it again then.",
+            );
+            return;
+        };
+        let waker: super::background::Waker = {
+            let ctx = ctx.clone();
+            Box::new(move || ctx.request_repaint())
+        };
+        self.inside
+            .find_exciting(current.model.clone(), dataset, (layer, unit), waker);
+    }
+
+    pub(super) fn request_prediction(&mut self) {
+        let explain = (self.main_tab == MainTab::Inside).then_some(ExplainRequest {
+            class: self.inside.class,
+            maps: self.inside.shows_maps(),
+        });
+        if let Some(current) = &self.current {
+            self.prediction
+                .request(&current.model, self.state.brush_radius, explain);
+        }
+    }
+
+    /// After undo or redo: the preset box shows the preset the stack now is, if it is one.
+    pub(super) fn show_matching_preset(&mut self) {
+        let outputs = self.data_shape.outputs;
+        if let Some(index) = crate::presets::PRESET_NAMES.iter().position(|name| {
+            preset(name).is_some_and(|p| p.with_outputs(outputs).spec == self.state.stack)
+        }) {
+            self.designer.preset = index;
+        }
+    }
+}
