@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The long run of tests/fuzz.rs: every parser and validator (model files, IDX, layer stacks,
-# images, CSV, the window's saved state) with CASES generated inputs each (default 2,000), and
-# the peak memory reported. Usage: scripts/fuzz.sh [CASES]
+# images, CSV bytes and CSV shapes (wide, long, many levels, multi-member gzip, emoji and NULs
+# in text), image folder layouts, the window's saved state) with CASES generated inputs each
+# (default 2,000), and the peak memory reported. Usage: scripts/fuzz.sh [CASES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases="${1:-2000}"

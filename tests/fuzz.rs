@@ -256,6 +256,141 @@ proptest! {
     }
 }
 
+/// A CSV of a generated shape: `columns` columns of mixed kinds (numbers, categories drawn
+/// from `levels`, long text with emoji and NULs), `rows` rows, cells up to `cell` bytes.
+fn shaped_csv(columns: usize, rows: usize, cell: usize, levels: usize, seed: u64) -> String {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let header: Vec<String> = (0..columns).map(|c| format!("c{c}")).collect();
+    let mut text = header.join(",") + "\n";
+    for _ in 0..rows {
+        let cells: Vec<String> = (0..columns)
+            .map(|c| match c % 4 {
+                0 => format!("{}", rng.gen_range(-1e6..1e6f64)),
+                1 => format!("level{}", rng.gen_range(0..levels.max(1))),
+                2 => {
+                    let words = rng.gen_range(0..=cell / 4 + 1);
+                    let text: String = (0..words)
+                        .map(|i| match i % 5 {
+                            0 => "tea ",
+                            1 => "\u{1F375} ",
+                            2 => "very good ",
+                            3 => "\0 ",
+                            _ => "x",
+                        })
+                        .collect();
+                    format!("\"{}\"", text.chars().take(cell).collect::<String>())
+                }
+                _ => ["", "NA", "1", "abc"][rng.gen_range(0..4)].to_string(),
+            })
+            .collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    text
+}
+
+/// `text` as `members` gzip members one after another (what `cat a.gz b.gz` makes); 0 is
+/// the text itself.
+fn gzip_members(text: &[u8], members: usize) -> Vec<u8> {
+    use std::io::Write;
+    if members == 0 {
+        return text.to_vec();
+    }
+    let size = text.len().div_ceil(members).max(1);
+    let mut bytes = Vec::new();
+    for part in text.chunks(size) {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(part).unwrap();
+        bytes.extend(gz.finish().unwrap());
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Shapes rather than bytes: wide, long, many-levelled, gzip in several members, text
+    /// with emoji and NULs. Every row is read; an import's inputs stay within their bound
+    /// (a categorical column at most 101 features); an error names the file.
+    #[test]
+    fn csv_shapes_are_read_whole_and_imported_within_bounds(
+        columns in 1usize..40,
+        rows in 0usize..80,
+        cell in 0usize..400,
+        levels in 1usize..600,
+        members in 0usize..4,
+        seed in any::<u64>(),
+    ) {
+        let text = shaped_csv(columns, rows, cell, levels, seed);
+        let name = if members > 0 { "fuzz.csv.gz" } else { "fuzz.csv" };
+        let (_dir, path) = temp_file(&gzip_members(text.as_bytes(), members), name);
+        match RawTable::read(&path) {
+            Ok(table) => {
+                prop_assert_eq!(table.row_count(), rows);
+                prop_assert_eq!(table.headers.len(), columns);
+                let options = TableOptions::default();
+                match table_dataset("fuzz", &table, None, &options) {
+                    Ok((data, _)) => {
+                        let width = data.input_shape().numel();
+                        let bound = columns * (layerlab::data::DEFAULT_VOCABULARY_SIZE + 101);
+                        prop_assert!(width <= bound, "{width} features from {columns} columns");
+                    }
+                    Err(error) => prop_assert!(error.to_string().contains(name), "{error}"),
+                }
+            }
+            Err(error) => {
+                prop_assert!(rows == 0, "{error}");
+                prop_assert!(error.to_string().contains(name), "{error}");
+            }
+        }
+    }
+
+    /// Image folders of generated layouts: empty classes, mixed sizes, a directory named like
+    /// an image, a stray file at the root, a test/ split missing a class. Loaded, or refused
+    /// with the folder named.
+    #[test]
+    fn image_folders_never_panic(
+        classes in 0usize..4,
+        images in prop::collection::vec((0usize..4, 1u32..20, 1u32..20), 0..8),
+        image_named_folder in any::<bool>(),
+        stray_file in any::<bool>(),
+        split in any::<bool>(),
+        test_missing_class in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("folder");
+        let class_root = if split { root.join("train") } else { root.clone() };
+        for class in 0..classes {
+            std::fs::create_dir_all(class_root.join(format!("class{class}"))).unwrap();
+            if split && !(test_missing_class && class == 0) {
+                std::fs::create_dir_all(root.join(format!("test/class{class}"))).unwrap();
+            }
+        }
+        std::fs::create_dir_all(&class_root).unwrap();
+        for (i, &(class, width, height)) in images.iter().enumerate() {
+            if class < classes {
+                let file = class_root.join(format!("class{class}/{i}.png"));
+                image::GrayImage::from_pixel(width, height, image::Luma([(i * 40) as u8]))
+                    .save(&file)
+                    .unwrap();
+            }
+        }
+        if image_named_folder && classes > 0 {
+            std::fs::create_dir_all(class_root.join("class0/looks-like.png")).unwrap();
+        }
+        if stray_file {
+            std::fs::write(root.join("notes.txt"), b"not an image").unwrap();
+        }
+        let options = layerlab::data::ImageFolderOptions::default();
+        if let Err(error) = layerlab::data::folder_dataset(&root, None, options) {
+            let message = error.to_string();
+            let named = root.display().to_string();
+            prop_assert!(message.contains(&named), "{message}");
+        }
+    }
+}
+
 #[cfg(feature = "gui")]
 proptest! {
     #![proptest_config(config())]
