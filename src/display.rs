@@ -14,6 +14,27 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
+/// `340153.944` with 2 places -> "340,153.94"; negative and non-finite values read as such.
+pub fn decimal(value: f64, places: usize) -> String {
+    if !value.is_finite() {
+        return format!("{value}");
+    }
+    let text = format!("{:.places$}", value.abs());
+    let (whole, fraction) = text
+        .split_once('.')
+        .map_or((text.as_str(), ""), |(w, f)| (w, f));
+    let whole: usize = whole.parse().unwrap_or(0);
+    let sign = if value < 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+        "-"
+    } else {
+        ""
+    };
+    match fraction {
+        "" => format!("{sign}{}", thousands(whole)),
+        fraction => format!("{sign}{}.{fraction}", thousands(whole)),
+    }
+}
+
 /// `75.4` -> "1m15s"; an hour or more as "2h05m".
 pub fn format_secs(secs: f64) -> String {
     let secs = secs.max(0.0).round() as u64;
@@ -51,6 +72,16 @@ mod tests {
         assert_eq!(format_secs(59.4), "59s");
         assert_eq!(format_secs(75.4), "1m15s");
         assert_eq!(format_secs(4_300.0), "1h11m");
+    }
+
+    #[test]
+    fn decimals_get_thousands_separators() {
+        assert_eq!(decimal(340_153.944, 2), "340,153.94");
+        assert_eq!(decimal(-1_234.5, 1), "-1,234.5");
+        assert_eq!(decimal(-0.001, 2), "0.00");
+        assert_eq!(decimal(999.999, 2), "1,000.00");
+        assert_eq!(decimal(42.0, 0), "42");
+        assert_eq!(decimal(f64::NAN, 2), "NaN");
     }
 
     #[test]

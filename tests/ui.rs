@@ -146,7 +146,7 @@ fn draw_stroke(harness: &mut Harness<'static, LayerLabApp>, points: &[(f32, f32)
 fn designer_edits_show_shapes_errors_and_undo() {
     let mut harness = harness(quick_state());
     harness.run_steps(2);
-    harness.get_by_label_contains("Ready to train: 101770 parameters");
+    harness.get_by_label_contains("Ready to train: 101,770 parameters");
 
     // Add a layer by clicking: the default new layer is Linear(64), so the stack no longer
     // ends in 10 outputs and says so.
@@ -187,7 +187,7 @@ fn designer_edits_show_shapes_errors_and_undo() {
         harness.state().state.stack.layers[0],
         Layer::Conv2d { kernel_size: 3, .. }
     ));
-    harness.get_by_label_contains("Ready to train: 225034 parameters");
+    harness.get_by_label_contains("Ready to train: 225,034 parameters");
 }
 
 #[test]
@@ -465,10 +465,20 @@ fn stop_ends_the_run_at_once_keeps_its_model_and_evaluation_is_a_separate_action
         harness.state().model_origin().is_some(),
         "a model from the first snapshot on"
     );
+    let stop_at = harness.get_by_label("Stop").rect();
+    let evaluate_at = harness.get_by_label("Evaluate on test set").rect();
     harness.get_by_label("Stop").click();
     step_until(&mut harness, "the run to stop", |app| {
         app.run_status() == Some(&RunStatus::Stopped)
     });
+    // The run controls stay where they were: a second click on Stop must not land on
+    // "Evaluate on test set" (the Pause button went away and the row shifted left).
+    harness.run_steps(1);
+    assert_eq!(harness.get_by_label("Stop").rect(), stop_at);
+    assert_eq!(
+        harness.get_by_label("Evaluate on test set").rect(),
+        evaluate_at
+    );
     let app = harness.state();
     let total = 30_000usize.div_ceil(32);
     let step = app.progress().unwrap().step;

@@ -135,9 +135,11 @@ pub fn designer_ui(
                         layer_fields_ui(ui, &mut spec.layers[index]);
                     }
                     match plans.get(index) {
-                        Some(plan) if plan.parameters > 0 => {
-                            ui.weak(format!("-> {}, {} params", plan.output, plan.parameters))
-                        }
+                        Some(plan) if plan.parameters > 0 => ui.weak(format!(
+                            "-> {}, {} params",
+                            plan.output,
+                            crate::display::thousands(plan.parameters)
+                        )),
                         Some(plan) => ui.weak(format!("-> {}", plan.output)),
                         None => ui.weak("-> ?"),
                     };
@@ -186,7 +188,7 @@ pub fn designer_ui(
                 tokens::OK,
                 format!(
                     "Ready to train: {} parameters, {} outputs",
-                    plan.total_parameters(),
+                    crate::display::thousands(plan.total_parameters()),
                     plan.output()
                 ),
             );

@@ -316,9 +316,12 @@ fn predict(
         } => (
             Vec::new(),
             Some(
-                format!("{target} = {value:.2} {unit}")
-                    .trim_end()
-                    .to_string(),
+                format!(
+                    "{target} = {} {unit}",
+                    crate::display::decimal(f64::from(value), 2)
+                )
+                .trim_end()
+                .to_string(),
             ),
         ),
     };

@@ -144,10 +144,17 @@ impl LayerLabApp {
             )
             | None => None,
         };
-        if let Some((label, command)) = pause_or_resume {
-            if ui.button(label).on_hover_text("Space").clicked() {
-                self.commands.push(command);
-            }
+        // Always drawn, disabled when there is nothing to pause, so the buttons after it keep
+        // their places when a run ends (a second click on Stop landed on "Evaluate").
+        let (label, command) = pause_or_resume.unzip();
+        let pause = ui
+            .add_enabled(
+                command.is_some(),
+                egui::Button::new(label.unwrap_or("Pause")),
+            )
+            .on_hover_text("Space");
+        if let (true, Some(command)) = (pause.clicked(), command) {
+            self.commands.push(command);
         }
         let stopping = matches!(status, Some(RunStatus::Stopping));
         let stop_hint = if stopping {
