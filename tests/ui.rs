@@ -899,7 +899,7 @@ fn a_csv_of_ones_own_imports_in_the_window_and_a_bad_one_changes_nothing() {
         .state()
         .notifications()
         .iter()
-        .any(|n| n.contains("ragged.csv: line 3 has 1 fields but the header has 2")));
+        .any(|n| n == "Cannot import ragged.csv: line 3 has 1 fields but the header has 2"));
     assert_eq!(harness.state().data_shape().name, "mnist");
 
     // A good one: y = 2x + 1 with a categorical column; regression, trainable at once.
@@ -1520,4 +1520,31 @@ fn a_unit_clicked_while_the_data_is_missing_is_still_enlarged() {
         .notifications()
         .iter()
         .any(|n| n.contains("once the dataset has loaded")));
+}
+
+#[test]
+fn file_quit_asks_first_while_a_run_is_going_on() {
+    let mut state = quick_state();
+    state.training.train_limit = Some(30_000);
+    let mut harness = harness(state);
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "a few batches", |app| {
+        app.history().batches.len() >= 2
+    });
+    // There was no Quit in the File menu.
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Quit").click();
+    harness.run_steps(3);
+    assert!(harness.state().is_asking());
+    harness.get_by_label("Quit while training?");
+    harness.get_by_label("Keep training").click();
+    harness.run_steps(2);
+    assert!(!harness.state().is_asking());
+    assert_eq!(harness.state().run_status(), Some(&RunStatus::Running));
+    harness.get_by_label("Stop").click();
+    step_until(&mut harness, "the run to stop", |app| {
+        app.run_status() == Some(&RunStatus::Stopped)
+    });
 }

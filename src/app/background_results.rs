@@ -251,9 +251,15 @@ impl LayerLabApp {
                 self.adopt_dataset(ctx, *dataset, true);
             }
             // A failed import changes nothing.
-            Err(message) => self
-                .notifications
-                .error(format!("Cannot import {name}: {message}")),
+            // The loaders' messages start with the file's name already.
+            Err(message) => {
+                let reason = message
+                    .strip_prefix(name.as_str())
+                    .and_then(|rest| rest.strip_prefix(": "))
+                    .unwrap_or(&message);
+                self.notifications
+                    .error(format!("Cannot import {name}: {reason}"));
+            }
         }
     }
 

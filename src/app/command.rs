@@ -79,4 +79,6 @@ pub enum AppCommand {
     CloseUnit,
     /// Close the window even though a run is going on.
     CloseConfirmed,
+    /// File > Quit (Ctrl+Q): close the window, asking first while a run is going on.
+    Quit,
 }

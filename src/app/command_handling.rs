@@ -124,6 +124,13 @@ impl LayerLabApp {
             AppCommand::InspectUnit { layer, unit } => self.inspect_unit(ctx, layer, unit),
             AppCommand::CloseUnit => self.inside.selected = None,
             AppCommand::CloseConfirmed => self.close_confirmed(ctx),
+            AppCommand::Quit => {
+                if self.training_active() {
+                    self.confirm = Some(super::Confirm::CloseWhileTraining);
+                } else {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
         }
     }
 

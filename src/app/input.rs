@@ -73,6 +73,10 @@ impl LayerLabApp {
         let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
         let redo_y = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
         let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+        let quit = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+        if ctx.input_mut(|i| i.consume_shortcut(&quit)) {
+            self.commands.push(AppCommand::Quit);
+        }
         let (redo, undo, space, delete) = ctx.input_mut(|i| {
             // Redo first: Ctrl+Z's pattern would also match Ctrl+Shift+Z.
             let redo = i.consume_shortcut(&redo) || i.consume_shortcut(&redo_y);

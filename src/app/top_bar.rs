@@ -74,6 +74,14 @@ impl LayerLabApp {
         if ui.button("Open image…").clicked() {
             self.commands.push(AppCommand::OpenImageDialog);
         }
+        ui.separator();
+        if ui
+            .add(egui::Button::new("Quit").shortcut_text("Ctrl+Q"))
+            .on_hover_text("Close LayerLab (it asks first while a run is going on)")
+            .clicked()
+        {
+            self.commands.push(AppCommand::Quit);
+        }
     }
 
     fn view_menu_ui(&mut self, ui: &mut egui::Ui) {

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use crate::data::DataCard;
 use crate::display::{format_secs, thousands};
 use crate::spec::ModelSpec;
-use crate::train::{PreparedJob, Throughput, TrainCommand, TrainEvent, TrainingHandle, Waker};
+use crate::train::{
+    PreparedJob, Throughput, TrainClock, TrainCommand, TrainEvent, TrainingHandle, Waker,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunStatus {
@@ -110,8 +112,9 @@ pub struct TrainingSession {
     pub progress: Progress,
     /// When the newest batch event arrived, for the ETA between events.
     last_batch_at: Option<Instant>,
-    started_at: Instant,
-    /// Wall time the run took, once it ended.
+    /// The run's time, pauses left out (the "elapsed" of the status line).
+    clock: TrainClock,
+    /// Time the run trained (pauses left out), once it ended.
     ended_after: Option<Duration>,
 }
 
@@ -125,7 +128,7 @@ impl TrainingSession {
             status: RunStatus::Running,
             progress: Progress::default(),
             last_batch_at: None,
-            started_at: Instant::now(),
+            clock: TrainClock::start(),
             ended_after: None,
         })
     }
@@ -142,8 +145,7 @@ impl TrainingSession {
 
     /// Wall time since the run started, or that it took once it ended.
     pub fn elapsed(&self) -> Duration {
-        self.ended_after
-            .unwrap_or_else(|| self.started_at.elapsed())
+        self.ended_after.unwrap_or_else(|| self.clock.elapsed())
     }
 
     pub fn send(&mut self, command: TrainCommand) {
@@ -175,7 +177,7 @@ impl TrainingSession {
         }
         if self.is_active() {
             self.status = RunStatus::Stopped;
-            self.ended_after = Some(self.started_at.elapsed());
+            self.ended_after = Some(self.clock.elapsed());
         }
     }
 
@@ -245,9 +247,13 @@ impl TrainingSession {
                     .record(batch.train_secs, batch.samples);
                 self.last_batch_at = Some(Instant::now());
             }
-            TrainEvent::Paused { .. } => self.status = RunStatus::Paused,
+            TrainEvent::Paused { .. } => {
+                self.status = RunStatus::Paused;
+                self.clock.pause();
+            }
             TrainEvent::Resumed { .. } => {
                 self.status = RunStatus::Running;
+                self.clock.resume();
                 self.last_batch_at = Some(Instant::now());
             }
             TrainEvent::Evaluating { done, total } => {
@@ -257,7 +263,7 @@ impl TrainingSession {
                 }
             }
             TrainEvent::Finished(summary) => {
-                self.ended_after = Some(self.started_at.elapsed());
+                self.ended_after = Some(self.clock.elapsed());
                 self.status = if summary.stopped_early {
                     RunStatus::Stopped
                 } else {
@@ -265,7 +271,7 @@ impl TrainingSession {
                 };
             }
             TrainEvent::Failed { message } => {
-                self.ended_after = Some(self.started_at.elapsed());
+                self.ended_after = Some(self.clock.elapsed());
                 self.status = RunStatus::Failed(message.clone());
             }
             TrainEvent::Epoch(_)

@@ -22,6 +22,7 @@ mod throughput;
 mod worker;
 
 pub use crate::data::DEFAULT_VALIDATION_SIZE;
+pub use clock::TrainClock;
 pub use config::{
     LossKind, OnDivergence, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, HUBER_DELTA,
     MAX_BATCH_SIZE, MAX_EPOCHS,
