@@ -1548,3 +1548,43 @@ fn file_quit_asks_first_while_a_run_is_going_on() {
         app.run_status() == Some(&RunStatus::Stopped)
     });
 }
+
+#[test]
+fn a_model_is_not_evaluated_or_continued_on_another_dataset_of_the_same_shape() {
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "the run to finish", |app| {
+        app.run_status() == Some(&RunStatus::Finished)
+    });
+    let mnist_accuracy = harness.state().evaluation_accuracy();
+    assert!(mnist_accuracy.is_some());
+    // Fashion-MNIST: 28x28 images in 10 classes, like MNIST, but other things.
+    pick(&mut harness, "fashion-mnist");
+    harness.get_by_label("Evaluate on test set").click();
+    harness.run_steps(3);
+    let said = |harness: &Harness<'static, LayerLabApp>, what: &str| {
+        harness.state().notifications().iter().any(|n| {
+            n == &format!(
+                "The current model was trained on mnist, not fashion-mnist: pick mnist in the \
+                 Data tab to {what}."
+            )
+        })
+    };
+    assert!(
+        said(&harness, "evaluate it"),
+        "{:?}",
+        harness.state().notifications()
+    );
+    assert_eq!(harness.state().evaluation_progress(), None);
+    // No accuracy on Fashion-MNIST is reported for it (it was "Test accuracy 12.12%").
+    assert_eq!(harness.state().evaluation_accuracy(), None);
+    harness.get_by_label("Continue training").click();
+    harness.run_steps(3);
+    assert!(
+        said(&harness, "continue training"),
+        "{:?}",
+        harness.state().notifications()
+    );
+    assert_eq!(harness.state().run_status(), Some(&RunStatus::Finished));
+}

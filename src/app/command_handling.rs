@@ -261,6 +261,13 @@ impl LayerLabApp {
                 .error("The dataset is still loading; try again in a moment.");
             return;
         };
+        if let Some(problem) = from
+            .as_ref()
+            .and_then(|model| other_data(model, &dataset, "continue training"))
+        {
+            self.notifications.error(problem);
+            return;
+        }
         let (spec, initial_weights) = match &from {
             Some(model) => (model.spec.clone(), Some(Arc::new(model.weights.clone()))),
             None => (self.state.stack.clone(), None),
@@ -334,6 +341,12 @@ impl LayerLabApp {
                 dataset.input_shape(),
                 dataset.outputs()
             ));
+            return;
+        }
+        // The same shape is not the same data: an MNIST model scored on Fashion-MNIST with
+        // Fashion's class names reported "Test accuracy 12.12%".
+        if let Some(problem) = other_data(&current.model, dataset, "evaluate it") {
+            self.notifications.error(problem);
             return;
         }
         let waker = {
@@ -411,4 +424,27 @@ impl LayerLabApp {
             self.designer.preset = index;
         }
     }
+}
+
+/// Why `model` cannot be used with `dataset` for `what` ("evaluate it"): its data card
+/// names another dataset, or the same one prepared otherwise. `None` when it fits (or the
+/// file has no card: models saved before cards were MNIST's).
+fn other_data(model: &SavedModel, dataset: &crate::data::Dataset, what: &str) -> Option<String> {
+    let card = model.card.as_ref()?;
+    if card.dataset != dataset.card.dataset {
+        return Some(format!(
+            "The current model was trained on {}, not {}: pick {} in the Data tab to {what}.",
+            card.dataset, dataset.card.dataset, card.dataset
+        ));
+    }
+    (!card
+        .preprocessing
+        .same_samples_as(&dataset.card.preprocessing))
+    .then(|| {
+        format!(
+            "The current model was trained on {} prepared otherwise (another split, vocabulary \
+             or scaling): load that data again to {what}.",
+            card.dataset
+        )
+    })
 }
