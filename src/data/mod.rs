@@ -36,7 +36,7 @@ pub use image_folder::{image_folder, ImageFolderOptions};
 pub use images::{digit_names, digits_8x8, idx_dataset, load_idx_pair};
 pub use preprocessing::{
     encode_row, is_missing, mean_and_std, parse_number, CellError, ColumnStep, ImageFraming,
-    InputPipeline, Preprocessing, TargetScaling,
+    InputPipeline, Preprocessing, TargetScaling, MAX_CATEGORY_LEVELS,
 };
 pub use progress::LoadProgress;
 pub use raw_input::{image_input, input_kind, table_inputs, text_input, RawInputError};
