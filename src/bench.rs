@@ -41,12 +41,30 @@ pub struct PresetReport {
     pub runs: usize,
 }
 
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("no preset {0}")]
+    NoPreset(String),
+    #[error(transparent)]
+    Stack(#[from] crate::spec::SpecError),
+    #[error("the CPU tensor device failed ({0:?})")]
+    Device(CpuError),
+}
+
+// Written out: `#[from]` would also make the device error the `source`.
+impl From<CpuError> for BenchError {
+    fn from(error: CpuError) -> Self {
+        Self::Device(error)
+    }
+}
+
 /// Measures one preset: 60 batches per timed run (300 for the mlp presets, as the reference).
 pub fn run_preset_bench(
     name: &str,
     dataset: &Dataset,
     runs: usize,
-) -> Result<PresetReport, String> {
+) -> Result<PresetReport, BenchError> {
     let runs = runs.max(1);
     let batches = if name.starts_with("mlp") { 300 } else { 60 };
     let (train, predict) = bench_preset(name, dataset, batches, runs)?;
@@ -59,7 +77,7 @@ pub fn run_preset_bench(
 }
 
 /// Measures the `mlp` and `cnn` presets on `dataset`.
-pub fn run_bench(dataset: &Dataset, runs: usize) -> Result<BenchReport, String> {
+pub fn run_bench(dataset: &Dataset, runs: usize) -> Result<BenchReport, BenchError> {
     let runs = runs.max(1);
     let (mlp_train, mlp_predict) = bench_preset("mlp", dataset, 300, runs)?;
     let (cnn_train, cnn_predict) = bench_preset("cnn", dataset, 60, runs)?;
@@ -88,10 +106,10 @@ pub fn run_tabular_bench(
     preset_name: &str,
     dataset: &Dataset,
     runs: usize,
-) -> Result<TabularReport, String> {
+) -> Result<TabularReport, BenchError> {
     let runs = runs.max(1);
     let preset = preset(preset_name)
-        .ok_or_else(|| format!("no preset {preset_name}"))?
+        .ok_or_else(|| BenchError::NoPreset(preset_name.to_string()))?
         .with_outputs(dataset.outputs());
     let batch_size = preset.batch_size;
     let (samples_per_s, predict) =
@@ -111,8 +129,8 @@ fn bench_preset(
     dataset: &Dataset,
     batches_per_run: usize,
     runs: usize,
-) -> Result<(f64, f64), String> {
-    let preset = preset(name).ok_or_else(|| format!("no preset {name}"))?;
+) -> Result<(f64, f64), BenchError> {
+    let preset = preset(name).ok_or_else(|| BenchError::NoPreset(name.to_string()))?;
     // Measured the way training runs: inside the compute pool (see `train::in_compute_pool`).
     crate::train::in_compute_pool(|| bench_preset_here(&preset, dataset, batches_per_run, runs))
 }
@@ -122,22 +140,20 @@ fn bench_preset_here(
     dataset: &Dataset,
     batches_per_run: usize,
     runs: usize,
-) -> Result<(f64, f64), String> {
-    let plan = validate(&preset.spec, dataset.input_shape(), dataset.outputs())
-        .map_err(|e| e.to_string())?;
+) -> Result<(f64, f64), BenchError> {
+    let plan = validate(&preset.spec, dataset.input_shape(), dataset.outputs())?;
     let loss = preset
         .loss
         .unwrap_or_else(|| LossKind::default_for(dataset.task()));
     let scaling = dataset.card.preprocessing.target;
     let device = Cpu::seed_from_u64(0);
     let mut model = Model::initialise(preset.spec.clone(), plan, &device, 0);
-    let mut optimizer =
-        Optimizer::new(preset.optimizer.clone(), &model.params).map_err(|e| e.to_string())?;
+    let mut optimizer = Optimizer::new(preset.optimizer.clone(), &model.params)?;
     let batch_size = preset.batch_size;
     let all: Vec<u32> = (0..dataset.train.len() as u32).collect();
     let mut position = 0;
     let mut inputs = Vec::new();
-    let mut step = |model: &mut Model| -> Result<(), String> {
+    let mut step = |model: &mut Model| -> Result<(), BenchError> {
         if position >= all.len() {
             position = 0;
         }
@@ -149,7 +165,7 @@ fn bench_preset_here(
             .fill_targets(batch, dataset.outputs(), scaling.as_ref());
         train_step(model, &mut optimizer, inputs.clone(), targets, loss)
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(BenchError::from)
     };
     for _ in 0..WARM_UP_BATCHES {
         step(&mut model)?;

@@ -23,6 +23,23 @@ const INPUT_KEY: &str = "layerlab.input_shape";
 const CLASSES_KEY: &str = "layerlab.classes";
 const DATA_KEY: &str = "layerlab.data";
 
+/// Why a model cannot be written (as safetensors or ONNX).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("the data card would not read back ({0}); a fitted statistic is not a finite number")]
+    CardNotReadable(serde_json::Error),
+    #[error("cannot write the metadata as JSON: {0}")]
+    Json(serde_json::Error),
+    #[error("tensor {name}: {reason}")]
+    Tensor { name: String, reason: String },
+    #[error("safetensors: {0}")]
+    Safetensors(String),
+    #[error(transparent)]
+    Stack(#[from] SpecError),
+    #[error("layer {layer}: tensor {name} is missing")]
+    MissingTensor { layer: usize, name: String },
+}
+
 /// Everything needed to rebuild a trained model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SavedModel {
@@ -130,7 +147,7 @@ impl SavedModel {
         })
     }
 
-    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ExportError> {
         let bytes: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = self
             .weights
             .tensors
@@ -150,12 +167,16 @@ impl SavedModel {
             .map(|(name, shape, dtype, raw)| {
                 TensorView::new(*dtype, shape.clone(), raw)
                     .map(|view| (name.clone(), view))
-                    .map_err(|e| format!("tensor {name}: {e}"))
+                    .map_err(|e| ExportError::Tensor {
+                        name: name.clone(),
+                        reason: e.to_string(),
+                    })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, ExportError>>()?;
         let mut metadata: HashMap<String, String> = metadata(self)?.into_iter().collect();
         metadata.insert("format".to_string(), "pt".to_string());
-        ::safetensors::serialize(views, &Some(metadata)).map_err(|e| e.to_string())
+        ::safetensors::serialize(views, &Some(metadata))
+            .map_err(|e| ExportError::Safetensors(e.to_string()))
     }
 
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, ModelFileError> {
@@ -174,7 +195,7 @@ impl SavedModel {
             .ok_or_else(|| ModelFileError::NoSpec {
                 path: source.into(),
             })?;
-        let spec = ModelSpec::from_json(spec_json).map_err(bad)?;
+        let spec = ModelSpec::from_json(spec_json).map_err(|e| bad(e.to_string()))?;
         let input_shape: [usize; 3] = metadata
             .get(INPUT_KEY)
             .ok_or_else(|| bad(format!("metadata has no {INPUT_KEY}")))
@@ -255,9 +276,9 @@ impl SavedModel {
 
     /// Writes the model's safetensors file ([`write_atomically`]).
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
-        let bytes = self.to_bytes().map_err(|reason| ModelFileError::Format {
+        let bytes = self.to_bytes().map_err(|e| ModelFileError::Format {
             path: path.display().to_string(),
-            reason,
+            reason: e.to_string(),
         })?;
         write_atomically(path, &bytes)
     }
@@ -406,25 +427,23 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelFileError>
 
 /// The metadata both file formats carry: the stack, the input shape, the classes and the
 /// data card (safetensors' `__metadata__`, ONNX's `metadata_props`).
-pub fn metadata(model: &SavedModel) -> Result<Vec<(String, String)>, String> {
+pub fn metadata(model: &SavedModel) -> Result<Vec<(String, String)>, ExportError> {
     let mut entries = vec![
         (
             SPEC_KEY.to_string(),
-            serde_json::to_string(&model.spec).map_err(|e| e.to_string())?,
+            serde_json::to_string(&model.spec).map_err(ExportError::Json)?,
         ),
         (
             INPUT_KEY.to_string(),
-            serde_json::to_string(&model.input_shape).map_err(|e| e.to_string())?,
+            serde_json::to_string(&model.input_shape).map_err(ExportError::Json)?,
         ),
         (CLASSES_KEY.to_string(), model.classes.to_string()),
     ];
     if let Some(card) = &model.card {
-        let text = serde_json::to_string(card).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string(card).map_err(ExportError::Json)?;
         // JSON has no NaN or infinity (serde_json writes `null`): a card that does not read
         // back would make a file that cannot be opened, so none is written.
-        serde_json::from_str::<DataCard>(&text).map_err(|e| {
-            format!("the data card would not read back ({e}); a fitted statistic is not a finite number")
-        })?;
+        serde_json::from_str::<DataCard>(&text).map_err(ExportError::CardNotReadable)?;
         entries.push((DATA_KEY.to_string(), text));
     }
     Ok(entries)
@@ -457,7 +476,7 @@ mod tests {
             std: 1.0,
         });
         let bad = SavedModel::from_model(&model, &card);
-        let err = bad.to_bytes().unwrap_err();
+        let err = bad.to_bytes().unwrap_err().to_string();
         assert!(err.contains("would not read back"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.safetensors");

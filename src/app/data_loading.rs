@@ -142,7 +142,7 @@ impl LayerLabApp {
                 let preview = DataPreview::new(ctx, &dataset);
                 self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);
             }
-            Err(why) => self.notifications.error(why),
+            Err(why) => self.notifications.error(why.to_string()),
         }
     }
 

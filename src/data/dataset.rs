@@ -71,6 +71,40 @@ impl DataCard {
     }
 }
 
+/// Why a split's samples do not agree with each other or with the task.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SamplesError {
+    #[error("{targets} targets but {inputs} inputs")]
+    Counts { targets: usize, inputs: usize },
+    #[error("label {label} of sample {sample} is not one of the {classes} classes")]
+    LabelOutsideClasses {
+        label: u8,
+        sample: usize,
+        classes: usize,
+    },
+    #[error("the target of sample {sample} is not a number")]
+    TargetNotANumber { sample: usize },
+    #[error("the targets do not match the task")]
+    WrongTask,
+}
+
+/// Why a point cannot be added to a 2-D set.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PointError {
+    #[error("class {class} is not one of {dataset}'s {classes} classes")]
+    NoSuchClass {
+        class: u8,
+        dataset: String,
+        classes: usize,
+    },
+    #[error("a point needs finite coordinates")]
+    NotFinite,
+    #[error("points can only be added to a set of plain features, not {dataset}")]
+    NotPlainFeatures { dataset: String },
+    #[error("a point of {given} values does not fit samples of {width}")]
+    Width { given: usize, width: usize },
+}
+
 /// Model-ready inputs of one split, kept compact.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inputs {
@@ -277,35 +311,32 @@ impl Samples {
     }
 
     /// Whether inputs and targets agree and every label is a class of the task.
-    pub fn check(&self, task: &Task) -> Result<(), String> {
+    pub fn check(&self, task: &Task) -> Result<(), SamplesError> {
         if self.inputs.len() != self.len() {
-            return Err(format!(
-                "{} targets but {} inputs",
-                self.len(),
-                self.inputs.len()
-            ));
+            return Err(SamplesError::Counts {
+                targets: self.len(),
+                inputs: self.inputs.len(),
+            });
         }
         match (&self.targets, task) {
             (Targets::Classes(labels), Task::Classification { class_names }) => {
                 match labels.iter().position(|&l| l as usize >= class_names.len()) {
-                    Some(index) => Err(format!(
-                        "label {} of sample {index} is not one of the {} classes",
-                        labels[index],
-                        class_names.len()
-                    )),
+                    Some(sample) => Err(SamplesError::LabelOutsideClasses {
+                        label: labels[sample],
+                        sample,
+                        classes: class_names.len(),
+                    }),
                     None => Ok(()),
                 }
             }
             (Targets::Values(values), Task::Regression { .. }) => {
                 match values.iter().position(|v| !v.is_finite()) {
-                    Some(index) => Err(format!("the target of sample {index} is not a number")),
+                    Some(sample) => Err(SamplesError::TargetNotANumber { sample }),
                     None => Ok(()),
                 }
             }
             (Targets::Classes(_), Task::Regression { .. })
-            | (Targets::Values(_), Task::Classification { .. }) => {
-                Err("the targets do not match the task".into())
-            }
+            | (Targets::Values(_), Task::Classification { .. }) => Err(SamplesError::WrongTask),
         }
     }
 
@@ -407,30 +438,29 @@ impl Dataset {
     /// Adds one training sample of dense features (a point of a 2-D set, in model
     /// coordinates) of `class`. It goes first, so it is trained on: validation is taken
     /// from the end of the training split.
-    pub fn add_training_point(&mut self, features: &[f32], class: u8) -> Result<(), String> {
+    pub fn add_training_point(&mut self, features: &[f32], class: u8) -> Result<(), PointError> {
         if usize::from(class) >= self.classes() {
-            return Err(format!(
-                "class {class} is not one of {}'s {} classes",
-                self.name,
-                self.classes()
-            ));
+            return Err(PointError::NoSuchClass {
+                class,
+                dataset: self.name.clone(),
+                classes: self.classes(),
+            });
         }
         if features.iter().any(|v| !v.is_finite()) {
-            return Err("a point needs finite coordinates".into());
+            return Err(PointError::NotFinite);
         }
         let (Inputs::Dense { values, width }, Targets::Classes(labels)) =
             (&mut self.train.inputs, &mut self.train.targets)
         else {
-            return Err(format!(
-                "points can only be added to a set of plain features, not {}",
-                self.name
-            ));
+            return Err(PointError::NotPlainFeatures {
+                dataset: self.name.clone(),
+            });
         };
         if features.len() != *width {
-            return Err(format!(
-                "a point of {} values does not fit samples of {width}",
-                features.len()
-            ));
+            return Err(PointError::Width {
+                given: features.len(),
+                width: *width,
+            });
         }
         values.splice(0..0, features.iter().copied());
         labels.insert(0, class);

@@ -28,7 +28,8 @@ pub use builtin::{
     presets_hint, BuiltinDataset, DataOptions, BUILTIN_DATASETS, FASHION_CLASSES,
 };
 pub use dataset::{
-    seeded_split, DataCard, Dataset, Inputs, Samples, Targets, Task, DEFAULT_VALIDATION_SIZE,
+    seeded_split, DataCard, Dataset, Inputs, PointError, Samples, SamplesError, Targets, Task,
+    DEFAULT_VALIDATION_SIZE,
 };
 pub use folder::{folder_dataset, FolderKind};
 pub use idx::{parse_idx, read_idx, IdxArray};
@@ -36,7 +37,7 @@ pub use image_folder::{image_folder, ImageFolderOptions};
 pub use images::{digit_names, digits_8x8, idx_dataset, load_idx_pair};
 pub use preprocessing::{
     encode_row, is_missing, mean_and_std, parse_number, CellError, ColumnStep, ImageFraming,
-    InputPipeline, Preprocessing, TargetScaling, MAX_CATEGORY_LEVELS,
+    InputPipeline, NonPositiveLogTarget, Preprocessing, TargetScaling, MAX_CATEGORY_LEVELS,
 };
 pub use progress::LoadProgress;
 pub use raw_input::{image_input, input_kind, table_inputs, text_input, RawInputError};

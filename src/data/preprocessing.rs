@@ -242,6 +242,13 @@ pub fn encode_row<'a>(
     Ok(out)
 }
 
+/// A target of zero or less where its logarithm is trained on.
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+#[error("a log target needs positive values, found {found}; train without --log-target")]
+pub struct NonPositiveLogTarget {
+    pub found: f32,
+}
+
 /// How a regression target is scaled for training: optionally its logarithm, then
 /// standardised with the training split's mean and standard deviation.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -253,12 +260,10 @@ pub struct TargetScaling {
 
 impl TargetScaling {
     /// Fits the scaling on training targets. With `log`, every target must be positive.
-    pub fn fit(values: &[f32], log: bool) -> Result<Self, String> {
+    pub fn fit(values: &[f32], log: bool) -> Result<Self, NonPositiveLogTarget> {
         if log {
-            if let Some(v) = values.iter().find(|v| **v <= 0.0) {
-                return Err(format!(
-                    "a log target needs positive values, found {v}; train without --log-target"
-                ));
+            if let Some(&found) = values.iter().find(|v| **v <= 0.0) {
+                return Err(NonPositiveLogTarget { found });
             }
         }
         let transformed: Vec<f64> = values

@@ -388,7 +388,8 @@ pub fn table_dataset(
                     ))
                 })?);
             }
-            let scaling = TargetScaling::fit(&values, options.log_target).map_err(bad)?;
+            let scaling =
+                TargetScaling::fit(&values, options.log_target).map_err(|e| bad(e.to_string()))?;
             (
                 Task::Regression {
                     target: target_name.clone(),

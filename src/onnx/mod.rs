@@ -13,7 +13,7 @@ use std::path::Path;
 
 use prost::Message;
 
-use crate::export::{ModelFileError, SavedModel};
+use crate::export::{ExportError, ModelFileError, SavedModel};
 use crate::model::{parameter_names, running_statistics_names, NamedTensor};
 use crate::spec::{validate, ActivationShape, Layer};
 use proto::*;
@@ -26,8 +26,8 @@ pub const INPUT_NAME: &str = "input";
 pub const OUTPUT_NAME: &str = "logits";
 
 /// Builds the ONNX bytes of `model`.
-pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, String> {
-    let plan = validate(&model.spec, model.input(), model.classes).map_err(|e| e.to_string())?;
+pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, ExportError> {
+    let plan = validate(&model.spec, model.input(), model.classes)?;
     let mut graph = GraphBuilder::default();
     let mut current = INPUT_NAME.to_string();
     for (index, layer) in plan.layers.iter().enumerate() {
@@ -206,24 +206,31 @@ fn tensors_of<const N: usize>(
     model: &SavedModel,
     index: usize,
     names: [String; N],
-) -> Result<[&NamedTensor; N], String> {
+) -> Result<[&NamedTensor; N], ExportError> {
     let mut found = Vec::with_capacity(N);
     for name in &names {
         match model.weights.get(name) {
             Some(tensor) => found.push(tensor),
-            None => return Err(format!("layer {index}: tensor {name} is missing")),
+            None => {
+                return Err(ExportError::MissingTensor {
+                    layer: index,
+                    name: name.clone(),
+                })
+            }
         }
     }
-    found
-        .try_into()
-        .map_err(|_| format!("layer {index}: tensors missing"))
+    // N names, each found: the vector holds exactly N.
+    found.try_into().map_err(|_| ExportError::MissingTensor {
+        layer: index,
+        name: names.join(", "),
+    })
 }
 
 /// Writes `model` as an ONNX file at `path`, as safely as the weights file is written.
 pub fn save_onnx(model: &SavedModel, path: &Path) -> Result<(), ModelFileError> {
-    let bytes = to_onnx_bytes(model).map_err(|reason| ModelFileError::Format {
+    let bytes = to_onnx_bytes(model).map_err(|e| ModelFileError::Format {
         path: path.display().to_string(),
-        reason,
+        reason: e.to_string(),
     })?;
     crate::export::write_atomically(path, &bytes)
 }

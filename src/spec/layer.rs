@@ -202,6 +202,15 @@ pub struct ModelSpec {
     pub layers: Vec<Layer>,
 }
 
+/// Why JSON is not a layer stack this build reads.
+#[derive(Debug, thiserror::Error)]
+pub enum StackJsonError {
+    #[error("not a valid layer stack: {0}")]
+    Invalid(serde_json::Error),
+    #[error("layer stack version {0} is not supported (this build reads version {SPEC_VERSION})")]
+    Version(u32),
+}
+
 impl ModelSpec {
     pub fn new(layers: Vec<Layer>) -> Self {
         Self {
@@ -211,14 +220,10 @@ impl ModelSpec {
     }
 
     /// Parses a spec from JSON, refusing versions this build does not know.
-    pub fn from_json(json: &str) -> Result<Self, String> {
-        let spec: Self =
-            serde_json::from_str(json).map_err(|e| format!("not a valid layer stack: {e}"))?;
+    pub fn from_json(json: &str) -> Result<Self, StackJsonError> {
+        let spec: Self = serde_json::from_str(json).map_err(StackJsonError::Invalid)?;
         if spec.version != SPEC_VERSION {
-            return Err(format!(
-                "layer stack version {} is not supported (this build reads version {SPEC_VERSION})",
-                spec.version
-            ));
+            return Err(StackJsonError::Version(spec.version));
         }
         Ok(spec)
     }

@@ -11,7 +11,8 @@ mod shape;
 mod validate;
 
 pub use layer::{
-    Layer, ModelSpec, DEFAULT_BATCH_NORM_EPS, DEFAULT_BATCH_NORM_MOMENTUM, SPEC_VERSION,
+    Layer, ModelSpec, StackJsonError, DEFAULT_BATCH_NORM_EPS, DEFAULT_BATCH_NORM_MOMENTUM,
+    SPEC_VERSION,
 };
 pub use shape::ActivationShape;
 pub use validate::{

@@ -146,10 +146,10 @@ impl TrainConfig {
         }
         for (name, set) in [("training", &dataset.train), ("test", &dataset.test)] {
             set.check(dataset.task())
-                .map_err(|reason| ConfigError::BrokenData {
+                .map_err(|error| ConfigError::BrokenData {
                     split: name,
                     dataset: dataset.name.clone(),
-                    reason,
+                    reason: error.to_string(),
                 })?;
         }
         let available = dataset.train.len();
