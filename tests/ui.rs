@@ -451,16 +451,22 @@ fn a_fast_stroke_within_one_frame_keeps_every_point_and_a_click_is_a_dot() {
     assert_eq!(harness.state().canvas().strokes.len(), 1);
 }
 
-#[test]
-fn stop_ends_the_run_at_once_keeps_its_model_and_evaluation_is_a_separate_action() {
+/// A run of 30,000 MNIST images started with the Train button, after its first `batches`.
+fn long_run_after_batches(batches: usize) -> Harness<'static, LayerLabApp> {
     let mut state = quick_state();
     state.training.train_limit = Some(30_000);
     let mut harness = harness(state);
     step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
     harness.get_by_label("Train").click();
     step_until(&mut harness, "a few batches", |app| {
-        app.history().batches.len() >= 20
+        app.history().batches.len() >= batches
     });
+    harness
+}
+
+#[test]
+fn stop_ends_the_run_at_once_keeps_its_model_and_evaluation_is_a_separate_action() {
+    let mut harness = long_run_after_batches(20);
     assert!(
         harness.state().model_origin().is_some(),
         "a model from the first snapshot on"
@@ -1524,14 +1530,7 @@ fn a_unit_clicked_while_the_data_is_missing_is_still_enlarged() {
 
 #[test]
 fn file_quit_asks_first_while_a_run_is_going_on() {
-    let mut state = quick_state();
-    state.training.train_limit = Some(30_000);
-    let mut harness = harness(state);
-    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
-    harness.get_by_label("Train").click();
-    step_until(&mut harness, "a few batches", |app| {
-        app.history().batches.len() >= 2
-    });
+    let mut harness = long_run_after_batches(2);
     // There was no Quit in the File menu.
     harness.get_by_label("File").click();
     harness.run_steps(2);
