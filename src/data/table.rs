@@ -594,11 +594,7 @@ fn encode_rows(
         if has_text {
             sparse.push(entries);
         } else {
-            let start = dense.len();
-            dense.resize(start + width, 0.0);
-            for (column, value) in entries {
-                dense[start + column as usize] = value;
-            }
+            push_dense_row(&mut dense, width, entries);
         }
         raw.push(readable_row(&table.headers, cells, target));
     }
@@ -692,8 +688,8 @@ pub fn encode_table_for_model(
     }
     let width: usize = columns.iter().map(ColumnStep::width).sum();
     let rows = rows.start.min(table.row_count())..rows.end.min(table.row_count());
-    let mut values = vec![0.0; rows.len() * width];
-    for (index, row) in rows.enumerate() {
+    let mut values = Vec::with_capacity(rows.len() * width);
+    for row in rows {
         let cells = table.row(row);
         let entries = encode_row(
             columns,
@@ -703,11 +699,18 @@ pub fn encode_table_for_model(
             path: table.source.clone(),
             reason: format!("line {}, {e}", RawTable::line_of(row)),
         })?;
-        for (column, value) in entries {
-            values[index * width + column as usize] = value;
-        }
+        push_dense_row(&mut values, width, entries);
     }
     Ok(values)
+}
+
+/// Appends one row of `width` features, zero but for `entries` (column, value).
+fn push_dense_row(values: &mut Vec<f32>, width: usize, entries: Vec<(u32, f32)>) {
+    let start = values.len();
+    values.resize(start + width, 0.0);
+    for (column, value) in entries {
+        values[start + column as usize] = value;
+    }
 }
 
 #[cfg(test)]
