@@ -39,6 +39,7 @@ fn job(spec: ModelSpec, config: TrainConfig, dataset: Arc<Dataset>) -> TrainJob 
         config,
         dataset,
         initial_weights: None,
+        resume_from: None,
     }
 }
 
@@ -194,6 +195,7 @@ fn a_diverging_run_fails_with_a_message_instead_of_training_on_nan() {
         config: quick_config(1_000),
         dataset: data,
         initial_weights: Some(Arc::new(weights)),
+        resume_from: None,
     }
     .prepare()
     .unwrap();
@@ -680,4 +682,117 @@ fn a_batch_norm_model_file_holds_pytorchs_buffers_and_reads_back() {
         InferenceModel::new(&back).predict(&inputs, batch),
         InferenceModel::new(&model).predict(&inputs, batch)
     );
+}
+
+/// Every event of a run driven synchronously to its end, `commands` waiting before its
+/// first batch.
+fn run_to_end(
+    job: TrainJob,
+    commands: &[TrainCommand],
+) -> (Vec<TrainEvent>, layerlab::train::RunSummary) {
+    let (sender, receiver) = crossbeam_channel::unbounded();
+    for command in commands {
+        sender.send(command.clone()).unwrap();
+    }
+    let mut events = Vec::new();
+    let summary = layerlab::train::run_training(job.prepare().unwrap(), &receiver, &mut |event| {
+        events.push(event);
+        true
+    })
+    .unwrap();
+    (events, summary)
+}
+
+/// What a run reports, its clock readings left out: (step, epoch, loss, accuracy, lr) per
+/// batch after `after`, and each epoch's losses and accuracies.
+fn reported_after(events: &[TrainEvent], after: usize) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            TrainEvent::Batch(b) if b.step > after => Some(format!(
+                "batch {} {} {:?} {:?} {} {}",
+                b.step, b.epoch, b.loss, b.accuracy, b.learning_rate, b.samples
+            )),
+            TrainEvent::Epoch(e) if e.step > after => Some(format!(
+                "epoch {} {} {:?} {:?} {:?} {:?}",
+                e.epoch,
+                e.step,
+                e.train_loss,
+                e.train_accuracy,
+                e.validation_loss,
+                e.validation_accuracy
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_resumed_from_any_checkpoint_ends_bit_for_bit_as_the_uninterrupted_one() {
+    // Batch norm (running statistics), dropout (random masks), Adam (two moments and a step
+    // count), a last batch smaller than the others, and a learning rate changed by hand.
+    let spec = ModelSpec::new(vec![
+        Layer::Flatten,
+        Layer::Linear { out_features: 24 },
+        Layer::BatchNorm1d {
+            eps: 1e-5,
+            momentum: 0.1,
+        },
+        Layer::ReLU,
+        Layer::Dropout { p: 0.3 },
+        Layer::Linear { out_features: 10 },
+    ]);
+    let config = TrainConfig {
+        optimizer: OptimizerConfig::default_for("adam").unwrap(),
+        epochs: 3,
+        train_limit: Some(300),
+        validation_size: 100,
+        test_limit: Some(200),
+        checkpoints: layerlab::train::CheckpointPolicy {
+            enabled: true,
+            every_steps: 4,
+        },
+        ..quick_config(300)
+    };
+    let data = mnist();
+    let by_hand = [TrainCommand::SetLearningRate(0.003)];
+    let (events, summary) = run_to_end(job(spec.clone(), config.clone(), data.clone()), &by_hand);
+    let checkpoints: Vec<Arc<layerlab::train::TrainState>> = events
+        .iter()
+        .filter_map(|event| match event {
+            TrainEvent::Checkpoint { state, .. } => Some(state.clone()),
+            _ => None,
+        })
+        .collect();
+    // 10 steps an epoch (9 of 32 and one of 12): every 4 steps and at each epoch's end.
+    let steps: Vec<usize> = checkpoints.iter().map(|c| c.position.step).collect();
+    assert_eq!(steps, [4, 8, 10, 12, 16, 20, 24, 28, 30]);
+    assert_eq!(checkpoints[2].position.epoch, 1);
+    assert_eq!(checkpoints[2].position.samples_done, 0);
+    assert_eq!(checkpoints[3].position.samples_done, 64);
+    for checkpoint in &checkpoints[..checkpoints.len() - 1] {
+        let at = checkpoint.position.step;
+        let resumed = TrainJob {
+            resume_from: Some((**checkpoint).clone()),
+            ..job(spec.clone(), config.clone(), data.clone())
+        };
+        // The learning rate set by hand comes back with the checkpoint's optimizer state.
+        let (resumed_events, resumed_summary) = run_to_end(resumed, &[]);
+        assert_eq!(
+            resumed_summary.weights.tensors, summary.weights.tensors,
+            "resumed at step {at}"
+        );
+        assert_eq!(
+            reported_after(&resumed_events, at),
+            reported_after(&events, at),
+            "resumed at step {at}"
+        );
+        assert_eq!(resumed_summary.test, summary.test, "resumed at step {at}");
+        assert_eq!(resumed_summary.steps, 30);
+        let first = resumed_events.iter().find_map(|e| match e {
+            TrainEvent::Batch(b) => Some(b.step),
+            _ => None,
+        });
+        assert_eq!(first, Some(at + 1), "no step repeated or missing");
+    }
 }

@@ -106,6 +106,7 @@ fn trained_preset_file(dir: &Path, state: PersistedState) -> std::path::PathBuf 
         config: state.training.clone(),
         dataset,
         initial_weights: None,
+        resume_from: None,
     };
     let (_commands_tx, commands_rx) = crossbeam_channel::unbounded();
     let summary = run_training(job.prepare().unwrap(), &commands_rx, &mut |_| true).unwrap();

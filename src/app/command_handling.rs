@@ -282,6 +282,7 @@ impl LayerLabApp {
             config,
             dataset,
             initial_weights,
+            resume_from: None,
         };
         let prepared = match job.prepare() {
             Ok(prepared) => prepared,

@@ -83,6 +83,7 @@ impl LayerLabApp {
             }
             TrainEvent::Started { .. }
             | TrainEvent::Batch(_)
+            | TrainEvent::Checkpoint { .. }
             | TrainEvent::Paused { .. }
             | TrainEvent::Resumed { .. }
             | TrainEvent::LearningRateChanged { .. }

@@ -276,6 +276,7 @@ impl TrainingSession {
             }
             TrainEvent::Epoch(_)
             | TrainEvent::Snapshot { .. }
+            | TrainEvent::Checkpoint { .. }
             | TrainEvent::Health(_)
             | TrainEvent::RolledBack { .. }
             | TrainEvent::LearningRateChanged { .. } => {}

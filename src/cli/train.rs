@@ -125,6 +125,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         config,
         dataset,
         initial_weights,
+        resume_from: None,
     }
     .prepare()?;
     let mut log = match &args.log_jsonl {
@@ -195,6 +196,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 }
             }
             TrainEvent::Snapshot { .. }
+            | TrainEvent::Checkpoint { .. }
             | TrainEvent::RolledBack { .. }
             | TrainEvent::Paused { .. }
             | TrainEvent::Resumed { .. }

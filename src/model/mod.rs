@@ -410,7 +410,14 @@ impl Model {
                 Layer::Tanh => x.tanh(),
                 Layer::GELU => ops::gelu(x),
                 Layer::Dropout { p } => match mode {
-                    Mode::Train if p > 0.0 => x.dropout(p),
+                    Mode::Train if p > 0.0 => match options.dropout {
+                        Some(DropoutSeed { seed, step }) => ops::dropout_seeded(
+                            x,
+                            f64::from(p),
+                            ops::dropout_seed(seed, step, index),
+                        ),
+                        None => x.dropout(p),
+                    },
                     Mode::Train | Mode::Eval => x,
                 },
                 Layer::BatchNorm1d { eps, .. } | Layer::BatchNorm2d { eps, .. } => {
@@ -448,6 +455,16 @@ pub struct ForwardOptions {
     /// Filled in training mode: each batch-norm layer's index and the statistics of the batch
     /// it normalised, for [`Model::update_running_statistics`] once the step is taken.
     pub batch_statistics: Vec<(usize, BatchStatistics)>,
+    /// Where training-mode dropout draws its masks: from the run's seed and step (a run that
+    /// resumes from a checkpoint draws the same masks), else from the device's generator.
+    pub dropout: Option<DropoutSeed>,
+}
+
+/// The run's seed and the step being trained, from which every dropout mask is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DropoutSeed {
+    pub seed: u64,
+    pub step: usize,
 }
 
 fn next_pair<'a>(params: &mut impl Iterator<Item = &'a Param>) -> (&'a Param, &'a Param) {

@@ -5,8 +5,9 @@
 //! same op as [`linear`]), and pooling as [`max_pool`]/[`avg_pool`]; GELU because dfdx's
 //! derivative is wrong; batch normalisation ([`batch_norm_train`], [`batch_norm_eval`])
 //! because dfdx's `BatchNorm2D` is a compile-time-shaped module and LayerLab's learnable
-//! tensors live outside dfdx tensors ([`Param`]). Everything else (activations, dropout, losses, permutes) is dfdx's
-//! own and differentiated by dfdx.
+//! tensors live outside dfdx tensors ([`Param`]). Dropout is [`dropout_seeded`], its mask drawn from the
+//! run's seed and step so a resumed run draws the same ones. Everything else (activations,
+//! losses, permutes) is dfdx's own and differentiated by dfdx.
 //!
 //! Layout: images travel as `(batch, height * width * channels)` tensors, channels last
 //! (NHWC), because the product after im2col produces exactly that. [`to_channels_first`]
@@ -17,6 +18,7 @@
 
 mod batch_norm;
 mod custom_op;
+mod dropout;
 mod gelu;
 mod layers;
 mod matmul;
@@ -26,6 +28,7 @@ mod unfold;
 mod window;
 
 pub use batch_norm::{batch_norm_eval, batch_norm_train, BatchStatistics};
+pub use dropout::{dropout_seed, dropout_seeded};
 pub use gelu::gelu;
 pub use layers::{conv2d, linear};
 pub use param::{FlatTensor, Param};

@@ -119,6 +119,20 @@ impl OptimizerConfig {
         }
     }
 
+    /// PyTorch's names of the state the optimizer keeps per parameter (its `state_dict`'s
+    /// keys), in the order of the optimizer's three buffers; `None` where it keeps none.
+    pub fn state_names(&self) -> [Option<&'static str>; 3] {
+        match self {
+            Self::Sgd { .. } => [Some("momentum_buffer"), None, None],
+            Self::Adam { .. } | Self::AdamW { .. } => [Some("exp_avg"), Some("exp_avg_sq"), None],
+            Self::RmsProp { .. } => [
+                Some("square_avg"),
+                Some("grad_avg"),
+                Some("momentum_buffer"),
+            ],
+        }
+    }
+
     pub fn learning_rate(&self) -> f64 {
         match *self {
             Self::Sgd { lr, .. }

@@ -4,4 +4,4 @@ mod config;
 mod optimizer;
 
 pub use config::{check_learning_rate, OptimizerConfig, MAX_LEARNING_RATE, OPTIMIZER_NAMES};
-pub use optimizer::Optimizer;
+pub use optimizer::{Optimizer, OptimizerState, StateMismatch};

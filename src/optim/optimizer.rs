@@ -22,6 +22,23 @@ struct ParamState {
     third: Vec<f32>,
 }
 
+/// What an optimizer carries from step to step: its settings (a learning rate changed by
+/// hand included), the count of steps taken and, per parameter tensor, its three state
+/// buffers in the order of [`OptimizerConfig::state_names`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState {
+    pub config: OptimizerConfig,
+    pub step: i32,
+    pub buffers: Vec<[Vec<f32>; 3]>,
+}
+
+/// A saved optimizer state that does not fit the model's parameters.
+#[derive(Debug, thiserror::Error)]
+#[error("the optimizer state does not fit this model: {what}")]
+pub struct StateMismatch {
+    pub what: String,
+}
+
 /// An optimizer bound to a model's parameters.
 pub struct Optimizer {
     config: OptimizerConfig,
@@ -58,6 +75,55 @@ impl Optimizer {
 
     pub fn config(&self) -> &OptimizerConfig {
         &self.config
+    }
+
+    /// A copy of everything the optimizer carries from step to step, for a checkpoint.
+    pub fn state(&self) -> OptimizerState {
+        OptimizerState {
+            config: self.config.clone(),
+            step: self.step,
+            buffers: self
+                .states
+                .iter()
+                .map(|s| [s.first.clone(), s.second.clone(), s.third.clone()])
+                .collect(),
+        }
+    }
+
+    /// An optimizer that continues from `state` (saved by [`Self::state`] for the same
+    /// parameters), as if it had never stopped.
+    pub fn restore(state: OptimizerState, params: &[Param]) -> Result<Self, StateMismatch> {
+        if state.buffers.len() != params.len() {
+            return Err(StateMismatch {
+                what: format!(
+                    "{} parameter tensors, the model has {}",
+                    state.buffers.len(),
+                    params.len()
+                ),
+            });
+        }
+        let mut states = Vec::with_capacity(params.len());
+        for (index, (buffers, param)) in state.buffers.into_iter().zip(params).enumerate() {
+            if buffers.iter().any(|b| b.len() != param.len()) {
+                return Err(StateMismatch {
+                    what: format!(
+                        "state for parameter tensor {index} has the wrong size (the tensor has {} values)",
+                        param.len()
+                    ),
+                });
+            }
+            let [first, second, third] = buffers;
+            states.push(ParamState {
+                first,
+                second,
+                third,
+            });
+        }
+        Ok(Self {
+            config: state.config,
+            step: state.step,
+            states,
+        })
     }
 
     pub fn set_learning_rate(&mut self, lr: f64) {

@@ -20,6 +20,15 @@ impl TrainClock {
         }
     }
 
+    /// A clock that already shows `secs` of training (a run resumed from a checkpoint).
+    pub fn start_at(secs: f64) -> Self {
+        let mut clock = Self::start();
+        let ahead = Duration::try_from_secs_f64(secs).unwrap_or(Duration::ZERO);
+        // Moving the start back; where the monotonic clock cannot go that far back, from now.
+        clock.started = clock.started.checked_sub(ahead).unwrap_or(clock.started);
+        clock
+    }
+
     pub fn pause(&mut self) {
         self.paused_at.get_or_insert_with(Instant::now);
     }

@@ -23,10 +23,12 @@ pub(super) struct Controls {
 }
 
 impl Controls {
-    pub(super) fn start() -> Self {
+    /// Running, its clock at `secs` (0 for a new run, where a checkpoint stood for a
+    /// resumed one).
+    pub(super) fn start_at(secs: f64) -> Self {
         Self {
             paused: false,
-            clock: TrainClock::start(),
+            clock: TrainClock::start_at(secs),
         }
     }
 

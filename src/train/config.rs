@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::CheckpointPolicy;
 use crate::config_error::ConfigError;
 use crate::data::{Dataset, Task, DEFAULT_VALIDATION_SIZE};
 use crate::optim::OptimizerConfig;
@@ -70,6 +71,8 @@ pub struct TrainConfig {
     pub health_every_steps: usize,
     /// What a non-finite loss does to the run.
     pub on_divergence: OnDivergence,
+    /// When the run sends its complete state as a checkpoint (off unless asked).
+    pub checkpoints: CheckpointPolicy,
 }
 
 /// What happens when the loss becomes NaN or infinite.
@@ -104,6 +107,7 @@ impl Default for TrainConfig {
             snapshot_every_steps: DEFAULT_SNAPSHOT_EVERY_STEPS,
             health_every_steps: super::health::DEFAULT_HEALTH_EVERY_STEPS,
             on_divergence: OnDivergence::Fail,
+            checkpoints: CheckpointPolicy::default(),
         }
     }
 }

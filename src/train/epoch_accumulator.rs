@@ -1,12 +1,16 @@
 //! An epoch's training metrics, summed batch by batch: mean loss, and accuracy or RMSE in
 //! the target's units (before each step's update, as Keras reports training metrics).
 
+use serde::{Deserialize, Serialize};
+
 use super::{EpochMetrics, Evaluation};
 use crate::data::{Dataset, Task};
 use crate::model::argmax_rows;
 
-#[derive(Debug, Default)]
-pub(super) struct EpochAccumulator {
+/// The sums of the epoch in progress (a checkpoint keeps them, so a run resumed mid-epoch
+/// reports the same epoch metrics).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochAccumulator {
     loss_sum: f64,
     correct: usize,
     seen: usize,

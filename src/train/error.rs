@@ -34,6 +34,9 @@ pub enum TrainError {
         step: usize,
         cause: String,
     },
+    /// A checkpoint's state does not fit the run it was to resume.
+    #[error("cannot resume: {0}")]
+    Resume(String),
     #[error("the CPU tensor device failed ({0:?})")]
     Device(CpuError),
     #[error("training was cancelled")]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Evaluation, HealthReport};
+use super::{Evaluation, HealthReport, TrainState};
 use crate::model::Weights;
 
 /// Driver -> worker.
@@ -86,6 +86,8 @@ pub struct RunSummary {
 pub enum TrainEvent {
     Started {
         total_steps: usize,
+        /// Steps already taken: 0 for a new run, the checkpoint's step for a resumed one.
+        first_step: usize,
         steps_per_epoch: usize,
         train_samples: usize,
         validation_samples: usize,
@@ -99,6 +101,13 @@ pub enum TrainEvent {
         step: usize,
         #[serde(skip)]
         weights: Arc<Weights>,
+    },
+    /// The run's complete state, to be written as a checkpoint
+    /// ([`TrainConfig::checkpoints`](super::TrainConfig::checkpoints) says when).
+    Checkpoint {
+        step: usize,
+        #[serde(skip)]
+        state: Arc<TrainState>,
     },
     /// Training health every `health_every_steps` steps.
     Health(Box<HealthReport>),

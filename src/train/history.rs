@@ -55,6 +55,7 @@ impl MetricsHistory {
                 self.health.push((**report).clone());
             }
             TrainEvent::Snapshot { .. }
+            | TrainEvent::Checkpoint { .. }
             | TrainEvent::RolledBack { .. }
             | TrainEvent::Paused { .. }
             | TrainEvent::Resumed { .. }
@@ -367,6 +368,7 @@ mod tests {
         let mut history = MetricsHistory::default();
         history.record(&TrainEvent::Started {
             total_steps: 10,
+            first_step: 0,
             steps_per_epoch: 5,
             train_samples: 160,
             validation_samples: 0,

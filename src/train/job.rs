@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use dfdx::prelude::*;
 
-use super::{Split, TrainConfig, TrainError};
+use super::{Position, Split, TrainConfig, TrainError, TrainState};
 use crate::data::Dataset;
 use crate::model::{Model, Weights};
+use crate::optim::OptimizerState;
 use crate::spec::{check_layers, check_training_memory, validate, ModelSpec};
 
 /// Everything a run needs, checked before any thread starts.
@@ -17,6 +18,9 @@ pub struct TrainJob {
     pub dataset: Arc<Dataset>,
     /// Start from these weights instead of a fresh initialisation.
     pub initial_weights: Option<Arc<Weights>>,
+    /// Continue from a checkpoint: its weights, optimizer state and position (the weights
+    /// win over `initial_weights`).
+    pub resume_from: Option<TrainState>,
 }
 
 impl TrainJob {
@@ -52,15 +56,27 @@ impl TrainJob {
             }
         })?;
         let device = Cpu::seed_from_u64(self.config.seed);
-        let model = match &self.initial_weights {
+        let weights = self.resume_from.as_ref().map(|state| &state.weights);
+        let model = match weights.or(self.initial_weights.as_ref()) {
             Some(weights) => Model::from_weights(self.spec, plan, weights, &device)?,
             None => Model::initialise(self.spec, plan, &device, self.config.seed),
+        };
+        let start = match self.resume_from {
+            Some(state) => {
+                check_position(&state.position, &self.config, &split)?;
+                StartPoint {
+                    position: state.position,
+                    optimizer: Some(state.optimizer),
+                }
+            }
+            None => StartPoint::default(),
         };
         Ok(PreparedJob {
             model,
             config: self.config,
             dataset: self.dataset,
             split,
+            start,
         })
     }
 }
@@ -71,4 +87,35 @@ pub struct PreparedJob {
     pub config: TrainConfig,
     pub dataset: Arc<Dataset>,
     pub split: Split,
+    /// Where the loop starts: the beginning, or a checkpoint's position and optimizer state.
+    pub start: StartPoint,
+}
+
+/// Where a prepared run starts.
+#[derive(Clone, Debug, Default)]
+pub struct StartPoint {
+    pub position: Position,
+    /// The optimizer's state to continue from; `None` starts it afresh.
+    pub optimizer: Option<OptimizerState>,
+}
+
+/// A checkpoint's position must lie inside the run it resumes.
+fn check_position(
+    position: &Position,
+    config: &TrainConfig,
+    split: &Split,
+) -> Result<(), TrainError> {
+    if position.samples_done > split.train {
+        return Err(TrainError::Resume(format!(
+            "the checkpoint stands {} samples into an epoch of {}",
+            position.samples_done, split.train
+        )));
+    }
+    if position.epoch > config.epochs {
+        return Err(TrainError::Resume(format!(
+            "the checkpoint is at epoch {}, past the run's {} epochs",
+            position.epoch, config.epochs
+        )));
+    }
+    Ok(())
 }

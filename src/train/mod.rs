@@ -19,6 +19,7 @@ mod run;
 mod snapshots;
 mod step;
 mod throughput;
+mod train_state;
 mod worker;
 
 pub use crate::data::DEFAULT_VALIDATION_SIZE;
@@ -28,6 +29,7 @@ pub use config::{
     MAX_BATCH_SIZE, MAX_EPOCHS,
 };
 pub use diagnosis::{likely_cause, no_learning_warning};
+pub use epoch_accumulator::EpochAccumulator;
 pub use error::TrainError;
 pub use evaluate::{
     confusion_matrix, evaluate, evaluate_with_progress, precision_recall, regression_metrics,
@@ -45,6 +47,7 @@ pub use history::{
 pub use job::{PreparedJob, TrainJob};
 pub use pool::in_compute_pool;
 pub use run::run_training;
-pub use step::{train_step, train_step_observed, StepOutcome};
+pub use step::{train_step, train_step_observed, StepOptions, StepOutcome};
 pub use throughput::{Throughput, THROUGHPUT_WINDOW_SECS};
+pub use train_state::{CheckpointPolicy, Position, TrainState};
 pub use worker::{TrainingHandle, Waker, EVENT_CAPACITY};

@@ -18,13 +18,14 @@ use super::evaluate::{evaluate, evaluate_with_progress};
 use super::event_sink::EventSink;
 use super::health_monitor::HealthMonitor;
 use super::snapshots::SnapshotKeeper;
-use super::step::train_step_observed;
+use super::step::{train_step_observed, StepOptions};
+use super::train_state::{Position, TrainState};
 use super::{
     BatchMetrics, Evaluation, PreparedJob, RunSummary, Split, TrainCommand, TrainConfig,
     TrainError, TrainEvent,
 };
 use crate::data::{shuffled_indices, Dataset};
-use crate::model::{Model, Weights};
+use crate::model::{DropoutSeed, Model, Weights};
 use crate::optim::Optimizer;
 
 /// Runs the whole training; `emit` returns false when nobody listens any more (the run stops).
@@ -36,8 +37,9 @@ pub fn run_training(
     let started = Instant::now();
     let mut run = TrainingLoop::start(job, commands, EventSink::new(emit))?;
     let mut stopped_early = false;
-    for epoch in 0..run.config.epochs {
+    for epoch in run.position.epoch..run.config.epochs {
         if run.train_epoch(epoch)? == Flow::Stop {
+            run.checkpoint();
             stopped_early = true;
             break;
         }
@@ -51,8 +53,8 @@ pub fn run_training(
         run.check_finite_metrics("test", test)?;
     }
     Ok(RunSummary {
-        steps: run.step,
-        epochs_completed: run.epochs_completed,
+        steps: run.position.step,
+        epochs_completed: run.position.epochs_completed,
         stopped_early,
         test,
         duration_secs: started.elapsed().as_secs_f64(),
@@ -74,11 +76,10 @@ struct TrainingLoop<'a> {
     snapshots: SnapshotKeeper,
     health: HealthMonitor,
     validation_indices: Vec<u32>,
-    /// 1-based count of steps taken so far.
-    step: usize,
+    /// Steps taken, the epoch in progress, how far into it, and its sums.
+    position: Position,
     /// Every finite batch loss, for the "did it learn" warning at the end.
     losses: Vec<f32>,
-    epochs_completed: usize,
     /// The newest epoch's validation metric that is not a number, if any.
     validation_not_finite: Option<String>,
     /// The batch's inputs, a buffer reused from batch to batch.
@@ -86,7 +87,8 @@ struct TrainingLoop<'a> {
 }
 
 impl<'a> TrainingLoop<'a> {
-    /// Announces the run (`Started`, the initial snapshot) and sets up its parts.
+    /// Announces the run (`Started`, the initial snapshot) and sets up its parts; a job
+    /// resumed from a checkpoint starts where that one stood.
     fn start(
         job: PreparedJob,
         commands: &'a Receiver<TrainCommand>,
@@ -97,14 +99,21 @@ impl<'a> TrainingLoop<'a> {
             config,
             dataset,
             split,
+            start,
         } = job;
-        let controls = Controls::start();
+        let position = start.position;
+        let controls = Controls::start_at(position.train_secs);
         let steps_per_epoch = split.steps_per_epoch(config.batch_size);
-        let optimizer = Optimizer::new(config.optimizer.clone(), &model.params)?;
+        let optimizer = match start.optimizer {
+            Some(state) => Optimizer::restore(state, &model.params)
+                .map_err(|error| TrainError::Resume(error.to_string()))?,
+            None => Optimizer::new(config.optimizer.clone(), &model.params)?,
+        };
         let train = dataset.train.len() as u32;
         let validation_indices: Vec<u32> = (train - split.validation as u32..train).collect();
         events.send(TrainEvent::Started {
             total_steps: steps_per_epoch * config.epochs,
+            first_step: position.step,
             steps_per_epoch,
             train_samples: split.train,
             validation_samples: split.validation,
@@ -125,64 +134,87 @@ impl<'a> TrainingLoop<'a> {
             snapshots,
             health,
             validation_indices,
-            step: 0,
+            position,
             losses: Vec::new(),
-            epochs_completed: 0,
             validation_not_finite: None,
             inputs: Vec::new(),
         })
     }
 
-    /// One pass over the training split in a seeded order, then validation; `Flow::Stop`
-    /// when the driver asked to stop.
+    /// One pass over the training split in a seeded order (the rest of it, for an epoch
+    /// resumed part-way), then validation; `Flow::Stop` when the driver asked to stop.
     fn train_epoch(&mut self, epoch: usize) -> Result<Flow, TrainError> {
         let started = Instant::now();
+        if epoch != self.position.epoch {
+            self.position.epoch = epoch;
+            self.position.samples_done = 0;
+            self.position.epoch_sums = EpochAccumulator::default();
+        }
         // A different order every epoch, the same for the same seed.
         let order = shuffled_indices(
             self.split.train,
             self.config.seed.wrapping_add(epoch as u64),
         );
-        let mut accumulator = EpochAccumulator::default();
-        for batch in order.chunks(self.config.batch_size) {
+        let rest = &order[self.position.samples_done.min(order.len())..];
+        for batch in rest.chunks(self.config.batch_size) {
             let flow = self.controls.between_batches(
                 self.commands,
                 &mut self.optimizer,
-                self.step,
+                self.position.step,
                 &mut self.events,
             )?;
             if flow == Flow::Stop {
                 return Ok(Flow::Stop);
             }
-            self.train_batch(epoch, batch, &mut accumulator)?;
+            self.train_batch(epoch, batch)?;
         }
-        self.end_epoch(epoch, started, &accumulator)?;
+        self.end_epoch(epoch, started)?;
         Ok(Flow::Continue)
     }
 
+    /// Sends the run's state as a checkpoint, when the config asks for checkpoints.
+    fn checkpoint(&mut self) {
+        if !self.config.checkpoints.enabled {
+            return;
+        }
+        self.position.train_secs = self.controls.train_secs();
+        let step = self.position.step;
+        let state = TrainState {
+            position: self.position.clone(),
+            weights: Arc::new(self.model.weights()),
+            optimizer: self.optimizer.state(),
+        };
+        self.events.send(TrainEvent::Checkpoint {
+            step,
+            state: Arc::new(state),
+        });
+    }
+
     /// One optimizer step on `batch`, its metrics, and what follows from its loss.
-    fn train_batch(
-        &mut self,
-        epoch: usize,
-        batch: &[u32],
-        accumulator: &mut EpochAccumulator,
-    ) -> Result<(), TrainError> {
+    fn train_batch(&mut self, epoch: usize, batch: &[u32]) -> Result<(), TrainError> {
         let scaling = self.dataset.card.preprocessing.target;
         self.dataset.train.fill_inputs(batch, &mut self.inputs);
         let targets =
             self.dataset
                 .train
                 .fill_targets(batch, self.dataset.outputs(), scaling.as_ref());
-        let observe = self.health.reports_at(self.step + 1);
+        let observe = self.health.reports_at(self.position.step + 1);
         let outcome = train_step_observed(
             &mut self.model,
             &mut self.optimizer,
             self.inputs.clone(),
             targets,
             self.config.loss,
-            observe,
+            StepOptions {
+                observe,
+                dropout: Some(DropoutSeed {
+                    seed: self.config.seed,
+                    step: self.position.step + 1,
+                }),
+            },
         )?;
-        self.step += 1;
-        let (step, loss) = (self.step, outcome.loss);
+        self.position.step += 1;
+        let (step, loss) = (self.position.step, outcome.loss);
         if !loss.is_finite() {
             let at = Diverged { step, epoch, loss };
             return on_divergence(
@@ -202,7 +234,11 @@ impl<'a> TrainingLoop<'a> {
             self.health
                 .report(step, &self.model, outcome.health, &mut self.events)?;
         }
-        let accuracy = accumulator.add_batch(&self.dataset, batch, &outcome.outputs, loss);
+        let accuracy =
+            self.position
+                .epoch_sums
+                .add_batch(&self.dataset, batch, &outcome.outputs, loss);
+        self.position.samples_done += batch.len();
         self.events.send(TrainEvent::Batch(BatchMetrics {
             step,
             epoch,
@@ -214,16 +250,15 @@ impl<'a> TrainingLoop<'a> {
         }));
         self.snapshots
             .after_step(step, &self.model, &mut self.events);
+        let last_in_epoch = self.position.samples_done >= self.split.train;
+        if self.config.checkpoints.due_after_step(step, last_in_epoch) {
+            self.checkpoint();
+        }
         self.events.still_listening()
     }
 
-    /// Validation, the epoch's metrics and its snapshot.
-    fn end_epoch(
-        &mut self,
-        epoch: usize,
-        started: Instant,
-        accumulator: &EpochAccumulator,
-    ) -> Result<(), TrainError> {
+    /// Validation, the epoch's metrics, its snapshot and its checkpoint.
+    fn end_epoch(&mut self, epoch: usize, started: Instant) -> Result<(), TrainError> {
         let duration_secs = started.elapsed().as_secs_f64();
         let card = &self.dataset.card;
         let validation = (!self.validation_indices.is_empty()).then(|| {
@@ -236,22 +271,26 @@ impl<'a> TrainingLoop<'a> {
                 self.config.loss,
             )
         });
-        self.epochs_completed += 1;
+        self.position.epochs_completed += 1;
         self.validation_not_finite = validation
             .as_ref()
             .and_then(Evaluation::non_finite_metric)
             .map(|(metric, value)| format!("a validation {metric} of {value}"));
         let regression = card.task.is_regression();
-        let metrics = accumulator.finish(
+        let metrics = self.position.epoch_sums.finish(
             epoch,
-            self.step,
+            self.position.step,
             regression,
             validation.as_ref(),
             duration_secs,
         );
         self.events.send(TrainEvent::Epoch(metrics));
         self.snapshots
-            .after_epoch(self.step, &self.model, &mut self.events);
+            .after_epoch(self.position.step, &self.model, &mut self.events);
+        self.position.epoch = epoch + 1;
+        self.position.samples_done = 0;
+        self.position.epoch_sums = EpochAccumulator::default();
+        self.checkpoint();
         self.events.still_listening()
     }
 
@@ -283,7 +322,7 @@ impl<'a> TrainingLoop<'a> {
     fn not_finite(&self, what: String) -> TrainError {
         TrainError::NotFinite {
             what,
-            step: self.step,
+            step: self.position.step,
             cause: likely_cause(&self.config, &self.model.spec),
         }
     }

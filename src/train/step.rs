@@ -5,7 +5,7 @@ use dfdx::prelude::*;
 use super::evaluate::batch_loss;
 use super::health::{observe_gradients, LayerHealth};
 use super::LossKind;
-use crate::model::{ForwardOptions, Mode, Model};
+use crate::model::{DropoutSeed, ForwardOptions, Mode, Model};
 use crate::optim::Optimizer;
 
 /// What one step produced: the batch loss and the model's outputs before the update.
@@ -26,21 +26,32 @@ pub fn train_step(
     targets: Vec<f32>,
     loss: LossKind,
 ) -> Result<StepOutcome, CpuError> {
-    train_step_observed(model, optimizer, inputs, targets, loss, false)
+    let options = StepOptions::default();
+    train_step_observed(model, optimizer, inputs, targets, loss, options)
 }
 
-/// [`train_step`], also measuring each learning layer's gradient and update when `observe`
-/// (training health; costs a copy of the weights).
+/// What a step does besides learning.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepOptions {
+    /// Also measure each learning layer's gradient and update (training health; costs a
+    /// copy of the weights).
+    pub observe: bool,
+    /// Draw dropout masks from the run's seed and this step (the training loop always does,
+    /// so a resumed run draws the same masks); `None` uses the device's generator.
+    pub dropout: Option<DropoutSeed>,
+}
+
+/// [`train_step`] with [`StepOptions`].
 pub fn train_step_observed(
     model: &mut Model,
     optimizer: &mut Optimizer,
     inputs: Vec<f32>,
     targets: Vec<f32>,
     loss: LossKind,
-    observe: bool,
+    options: StepOptions,
 ) -> Result<StepOutcome, CpuError> {
     super::pool::with_helpers_polling(|| {
-        step_on_batch(model, optimizer, inputs, targets, loss, observe)
+        step_on_batch(model, optimizer, inputs, targets, loss, options)
     })
 }
 
@@ -50,12 +61,15 @@ fn step_on_batch(
     inputs: Vec<f32>,
     targets: Vec<f32>,
     loss: LossKind,
-    observe: bool,
+    step_options: StepOptions,
 ) -> Result<StepOutcome, CpuError> {
     let device = model.device().clone();
     let batch = inputs.len() / model.input_len();
     let x = device.try_tensor_from_vec(inputs, (batch, model.input_len()))?;
-    let mut options = ForwardOptions::default();
+    let mut options = ForwardOptions {
+        dropout: step_options.dropout,
+        ..ForwardOptions::default()
+    };
     let layers = 0..model.plan.layers.len();
     let outputs = model.forward_layers(x.leaky_trace(), layers, Mode::Train, &mut options);
     let width = outputs.shape().1;
@@ -66,7 +80,7 @@ fn step_on_batch(
     let mut health = Vec::new();
     if loss_value.is_finite() {
         let mut grads = loss_tensor.backward();
-        let observed = if observe {
+        let observed = if step_options.observe {
             observe_gradients(model, &mut grads)?
         } else {
             Vec::new()
