@@ -148,35 +148,8 @@ impl SavedModel {
     }
 
     pub fn to_bytes(&self) -> Result<Vec<u8>, ExportError> {
-        let bytes: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = self
-            .weights
-            .tensors
-            .iter()
-            .map(|t| {
-                // PyTorch keeps num_batches_tracked as an int64 scalar.
-                if crate::model::is_batches_tracked(&t.name) {
-                    let raw = t.values.iter().flat_map(|v| (*v as i64).to_le_bytes());
-                    return (t.name.clone(), t.shape.clone(), Dtype::I64, raw.collect());
-                }
-                let raw = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
-                (t.name.clone(), t.shape.clone(), Dtype::F32, raw)
-            })
-            .collect();
-        let views = bytes
-            .iter()
-            .map(|(name, shape, dtype, raw)| {
-                TensorView::new(*dtype, shape.clone(), raw)
-                    .map(|view| (name.clone(), view))
-                    .map_err(|e| ExportError::Tensor {
-                        name: name.clone(),
-                        reason: e.to_string(),
-                    })
-            })
-            .collect::<Result<Vec<_>, ExportError>>()?;
-        let mut metadata: HashMap<String, String> = metadata(self)?.into_iter().collect();
-        metadata.insert("format".to_string(), "pt".to_string());
-        ::safetensors::serialize(views, &Some(metadata))
-            .map_err(|e| ExportError::Safetensors(e.to_string()))
+        let metadata: HashMap<String, String> = metadata(self)?.into_iter().collect();
+        tensors_to_safetensors(&self.weights.tensors, metadata)
     }
 
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, ModelFileError> {
@@ -228,35 +201,7 @@ impl SavedModel {
                 )));
             }
         }
-        let tensors = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;
-        let mut named = Vec::new();
-        for (name, view) in tensors.tensors() {
-            let dtype = view.dtype();
-            let values = if dtype == Dtype::F32 {
-                view.data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect()
-            } else if dtype == Dtype::I64 && crate::model::is_batches_tracked(&name) {
-                // Batch norm's counter, as PyTorch writes it.
-                view.data()
-                    .chunks_exact(8)
-                    .map(|b| {
-                        let bytes = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
-                        i64::from_le_bytes(bytes) as f32
-                    })
-                    .collect()
-            } else {
-                return Err(format(format!(
-                    "tensor {name} is {dtype:?}; only F32 is supported (and I64 for num_batches_tracked)"
-                )));
-            };
-            named.push(NamedTensor {
-                name,
-                shape: view.shape().to_vec(),
-                values,
-            });
-        }
+        let mut named = tensors_from_safetensors(bytes).map_err(format)?;
         // Stack order: by layer index, weight before bias.
         named.sort_by_key(|t| {
             let (index, kind) = t.name.split_once('.').unwrap_or((&t.name, ""));
@@ -310,6 +255,74 @@ impl SavedModel {
         })?;
         Self::from_bytes(&bytes, &name)
     }
+}
+
+/// A safetensors file of `tensors` (F32, and batch norm's `num_batches_tracked` as the
+/// int64 scalar PyTorch keeps), with `metadata` and PyTorch's `format: pt`.
+pub fn tensors_to_safetensors(
+    tensors: &[NamedTensor],
+    mut metadata: HashMap<String, String>,
+) -> Result<Vec<u8>, ExportError> {
+    let bytes: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = tensors
+        .iter()
+        .map(|t| {
+            if crate::model::is_batches_tracked(&t.name) {
+                let raw = t.values.iter().flat_map(|v| (*v as i64).to_le_bytes());
+                return (t.name.clone(), t.shape.clone(), Dtype::I64, raw.collect());
+            }
+            let raw = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (t.name.clone(), t.shape.clone(), Dtype::F32, raw)
+        })
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(name, shape, dtype, raw)| {
+            TensorView::new(*dtype, shape.clone(), raw)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| ExportError::Tensor {
+                    name: name.clone(),
+                    reason: e.to_string(),
+                })
+        })
+        .collect::<Result<Vec<_>, ExportError>>()?;
+    metadata.insert("format".to_string(), "pt".to_string());
+    ::safetensors::serialize(views, &Some(metadata))
+        .map_err(|e| ExportError::Safetensors(e.to_string()))
+}
+
+/// The tensors of a safetensors file, in the file's order: F32, and `num_batches_tracked`
+/// as int64; anything else is refused with a reason.
+pub fn tensors_from_safetensors(bytes: &[u8]) -> Result<Vec<NamedTensor>, String> {
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+    let mut named = Vec::new();
+    for (name, view) in tensors.tensors() {
+        let dtype = view.dtype();
+        let values = if dtype == Dtype::F32 {
+            view.data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect()
+        } else if dtype == Dtype::I64 && crate::model::is_batches_tracked(&name) {
+            // Batch norm's counter, as PyTorch writes it.
+            view.data()
+                .chunks_exact(8)
+                .map(|b| {
+                    let bytes = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
+                    i64::from_le_bytes(bytes) as f32
+                })
+                .collect()
+        } else {
+            return Err(format!(
+                "tensor {name} is {dtype:?}; only F32 is supported (and I64 for num_batches_tracked)"
+            ));
+        };
+        named.push(NamedTensor {
+            name,
+            shape: view.shape().to_vec(),
+            values,
+        });
+    }
+    Ok(named)
 }
 
 /// Where a save to `path` really writes: through a symlink to its target; refused when the

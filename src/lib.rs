@@ -18,4 +18,5 @@ pub mod optim;
 pub mod preprocess;
 pub mod presets;
 pub mod spec;
+pub mod store;
 pub mod train;

@@ -25,6 +25,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("explain", 6),
     ("export", 6),
     ("onnx", 7),
+    // The run store: records what the engine's runs did.
+    ("store", 7),
     // Recipes: a stack with its optimizer, loss and datasets.
     ("presets", 8),
     ("bench", 9),

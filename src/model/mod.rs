@@ -12,7 +12,8 @@ pub use inference::InferenceModel;
 pub use outputs::{argmax_rows, softmax, Prediction};
 
 pub use weights::{
-    is_batches_tracked, parameter_names, running_statistics_names, NamedTensor, Weights,
+    is_batches_tracked, is_running_statistic, parameter_names, running_statistics_names,
+    NamedTensor, Weights,
 };
 
 use dfdx::prelude::*;
