@@ -37,6 +37,91 @@ pub enum Command {
     Eval(EvalArgs),
     /// Convert a saved model to another format: ONNX (opset 13) for other runtimes.
     Export(ExportArgs),
+    /// The runs recorded in the run store: list them (the default), show, compare, resume,
+    /// fork, tag, rename, note or delete them.
+    Runs(RunsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub command: Option<RunsCommand>,
+    /// The run store (default: runs.sqlite in LayerLab's data folder, or $LAYERLAB_DATA_DIR).
+    #[arg(long, global = true)]
+    pub store: Option<PathBuf>,
+    /// List: only runs on this dataset.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// List: only runs with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// List: only runs with this status (running, finished, stopped, interrupted, failed).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Everything recorded about a run (an id or the start of one).
+    Show {
+        id: String,
+        /// Every step's metrics as CSV instead.
+        #[arg(long)]
+        metrics: bool,
+    },
+    /// Only what differs between two or more runs: settings, layer stacks aligned layer by
+    /// layer, then their metrics side by side.
+    Compare {
+        #[arg(required = true, num_args = 2..)]
+        ids: Vec<String>,
+    },
+    /// Continue a stopped or interrupted run from its last checkpoint, exactly as if it had
+    /// never stopped. Takes train's output options (--export, --export-onnx, --json, --quiet,
+    /// --log-jsonl).
+    Resume {
+        id: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        options: Vec<String>,
+    },
+    /// Start a new run from a run's checkpoint (the newest at or before --step) with any train
+    /// option changed (--lr, --epochs, --batch-size, --optimizer, --loss...); its steps
+    /// continue the parent's numbering.
+    Fork {
+        id: String,
+        /// Fork from the newest checkpoint at or before this step (default: the last).
+        #[arg(long)]
+        step: Option<usize>,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        options: Vec<String>,
+    },
+    /// Add tags to a run (or remove them with --remove).
+    Tag {
+        id: String,
+        #[arg(required = true)]
+        tags: Vec<String>,
+        #[arg(long)]
+        remove: bool,
+    },
+    Rename {
+        id: String,
+        name: String,
+    },
+    /// Set a run's note (an empty string clears it).
+    Note {
+        id: String,
+        note: String,
+    },
+    /// Delete runs, their metrics and their checkpoint files.
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +330,18 @@ pub struct TrainArgs {
     /// Print the final result as one JSON object (the last line).
     #[arg(long)]
     pub json: bool,
+    /// Record the run in this run store (default: runs.sqlite in LayerLab's data folder).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Do not record the run.
+    #[arg(long, conflicts_with = "store")]
+    pub no_record: bool,
+    /// The run's name in the store (default: dataset, preset and the id's start).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Also write a checkpoint every this many steps (always: at each epoch's end).
+    #[arg(long, default_value_t = 0)]
+    pub checkpoint_every: usize,
 }
 
 #[derive(Debug, Args)]

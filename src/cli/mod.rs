@@ -29,6 +29,8 @@ mod explain;
 mod export;
 mod predict;
 mod presets;
+mod record;
+mod runs;
 mod train;
 
 pub use args::{Cli, Command};
@@ -44,5 +46,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Datasets(args) => datasets::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Export(args) => export::run(args),
+        Command::Runs(args) => runs::run(args),
     }
 }

@@ -7,15 +7,186 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use layerlab::data::Dataset;
 use layerlab::export::SavedModel;
+use layerlab::model::Weights;
 use layerlab::optim::OptimizerConfig;
 use layerlab::presets::{preset, presets_for, Preset};
 use layerlab::spec::{ActivationShape, Layer, ModelSpec};
-use layerlab::train::{LossKind, TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainingHandle};
+use layerlab::store::{Host, Parent, RunEnd, RunRecord};
+use layerlab::train::{
+    CheckpointPolicy, LossKind, TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainState,
+    TrainingHandle,
+};
 
 use super::args::TrainArgs;
 use super::dataset::LoadedData;
+use super::record::{self, Recording, Target};
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    // `layerlab train ARGS...`: the run is recorded with ARGS (outputs left out).
+    let raw: Vec<String> = std::env::args().skip(2).collect();
+    let command = record::settings_only(&raw);
+    train(args, command, Continuation::New)
+}
+
+/// How a `train` relates to the runs in the store.
+pub enum Continuation {
+    /// A new run.
+    New,
+    /// `runs resume`: the run `id` continues from its checkpoint `state`, with the settings
+    /// and stack it was recorded with.
+    Resume {
+        id: String,
+        record: Box<RunRecord>,
+        state: Box<TrainState>,
+    },
+    /// `runs fork`: a new run, child of `parent`, starting from its checkpoint `state`.
+    Fork {
+        parent: String,
+        record: Box<RunRecord>,
+        state: Box<TrainState>,
+        /// The fork named its own stack (`--spec`, `--preset`) instead of the parent's.
+        own_stack: bool,
+    },
+}
+
+/// Trains as `args` say, recorded with `command`, continuing a run or not.
+pub fn train(
+    args: TrainArgs,
+    command: Vec<String>,
+    continuation: Continuation,
+) -> anyhow::Result<()> {
+    let planned = plan(&args)?;
+    let Planned {
+        dataset,
+        mut spec,
+        mut config,
+        preset,
+        initial_weights,
+    } = planned;
+    let (target, resume_from) = match continuation {
+        Continuation::New => (
+            Target::New {
+                name: args.name.clone(),
+                parent: None,
+            },
+            None,
+        ),
+        Continuation::Resume { id, record, state } => {
+            if record.card != dataset.card {
+                bail!(
+                    "the data is not what run {id} trained on (its files or options changed since); use `runs fork` to train on it"
+                );
+            }
+            config = record.settings.clone();
+            spec = record.stack.clone();
+            let step = state.position.step;
+            (Target::Continue { id, step }, Some(*state))
+        }
+        Continuation::Fork {
+            parent,
+            record,
+            mut state,
+            own_stack,
+        } => {
+            if !own_stack {
+                spec = record.stack.clone();
+            }
+            // The fork's optimizer settings; its moments too when it is the same optimizer.
+            if state.optimizer.config.name() == config.optimizer.name() {
+                state.optimizer.config = config.optimizer.clone();
+            }
+            let step = state.position.step;
+            let target = Target::New {
+                name: args.name.clone(),
+                parent: Some(Parent { run: parent, step }),
+            };
+            (target, Some(*state))
+        }
+    };
+    config.checkpoints = CheckpointPolicy {
+        enabled: !args.no_record,
+        every_steps: args.checkpoint_every,
+    };
+    let card = dataset.card.clone();
+    let recording = if args.no_record {
+        None
+    } else {
+        let record = RunRecord {
+            stack: spec.clone(),
+            settings: config.clone(),
+            card: card.clone(),
+            preset,
+            command,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            host: Host::this_machine(),
+        };
+        let path = record::store_path(args.store.as_ref())?;
+        Recording::start(&path, &record, target)
+    };
+    if let Some(recording) = &recording {
+        outln!("run={}", recording.id());
+    }
+    // Found out now, not after an hour of training.
+    for path in args.export.iter().chain(&args.export_onnx) {
+        SavedModel::check_writable(path)?;
+    }
+    let trained_spec = spec.clone();
+    let prepared = TrainJob {
+        spec,
+        config,
+        dataset,
+        initial_weights,
+        resume_from,
+    }
+    .prepare()?;
+    let run_id = recording.as_ref().map(|r| r.id().to_string());
+    let summary = drive(prepared, &args, recording)?;
+    let saved = SavedModel {
+        spec: trained_spec,
+        input_shape: SavedModel::input_shape_of(card.input_shape()),
+        classes: card.task.outputs(),
+        weights: (*summary.weights).clone(),
+        card: Some(card.clone()),
+    };
+    export(&saved, &args)?;
+    if let Some(warning) = &summary.warning {
+        eprintln!("warning: {warning}");
+    }
+    if args.json {
+        outln!(
+            "{}",
+            serde_json::json!({
+                "run_id": run_id,
+                "warning": summary.warning,
+                "dataset": card.dataset,
+                "task": card.task,
+                "steps": summary.steps,
+                "epochs_completed": summary.epochs_completed,
+                "duration_secs": summary.duration_secs,
+                "test": summary.test,
+            })
+        );
+        return Ok(());
+    }
+    match &summary.test {
+        Some(test) => outln!("{}", test.metrics_line("test")),
+        None => outln!("stopped at step {}: no test evaluation", summary.steps),
+    }
+    Ok(())
+}
+
+/// What `args` ask to train: the data, the stack, the settings, the recipe's name.
+struct Planned {
+    dataset: Arc<Dataset>,
+    spec: ModelSpec,
+    config: TrainConfig,
+    preset: Option<String>,
+    initial_weights: Option<Arc<Weights>>,
+}
+
+/// Loads the data and works out the stack and settings from the options, the preset and
+/// the dataset (notes printed as they come).
+fn plan(args: &TrainArgs) -> anyhow::Result<Planned> {
     let source = args.data.source();
     // The recipe: the one named, else the first made for this dataset.
     let named = match args.preset {
@@ -31,40 +202,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     for note in &notes {
         outln!("{note}");
     }
-    let outputs = dataset.outputs();
-    let recipe = match named {
-        Some(p)
-            if p.spec.layers.last().is_some_and(|l| {
-                *l != Layer::Linear {
-                    out_features: outputs,
-                }
-            }) =>
-        {
-            outln!(
-                "preset {}: last Linear sized {outputs} for {} ({})",
-                p.name,
-                dataset.name,
-                dataset.task().describe()
-            );
-            Some(p.with_outputs(outputs))
-        }
-        Some(p) => Some(p),
-        None if args.spec.is_none() && args.resume.is_none() => {
-            let fallback = default_recipe(&dataset)?;
-            outln!(
-                "no preset is made for {}; using: {}",
-                dataset.name,
-                fallback.description
-            );
-            Some(fallback)
-        }
-        None => None,
-    };
-
-    // Found out now, not after an hour of training.
-    for path in args.export.iter().chain(&args.export_onnx) {
-        SavedModel::check_writable(path)?;
-    }
+    let recipe = recipe_for(named, args, &dataset)?;
     let resumed = args.resume.as_deref().map(SavedModel::load).transpose()?;
     let initial_weights = resumed
         .as_ref()
@@ -83,8 +221,61 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         eprintln!("warning: {warning}");
     }
     let base = recipe.clone().or_else(|| default_recipe(&dataset).ok());
+    let config = settings(args, base.as_ref(), &dataset)?;
+    Ok(Planned {
+        dataset: Arc::new(dataset),
+        spec,
+        config,
+        preset: recipe.map(|r| r.name.to_string()),
+        initial_weights,
+    })
+}
 
-    let mut optimizer = match (args.optimizer, &base) {
+/// The preset, its last layer sized for the data; or a default recipe when none was named
+/// and no stack was given.
+fn recipe_for(
+    named: Option<Preset>,
+    args: &TrainArgs,
+    dataset: &Dataset,
+) -> anyhow::Result<Option<Preset>> {
+    let outputs = dataset.outputs();
+    Ok(match named {
+        Some(p)
+            if p.spec.layers.last().is_some_and(|l| {
+                *l != Layer::Linear {
+                    out_features: outputs,
+                }
+            }) =>
+        {
+            outln!(
+                "preset {}: last Linear sized {outputs} for {} ({})",
+                p.name,
+                dataset.name,
+                dataset.task().describe()
+            );
+            Some(p.with_outputs(outputs))
+        }
+        Some(p) => Some(p),
+        None if args.spec.is_none() && args.resume.is_none() => {
+            let fallback = default_recipe(dataset)?;
+            outln!(
+                "no preset is made for {}; using: {}",
+                dataset.name,
+                fallback.description
+            );
+            Some(fallback)
+        }
+        None => None,
+    })
+}
+
+/// The train settings: the options given, else the recipe's, else the defaults.
+fn settings(
+    args: &TrainArgs,
+    base: Option<&Preset>,
+    dataset: &Dataset,
+) -> anyhow::Result<TrainConfig> {
+    let mut optimizer = match (args.optimizer, base) {
         (Some(kind), _) => {
             OptimizerConfig::default_for(kind.name()).context("optimizer table is inconsistent")?
         }
@@ -97,15 +288,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     apply_momentum_and_decay(&mut optimizer, args.momentum, args.weight_decay)?;
     let loss = args
         .loss
-        .or_else(|| base.as_ref().and_then(|b| b.loss))
+        .or_else(|| base.and_then(|b| b.loss))
         .unwrap_or_else(|| LossKind::default_for(dataset.task()));
-    let config = TrainConfig {
+    Ok(TrainConfig {
         optimizer,
-        batch_size: args
-            .batch_size
-            .or(base.as_ref().map(|b| b.batch_size))
-            .unwrap_or(32),
-        epochs: args.epochs.or(base.as_ref().map(|b| b.epochs)).unwrap_or(1),
+        batch_size: args.batch_size.or(base.map(|b| b.batch_size)).unwrap_or(32),
+        epochs: args.epochs.or(base.map(|b| b.epochs)).unwrap_or(1),
         seed: args.seed,
         loss,
         validation_size: args
@@ -115,19 +303,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         test_limit: args.test_limit,
         health_every_steps: args.health_every,
         ..TrainConfig::default()
-    };
+    })
+}
 
-    let dataset = Arc::new(dataset);
-    let card = dataset.card.clone();
-    let trained_spec = spec.clone();
-    let prepared = TrainJob {
-        spec,
-        config,
-        dataset,
-        initial_weights,
-        resume_from: None,
-    }
-    .prepare()?;
+/// Runs the prepared job on its thread with a progress bar, recording and logging its
+/// events; the summary, or the run's failure.
+fn drive(
+    prepared: layerlab::train::PreparedJob,
+    args: &TrainArgs,
+    recording: Option<Recording>,
+) -> anyhow::Result<layerlab::train::RunSummary> {
     let mut log = match &args.log_jsonl {
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -135,7 +320,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         )),
         None => None,
     };
-
     let handle =
         TrainingHandle::spawn(prepared, None).context("cannot start the training thread")?;
     let bar = if args.quiet {
@@ -152,6 +336,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut summary = None;
     let mut warned = std::collections::HashSet::new();
     for event in handle.events().iter() {
+        if let Some(recording) = &recording {
+            recording.observe(&event);
+        }
         if let Some(log) = &mut log {
             serde_json::to_writer(&mut *log, &event)?;
             writeln!(log)?;
@@ -159,14 +346,21 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         match event {
             TrainEvent::Started {
                 total_steps,
+                first_step,
                 train_samples,
                 validation_samples,
                 parameters,
                 ..
             } => {
                 bar.set_length(total_steps as u64);
+                bar.set_position(first_step as u64);
+                let from = if first_step > 0 {
+                    format!(", from step {first_step}")
+                } else {
+                    String::new()
+                };
                 say(&bar, format!(
-                    "training {parameters} parameters on {train_samples} samples ({validation_samples} held out for validation)"
+                    "training {parameters} parameters on {train_samples} samples ({validation_samples} held out for validation){from}"
                 ))?;
             }
             TrainEvent::Batch(batch) => {
@@ -184,6 +378,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             TrainEvent::Finished(done) => summary = Some(done),
             TrainEvent::Failed { message } => {
                 bar.abandon();
+                if let Some(recording) = recording {
+                    recording.finish(RunEnd::Failed {
+                        message: message.clone(),
+                    });
+                }
                 bail!(message);
             }
             TrainEvent::Health(report) => {
@@ -210,15 +409,23 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         log.flush()?;
     }
     let summary = summary.context("the training thread ended without a result")?;
-    let saved = SavedModel {
-        spec: trained_spec,
-        input_shape: SavedModel::input_shape_of(card.input_shape()),
-        classes: card.task.outputs(),
-        weights: (*summary.weights).clone(),
-        card: Some(card.clone()),
-    };
+    if let Some(recording) = recording {
+        recording.finish(if summary.stopped_early {
+            RunEnd::Stopped
+        } else {
+            RunEnd::Finished {
+                test: summary.test.clone(),
+            }
+        });
+    }
+    Ok(*summary)
+}
+
+/// Writes the model where `--export-onnx` and `--export` say; a path that fails keeps the
+/// training: the weights go to the models folder instead, and the message says where.
+fn export(saved: &SavedModel, args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.export_onnx {
-        match layerlab::onnx::save_onnx(&saved, path) {
+        match layerlab::onnx::save_onnx(saved, path) {
             Ok(()) => outln!("saved {}", path.display()),
             // The training is not lost: the weights file below, or one in the models folder.
             Err(error) if args.export.is_some() => eprintln!("error: {error}"),
@@ -249,28 +456,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 outln!("{error}; saved to {} instead", fallback.display());
             }
         }
-    }
-    if let Some(warning) = &summary.warning {
-        eprintln!("warning: {warning}");
-    }
-    if args.json {
-        outln!(
-            "{}",
-            serde_json::json!({
-                "warning": summary.warning,
-                "dataset": card.dataset,
-                "task": card.task,
-                "steps": summary.steps,
-                "epochs_completed": summary.epochs_completed,
-                "duration_secs": summary.duration_secs,
-                "test": summary.test,
-            })
-        );
-        return Ok(());
-    }
-    match &summary.test {
-        Some(test) => outln!("{}", test.metrics_line("test")),
-        None => outln!("stopped at step {}: no test evaluation", summary.steps),
     }
     Ok(())
 }

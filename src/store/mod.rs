@@ -23,7 +23,7 @@ mod schema;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, ErrorCode};
+use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
 
 pub use checkpoint_file::{read_checkpoint, CheckpointRow, MAX_CHECKPOINTS};
 pub use compare::{compare_runs, diff_layers, diff_settings, Comparison, Difference, LayerOp};
@@ -164,7 +164,9 @@ impl RunStore {
     /// repeated steps, and the run is running again.
     pub fn reopen_run(&mut self, id: &str, step: usize) -> Result<RunLease, StoreError> {
         let lock = liveness::try_hold(&self.run_dir(id))?.ok_or(StoreError::Busy(id.into()))?;
-        let transaction = self.connection.transaction()?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let step = step as i64;
         for table in ["steps", "health", "checkpoints"] {
             transaction.execute(

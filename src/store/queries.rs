@@ -297,7 +297,9 @@ impl RunStore {
     pub fn delete(&mut self, id: &str) -> Result<(), StoreError> {
         let dir = self.run_dir(id);
         let lock = super::liveness::try_hold(&dir)?.ok_or(StoreError::Busy(id.into()))?;
-        let transaction = self.connection.transaction()?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for table in [
             "steps",
             "epochs",

@@ -242,7 +242,7 @@ impl Writer {
         let id = self.lease.id.clone();
         let result = self
             .connection
-            .transaction()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::from)
             .and_then(|transaction| {
                 write_rows(&transaction, &id, &pending)?;

@@ -1,7 +1,7 @@
 //! The database's tables, its schema version, and the migrations that bring an older store
 //! forward. Users may read it with `sqlite3` or pandas: one row per run, per step, per epoch.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::StoreError;
 
@@ -103,17 +103,18 @@ CREATE TABLE checkpoints (
 
 /// Creates the tables in an empty database, or migrates an older one forward.
 pub(super) fn create_or_migrate(connection: &mut Connection) -> Result<(), StoreError> {
-    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema {
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
+    let version = read_version(connection)?;
     if version == SCHEMA_VERSION {
         return Ok(());
     }
-    let transaction = connection.transaction()?;
+    // Immediate: the write lock first, waiting for another process creating the same store,
+    // then the version read again under it (a read lock upgraded to a write one would fail
+    // at once instead of waiting).
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version = read_version(&transaction)?;
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
     if version == 0 {
         let tables: i64 = transaction.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
@@ -129,4 +130,16 @@ pub(super) fn create_or_migrate(connection: &mut Connection) -> Result<(), Store
     transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     transaction.commit()?;
     Ok(())
+}
+
+/// The store's schema version; an error for one newer than this LayerLab reads.
+fn read_version(connection: &Connection) -> Result<i64, StoreError> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
 }

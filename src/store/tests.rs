@@ -1,6 +1,10 @@
 //! The store end to end on a small real run: recording, interruption, damage, checkpoints.
 
-#![allow(clippy::unwrap_used, clippy::wildcard_enum_match_arm, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::wildcard_enum_match_arm,
+    clippy::disallowed_methods
+)]
 
 use std::sync::Arc;
 

@@ -52,7 +52,9 @@ impl EpochAccumulator {
         accuracy
     }
 
-    /// The epoch's metrics, with the validation split's evaluation when there is one.
+    /// The epoch's metrics, with the validation split's evaluation when there is one;
+    /// throughput is `samples_timed` over `duration_secs` (an epoch resumed part-way timed
+    /// only the part trained since).
     pub(super) fn finish(
         &self,
         epoch: usize,
@@ -60,6 +62,7 @@ impl EpochAccumulator {
         regression: bool,
         validation: Option<&Evaluation>,
         duration_secs: f64,
+        samples_timed: usize,
     ) -> EpochMetrics {
         let seen = self.seen.max(1) as f64;
         EpochMetrics {
@@ -72,7 +75,7 @@ impl EpochAccumulator {
             validation_accuracy: validation.and_then(|v| v.accuracy),
             validation_rmse: validation.and_then(|v| v.regression.map(|r| r.rmse)),
             validation_mae: validation.and_then(|v| v.regression.map(|r| r.mae)),
-            images_per_sec: self.seen as f64 / duration_secs.max(1e-9),
+            images_per_sec: samples_timed as f64 / duration_secs.max(1e-9),
             duration_secs,
         }
     }

@@ -64,9 +64,12 @@ impl TrainJob {
         let start = match self.resume_from {
             Some(state) => {
                 check_position(&state.position, &self.config, &split)?;
+                // Another optimizer (a fork that changed it) starts afresh; the same one
+                // continues with its moments.
+                let same_kind = state.optimizer.config.name() == self.config.optimizer.name();
                 StartPoint {
                     position: state.position,
-                    optimizer: Some(state.optimizer),
+                    optimizer: same_kind.then_some(state.optimizer),
                 }
             }
             None => StartPoint::default(),

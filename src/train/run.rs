@@ -155,7 +155,8 @@ impl<'a> TrainingLoop<'a> {
             self.split.train,
             self.config.seed.wrapping_add(epoch as u64),
         );
-        let rest = &order[self.position.samples_done.min(order.len())..];
+        let first = self.position.samples_done.min(order.len());
+        let rest = &order[first..];
         for batch in rest.chunks(self.config.batch_size) {
             let flow = self.controls.between_batches(
                 self.commands,
@@ -168,7 +169,9 @@ impl<'a> TrainingLoop<'a> {
             }
             self.train_batch(epoch, batch)?;
         }
-        self.end_epoch(epoch, started)?;
+        // The throughput counts only the samples this process trained in this epoch.
+        let timed = self.position.samples_done - first;
+        self.end_epoch(epoch, started, timed)?;
         Ok(Flow::Continue)
     }
 
@@ -258,7 +261,12 @@ impl<'a> TrainingLoop<'a> {
     }
 
     /// Validation, the epoch's metrics, its snapshot and its checkpoint.
-    fn end_epoch(&mut self, epoch: usize, started: Instant) -> Result<(), TrainError> {
+    fn end_epoch(
+        &mut self,
+        epoch: usize,
+        started: Instant,
+        samples_timed: usize,
+    ) -> Result<(), TrainError> {
         let duration_secs = started.elapsed().as_secs_f64();
         let card = &self.dataset.card;
         let validation = (!self.validation_indices.is_empty()).then(|| {
@@ -283,6 +291,7 @@ impl<'a> TrainingLoop<'a> {
             regression,
             validation.as_ref(),
             duration_secs,
+            samples_timed,
         );
         self.events.send(TrainEvent::Epoch(metrics));
         self.snapshots

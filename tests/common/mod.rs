@@ -7,10 +7,17 @@
 use std::process::{Command, Output};
 
 pub fn layerlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layerlab"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    command(args).output().expect("the binary runs")
+}
+
+/// The binary with `args`, its data folder (models, the run store) a temporary folder of
+/// this test process, never the user's.
+pub fn command(args: &[&str]) -> Command {
+    static DATA: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let data = DATA.get_or_init(|| tempfile::tempdir().expect("a temporary folder"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_layerlab"));
+    command.args(args).env("LAYERLAB_DATA_DIR", data.path());
+    command
 }
 
 pub fn stdout(output: &Output) -> String {
