@@ -105,6 +105,14 @@ pub enum RunsCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Write runs as TensorBoard event files, one folder per run (scalars and the HParams
+    /// tab's settings and final metrics): `tensorboard --logdir DIR`.
+    ExportTensorboard {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
     Rename {
         id: String,
         name: String,
@@ -336,6 +344,9 @@ pub struct TrainArgs {
     /// Do not record the run.
     #[arg(long, conflicts_with = "store")]
     pub no_record: bool,
+    /// Also write TensorBoard event files into this folder as the run trains.
+    #[arg(long)]
+    pub tensorboard: Option<PathBuf>,
     /// The run's name in the store (default: dataset, preset and the id's start).
     #[arg(long)]
     pub name: Option<String>,

@@ -9,12 +9,13 @@ use layerlab::store::{
 use layerlab::train::TrainEvent;
 
 /// Options that only say where results go; a run's record leaves them out.
-const OUTPUT_OPTIONS: [&str; 5] = [
+const OUTPUT_OPTIONS: [&str; 6] = [
     "--export",
     "--export-onnx",
     "--log-jsonl",
     "--store",
     "--name",
+    "--tensorboard",
 ];
 /// Options of `train` that take no value.
 const FLAGS: [&str; 4] = ["--log-target", "--json", "--quiet", "--no-record"];

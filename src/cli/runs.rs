@@ -8,6 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use clap::Parser;
 use layerlab::display::format_secs;
+use layerlab::store::tensorboard::export_run;
 use layerlab::store::{
     compare_runs, read_checkpoint, CheckpointRow, Comparison, LayerOp, RunFilter, RunRow, RunStore,
 };
@@ -58,6 +59,14 @@ pub fn run(args: RunsArgs) -> anyhow::Result<()> {
                 } else {
                     store.tag(&id, tag)?;
                 }
+            }
+            Ok(())
+        }
+        Some(RunsCommand::ExportTensorboard { ids, out }) => {
+            for id in &ids {
+                let id = store.resolve(id)?;
+                let file = export_run(&store, &id, &out)?;
+                outln!("{}", file.display());
             }
             Ok(())
         }

@@ -11,6 +11,7 @@ use layerlab::model::Weights;
 use layerlab::optim::OptimizerConfig;
 use layerlab::presets::{preset, presets_for, Preset};
 use layerlab::spec::{ActivationShape, Layer, ModelSpec};
+use layerlab::store::tensorboard::LiveLog;
 use layerlab::store::{Host, Parent, RunEnd, RunRecord};
 use layerlab::train::{
     CheckpointPolicy, LossKind, TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainState,
@@ -108,24 +109,32 @@ pub fn train(
         every_steps: args.checkpoint_every,
     };
     let card = dataset.card.clone();
+    let record = RunRecord {
+        stack: spec.clone(),
+        settings: config.clone(),
+        card: card.clone(),
+        preset,
+        command,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        host: Host::this_machine(),
+    };
     let recording = if args.no_record {
         None
     } else {
-        let record = RunRecord {
-            stack: spec.clone(),
-            settings: config.clone(),
-            card: card.clone(),
-            preset,
-            command,
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            host: Host::this_machine(),
-        };
         let path = record::store_path(args.store.as_ref())?;
         Recording::start(&path, &record, target)
     };
     if let Some(recording) = &recording {
         outln!("run={}", recording.id());
     }
+    let tensorboard = match &args.tensorboard {
+        Some(dir) => {
+            let id = recording.as_ref().map_or("unrecorded", |r| r.id());
+            let name = args.name.as_deref().unwrap_or(&card.dataset);
+            Some(LiveLog::start(dir, name, id, &record)?)
+        }
+        None => None,
+    };
     // Found out now, not after an hour of training.
     for path in args.export.iter().chain(&args.export_onnx) {
         SavedModel::check_writable(path)?;
@@ -140,7 +149,7 @@ pub fn train(
     }
     .prepare()?;
     let run_id = recording.as_ref().map(|r| r.id().to_string());
-    let summary = drive(prepared, &args, recording)?;
+    let summary = drive(prepared, &args, recording, tensorboard)?;
     let saved = SavedModel {
         spec: trained_spec,
         input_shape: SavedModel::input_shape_of(card.input_shape()),
@@ -312,6 +321,7 @@ fn drive(
     prepared: layerlab::train::PreparedJob,
     args: &TrainArgs,
     recording: Option<Recording>,
+    mut tensorboard: Option<LiveLog>,
 ) -> anyhow::Result<layerlab::train::RunSummary> {
     let mut log = match &args.log_jsonl {
         Some(path) => Some(std::io::BufWriter::new(
@@ -342,6 +352,13 @@ fn drive(
         if let Some(log) = &mut log {
             serde_json::to_writer(&mut *log, &event)?;
             writeln!(log)?;
+        }
+        if let Some(live) = &mut tensorboard {
+            if let Err(error) = live.observe(&event) {
+                // The training goes on; only the TensorBoard files stop.
+                say(&bar, format!("warning: TensorBoard files stopped: {error}"))?;
+                tensorboard = None;
+            }
         }
         match event {
             TrainEvent::Started {

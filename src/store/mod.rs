@@ -9,7 +9,8 @@
 //! One file, one job: `schema.rs` (tables, version, migrations), `record.rs` (what a run
 //! is), `liveness.rs` (a killed run becomes "interrupted"), `recorder.rs` (the writing
 //! thread), `checkpoint_file.rs` (checkpoints as safetensors, retention), `queries.rs`
-//! (list, show, delete, tag, rename, note) and `compare.rs` (what differs between runs).
+//! (list, show, delete, tag, rename, note), `compare.rs` (what differs between runs) and
+//! `tensorboard/` (runs as TensorBoard event files).
 
 mod checkpoint_file;
 mod compare;
@@ -19,6 +20,7 @@ mod queries;
 mod record;
 mod recorder;
 mod schema;
+pub mod tensorboard;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

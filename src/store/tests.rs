@@ -246,3 +246,70 @@ fn two_processes_recording_at_once_both_record() {
         assert_eq!((row.status.as_str(), row.epochs_completed), ("finished", 4));
     }
 }
+
+#[test]
+fn a_run_exported_for_tensorboard_reads_back_with_its_scalars_and_hparams() {
+    use prost::Message;
+    use tensorboard::{export_run, read_events, HParamsPluginData};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = RunStore::open(&dir.path().join(STORE_FILE)).unwrap();
+    let (id, events) = recorded_run(&mut store, config(3));
+    let batches = events
+        .iter()
+        .filter(|e| matches!(e, TrainEvent::Batch(_)))
+        .count();
+    let file = export_run(&store, &id, &dir.path().join("tb")).unwrap();
+    let read = read_events(&file).unwrap();
+    assert_eq!(read[0].file_version.as_deref(), Some("brain.Event:2"));
+    // (tag, step, scalar, plugin content) of every summary value.
+    type Read = (String, i64, Option<f32>, Option<Vec<u8>>);
+    let values: Vec<Read> = read
+        .iter()
+        .filter_map(|e| e.summary.as_ref().map(|s| (e.step, s)))
+        .flat_map(|(step, s)| {
+            s.value.iter().map(move |v| {
+                let content = v
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.plugin_data.as_ref())
+                    .map(|p| p.content.clone());
+                (v.tag.clone(), step, v.simple_value, content)
+            })
+        })
+        .collect();
+    let count = |tag: &str| values.iter().filter(|v| v.0 == tag).count();
+    assert_eq!(count("train/loss"), batches);
+    assert_eq!(count("lr"), batches);
+    assert_eq!(count("val/accuracy"), 3);
+    assert_eq!(count("test/accuracy"), 1);
+    let losses: Vec<(i64, f32)> = values
+        .iter()
+        .filter(|v| v.0 == "train/loss")
+        .map(|v| (v.1, v.2.unwrap()))
+        .collect();
+    let sent: Vec<(i64, f32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::Batch(b) => Some((b.step as i64, b.loss)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(losses, sent);
+    let start = values
+        .iter()
+        .find(|v| v.0 == "_hparams_/session_start_info")
+        .and_then(|v| v.3.clone())
+        .unwrap();
+    let start = HParamsPluginData::decode(start.as_slice()).unwrap();
+    let hparams = start.session_start_info.unwrap().hparams;
+    assert_eq!(hparams["batch_size"].number_value, Some(16.0));
+    assert_eq!(hparams["optimizer"].string_value.as_deref(), Some("adam"));
+    assert_eq!(hparams["dataset"].string_value.as_deref(), Some("iris"));
+    let end = values
+        .iter()
+        .find(|v| v.0 == "_hparams_/session_end_info")
+        .and_then(|v| v.3.clone())
+        .unwrap();
+    let end = HParamsPluginData::decode(end.as_slice()).unwrap();
+    assert_eq!(end.session_end_info.unwrap().status, 1);
+}

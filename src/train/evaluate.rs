@@ -11,7 +11,7 @@ use crate::model::{argmax_rows, softmax, InferenceModel, Model};
 const EVALUATION_BATCH: usize = 500;
 
 /// Errors of a regression in the target's own units.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegressionMetrics {
     pub rmse: f32,
     pub mae: f32,
