@@ -235,6 +235,24 @@ fn a_short_run_streams_into_the_charts_and_can_pause_resume_and_finish() {
     harness.get_by_label("Evaluation").click();
     harness.run_steps(2);
     harness.get_by_label_contains("Confusion matrix");
+    // The run is in the store, as `layerlab train` records one: finished, every step, the
+    // pause and the resume (written by the recording thread a moment after the window saw
+    // the end).
+    let store = test_models_dir().with_file_name(layerlab::store::STORE_FILE);
+    let recorded = (0..200).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        let store = layerlab::store::RunStore::open(&store).ok()?;
+        let rows = store.list(&Default::default()).ok()?;
+        rows.into_iter().find(|row| {
+            let events = store.details(&row.id).map(|d| d.events).unwrap_or_default();
+            row.status == "finished"
+                && events.iter().any(|e| e.1 == "paused")
+                && events.iter().any(|e| e.1 == "resumed")
+        })
+    });
+    let row = recorded.expect("the window's run in the store");
+    assert_eq!((row.last_step, row.epochs_completed), (94, 1));
+    assert!(row.test_accuracy.is_some_and(|a| a > 0.8), "{row:?}");
 }
 
 #[test]

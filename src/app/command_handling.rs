@@ -273,10 +273,16 @@ impl LayerLabApp {
             None => (self.state.stack.clone(), None),
         };
         // A NaN loss in the window rolls back and pauses: the person is there to resume.
+        // Checkpoints at each epoch's end and on Stop go to the run store.
         let config = crate::train::TrainConfig {
             on_divergence: crate::train::OnDivergence::RollBackAndPause,
+            checkpoints: crate::train::CheckpointPolicy {
+                enabled: true,
+                every_steps: 0,
+            },
             ..self.state.training.clone()
         };
+        let observer = run_recorder(&spec, &config, &dataset.card);
         let job = TrainJob {
             spec: spec.clone(),
             config,
@@ -302,7 +308,7 @@ impl LayerLabApp {
         if let Some(task) = self.evaluation_task.take() {
             task.cancel();
         }
-        match TrainingSession::start(prepared, spec, waker) {
+        match TrainingSession::start(prepared, spec, waker, observer) {
             Ok(session) => {
                 // The frame times shown from now on are this run's.
                 self.frame_stats.clear();
@@ -448,4 +454,24 @@ fn other_data(model: &SavedModel, dataset: &crate::data::Dataset, what: &str) ->
             card.dataset
         )
     })
+}
+
+/// Records the window's runs in the run store, as `layerlab train` does (the store is opened
+/// on the training thread, never on the UI thread); `None` without a data folder.
+fn run_recorder(
+    spec: &crate::spec::ModelSpec,
+    config: &crate::train::TrainConfig,
+    card: &crate::data::DataCard,
+) -> Option<crate::train::Observer> {
+    let store = crate::store::default_store_path().ok()?;
+    let record = crate::store::RunRecord {
+        stack: spec.clone(),
+        settings: config.clone(),
+        card: card.clone(),
+        preset: None,
+        command: Vec::new(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        host: crate::store::Host::unknown(),
+    };
+    Some(crate::store::recording_observer(store, record, None))
 }

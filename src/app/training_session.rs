@@ -119,10 +119,16 @@ pub struct TrainingSession {
 }
 
 impl TrainingSession {
-    pub fn start(job: PreparedJob, spec: ModelSpec, waker: Waker) -> std::io::Result<Self> {
+    /// Starts `job`; `observer` (the run recorder) sees its events on the worker thread.
+    pub fn start(
+        job: PreparedJob,
+        spec: ModelSpec,
+        waker: Waker,
+        observer: Option<crate::train::Observer>,
+    ) -> std::io::Result<Self> {
         let card = job.dataset.card.clone();
         Ok(Self {
-            handle: Some(TrainingHandle::spawn(job, Some(waker))?),
+            handle: Some(TrainingHandle::spawn_observed(job, Some(waker), observer)?),
             spec,
             card,
             status: RunStatus::Running,

@@ -32,7 +32,7 @@ pub use compare::{compare_runs, diff_layers, diff_settings, Comparison, Differen
 pub use error::StoreError;
 pub use queries::{RunDetails, RunFilter, RunRow};
 pub use record::{stack_summary, Host, Parent, RunRecord};
-pub use recorder::{RecordReport, Recorder, RunEnd};
+pub use recorder::{recording_observer, RecordReport, Recorder, RunEnd};
 pub use schema::SCHEMA_VERSION;
 
 /// The database's file name in the data folder.

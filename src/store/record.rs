@@ -33,6 +33,15 @@ pub struct Host {
 }
 
 impl Host {
+    /// A host not read yet ([`super::recording_observer`] reads it on the worker thread).
+    pub fn unknown() -> Self {
+        Self {
+            cpu: String::new(),
+            threads: 0,
+            os: String::new(),
+        }
+    }
+
     /// This machine: the CPU's model name (Linux's /proc/cpuinfo, else the architecture),
     /// the threads training uses, the operating system.
     pub fn this_machine() -> Self {

@@ -56,6 +56,35 @@ enum Message {
     End(RunEnd),
 }
 
+/// Records runs on the worker thread ([`crate::train::TrainingHandle::spawn_observed`]): the
+/// store is opened, the host read and the run created at its first event, off the driver's
+/// thread (`record.host` is filled in then); a store
+/// that cannot be used is said on standard error and the run trains unrecorded.
+pub fn recording_observer(
+    store: std::path::PathBuf,
+    record: super::RunRecord,
+    name: Option<String>,
+) -> crate::train::Observer {
+    let mut pending = Some((store, record, name));
+    let mut recorder: Option<Recorder> = None;
+    Box::new(move |event| {
+        if let Some((store, mut record, name)) = pending.take() {
+            // Read here, on the worker thread (a file read on Linux).
+            record.host = super::Host::this_machine();
+            let started = super::RunStore::open(&store)
+                .and_then(|mut opened| opened.create_run(&record, name, None))
+                .and_then(Recorder::start);
+            match started {
+                Ok(started) => recorder = Some(started),
+                Err(error) => eprintln!("warning: this run is not recorded: {error}"),
+            }
+        }
+        if let Some(recorder) = &recorder {
+            recorder.observe(event);
+        }
+    })
+}
+
 /// Hands a run's events to the recording thread.
 pub struct Recorder {
     id: String,
@@ -98,7 +127,8 @@ impl Recorder {
     }
 
     /// Records what `event` says about the run (batches, epochs, health, checkpoints,
-    /// learning-rate changes, pauses); the rest is for the driver alone.
+    /// learning-rate changes, pauses, and how it ended: `Finished`, stopped or not, or
+    /// `Failed`); the rest is for the driver alone.
     pub fn observe(&self, event: &TrainEvent) {
         let message = match event {
             TrainEvent::Batch(batch) => Message::Batch(batch.clone()),
@@ -136,18 +166,26 @@ impl Recorder {
                 kind: "rolled_back",
                 detail: format!("loss {loss} at step {step}; back to step {restored_step}"),
             },
+            TrainEvent::Finished(summary) => Message::End(if summary.stopped_early {
+                RunEnd::Stopped
+            } else {
+                RunEnd::Finished {
+                    test: summary.test.clone(),
+                }
+            }),
+            TrainEvent::Failed { message } => Message::End(RunEnd::Failed {
+                message: message.clone(),
+            }),
             TrainEvent::Started { .. }
             | TrainEvent::Snapshot { .. }
-            | TrainEvent::Evaluating { .. }
-            | TrainEvent::Finished(_)
-            | TrainEvent::Failed { .. } => return,
+            | TrainEvent::Evaluating { .. } => return,
         };
         // The thread only ends after `End`; a send cannot fail before `finish`.
         let _ = self.sender.send(message);
     }
 
-    /// Records how the run ended, waits for everything to be written, and says what could
-    /// not be.
+    /// Waits for everything to be written and says what could not be. A run whose end was
+    /// not observed (the driver gave up) is recorded as `end`.
     pub fn finish(mut self, end: RunEnd) -> RecordReport {
         let _ = self.sender.send(Message::End(end));
         self.join()

@@ -50,4 +50,4 @@ pub use run::run_training;
 pub use step::{train_step, train_step_observed, StepOptions, StepOutcome};
 pub use throughput::{Throughput, THROUGHPUT_WINDOW_SECS};
 pub use train_state::{CheckpointPolicy, Position, TrainState};
-pub use worker::{TrainingHandle, Waker, EVENT_CAPACITY};
+pub use worker::{Observer, TrainingHandle, Waker, EVENT_CAPACITY};

@@ -20,6 +20,10 @@ pub const EVENT_CAPACITY: usize = 65_536;
 /// free of any GUI type.
 pub type Waker = Box<dyn Fn() + Send + 'static>;
 
+/// Sees every event on the worker thread before the driver does (a run recorder): whatever
+/// it does happens off the driver's thread, which for a window is the UI thread.
+pub type Observer = Box<dyn FnMut(&TrainEvent) + Send + 'static>;
+
 /// A running training job. Dropping it cancels the run and joins the thread.
 pub struct TrainingHandle {
     commands: Sender<TrainCommand>,
@@ -34,6 +38,16 @@ pub struct TrainingHandle {
 impl TrainingHandle {
     /// Starts `job` on a thread called "layerlab-train".
     pub fn spawn(job: PreparedJob, waker: Option<Waker>) -> std::io::Result<Self> {
+        Self::spawn_observed(job, waker, None)
+    }
+
+    /// [`Self::spawn`], with `observer` seeing each event on the worker thread first; it is
+    /// dropped when the worker ends (after the last event, or on a cancel without one).
+    pub fn spawn_observed(
+        job: PreparedJob,
+        waker: Option<Waker>,
+        mut observer: Option<Observer>,
+    ) -> std::io::Result<Self> {
         let (command_tx, command_rx) = unbounded();
         let (handover_tx, handover_rx) = bounded(1);
         let thread = std::thread::Builder::new()
@@ -44,6 +58,9 @@ impl TrainingHandle {
                     return; // the handle is gone already
                 }
                 let mut emit = move |event: TrainEvent| {
+                    if let Some(observer) = &mut observer {
+                        observer(&event);
+                    }
                     let delivered = event_tx.send(event).is_ok();
                     if let Some(waker) = &waker {
                         waker();
