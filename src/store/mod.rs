@@ -75,7 +75,13 @@ impl RunStore {
                 .map_err(StoreError::io(format!("cannot create {}", dir.display())))?;
         }
         let mut notes = Vec::new();
-        let connection = match connect(path) {
+        // Damage shows when the header, the schema or the runs table is read.
+        let open_and_sweep = || -> Result<(Connection, Vec<String>), StoreError> {
+            let connection = connect(path)?;
+            let swept = liveness::mark_interrupted(&connection, &runs_dir_of(path))?;
+            Ok((connection, swept))
+        };
+        let (connection, swept) = match open_and_sweep() {
             Err(StoreError::Open { cause, .. } | StoreError::Sql(cause)) if is_damaged(&cause) => {
                 let aside = set_aside(path)?;
                 notes.push(format!(
@@ -83,18 +89,16 @@ impl RunStore {
                     path.display(),
                     aside.display()
                 ));
-                connect(path)?
+                open_and_sweep()?
             }
             other => other?,
         };
-        let mut store = Self {
+        notes.extend(swept);
+        Ok(Self {
             connection,
             path: path.to_path_buf(),
             notes,
-        };
-        let swept = liveness::mark_interrupted(&store.connection, &store.runs_dir())?;
-        store.notes.extend(swept);
-        Ok(store)
+        })
     }
 
     /// Where the database is.
@@ -260,9 +264,14 @@ fn is_damaged(error: &rusqlite::Error) -> bool {
     )
 }
 
-/// Moves a damaged store (and its WAL files) aside to `<name>.bad`; returns the new name.
+/// Moves a damaged store (and its WAL files) aside to `<name>.bad` (`.bad.2`, ... when that
+/// is taken: an earlier damaged store is never overwritten); returns the new name.
 fn set_aside(path: &Path) -> Result<PathBuf, StoreError> {
-    let aside = path.with_extension("sqlite.bad");
+    let first = path.with_extension("sqlite.bad");
+    let aside = std::iter::once(first.clone())
+        .chain((2..).map(|n| first.with_extension(format!("bad.{n}"))))
+        .find(|candidate| !candidate.exists())
+        .unwrap_or(first);
     std::fs::rename(path, &aside).map_err(StoreError::io(format!(
         "cannot move the damaged store {} aside",
         path.display()

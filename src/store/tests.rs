@@ -170,6 +170,41 @@ fn a_damaged_store_is_kept_aside_and_a_newer_one_refused() {
 }
 
 #[test]
+fn a_truncated_store_is_kept_aside_and_an_earlier_bad_copy_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(STORE_FILE);
+    let mut store = RunStore::open(&path).unwrap();
+    for _ in 0..3 {
+        recorded_run(&mut store, config(20));
+    }
+    drop(store);
+    // Everything in the main file, then its second half cut off.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    drop(connection);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(path.with_extension("sqlite.bad"), b"an earlier bad copy").unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let store = RunStore::open(&path).unwrap();
+    assert!(
+        store.notes()[0].contains("runs.sqlite.bad.2"),
+        "{:?}",
+        store.notes()
+    );
+    assert_eq!(
+        std::fs::read(path.with_extension("sqlite.bad")).unwrap(),
+        b"an earlier bad copy"
+    );
+    assert_eq!(
+        std::fs::read(path.with_extension("sqlite.bad.2")).unwrap(),
+        &bytes[..bytes.len() / 2]
+    );
+    assert!(store.list(&RunFilter::default()).unwrap().is_empty());
+}
+
+#[test]
 fn retention_keeps_the_first_the_best_the_last_and_at_most_twenty() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = RunStore::open(&dir.path().join(STORE_FILE)).unwrap();
