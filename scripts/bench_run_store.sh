@@ -3,7 +3,8 @@
 #   1. recording overhead: `train` with and without --no-record, back to back, three pairs,
 #      for the mlp (the most steps a second) and the cnn preset;
 #   2. checkpoints: cnn and cnn-bn with a checkpoint every 10 steps against none (the
-#      training thread only copies the state; the file is written on the recording thread);
+#      training thread only copies the state; the file is written on the recording thread),
+#      and `bench --checkpoints` (the copy and the write, timed);
 #   3. `runs --json` with 1,000 runs in the store;
 #   4. the store's size per 100,000 recorded steps.
 # Usage: scripts/bench_run_store.sh   (builds the release binary first)
@@ -44,7 +45,7 @@ for preset in cnn cnn-bn; do
         python3 -c "print(f'$preset pair $pair: {$none:>6} samples/s at epoch ends only, {$every:>6} with one every 10 steps ({($every-$none)/$none*100:+.1f}%)')"
     done
 done
-ls -l "$work"/runs/*/step-00000010.safetensors 2>/dev/null | head -2 | awk '{print "checkpoint file: " $5 " bytes"}' || true
+"$bin" bench --checkpoints --runs 9
 
 echo "== runs --json with 1,000 runs"
 "$bin" train --dataset iris --epochs 20 --quiet --store "$work/many.sqlite" > /dev/null

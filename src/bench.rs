@@ -50,6 +50,8 @@ pub enum BenchError {
     Stack(#[from] crate::spec::SpecError),
     #[error("the CPU tensor device failed ({0:?})")]
     Device(CpuError),
+    #[error("cannot write a checkpoint: {0}")]
+    Checkpoint(String),
 }
 
 // Written out: `#[from]` would also make the device error the `source`.
@@ -86,6 +88,59 @@ pub fn run_bench(dataset: &Dataset, runs: usize) -> Result<BenchReport, BenchErr
         cnn_train_img_per_s: round1(cnn_train),
         mlp_predict_us: round1(mlp_predict),
         cnn_predict_us: round1(cnn_predict),
+        runs,
+    })
+}
+
+/// What a checkpoint of a preset costs: copying the state on the training thread, and
+/// serialising and writing the file on the recording thread (milliseconds, medians).
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckpointReport {
+    pub preset: String,
+    pub bytes: u64,
+    pub copy_ms: f64,
+    pub write_ms: f64,
+    pub runs: usize,
+}
+
+/// Measures a checkpoint of `preset` (for MNIST, Adam's moments included) written into `dir`.
+pub fn run_checkpoint_bench(
+    preset_name: &str,
+    dir: &std::path::Path,
+    runs: usize,
+) -> Result<CheckpointReport, BenchError> {
+    let runs = runs.max(1);
+    let preset =
+        preset(preset_name).ok_or_else(|| BenchError::NoPreset(preset_name.to_string()))?;
+    let input = crate::spec::ActivationShape::Spatial {
+        channels: 1,
+        height: 28,
+        width: 28,
+    };
+    let plan = validate(&preset.spec, input, 10)?;
+    let model = Model::initialise(preset.spec.clone(), plan, &Cpu::default(), 0);
+    let optimizer = Optimizer::new(preset.optimizer.clone(), &model.params)?;
+    let path = dir.join(format!("{preset_name}.safetensors"));
+    let (mut copies, mut writes) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let started = Instant::now();
+        let state = crate::train::TrainState {
+            position: crate::train::Position::default(),
+            weights: std::sync::Arc::new(model.weights()),
+            optimizer: optimizer.state(),
+        };
+        copies.push(started.elapsed().as_secs_f64() * 1e3);
+        let started = Instant::now();
+        crate::store::write_checkpoint(&path, &state)
+            .map_err(|e| BenchError::Checkpoint(e.to_string()))?;
+        writes.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    Ok(CheckpointReport {
+        preset: preset_name.to_string(),
+        bytes,
+        copy_ms: round1(median(copies) * 10.0) / 10.0,
+        write_ms: round1(median(writes) * 10.0) / 10.0,
         runs,
     })
 }

@@ -429,6 +429,9 @@ pub struct BenchArgs {
     /// Measure the tiny tabular models instead (ames regressor, iris), in steps per second.
     #[arg(long)]
     pub tabular: bool,
+    /// Measure checkpoints instead (cnn and cnn-bn): copying the state and writing the file.
+    #[arg(long, conflicts_with = "tabular")]
+    pub checkpoints: bool,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

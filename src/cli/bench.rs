@@ -1,11 +1,32 @@
 //! `layerlab bench`: see `layerlab::bench` for the method.
 
-use layerlab::bench::{run_bench, run_preset_bench, run_tabular_bench};
+use layerlab::bench::{run_bench, run_checkpoint_bench, run_preset_bench, run_tabular_bench};
 use layerlab::data::{default_mnist_dir, load_builtin, DataOptions, Dataset};
 
 use super::args::BenchArgs;
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.checkpoints {
+        let dir = tempfile::tempdir()?;
+        let mut reports = Vec::new();
+        for preset in ["cnn", "cnn-bn"] {
+            reports.push(run_checkpoint_bench(preset, dir.path(), args.runs)?);
+        }
+        if args.json {
+            outln!("{}", serde_json::to_string(&reports)?);
+        } else {
+            for r in reports {
+                outln!(
+                    "{} checkpoint {} bytes: copy {:.2} ms (training thread), write {:.2} ms (recording thread)",
+                    r.preset,
+                    r.bytes,
+                    r.copy_ms,
+                    r.write_ms
+                );
+            }
+        }
+        return Ok(());
+    }
     if args.tabular {
         let mut reports = Vec::new();
         for (dataset, preset) in [("ames-housing", "mlp-regressor"), ("iris", "tabular-mlp")] {

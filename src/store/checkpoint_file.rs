@@ -68,9 +68,7 @@ impl CheckpointWriter {
     ) -> Result<(), StoreError> {
         let step = state.position.step;
         let relative = format!("runs/{}/step-{step:08}.safetensors", self.run_id);
-        let path = self.store_dir.join(&relative);
-        let bytes = checkpoint_bytes(state)?;
-        write_atomically(&path, &bytes).map_err(|e| StoreError::Checkpoint(e.to_string()))?;
+        write_checkpoint(&self.store_dir.join(&relative), state)?;
         connection.execute(
             "INSERT OR REPLACE INTO checkpoints (run_id, step, epoch, file, validation_score, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -130,6 +128,13 @@ pub(super) fn list_checkpoints(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+/// Writes `state` as a checkpoint file at `path`, atomically (a temporary file renamed into
+/// place).
+pub fn write_checkpoint(path: &Path, state: &TrainState) -> Result<(), StoreError> {
+    let bytes = checkpoint_bytes(state)?;
+    write_atomically(path, &bytes).map_err(|e| StoreError::Checkpoint(e.to_string()))
 }
 
 fn checkpoint_bytes(state: &TrainState) -> Result<Vec<u8>, StoreError> {

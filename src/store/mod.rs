@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
 
-pub use checkpoint_file::{read_checkpoint, CheckpointRow, MAX_CHECKPOINTS};
+pub use checkpoint_file::{read_checkpoint, write_checkpoint, CheckpointRow, MAX_CHECKPOINTS};
 pub use compare::{compare_runs, diff_layers, diff_settings, Comparison, Difference, LayerOp};
 pub use error::StoreError;
 pub use queries::{RunDetails, RunFilter, RunRow};
