@@ -45,7 +45,7 @@ for preset in cnn cnn-bn; do
         python3 -c "print(f'$preset pair $pair: {$none:>6} samples/s at epoch ends only, {$every:>6} with one every 10 steps ({($every-$none)/$none*100:+.1f}%)')"
     done
 done
-"$bin" bench --checkpoints --runs 9
+"$bin" bench --run-store --runs 9
 
 echo "== runs --json with 1,000 runs"
 "$bin" train --dataset iris --epochs 20 --quiet --store "$work/many.sqlite" > /dev/null

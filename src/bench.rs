@@ -145,6 +145,68 @@ pub fn run_checkpoint_bench(
     })
 }
 
+/// What recording costs per step: the training side's hand-over of a batch event (a channel
+/// send) and the recording thread's rows per second.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordingReport {
+    pub events: usize,
+    /// Nanoseconds the driver spends per batch event it hands to the recorder.
+    pub observe_ns_per_event: f64,
+    /// Rows the recording thread wrote per second, from the first event to the last row.
+    pub rows_per_sec: f64,
+}
+
+/// Hands `events` batch events to a recorder on a store in `dir` and times both sides.
+pub fn run_recording_bench(
+    dir: &std::path::Path,
+    events: usize,
+) -> Result<RecordingReport, BenchError> {
+    use crate::store::{Host, Recorder, RunEnd, RunRecord, RunStore};
+    let fail = |e: crate::store::StoreError| BenchError::Checkpoint(e.to_string());
+    let data = crate::data::load_builtin("iris", &crate::data::DataOptions::default())
+        .map_err(|e| BenchError::Checkpoint(e.to_string()))?;
+    let record = RunRecord {
+        stack: preset("tabular-mlp")
+            .ok_or_else(|| BenchError::NoPreset("tabular-mlp".into()))?
+            .spec,
+        settings: crate::train::TrainConfig::default(),
+        card: data.card.clone(),
+        preset: None,
+        command: Vec::new(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        host: Host::this_machine(),
+    };
+    let mut store = RunStore::open(&dir.join(crate::store::STORE_FILE)).map_err(fail)?;
+    let lease = store.create_run(&record, None, None).map_err(fail)?;
+    let recorder = Recorder::start(lease).map_err(fail)?;
+    let started = Instant::now();
+    let mut observing = std::time::Duration::ZERO;
+    for step in 1..=events.max(1) {
+        let event = crate::train::TrainEvent::Batch(crate::train::BatchMetrics {
+            step,
+            epoch: step / 1000,
+            loss: 1.0 / step as f32,
+            accuracy: Some(0.5),
+            learning_rate: 1e-3,
+            samples: 64,
+            train_secs: step as f64 * 3e-4,
+        });
+        let handed = Instant::now();
+        recorder.observe(&event);
+        observing += handed.elapsed();
+    }
+    let report = recorder.finish(RunEnd::Finished { test: None });
+    let total = started.elapsed().as_secs_f64();
+    if let Some(problem) = report.problems.first() {
+        return Err(BenchError::Checkpoint(problem.clone()));
+    }
+    Ok(RecordingReport {
+        events,
+        observe_ns_per_event: round1(observing.as_secs_f64() * 1e9 / events.max(1) as f64),
+        rows_per_sec: round1(events as f64 / total),
+    })
+}
+
 /// A tiny tabular model's speed, where per-step overhead dominates: optimizer steps per second.
 #[derive(Clone, Debug, Serialize)]
 pub struct TabularReport {

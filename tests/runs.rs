@@ -117,6 +117,12 @@ fn a_run_killed_mid_epoch_and_resumed_ends_as_one_never_interrupted() {
     };
     let listed = assert_ok(&layerlab(&["runs", "--store", store_arg]));
     assert!(listed.contains("interrupted at step"), "{listed}");
+    // The newest checkpoint's file is lost: resume says so and takes the one before, with
+    // the same end result.
+    let opened = RunStore::open(&store).unwrap();
+    let newest = opened.checkpoints(&id).unwrap().pop().unwrap();
+    std::fs::remove_file(opened.checkpoint_path(&newest)).unwrap();
+    drop(opened);
     let out = layerlab(&[
         "runs",
         "resume",
@@ -126,6 +132,11 @@ fn a_run_killed_mid_epoch_and_resumed_ends_as_one_never_interrupted() {
         "--export",
         resumed.to_str().unwrap(),
     ]);
+    assert!(
+        stderr(&out).contains(&format!("checkpoint at step {} is missing", newest.step)),
+        "{}",
+        stderr(&out)
+    );
     let resumed_out = assert_ok(&out);
     assert!(
         resumed_out.starts_with(&format!("run={id}")),

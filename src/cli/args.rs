@@ -429,9 +429,10 @@ pub struct BenchArgs {
     /// Measure the tiny tabular models instead (ames regressor, iris), in steps per second.
     #[arg(long)]
     pub tabular: bool,
-    /// Measure checkpoints instead (cnn and cnn-bn): copying the state and writing the file.
+    /// Measure the run store instead: a cnn and a cnn-bn checkpoint (copying the state,
+    /// writing the file) and recording 200,000 batch events.
     #[arg(long, conflicts_with = "tabular")]
-    pub checkpoints: bool,
+    pub run_store: bool,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

@@ -1,12 +1,14 @@
 //! `layerlab bench`: see `layerlab::bench` for the method.
 
-use layerlab::bench::{run_bench, run_checkpoint_bench, run_preset_bench, run_tabular_bench};
+use layerlab::bench::{
+    run_bench, run_checkpoint_bench, run_preset_bench, run_recording_bench, run_tabular_bench,
+};
 use layerlab::data::{default_mnist_dir, load_builtin, DataOptions, Dataset};
 
 use super::args::BenchArgs;
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if args.checkpoints {
+    if args.run_store {
         let dir = tempfile::tempdir()?;
         let mut reports = Vec::new();
         for preset in ["cnn", "cnn-bn"] {
@@ -24,6 +26,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                     r.write_ms
                 );
             }
+        }
+        let recording = run_recording_bench(dir.path(), 200_000)?;
+        if args.json {
+            outln!("{}", serde_json::to_string(&recording)?);
+        } else {
+            outln!(
+                "recording {} batch events: {:.0} ns each on the training side, {:.0} rows/s written",
+                recording.events,
+                recording.observe_ns_per_event,
+                recording.rows_per_sec
+            );
         }
         return Ok(());
     }
