@@ -4,7 +4,7 @@
 #      for the mlp (the most steps a second) and the cnn preset;
 #   2. checkpoints: cnn and cnn-bn with a checkpoint every 10 steps against none (the
 #      training thread only copies the state; the file is written on the recording thread),
-#      and `bench --checkpoints` (the copy and the write, timed);
+#      and `bench --run-store` (the copy and the write, timed);
 #   3. `runs --json` with 1,000 runs in the store;
 #   4. the store's size per 100,000 recorded steps.
 # Usage: scripts/bench_run_store.sh   (builds the release binary first)
