@@ -764,3 +764,37 @@ fn explain_writes_saliency_and_activations_and_the_map_depends_on_the_weights() 
         "explain draws maps over images; this model takes CSV rows",
     );
 }
+
+#[test]
+fn the_presets_trained_as_shipped_raise_no_health_warnings() {
+    // Each small dataset with the preset it gets by default (the image presets' mlps too):
+    // a warning on the recipes' own defaults would teach people to ignore warnings. Before
+    // spikes had to last and small gradients after learning stopped counting as vanishing,
+    // seven of these warned.
+    let runs: [&[&str]; 14] = [
+        &["--dataset", "ames-housing", "--preset", "mlp-regressor-robust"],
+        &["--dataset", "ames-housing", "--preset", "mlp-regressor"],
+        &["--dataset", "spiral", "--preset", "playground"],
+        &["--dataset", "circles"],
+        &["--dataset", "xor"],
+        &["--dataset", "gaussian"],
+        &["--dataset", "breast-cancer"],
+        &["--dataset", "wine"],
+        &["--dataset", "iris"],
+        &["--dataset", "diabetes"],
+        &["--dataset", "digits-8x8"],
+        &["--dataset", "fine-food-reviews"],
+        &["--preset", "mlp"],
+        &["--preset", "mlp-deep"],
+    ];
+    for args in runs {
+        let out = layerlab(&[&["train", "--quiet", "--no-record"][..], args].concat());
+        let printed = common::assert_ok(&out);
+        assert!(printed.contains("test_"), "{args:?}: {printed}");
+        assert!(
+            !stderr(&out).contains("warning"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -305,6 +305,7 @@ mod tests {
             }],
             Vec::new(),
             Vec::new(),
+            false,
         )
     }
 

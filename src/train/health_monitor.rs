@@ -56,7 +56,8 @@ impl HealthMonitor {
         let dead = super::pool::with_helpers_polling(|| {
             dead_units(model, &self.inputs, self.batch.len())
         })?;
-        let report = HealthReport::new(step, layers, dead, self.spikes.take());
+        let loss_fell = self.spikes.loss_fell();
+        let report = HealthReport::new(step, layers, dead, self.spikes.take(), loss_fell);
         events.send(TrainEvent::Health(Box::new(report)));
         Ok(())
     }
