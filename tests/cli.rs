@@ -772,7 +772,12 @@ fn the_presets_trained_as_shipped_raise_no_health_warnings() {
     // spikes had to last and small gradients after learning stopped counting as vanishing,
     // seven of these warned.
     let runs: [&[&str]; 14] = [
-        &["--dataset", "ames-housing", "--preset", "mlp-regressor-robust"],
+        &[
+            "--dataset",
+            "ames-housing",
+            "--preset",
+            "mlp-regressor-robust",
+        ],
         &["--dataset", "ames-housing", "--preset", "mlp-regressor"],
         &["--dataset", "spiral", "--preset", "playground"],
         &["--dataset", "circles"],

@@ -1172,6 +1172,27 @@ fn a_2d_set_regenerates_with_the_points_and_noise_chosen() {
         app.dataset_sizes() == Some((240, 60))
     });
     assert_eq!(harness.state().state.toy, options);
+    // The data seed is a control of its own; another seed draws other points.
+    assert!(harness.get_all_by_label("data seed").next().is_some());
+    let draw = |app: &LayerLabApp| {
+        let mut point = Vec::new();
+        app.dataset()
+            .unwrap()
+            .train
+            .fill_inputs(&[0, 1, 2], &mut point);
+        point
+    };
+    let first_draw = draw(harness.state());
+    let reseeded = layerlab::data::ToyOptions { seed: 7, ..options };
+    harness
+        .state_mut()
+        .send(AppCommand::SetToyOptions(reseeded));
+    step_until(&mut harness, "the reseeded draw", |app| {
+        app.state.toy.seed == 7 && app.dataset_ready()
+    });
+    harness.run_steps(2);
+    let second_draw = draw(harness.state());
+    assert_ne!(first_draw, second_draw);
 }
 
 /// The window at 1440x900 with a model from tests/fixtures/models loaded (its dataset is

@@ -85,6 +85,14 @@ pub fn data_ui(
         ui.add_enabled_ui(!training_active, |ui| {
             ui.add(egui::Slider::new(&mut options.samples, 50..=5_000).text("points"));
             ui.add(egui::Slider::new(&mut options.noise, 0.0..=1.0).text("noise"));
+            // Another draw of the same set: results differ from draw to draw (README gives
+            // the playground preset's range over seeds).
+            ui.horizontal(|ui| {
+                let label = ui.label("data seed");
+                ui.add(DragValue::new(&mut options.seed).range(0..=u32::MAX as u64))
+                    .labelled_by(label.id)
+                    .on_hover_text("Which random draw of points (the same seed, the same points)");
+            });
         });
         if options != *toy {
             commands.push(AppCommand::SetToyOptions(options));
