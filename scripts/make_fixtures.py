@@ -201,3 +201,8 @@ bn_path = os.path.join(os.path.dirname(path), "torch_batch_norm.json")
 with open(bn_path, "w") as f:
     json.dump(bn_out, f)
 print(f"wrote {os.path.normpath(bn_path)}")
+
+# Learning-rate schedules (tests/fixtures/torch_schedules.json).
+import make_schedule_fixtures  # noqa: E402
+
+make_schedule_fixtures.main()

@@ -37,4 +37,6 @@ pub enum ConfigError {
     EmptyLimit,
     #[error("a test limit of 0 evaluates nothing; leave it out to use the whole test set")]
     EmptyTestLimit,
+    #[error("learning-rate schedule: {0}")]
+    Schedule(String),
 }

@@ -314,3 +314,84 @@ fn batch_norm_matches_pytorch_in_training_and_evaluation() {
         1e-3,
     );
 }
+
+#[test]
+fn learning_rate_schedules_match_torch_step_by_step() {
+    use layerlab::optim::{Anneal, LrSchedule, Schedule, SchedulePoint};
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/torch_schedules.json")).unwrap();
+    for case in fixture["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let s = &case["schedule"];
+        let f = |key: &str| s[key].as_f64().unwrap();
+        let u = |key: &str| s[key].as_u64().unwrap() as usize;
+        let schedule = match s["kind"].as_str().unwrap() {
+            "step" => Schedule::Step {
+                step_size: u("step_size"),
+                gamma: f("gamma"),
+            },
+            "multistep" => Schedule::MultiStep {
+                milestones: s["milestones"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m.as_u64().unwrap() as usize)
+                    .collect(),
+                gamma: f("gamma"),
+            },
+            "exponential" => Schedule::Exponential { gamma: f("gamma") },
+            "cosine" => Schedule::Cosine {
+                t_max: u("t_max"),
+                eta_min: f("eta_min"),
+            },
+            "onecycle" => Schedule::OneCycle {
+                pct_start: f("pct_start"),
+                anneal: if s["anneal"] == "cos" {
+                    Anneal::Cos
+                } else {
+                    Anneal::Linear
+                },
+                div_factor: f("div_factor"),
+                final_div_factor: f("final_div_factor"),
+                three_phase: s["three_phase"].as_bool().unwrap(),
+                cycle_momentum: s["cycle_momentum"].as_bool().unwrap(),
+                base_momentum: 0.85,
+                max_momentum: 0.95,
+            },
+            other => panic!("{other}"),
+        };
+        let schedule = LrSchedule {
+            schedule,
+            warmup_steps: case["warmup_steps"].as_u64().unwrap_or(0) as usize,
+            warmup_start_factor: case["warmup_start_factor"].as_f64().unwrap_or(1.0 / 3.0),
+        };
+        let base = case["lr"].as_f64().unwrap();
+        let epochs = case["epochs"].as_u64().unwrap() as usize;
+        let per_epoch = case["steps_per_epoch"].as_u64().unwrap() as usize;
+        let lrs = case["lrs"].as_array().unwrap();
+        let momenta = case["momenta"].as_array().unwrap();
+        assert_eq!(lrs.len(), epochs * per_epoch, "{name}");
+        for (step, (lr, momentum)) in lrs.iter().zip(momenta).enumerate() {
+            let point = SchedulePoint {
+                step,
+                epoch: step / per_epoch,
+                total_steps: epochs * per_epoch,
+                epochs,
+            };
+            let ours = schedule.at(base, point);
+            let theirs = lr.as_f64().unwrap();
+            assert!(
+                (ours.lr - theirs).abs() <= 1e-7 * theirs.abs(),
+                "{name}, step {step}: {} against torch's {theirs}",
+                ours.lr
+            );
+            if let Some(ours) = ours.momentum {
+                let theirs = momentum.as_f64().unwrap();
+                assert!(
+                    (ours - theirs).abs() <= 1e-7 * theirs.abs(),
+                    "{name}, step {step}: momentum {ours} against torch's {theirs}"
+                );
+            }
+        }
+    }
+}

@@ -730,7 +730,8 @@ fn reported_after(events: &[TrainEvent], after: usize) -> Vec<String> {
 #[test]
 fn a_run_resumed_from_any_checkpoint_ends_bit_for_bit_as_the_uninterrupted_one() {
     // Batch norm (running statistics), dropout (random masks), Adam (two moments and a step
-    // count), a last batch smaller than the others, and a learning rate changed by hand.
+    // count), a last batch smaller than the others, a learning-rate schedule, and a rate
+    // changed by hand (which then multiplies the schedule).
     let spec = ModelSpec::new(vec![
         Layer::Flatten,
         Layer::Linear { out_features: 24 },
@@ -752,11 +753,27 @@ fn a_run_resumed_from_any_checkpoint_ends_bit_for_bit_as_the_uninterrupted_one()
             enabled: true,
             every_steps: 4,
         },
+        // A warm-up then OneCycle: a rate and a beta1 that change every step.
+        schedule: layerlab::optim::LrSchedule {
+            schedule: layerlab::optim::Schedule::one_cycle(),
+            warmup_steps: 5,
+            warmup_start_factor: 0.1,
+        },
         ..quick_config(300)
     };
     let data = mnist();
-    let by_hand = [TrainCommand::SetLearningRate(0.003)];
+    let by_hand = [TrainCommand::SetLearningRate(1e-5)];
     let (events, summary) = run_to_end(job(spec.clone(), config.clone(), data.clone()), &by_hand);
+    // The rate set by hand holds for the first step, then multiplies the schedule.
+    let rates: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::Batch(b) => Some(b.learning_rate),
+            _ => None,
+        })
+        .collect();
+    assert!((rates[0] - 1e-5).abs() < 1e-15, "{rates:?}");
+    assert!(rates[10] > rates[0] && rates[29] < rates[10], "{rates:?}");
     let checkpoints: Vec<Arc<layerlab::train::TrainState>> = events
         .iter()
         .filter_map(|event| match event {

@@ -275,6 +275,69 @@ pub enum ColourMode {
     Rgb,
 }
 
+/// A learning-rate schedule, as `torch.optim.lr_scheduler` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleKind {
+    Constant,
+    /// StepLR: times --gamma every --step-size epochs.
+    Step,
+    /// MultiStepLR: times --gamma at each of --milestones (epochs).
+    Multistep,
+    /// ExponentialLR: times --gamma every epoch.
+    Exponential,
+    /// CosineAnnealingLR: down to --eta-min over --t-max epochs (default: the run's).
+    Cosine,
+    /// OneCycleLR over the run's steps, --lr being its max_lr.
+    Onecycle,
+}
+
+/// The schedule options of `train` (PyTorch's defaults).
+#[derive(Debug, Args, Clone)]
+pub struct ScheduleArgs {
+    /// The learning rate over the run (default: constant).
+    #[arg(long, value_enum)]
+    pub schedule: Option<ScheduleKind>,
+    /// step: epochs between decays.
+    #[arg(long, default_value_t = 1)]
+    pub step_size: usize,
+    /// step, multistep, exponential: the factor of each decay (step and multistep: 0.1).
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// multistep: the epochs at which the rate decays, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub milestones: Vec<usize>,
+    /// cosine: the epochs of the half cosine (0: the run's epochs).
+    #[arg(long, default_value_t = 0)]
+    pub t_max: usize,
+    /// cosine: the lowest rate.
+    #[arg(long, default_value_t = 0.0)]
+    pub eta_min: f64,
+    /// onecycle: the share of the steps spent rising.
+    #[arg(long, default_value_t = 0.3)]
+    pub pct_start: f64,
+    /// onecycle: cos or linear annealing.
+    #[arg(long, default_value = "cos")]
+    pub anneal: String,
+    /// onecycle: the first rate is max_lr / this.
+    #[arg(long, default_value_t = 25.0)]
+    pub div_factor: f64,
+    /// onecycle: the last rate is the first / this.
+    #[arg(long, default_value_t = 1e4)]
+    pub final_div_factor: f64,
+    /// onecycle: rise, fall back, then anneal (three phases).
+    #[arg(long)]
+    pub three_phase: bool,
+    /// onecycle: leave momentum (Adam's beta1) alone.
+    #[arg(long)]
+    pub no_cycle_momentum: bool,
+    /// Linear warm-up steps before the schedule (LinearLR in front, as SequentialLR).
+    #[arg(long, default_value_t = 0)]
+    pub warmup_steps: usize,
+    /// The warm-up's first factor of the rate, rising to 1 (LinearLR's start_factor).
+    #[arg(long, default_value_t = 1.0 / 3.0)]
+    pub warmup_start_factor: f64,
+}
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
@@ -338,6 +401,8 @@ pub struct TrainArgs {
     /// Print the final result as one JSON object (the last line).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
     /// Record the run in this run store (default: runs.sqlite in LayerLab's data folder).
     #[arg(long)]
     pub store: Option<PathBuf>,

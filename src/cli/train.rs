@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use layerlab::data::Dataset;
 use layerlab::export::SavedModel;
 use layerlab::model::Weights;
-use layerlab::optim::OptimizerConfig;
+use layerlab::optim::{Anneal, LrSchedule, OptimizerConfig, Schedule};
 use layerlab::presets::{preset, presets_for, Preset};
 use layerlab::spec::{ActivationShape, Layer, ModelSpec};
 use layerlab::store::tensorboard::LiveLog;
@@ -18,7 +18,7 @@ use layerlab::train::{
     TrainingHandle,
 };
 
-use super::args::TrainArgs;
+use super::args::{ScheduleArgs, ScheduleKind, TrainArgs};
 use super::dataset::LoadedData;
 use super::record::{self, Recording, Target};
 
@@ -311,8 +311,62 @@ fn settings(
         train_limit: args.limit,
         test_limit: args.test_limit,
         health_every_steps: args.health_every,
+        schedule: schedule(&args.schedule)?,
         ..TrainConfig::default()
     })
+}
+
+/// The schedule the options ask for.
+fn schedule(args: &ScheduleArgs) -> anyhow::Result<LrSchedule> {
+    let gamma = |default: Option<f64>, name: &str| {
+        args.gamma
+            .or(default)
+            .with_context(|| format!("--schedule {name} needs --gamma (the factor of each decay)"))
+    };
+    let schedule = match args.schedule.unwrap_or(ScheduleKind::Constant) {
+        ScheduleKind::Constant => Schedule::Constant,
+        ScheduleKind::Step => Schedule::Step {
+            step_size: args.step_size,
+            gamma: gamma(Some(0.1), "step")?,
+        },
+        ScheduleKind::Multistep => {
+            if args.milestones.is_empty() {
+                bail!("--schedule multistep needs --milestones (epochs, comma-separated)");
+            }
+            Schedule::MultiStep {
+                milestones: args.milestones.clone(),
+                gamma: gamma(Some(0.1), "multistep")?,
+            }
+        }
+        ScheduleKind::Exponential => Schedule::Exponential {
+            gamma: gamma(None, "exponential")?,
+        },
+        ScheduleKind::Cosine => Schedule::Cosine {
+            t_max: args.t_max,
+            eta_min: args.eta_min,
+        },
+        ScheduleKind::Onecycle => Schedule::OneCycle {
+            pct_start: args.pct_start,
+            anneal: match args.anneal.as_str() {
+                "cos" => Anneal::Cos,
+                "linear" => Anneal::Linear,
+                other => bail!("--anneal is cos or linear, not {other:?}"),
+            },
+            div_factor: args.div_factor,
+            final_div_factor: args.final_div_factor,
+            three_phase: args.three_phase,
+            cycle_momentum: !args.no_cycle_momentum,
+            base_momentum: 0.85,
+            max_momentum: 0.95,
+        },
+    };
+    let schedule = LrSchedule {
+        schedule,
+        warmup_steps: args.warmup_steps,
+        warmup_start_factor: args.warmup_start_factor,
+    };
+    schedule.validate()?;
+    Ok(schedule)
 }
 
 /// Runs the prepared job on its thread with a progress bar, recording and logging its

@@ -151,6 +151,15 @@ impl OptimizerConfig {
         }
     }
 
+    /// Sets SGD's and RMSprop's momentum, or Adam's and AdamW's beta1 (what OneCycle cycles,
+    /// as PyTorch does).
+    pub fn set_momentum(&mut self, value: f64) {
+        match self {
+            Self::Sgd { momentum, .. } | Self::RmsProp { momentum, .. } => *momentum = value,
+            Self::Adam { betas, .. } | Self::AdamW { betas, .. } => betas[0] = value,
+        }
+    }
+
     /// Checks every hyperparameter, with PyTorch's own rules plus a sanity bound on the rate.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_learning_rate(self.learning_rate())?;

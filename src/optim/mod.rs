@@ -2,6 +2,8 @@
 
 mod config;
 mod optimizer;
+mod schedule;
 
 pub use config::{check_learning_rate, OptimizerConfig, MAX_LEARNING_RATE, OPTIMIZER_NAMES};
 pub use optimizer::{Optimizer, OptimizerState, StateMismatch};
+pub use schedule::{Anneal, LrSchedule, Schedule, SchedulePoint, Scheduled};

@@ -130,6 +130,11 @@ impl Optimizer {
         self.config.set_learning_rate(lr);
     }
 
+    /// Momentum, or Adam's beta1 ([`OptimizerConfig::set_momentum`]).
+    pub fn set_momentum(&mut self, momentum: f64) {
+        self.config.set_momentum(momentum);
+    }
+
     /// Applies one update to every parameter from the gradients of the last backward pass.
     pub fn step(
         &mut self,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::CheckpointPolicy;
 use crate::config_error::ConfigError;
 use crate::data::{Dataset, Task, DEFAULT_VALIDATION_SIZE};
-use crate::optim::OptimizerConfig;
+use crate::optim::{LrSchedule, OptimizerConfig};
 
 /// The objective. Cross-entropy on logits for classification (MSE against one-hot targets
 /// also works there); MSE, L1 or Huber on scaled targets for regression.
@@ -73,6 +73,8 @@ pub struct TrainConfig {
     pub on_divergence: OnDivergence,
     /// When the run sends its complete state as a checkpoint (off unless asked).
     pub checkpoints: CheckpointPolicy,
+    /// The learning rate over the run; the optimizer's rate is its base.
+    pub schedule: LrSchedule,
 }
 
 /// What happens when the loss becomes NaN or infinite.
@@ -108,6 +110,7 @@ impl Default for TrainConfig {
             health_every_steps: super::health::DEFAULT_HEALTH_EVERY_STEPS,
             on_divergence: OnDivergence::Fail,
             checkpoints: CheckpointPolicy::default(),
+            schedule: LrSchedule::default(),
         }
     }
 }
@@ -130,6 +133,7 @@ impl TrainConfig {
     /// Checks the settings against the data and says how it will be split.
     pub fn validate(&self, dataset: &Dataset) -> Result<Split, ConfigError> {
         self.optimizer.validate()?;
+        self.schedule.validate()?;
         if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
             return Err(ConfigError::BatchSize {
                 value: self.batch_size,

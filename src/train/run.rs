@@ -26,7 +26,7 @@ use super::{
 };
 use crate::data::{shuffled_indices, Dataset};
 use crate::model::{DropoutSeed, Model, Weights};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, Schedule, SchedulePoint};
 
 /// Runs the whole training; `emit` returns false when nobody listens any more (the run stops).
 pub fn run_training(
@@ -158,6 +158,7 @@ impl<'a> TrainingLoop<'a> {
         let first = self.position.samples_done.min(order.len());
         let rest = &order[first..];
         for batch in rest.chunks(self.config.batch_size) {
+            let before = self.optimizer.config().learning_rate();
             let flow = self.controls.between_batches(
                 self.commands,
                 &mut self.optimizer,
@@ -167,12 +168,40 @@ impl<'a> TrainingLoop<'a> {
             if flow == Flow::Stop {
                 return Ok(Flow::Stop);
             }
+            let set_by_hand = self.optimizer.config().learning_rate() != before;
+            self.apply_schedule(epoch, set_by_hand);
             self.train_batch(epoch, batch)?;
         }
         // The throughput counts only the samples this process trained in this epoch.
         let timed = self.position.samples_done - first;
         self.end_epoch(epoch, started, timed)?;
         Ok(Flow::Continue)
+    }
+
+    /// Sets the next step's learning rate (and momentum) from the schedule. A rate just set by
+    /// hand is kept for this step and multiplies the schedule from now on. Without a schedule
+    /// the optimizer's rate is left as it is.
+    fn apply_schedule(&mut self, epoch: usize, set_by_hand: bool) {
+        let schedule = &self.config.schedule;
+        if schedule.schedule == Schedule::Constant && schedule.warmup_steps == 0 {
+            return;
+        }
+        let steps_per_epoch = self.split.steps_per_epoch(self.config.batch_size);
+        let point = SchedulePoint {
+            step: self.position.step,
+            epoch,
+            total_steps: steps_per_epoch * self.config.epochs,
+            epochs: self.config.epochs,
+        };
+        let scheduled = schedule.at(self.config.optimizer.learning_rate(), point);
+        if set_by_hand && scheduled.lr > 0.0 {
+            self.position.lr_factor = self.optimizer.config().learning_rate() / scheduled.lr;
+        }
+        self.optimizer
+            .set_learning_rate(scheduled.lr * self.position.lr_factor);
+        if let Some(momentum) = scheduled.momentum {
+            self.optimizer.set_momentum(momentum);
+        }
     }
 
     /// Sends the run's state as a checkpoint, when the config asks for checkpoints.

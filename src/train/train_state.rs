@@ -22,7 +22,7 @@ pub struct TrainState {
 }
 
 /// How far a run got, and the sums of the epoch in progress.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Position {
     /// Steps taken in the whole run (the next step is `step + 1`).
     pub step: usize,
@@ -35,6 +35,27 @@ pub struct Position {
     pub train_secs: f64,
     /// The epoch in progress's running sums (loss, correct, squared error).
     pub epoch_sums: EpochAccumulator,
+    /// What a learning rate set by hand multiplies the schedule by from then on (1: none).
+    #[serde(default = "one")]
+    pub lr_factor: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for Position {
+    fn default() -> Self {
+        Self {
+            step: 0,
+            epoch: 0,
+            samples_done: 0,
+            epochs_completed: 0,
+            train_secs: 0.0,
+            epoch_sums: EpochAccumulator::default(),
+            lr_factor: 1.0,
+        }
+    }
 }
 
 /// When checkpoints are taken. A checkpoint is a [`TrainEvent::Checkpoint`](super::TrainEvent)
