@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::checkpoint_file::{list_checkpoints, CheckpointRow};
 use super::{RunRecord, RunStore, StoreError};
+use crate::train::{BatchMetrics, EpochMetrics};
 
 /// One line of `layerlab runs`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -230,35 +231,78 @@ impl RunStore {
             .join(&checkpoint.file)
     }
 
-    /// Every step's metrics as CSV: `step,epoch,loss,accuracy,learning_rate,samples,train_secs`.
-    pub fn steps_csv(&self, id: &str, out: &mut dyn std::io::Write) -> Result<(), StoreError> {
-        let io = StoreError::io("cannot write the metrics");
-        writeln!(
-            out,
-            "step,epoch,loss,accuracy,learning_rate,samples,train_secs"
-        )
-        .map_err(io)?;
+    /// Every recorded step of a run, oldest first, handed to `each` one at a time (a long
+    /// run's steps are never all in memory). A loss that was not a number is NaN here.
+    pub fn for_each_step(
+        &self,
+        id: &str,
+        mut each: impl FnMut(BatchMetrics) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut statement = self.connection.prepare(
             "SELECT step, epoch, loss, accuracy, learning_rate, samples, train_secs
              FROM steps WHERE run_id = ?1 ORDER BY step",
         )?;
         let mut rows = statement.query([id])?;
-        let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         while let Some(row) = rows.next()? {
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{}",
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                cell(row.get(2)?),
-                cell(row.get(3)?),
-                row.get::<_, f64>(4)?,
-                row.get::<_, i64>(5)?,
-                row.get::<_, f64>(6)?
-            )
-            .map_err(StoreError::io("cannot write the metrics"))?;
+            each(BatchMetrics {
+                step: row.get::<_, i64>(0)?.max(0) as usize,
+                epoch: row.get::<_, i64>(1)?.max(0) as usize,
+                loss: row.get::<_, Option<f32>>(2)?.unwrap_or(f32::NAN),
+                accuracy: row.get(3)?,
+                learning_rate: row.get(4)?,
+                samples: row.get::<_, i64>(5)?.max(0) as usize,
+                train_secs: row.get(6)?,
+            })?;
         }
         Ok(())
+    }
+
+    /// Every recorded epoch of a run, in order. A training loss that was not a number is NaN.
+    pub fn epochs(&self, id: &str) -> Result<Vec<EpochMetrics>, StoreError> {
+        let mut statement = self.connection.prepare(
+            "SELECT epoch, step, train_loss, train_accuracy, train_rmse, val_loss, val_accuracy,
+                val_rmse, val_mae, samples_per_sec, duration_secs
+             FROM epochs WHERE run_id = ?1 ORDER BY epoch",
+        )?;
+        let rows = statement
+            .query_map([id], |r| {
+                Ok(EpochMetrics {
+                    epoch: r.get::<_, i64>(0)?.max(0) as usize,
+                    step: r.get::<_, i64>(1)?.max(0) as usize,
+                    train_loss: r.get::<_, Option<f32>>(2)?.unwrap_or(f32::NAN),
+                    train_accuracy: r.get(3)?,
+                    train_rmse: r.get(4)?,
+                    validation_loss: r.get(5)?,
+                    validation_accuracy: r.get(6)?,
+                    validation_rmse: r.get(7)?,
+                    validation_mae: r.get(8)?,
+                    images_per_sec: r.get::<_, Option<f64>>(9)?.unwrap_or(f64::NAN),
+                    duration_secs: r.get::<_, Option<f64>>(10)?.unwrap_or(0.0),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every step's metrics as CSV: `step,epoch,loss,accuracy,learning_rate,samples,train_secs`
+    /// (a loss that was not a number is an empty cell).
+    pub fn steps_csv(&self, id: &str, out: &mut dyn std::io::Write) -> Result<(), StoreError> {
+        let header = "step,epoch,loss,accuracy,learning_rate,samples,train_secs";
+        writeln!(out, "{header}").map_err(StoreError::io("cannot write the metrics"))?;
+        self.for_each_step(id, |b| {
+            let loss = if b.loss.is_finite() {
+                b.loss.to_string()
+            } else {
+                String::new()
+            };
+            let accuracy = b.accuracy.map(|a| a.to_string()).unwrap_or_default();
+            writeln!(
+                out,
+                "{},{},{loss},{accuracy},{},{},{}",
+                b.step, b.epoch, b.learning_rate, b.samples, b.train_secs
+            )
+            .map_err(StoreError::io("cannot write the metrics"))
+        })
     }
 
     pub fn rename(&self, id: &str, name: &str) -> Result<(), StoreError> {

@@ -362,7 +362,7 @@ impl SpikeWatch {
 
 impl HealthReport {
     /// A report of `step`; `loss_fell` says the loss has come down well below where it began
-    /// ([`SpikeWatch::loss_fell`]: small gradients then mean convergence, not vanishing).
+    /// (`SpikeWatch::loss_fell`: small gradients then mean convergence, not vanishing).
     pub fn new(
         step: usize,
         layers: Vec<LayerHealth>,

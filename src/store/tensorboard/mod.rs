@@ -283,46 +283,12 @@ pub fn export_run(store: &RunStore, id: &str, out: &Path) -> Result<PathBuf, Sto
     let mut file = EventFile::create(&out.join(run_folder(&row.name, id)), row.created_at)?;
     file.session_start(&record, row.created_at)?;
     let at = |secs: f64| row.created_at + secs;
-    let mut statement = store.connection.prepare(
-        "SELECT step, epoch, loss, accuracy, learning_rate, samples, train_secs
-         FROM steps WHERE run_id = ?1 ORDER BY step",
-    )?;
-    let mut rows = statement.query([id])?;
-    let mut last_secs = 0.0;
-    while let Some(r) = rows.next()? {
-        let batch = BatchMetrics {
-            step: r.get::<_, i64>(0)? as usize,
-            epoch: r.get::<_, i64>(1)? as usize,
-            loss: r.get::<_, Option<f32>>(2)?.unwrap_or(f32::NAN),
-            accuracy: r.get(3)?,
-            learning_rate: r.get(4)?,
-            samples: r.get::<_, i64>(5)? as usize,
-            train_secs: r.get(6)?,
-        };
-        last_secs = batch.train_secs;
-        file.batch(&batch, at(batch.train_secs))?;
-    }
-    let mut statement = store.connection.prepare(
-        "SELECT epoch, step, train_loss, train_accuracy, train_rmse, val_loss, val_accuracy,
-            val_rmse, val_mae, samples_per_sec, duration_secs
-         FROM epochs WHERE run_id = ?1 ORDER BY epoch",
-    )?;
-    let mut rows = statement.query([id])?;
-    while let Some(r) = rows.next()? {
-        let epoch = EpochMetrics {
-            epoch: r.get::<_, i64>(0)? as usize,
-            step: r.get::<_, i64>(1)? as usize,
-            train_loss: r.get::<_, Option<f32>>(2)?.unwrap_or(f32::NAN),
-            train_accuracy: r.get(3)?,
-            train_rmse: r.get(4)?,
-            validation_loss: r.get(5)?,
-            validation_accuracy: r.get(6)?,
-            validation_rmse: r.get(7)?,
-            validation_mae: r.get(8)?,
-            images_per_sec: r.get::<_, Option<f64>>(9)?.unwrap_or(f64::NAN),
-            duration_secs: r.get::<_, Option<f64>>(10)?.unwrap_or(0.0),
-        };
-        file.epoch(&epoch, at(last_secs))?;
+    store.for_each_step(id, |batch| file.batch(&batch, at(batch.train_secs)))?;
+    // An epoch's wall time: the run's start plus the epochs' durations so far.
+    let mut elapsed = 0.0;
+    for epoch in store.epochs(id)? {
+        elapsed += epoch.duration_secs;
+        file.epoch(&epoch, at(elapsed))?;
     }
     let details = store.details(id)?;
     if let Some(test) = details
