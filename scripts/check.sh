@@ -8,10 +8,9 @@ cargo fmt --all -- --check
 # The engine builds without any GUI crate and without clap; the CLI builds without the window.
 cargo clippy --release --no-default-features --lib -- -D warnings
 cargo clippy --release --no-default-features --features cli --lib --bins -- -D warnings
-cargo clippy --release --all-targets -- -D warnings
+# onnx-check adds tract (a real ONNX runtime) so tests/onnx.rs runs every preset's export
+# against LayerLab's logits. Lints and tests both take it, so the crate is built once for
+# each instead of once with and once without it (that second build cost CI 3 minutes).
+cargo clippy --release --all-targets --features onnx-check -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --lib
-# Every preset exported as ONNX and run by tract (a real ONNX runtime) against LayerLab's
-# logits; behind a feature because tract adds minutes to a build.
-cargo clippy --release --features onnx-check --test onnx -- -D warnings
-cargo test --release --features onnx-check --test onnx
-cargo test --release --all-targets
+cargo test --release --all-targets --features onnx-check

@@ -34,6 +34,11 @@ def run(case):
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=s["gamma"])
     elif s["kind"] == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s["t_max"] or epochs, eta_min=s["eta_min"])
+    elif s["kind"] == "plateau":
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode=s["mode"], factor=s["factor"], patience=s["patience"],
+            threshold=s["threshold"], threshold_mode=s["threshold_mode"],
+            cooldown=s["cooldown"], min_lr=s["min_lr"])
     elif s["kind"] == "onecycle":
         main = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=case["lr"], total_steps=total - warmup, pct_start=s["pct_start"],
@@ -59,7 +64,9 @@ def run(case):
             opt.step()
             if per_batch:
                 sched.step()
-        if not per_batch:
+        if s["kind"] == "plateau":
+            sched.step(case["metrics"][epoch])
+        elif not per_batch:
             sched.step()
     return {**case, "lrs": lrs, "momenta": momenta}
 
@@ -85,6 +92,16 @@ CASES = [
     {"name": "onecycle odd", "optimizer": "adam", "lr": 0.003, "epochs": 1, "steps_per_epoch": 37,
      "schedule": {**onecycle, "pct_start": 0.25, "div_factor": 10.0, "final_div_factor": 100.0,
                   "cycle_momentum": False}},
+    # ReduceLROnPlateau on a made-up validation metric, one value per epoch.
+    {"name": "plateau min rel", "optimizer": "sgd", "lr": 0.1, "epochs": 14, "steps_per_epoch": 2,
+     "metrics": [1.0, 0.8, 0.8, 0.79995, 0.81, 0.7, 0.7, 0.7, 0.7, 0.69, 0.69, 0.69, 0.69, 0.69],
+     "schedule": {"kind": "plateau", "mode": "min", "factor": 0.5, "patience": 2,
+                  "threshold": 1e-4, "threshold_mode": "rel", "cooldown": 0, "min_lr": 0.0}},
+    {"name": "plateau max abs cooldown min_lr", "optimizer": "adam", "lr": 0.01, "epochs": 16,
+     "steps_per_epoch": 1,
+     "metrics": [0.5, 0.6, 0.6, 0.605, 0.6, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7],
+     "schedule": {"kind": "plateau", "mode": "max", "factor": 0.3, "patience": 1,
+                  "threshold": 0.01, "threshold_mode": "abs", "cooldown": 2, "min_lr": 0.0005}},
     {"name": "warm-up then onecycle", "optimizer": "adam", "lr": 0.01, "epochs": 4,
      "steps_per_epoch": 10, "warmup_steps": 8, "warmup_start_factor": 0.1, "schedule": onecycle},
 ]

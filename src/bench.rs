@@ -128,6 +128,7 @@ pub fn run_checkpoint_bench(
             position: crate::train::Position::default(),
             weights: std::sync::Arc::new(model.weights()),
             optimizer: optimizer.state(),
+            best_weights: None,
         };
         copies.push(started.elapsed().as_secs_f64() * 1e3);
         let started = Instant::now();

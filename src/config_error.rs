@@ -39,4 +39,6 @@ pub enum ConfigError {
     EmptyTestLimit,
     #[error("learning-rate schedule: {0}")]
     Schedule(String),
+    #[error("early stopping: {0}")]
+    EarlyStopping(String),
 }

@@ -317,7 +317,9 @@ fn batch_norm_matches_pytorch_in_training_and_evaluation() {
 
 #[test]
 fn learning_rate_schedules_match_torch_step_by_step() {
-    use layerlab::optim::{Anneal, LrSchedule, Schedule, SchedulePoint};
+    use layerlab::optim::{
+        Anneal, LrSchedule, Monitor, Plateau, Schedule, SchedulePoint, ThresholdMode,
+    };
     let fixture: Value =
         serde_json::from_str(include_str!("fixtures/torch_schedules.json")).unwrap();
     for case in fixture["cases"].as_array().unwrap() {
@@ -358,6 +360,24 @@ fn learning_rate_schedules_match_torch_step_by_step() {
                 base_momentum: 0.85,
                 max_momentum: 0.95,
             },
+            "plateau" => Schedule::Plateau(Plateau {
+                monitor: if s["mode"] == "max" {
+                    Monitor::ValAccuracy
+                } else {
+                    Monitor::ValLoss
+                },
+                factor: f("factor"),
+                patience: u("patience"),
+                threshold: f("threshold"),
+                threshold_mode: if s["threshold_mode"] == "abs" {
+                    ThresholdMode::Abs
+                } else {
+                    ThresholdMode::Rel
+                },
+                cooldown: u("cooldown"),
+                min_lr: f("min_lr"),
+                ..Plateau::default()
+            }),
             other => panic!("{other}"),
         };
         let schedule = LrSchedule {
@@ -371,12 +391,24 @@ fn learning_rate_schedules_match_torch_step_by_step() {
         let lrs = case["lrs"].as_array().unwrap();
         let momenta = case["momenta"].as_array().unwrap();
         assert_eq!(lrs.len(), epochs * per_epoch, "{name}");
+        // ReduceLROnPlateau steps on the case's metric after each epoch.
+        let mut plateau = match &schedule.schedule {
+            Schedule::Plateau(rule) => Some((*rule, rule.start(base))),
+            _ => None,
+        };
         for (step, (lr, momentum)) in lrs.iter().zip(momenta).enumerate() {
+            let epoch = step / per_epoch;
+            if step > 0 && step % per_epoch == 0 {
+                if let Some((rule, state)) = &mut plateau {
+                    rule.step(state, case["metrics"][epoch - 1].as_f64().unwrap());
+                }
+            }
             let point = SchedulePoint {
                 step,
-                epoch: step / per_epoch,
+                epoch,
                 total_steps: epochs * per_epoch,
                 epochs,
+                plateau_lr: plateau.map(|(_, state)| state.lr),
             };
             let ours = schedule.at(base, point);
             let theirs = lr.as_f64().unwrap();

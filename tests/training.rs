@@ -813,3 +813,173 @@ fn a_run_resumed_from_any_checkpoint_ends_bit_for_bit_as_the_uninterrupted_one()
         assert_eq!(first, Some(at + 1), "no step repeated or missing");
     }
 }
+
+/// A stack and settings whose first epoch early stopping keeps: `min_delta` is so large that
+/// no later epoch counts as better.
+fn early_stopping_job(epochs: usize, rule: Option<layerlab::train::EarlyStopping>) -> TrainJob {
+    let spec = ModelSpec::new(vec![
+        Layer::Flatten,
+        Layer::Linear { out_features: 16 },
+        Layer::ReLU,
+        Layer::Linear { out_features: 10 },
+    ]);
+    let config = TrainConfig {
+        epochs,
+        early_stopping: rule,
+        ..quick_config(256)
+    };
+    job(spec, config, mnist())
+}
+
+#[test]
+fn early_stopping_restores_the_best_epoch_whether_it_stopped_the_run_or_the_run_ended() {
+    use layerlab::train::EarlyStopping;
+    let keep_first = |patience| EarlyStopping {
+        patience,
+        min_delta: 10.0,
+        ..EarlyStopping::default()
+    };
+    // What the first epoch alone gives: the weights to restore, and their test evaluation.
+    let (_, one_epoch) = run_to_end(early_stopping_job(1, None), &[]);
+    let (_, four_epochs) = run_to_end(early_stopping_job(4, None), &[]);
+    assert_ne!(one_epoch.weights.tensors, four_epochs.weights.tensors);
+
+    // Patience 2: stopped after the third epoch, the first one's weights back.
+    let (events, stopped) = run_to_end(early_stopping_job(10, Some(keep_first(2))), &[]);
+    assert_eq!(stopped.epochs_completed, 3);
+    assert!(
+        !stopped.stopped_early,
+        "early stopping is not the person's Stop"
+    );
+    assert_eq!(stopped.weights.tensors, one_epoch.weights.tensors);
+    assert_eq!(
+        stopped.test, one_epoch.test,
+        "the test sees the restored weights"
+    );
+    let first_val_loss = events
+        .iter()
+        .find_map(|e| match e {
+            TrainEvent::Epoch(m) => m.validation_loss,
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        stopped.early_stopping.as_deref(),
+        Some(
+            format!(
+                "restored epoch 1 (best val_loss {first_val_loss:.4}); stopped after epoch 3: \
+                 no improvement for 2 epochs"
+            )
+            .as_str()
+        )
+    );
+
+    // Patience 100: the run reaches its 4 epochs and still gets the first one's weights
+    // (Keras would keep the last: keras #12511).
+    let (_, ended) = run_to_end(early_stopping_job(4, Some(keep_first(100))), &[]);
+    assert_eq!(ended.epochs_completed, 4);
+    assert_eq!(ended.weights.tensors, one_epoch.weights.tensors);
+    assert!(ended
+        .early_stopping
+        .as_deref()
+        .unwrap()
+        .ends_with("ran every epoch"));
+
+    // Without restoring, the last epoch's weights stay.
+    let last = EarlyStopping {
+        restore_best: false,
+        ..keep_first(100)
+    };
+    let (_, kept_last) = run_to_end(early_stopping_job(4, Some(last)), &[]);
+    assert_eq!(kept_last.weights.tensors, four_epochs.weights.tensors);
+}
+
+#[test]
+fn early_stopping_and_a_plateau_schedule_need_a_validation_split() {
+    let mut no_validation = early_stopping_job(2, Some(Default::default()));
+    no_validation.config.validation_size = 0;
+    let error = no_validation.prepare().err().unwrap().to_string();
+    assert!(
+        error.contains("val_loss needs a validation split"),
+        "{error}"
+    );
+    let mut plateau = early_stopping_job(2, None);
+    plateau.config.validation_size = 0;
+    plateau.config.schedule.schedule = layerlab::optim::Schedule::Plateau(Default::default());
+    let error = plateau.prepare().err().unwrap().to_string();
+    assert!(error.contains("ReduceLROnPlateau"), "{error}");
+}
+
+#[test]
+fn a_run_with_a_plateau_schedule_and_early_stopping_resumes_exactly_from_a_checkpoint_file() {
+    use layerlab::optim::{Plateau, Schedule};
+    use layerlab::train::EarlyStopping;
+    let job_for = || {
+        let mut job = early_stopping_job(
+            6,
+            Some(EarlyStopping {
+                patience: 100,
+                ..EarlyStopping::default()
+            }),
+        );
+        // SGD with a rate high enough that validation loss wobbles: the plateau lowers it.
+        job.config.optimizer = OptimizerConfig::Sgd {
+            lr: 0.5,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        };
+        job.config.schedule.schedule = Schedule::Plateau(Plateau {
+            patience: 0,
+            factor: 0.5,
+            ..Plateau::default()
+        });
+        job.config.checkpoints = layerlab::train::CheckpointPolicy {
+            enabled: true,
+            every_steps: 3,
+        };
+        job
+    };
+    let (events, summary) = run_to_end(job_for(), &[]);
+    let rates: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::Batch(b) => Some(b.learning_rate),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        rates.last().unwrap() < &0.5,
+        "the plateau lowered the rate: {rates:?}"
+    );
+    let checkpoints: Vec<Arc<layerlab::train::TrainState>> = events
+        .iter()
+        .filter_map(|event| match event {
+            TrainEvent::Checkpoint { state, .. } => Some(state.clone()),
+            _ => None,
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for checkpoint in &checkpoints[1..checkpoints.len() - 1] {
+        let at = checkpoint.position.step;
+        // Through the file the store keeps: the plateau's state, early stopping's count and
+        // its best weights so far must all come back.
+        let path = dir.path().join(format!("{at}.safetensors"));
+        layerlab::store::write_checkpoint(&path, checkpoint).unwrap();
+        let read = layerlab::store::read_checkpoint(&path).unwrap();
+        assert_eq!(&read, &**checkpoint, "step {at}");
+        let resumed = TrainJob {
+            resume_from: Some(read),
+            ..job_for()
+        };
+        let (resumed_events, resumed_summary) = run_to_end(resumed, &[]);
+        assert_eq!(
+            reported_after(&resumed_events, at),
+            reported_after(&events, at),
+            "resumed at step {at}"
+        );
+        assert_eq!(resumed_summary.weights.tensors, summary.weights.tensors);
+        assert_eq!(resumed_summary.early_stopping, summary.early_stopping);
+    }
+}

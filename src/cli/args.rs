@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use layerlab::data::{ColumnKind, TaskKind, TextWeighting, DEFAULT_VOCABULARY_SIZE};
+use layerlab::optim::Monitor;
 use layerlab::train::LossKind;
 
 #[derive(Debug, Parser)]
@@ -289,6 +290,9 @@ pub enum ScheduleKind {
     Cosine,
     /// OneCycleLR over the run's steps, --lr being its max_lr.
     Onecycle,
+    /// ReduceLROnPlateau: times --factor when --monitor has not improved for more than
+    /// --patience epochs.
+    Plateau,
 }
 
 /// The schedule options of `train` (PyTorch's defaults).
@@ -336,6 +340,46 @@ pub struct ScheduleArgs {
     /// The warm-up's first factor of the rate, rising to 1 (LinearLR's start_factor).
     #[arg(long, default_value_t = 1.0 / 3.0)]
     pub warmup_start_factor: f64,
+    /// plateau: the factor of each reduction.
+    #[arg(long, default_value_t = 0.1)]
+    pub factor: f64,
+    /// plateau: epochs without improvement tolerated before a reduction.
+    #[arg(long, default_value_t = 10)]
+    pub patience: usize,
+    /// plateau: the least improvement that counts (relative unless --threshold-mode abs).
+    #[arg(long, default_value_t = 1e-4)]
+    pub threshold: f64,
+    /// plateau: rel or abs.
+    #[arg(long, default_value = "rel")]
+    pub threshold_mode: String,
+    /// plateau: epochs after a reduction before counting again.
+    #[arg(long, default_value_t = 0)]
+    pub cooldown: usize,
+    /// plateau: the lowest rate.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_lr: f64,
+}
+
+/// Early stopping's options (Keras' EarlyStopping; the best epoch's weights restored).
+#[derive(Debug, Args, Clone)]
+pub struct EarlyStopArgs {
+    /// Stop after this many epochs without improvement of --monitor, and keep the best
+    /// epoch's weights (also when the run reaches its last epoch).
+    #[arg(long, value_name = "PATIENCE")]
+    pub early_stop: Option<usize>,
+    /// The validation metric early stopping and --schedule plateau watch; its direction
+    /// follows from it (accuracy up, loss and RMSE down).
+    #[arg(long, value_enum, default_value = "val_loss")]
+    pub monitor: Monitor,
+    /// early stop: the least change that counts as an improvement.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_delta: f64,
+    /// early stop: epochs not watched at the start.
+    #[arg(long, default_value_t = 0)]
+    pub start_from_epoch: usize,
+    /// early stop: keep the last epoch's weights instead of the best one's.
+    #[arg(long)]
+    pub no_restore_best: bool,
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +447,8 @@ pub struct TrainArgs {
     pub json: bool,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
+    #[command(flatten)]
+    pub early_stop: EarlyStopArgs,
     /// Record the run in this run store (default: runs.sqlite in LayerLab's data folder).
     #[arg(long)]
     pub store: Option<PathBuf>,

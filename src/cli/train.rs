@@ -8,14 +8,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use layerlab::data::Dataset;
 use layerlab::export::SavedModel;
 use layerlab::model::Weights;
-use layerlab::optim::{Anneal, LrSchedule, OptimizerConfig, Schedule};
+use layerlab::optim::{
+    Anneal, LrSchedule, Monitor, OptimizerConfig, Plateau, Schedule, ThresholdMode,
+};
 use layerlab::presets::{preset, presets_for, Preset};
 use layerlab::spec::{ActivationShape, Layer, ModelSpec};
 use layerlab::store::tensorboard::LiveLog;
 use layerlab::store::{Host, Parent, RunEnd, RunRecord};
 use layerlab::train::{
-    CheckpointPolicy, LossKind, TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainState,
-    TrainingHandle,
+    CheckpointPolicy, EarlyStopping, LossKind, TrainCommand, TrainConfig, TrainEvent, TrainJob,
+    TrainState, TrainingHandle,
 };
 
 use super::args::{ScheduleArgs, ScheduleKind, TrainArgs};
@@ -172,10 +174,14 @@ pub fn train(
                 "steps": summary.steps,
                 "epochs_completed": summary.epochs_completed,
                 "duration_secs": summary.duration_secs,
+                "early_stopping": summary.early_stopping,
                 "test": summary.test,
             })
         );
         return Ok(());
+    }
+    if let Some(early_stopping) = &summary.early_stopping {
+        outln!("early stopping: {early_stopping}");
     }
     match &summary.test {
         Some(test) => outln!("{}", test.metrics_line("test")),
@@ -311,13 +317,20 @@ fn settings(
         train_limit: args.limit,
         test_limit: args.test_limit,
         health_every_steps: args.health_every,
-        schedule: schedule(&args.schedule)?,
+        schedule: schedule(&args.schedule, args.early_stop.monitor)?,
+        early_stopping: args.early_stop.early_stop.map(|patience| EarlyStopping {
+            monitor: args.early_stop.monitor,
+            patience,
+            min_delta: args.early_stop.min_delta,
+            start_from_epoch: args.early_stop.start_from_epoch,
+            restore_best: !args.early_stop.no_restore_best,
+        }),
         ..TrainConfig::default()
     })
 }
 
 /// The schedule the options ask for.
-fn schedule(args: &ScheduleArgs) -> anyhow::Result<LrSchedule> {
+fn schedule(args: &ScheduleArgs, monitor: Monitor) -> anyhow::Result<LrSchedule> {
     let gamma = |default: Option<f64>, name: &str| {
         args.gamma
             .or(default)
@@ -359,6 +372,20 @@ fn schedule(args: &ScheduleArgs) -> anyhow::Result<LrSchedule> {
             base_momentum: 0.85,
             max_momentum: 0.95,
         },
+        ScheduleKind::Plateau => Schedule::Plateau(Plateau {
+            monitor,
+            factor: args.factor,
+            patience: args.patience,
+            threshold: args.threshold,
+            threshold_mode: match args.threshold_mode.as_str() {
+                "rel" => ThresholdMode::Rel,
+                "abs" => ThresholdMode::Abs,
+                other => bail!("--threshold-mode is rel or abs, not {other:?}"),
+            },
+            cooldown: args.cooldown,
+            min_lr: args.min_lr,
+            ..Plateau::default()
+        }),
     };
     let schedule = LrSchedule {
         schedule,

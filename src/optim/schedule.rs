@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Plateau;
 use crate::config_error::ConfigError;
 
 /// How OneCycle anneals between its phases.
@@ -48,6 +49,9 @@ pub enum Schedule {
         base_momentum: f64,
         max_momentum: f64,
     },
+    /// `ReduceLROnPlateau`: lowered when the validation metric stops improving; its rate
+    /// at any step is the one its state ([`super::PlateauState`]) has come to.
+    Plateau(Plateau),
 }
 
 impl Schedule {
@@ -73,6 +77,7 @@ impl Schedule {
             Self::Exponential { .. } => "exponential",
             Self::Cosine { .. } => "cosine",
             Self::OneCycle { .. } => "onecycle",
+            Self::Plateau(_) => "plateau",
         }
     }
 }
@@ -100,7 +105,7 @@ impl Default for LrSchedule {
 }
 
 /// Where a run is when a step's rate is asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SchedulePoint {
     /// Steps taken before this one (0 for the run's first).
     pub step: usize,
@@ -110,6 +115,8 @@ pub struct SchedulePoint {
     pub total_steps: usize,
     /// The run's epochs (Cosine's default span).
     pub epochs: usize,
+    /// The rate ReduceLROnPlateau has come to (only that schedule reads it).
+    pub plateau_lr: Option<f64>,
 }
 
 /// A step's learning rate, and the momentum (or Adam's beta1) when the schedule sets it.
@@ -171,6 +178,7 @@ impl LrSchedule {
                 }
                 Ok(())
             }
+            Schedule::Plateau(plateau) => plateau.validate(),
         }
     }
 
@@ -212,6 +220,7 @@ impl LrSchedule {
                 let cosine = (std::f64::consts::PI * at.epoch as f64 / t_max).cos();
                 constant(eta_min + (base - eta_min) * (1.0 + cosine) / 2.0)
             }
+            Schedule::Plateau(_) => constant(at.plateau_lr.unwrap_or(base)),
             Schedule::OneCycle { .. } => {
                 // After a warm-up, OneCycle starts at its own step 0 (SequentialLR).
                 one_cycle(
@@ -317,6 +326,7 @@ mod tests {
             epoch,
             total_steps: 100,
             epochs: 10,
+            plateau_lr: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Checkpoints as safetensors files: the weights under PyTorch's names (so
 //! `model.load_state_dict` takes them, the `optimizer.` tensors left out) plus the optimizer's
-//! state as `optimizer.<parameter>.<PyTorch's state name>` tensors, and the rest of the
+//! state as `optimizer.<parameter>.<PyTorch's state name>` tensors, early stopping's best
+//! weights so far as `best.<name>`, and the rest of the
 //! [`TrainState`] (position, optimizer settings and step count) as JSON in the metadata.
 //!
 //! Written off the training thread, to a temporary file renamed into place: a failed write
@@ -24,6 +25,8 @@ use crate::train::{Position, TrainState};
 pub const MAX_CHECKPOINTS: usize = 20;
 const STATE_KEY: &str = "layerlab_checkpoint";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
+/// Early stopping's best weights so far, beside the current ones.
+const BEST_PREFIX: &str = "best.";
 
 /// The metadata part of a checkpoint.
 #[derive(Serialize, Deserialize)]
@@ -163,6 +166,12 @@ fn checkpoint_bytes(state: &TrainState) -> Result<Vec<u8>, StoreError> {
             }
         }
     }
+    if let Some(best) = &state.best_weights {
+        tensors.extend(best.tensors.iter().map(|t| NamedTensor {
+            name: format!("{BEST_PREFIX}{}", t.name),
+            ..t.clone()
+        }));
+    }
     let json = StateJson {
         format: 1,
         position: state.position.clone(),
@@ -194,14 +203,23 @@ pub fn read_checkpoint(path: &Path) -> Result<TrainState, StoreError> {
     // The file's order is not the stack's: weights in stack order (as a model lists them),
     // then each parameter's optimizer buffers by name.
     let mut optimizer_tensors: HashMap<String, Vec<f32>> = HashMap::new();
-    tensors.retain(|t| match t.name.strip_prefix(OPTIMIZER_PREFIX) {
-        Some(rest) => {
+    let mut best = Vec::new();
+    tensors.retain(|t| {
+        if let Some(rest) = t.name.strip_prefix(OPTIMIZER_PREFIX) {
             optimizer_tensors.insert(rest.to_string(), t.values.clone());
             false
+        } else if let Some(rest) = t.name.strip_prefix(BEST_PREFIX) {
+            best.push(NamedTensor {
+                name: rest.to_string(),
+                ..t.clone()
+            });
+            false
+        } else {
+            true
         }
-        None => true,
     });
     tensors.sort_by_key(|t| stack_order(&t.name));
+    best.sort_by_key(|t| stack_order(&t.name));
     let names = json.optimizer.state_names();
     let mut buffers = Vec::new();
     for parameter in tensors.iter().filter(|t| !is_running_statistic(&t.name)) {
@@ -217,6 +235,7 @@ pub fn read_checkpoint(path: &Path) -> Result<TrainState, StoreError> {
     }
     Ok(TrainState {
         position: json.position,
+        best_weights: (!best.is_empty()).then(|| Arc::new(Weights { tensors: best })),
         weights: Arc::new(Weights { tensors }),
         optimizer: OptimizerState {
             config: json.optimizer,

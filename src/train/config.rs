@@ -2,10 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::CheckpointPolicy;
+use super::early_stopping::check_monitor;
+use super::{CheckpointPolicy, EarlyStopping};
 use crate::config_error::ConfigError;
 use crate::data::{Dataset, Task, DEFAULT_VALIDATION_SIZE};
-use crate::optim::{LrSchedule, OptimizerConfig};
+use crate::optim::{LrSchedule, OptimizerConfig, Schedule};
 
 /// The objective. Cross-entropy on logits for classification (MSE against one-hot targets
 /// also works there); MSE, L1 or Huber on scaled targets for regression.
@@ -75,6 +76,8 @@ pub struct TrainConfig {
     pub checkpoints: CheckpointPolicy,
     /// The learning rate over the run; the optimizer's rate is its base.
     pub schedule: LrSchedule,
+    /// Stop when the validation metric stops improving, keeping the best epoch (off: None).
+    pub early_stopping: Option<EarlyStopping>,
 }
 
 /// What happens when the loss becomes NaN or infinite.
@@ -111,6 +114,7 @@ impl Default for TrainConfig {
             on_divergence: OnDivergence::Fail,
             checkpoints: CheckpointPolicy::default(),
             schedule: LrSchedule::default(),
+            early_stopping: None,
         }
     }
 }
@@ -173,6 +177,14 @@ impl TrainConfig {
         }
         if self.test_limit == Some(0) {
             return Err(ConfigError::EmptyTestLimit);
+        }
+        let regression = dataset.task().is_regression();
+        if let Some(rule) = &self.early_stopping {
+            rule.validate(self.validation_size, regression)?;
+        }
+        if let Schedule::Plateau(plateau) = &self.schedule.schedule {
+            check_monitor(plateau.monitor, self.validation_size, regression)
+                .map_err(|why| ConfigError::Schedule(format!("ReduceLROnPlateau: {why}")))?;
         }
         let test = dataset
             .test

@@ -76,6 +76,10 @@ pub struct RunSummary {
     /// Set when the loss at the end was no lower than at the start, with the likely cause.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// What early stopping kept and why the run ended, when it was on: "restored epoch 7
+    /// (best val_loss 0.0412); stopped after epoch 10: no improvement for 3 epochs".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<String>,
     #[serde(skip)]
     pub weights: Arc<Weights>,
 }

@@ -67,9 +67,14 @@ impl TrainJob {
                 // Another optimizer (a fork that changed it) starts afresh; the same one
                 // continues with its moments.
                 let same_kind = state.optimizer.config.name() == self.config.optimizer.name();
+                // Early stopping's best weights must fit the stack they would replace.
+                if let Some(best) = &state.best_weights {
+                    Model::from_weights(model.spec.clone(), model.plan.clone(), best, &device)?;
+                }
                 StartPoint {
                     position: state.position,
                     optimizer: same_kind.then_some(state.optimizer),
+                    best_weights: state.best_weights,
                 }
             }
             None => StartPoint::default(),
@@ -100,6 +105,8 @@ pub struct StartPoint {
     pub position: Position,
     /// The optimizer's state to continue from; `None` starts it afresh.
     pub optimizer: Option<OptimizerState>,
+    /// Early stopping's best weights so far, when resuming a run that keeps them.
+    pub best_weights: Option<Arc<Weights>>,
 }
 
 /// A checkpoint's position must lie inside the run it resumes.

@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod diagnosis;
 mod divergence;
+mod early_stopping;
 mod epoch_accumulator;
 mod error;
 mod evaluate;
@@ -29,6 +30,7 @@ pub use config::{
     MAX_BATCH_SIZE, MAX_EPOCHS,
 };
 pub use diagnosis::{likely_cause, no_learning_warning};
+pub use early_stopping::{monitored, EarlyStopping, EarlyStoppingState, Verdict};
 pub use epoch_accumulator::EpochAccumulator;
 pub use error::TrainError;
 pub use evaluate::{

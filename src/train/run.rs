@@ -13,6 +13,7 @@ use crossbeam_channel::Receiver;
 use super::commands::{command_after_training, AfterTraining, Controls, Flow};
 use super::diagnosis::{likely_cause, no_learning_warning};
 use super::divergence::{on_divergence, Diverged};
+use super::early_stopping::{monitored, Verdict};
 use super::epoch_accumulator::EpochAccumulator;
 use super::evaluate::{evaluate, evaluate_with_progress};
 use super::event_sink::EventSink;
@@ -21,8 +22,8 @@ use super::snapshots::SnapshotKeeper;
 use super::step::{train_step_observed, StepOptions};
 use super::train_state::{Position, TrainState};
 use super::{
-    BatchMetrics, Evaluation, PreparedJob, RunSummary, Split, TrainCommand, TrainConfig,
-    TrainError, TrainEvent,
+    BatchMetrics, EpochMetrics, Evaluation, PreparedJob, RunSummary, Split, TrainCommand,
+    TrainConfig, TrainError, TrainEvent,
 };
 use crate::data::{shuffled_indices, Dataset};
 use crate::model::{DropoutSeed, Model, Weights};
@@ -43,7 +44,11 @@ pub fn run_training(
             stopped_early = true;
             break;
         }
+        if run.early_stopped() {
+            break;
+        }
     }
+    let early_stopping = run.restore_best()?;
     // However short the run, weights or metrics that are not numbers are no result.
     let weights = Arc::new(run.model.weights());
     run.check_finite_result(&weights)?;
@@ -59,6 +64,7 @@ pub fn run_training(
         test,
         duration_secs: started.elapsed().as_secs_f64(),
         warning: no_learning_warning(&run.losses, &run.config, &run.model.spec),
+        early_stopping,
         weights,
     })
 }
@@ -84,6 +90,8 @@ struct TrainingLoop<'a> {
     validation_not_finite: Option<String>,
     /// The batch's inputs, a buffer reused from batch to batch.
     inputs: Vec<f32>,
+    /// Early stopping's best weights so far (when it restores them).
+    best_weights: Option<Arc<Weights>>,
 }
 
 impl<'a> TrainingLoop<'a> {
@@ -101,7 +109,14 @@ impl<'a> TrainingLoop<'a> {
             split,
             start,
         } = job;
-        let position = start.position;
+        let mut position = start.position;
+        if let Schedule::Plateau(plateau) = &config.schedule.schedule {
+            let base = config.optimizer.learning_rate();
+            position.plateau.get_or_insert_with(|| plateau.start(base));
+        }
+        if let Some(rule) = &config.early_stopping {
+            position.early_stopping.get_or_insert_with(|| rule.start());
+        }
         let controls = Controls::start_at(position.train_secs);
         let steps_per_epoch = split.steps_per_epoch(config.batch_size);
         let optimizer = match start.optimizer {
@@ -138,6 +153,7 @@ impl<'a> TrainingLoop<'a> {
             losses: Vec::new(),
             validation_not_finite: None,
             inputs: Vec::new(),
+            best_weights: start.best_weights,
         })
     }
 
@@ -192,6 +208,7 @@ impl<'a> TrainingLoop<'a> {
             epoch,
             total_steps: steps_per_epoch * self.config.epochs,
             epochs: self.config.epochs,
+            plateau_lr: self.position.plateau.map(|state| state.lr),
         };
         let scheduled = schedule.at(self.config.optimizer.learning_rate(), point);
         if set_by_hand && scheduled.lr > 0.0 {
@@ -215,6 +232,7 @@ impl<'a> TrainingLoop<'a> {
             position: self.position.clone(),
             weights: Arc::new(self.model.weights()),
             optimizer: self.optimizer.state(),
+            best_weights: self.best_weights.clone(),
         };
         self.events.send(TrainEvent::Checkpoint {
             step,
@@ -322,6 +340,7 @@ impl<'a> TrainingLoop<'a> {
             duration_secs,
             samples_timed,
         );
+        self.after_validation(epoch, &metrics);
         self.events.send(TrainEvent::Epoch(metrics));
         self.snapshots
             .after_epoch(self.position.step, &self.model, &mut self.events);
@@ -330,6 +349,57 @@ impl<'a> TrainingLoop<'a> {
         self.position.epoch_sums = EpochAccumulator::default();
         self.checkpoint();
         self.events.still_listening()
+    }
+
+    /// What the epoch's validation metric means to ReduceLROnPlateau and early stopping.
+    fn after_validation(&mut self, epoch: usize, metrics: &EpochMetrics) {
+        if let (Schedule::Plateau(plateau), Some(state)) =
+            (&self.config.schedule.schedule, &mut self.position.plateau)
+        {
+            if let Some(value) = monitored(plateau.monitor, metrics) {
+                plateau.step(state, value);
+            }
+        }
+        if let (Some(rule), Some(state)) = (
+            &self.config.early_stopping,
+            &mut self.position.early_stopping,
+        ) {
+            let verdict = rule.after_epoch(state, epoch, metrics);
+            if verdict == Verdict::Improved && rule.restore_best {
+                self.best_weights = Some(Arc::new(self.model.weights()));
+            }
+        }
+    }
+
+    /// Whether early stopping ended the run after the epoch just finished.
+    fn early_stopped(&self) -> bool {
+        self.position
+            .early_stopping
+            .is_some_and(|state| state.stopped_after.is_some())
+    }
+
+    /// Puts the best epoch's weights back when early stopping is on and keeps them, however
+    /// the run ended; the summary's sentence on what it kept and why it stopped.
+    fn restore_best(&mut self) -> Result<Option<String>, TrainError> {
+        let (Some(rule), Some(state)) =
+            (&self.config.early_stopping, &self.position.early_stopping)
+        else {
+            return Ok(None);
+        };
+        let restored = match (&self.best_weights, rule.restore_best) {
+            (Some(best), true) => {
+                let model = &self.model;
+                self.model = Model::from_weights(
+                    model.spec.clone(),
+                    model.plan.clone(),
+                    best,
+                    &model.device().clone(),
+                )?;
+                true
+            }
+            _ => false,
+        };
+        Ok(Some(rule.describe(state, restored)))
     }
 
     /// `Err(NotFinite)` naming the first tensor that holds a value that is not a number, or

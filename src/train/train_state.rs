@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::early_stopping::EarlyStoppingState;
 use super::epoch_accumulator::EpochAccumulator;
 use crate::model::Weights;
-use crate::optim::OptimizerState;
+use crate::optim::{OptimizerState, PlateauState};
 
 /// Where a run stands: how far it got and everything it carries from step to step.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +20,8 @@ pub struct TrainState {
     /// Every parameter and batch-norm buffer, under PyTorch's names.
     pub weights: Arc<Weights>,
     pub optimizer: OptimizerState,
+    /// The best epoch's weights so far, when early stopping restores them.
+    pub best_weights: Option<Arc<Weights>>,
 }
 
 /// How far a run got, and the sums of the epoch in progress.
@@ -38,6 +41,12 @@ pub struct Position {
     /// What a learning rate set by hand multiplies the schedule by from then on (1: none).
     #[serde(default = "one")]
     pub lr_factor: f64,
+    /// ReduceLROnPlateau's count and rate, when the schedule is that one.
+    #[serde(default)]
+    pub plateau: Option<PlateauState>,
+    /// Early stopping's best so far and its patience count, when it is on.
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStoppingState>,
 }
 
 fn one() -> f64 {
@@ -54,6 +63,8 @@ impl Default for Position {
             train_secs: 0.0,
             epoch_sums: EpochAccumulator::default(),
             lr_factor: 1.0,
+            plateau: None,
+            early_stopping: None,
         }
     }
 }
