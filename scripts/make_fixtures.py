@@ -206,3 +206,9 @@ print(f"wrote {os.path.normpath(bn_path)}")
 import make_schedule_fixtures  # noqa: E402
 
 make_schedule_fixtures.main()
+
+# The LR finder's suggestions (tests/fixtures/lr_find_suggestions.json; needs lightning and
+# fastai: pip install lightning fastai).
+import make_lr_find_fixtures  # noqa: E402
+
+make_lr_find_fixtures.main()

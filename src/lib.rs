@@ -15,6 +15,7 @@ pub mod model;
 pub mod onnx;
 pub mod ops;
 pub mod optim;
+pub mod plot;
 pub mod preprocess;
 pub mod presets;
 pub mod spec;

@@ -803,3 +803,119 @@ fn the_presets_trained_as_shipped_raise_no_health_warnings() {
         );
     }
 }
+
+#[test]
+fn lr_find_prints_its_curve_and_suggestions_and_draws_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (png, csv) = (dir.path().join("lr.png"), dir.path().join("lr.csv"));
+    let output = layerlab(&[
+        "lr-find",
+        "--dataset",
+        "mnist",
+        "--preset",
+        "mlp",
+        "--limit",
+        "2000",
+        "--num-steps",
+        "50",
+        "--out",
+        png.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    let text = common::assert_ok(&output);
+    assert!(text.contains("suggested lr (valley): "), "{text}");
+    assert!(text.contains("suggested lr (steepest descent): "), "{text}");
+    let picture = image::open(&png).unwrap();
+    assert_eq!((picture.width(), picture.height()), (720, 440));
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(rows.lines().next(), Some("step,lr,loss,smoothed_loss"));
+    assert!(rows.lines().count() > 10);
+    // JSON: the same curve.
+    let output = layerlab(&[
+        "lr-find",
+        "--dataset",
+        "mnist",
+        "--preset",
+        "mlp",
+        "--limit",
+        "2000",
+        "--num-steps",
+        "50",
+        "--json",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(common::last_line(&common::assert_ok(&output))).unwrap();
+    assert_eq!(
+        json["points"].as_array().unwrap().len(),
+        rows.lines().count() - 1
+    );
+    assert!(json["valley"]["lr"].as_f64().unwrap() > 0.0);
+    // A sweep that goes nowhere is refused with the reason.
+    let output = layerlab(&[
+        "lr-find",
+        "--dataset",
+        "mnist",
+        "--start-lr",
+        "1",
+        "--end-lr",
+        "0.1",
+    ]);
+    assert_refused(
+        &output,
+        "the sweep goes from a positive rate up to a larger one",
+    );
+}
+
+#[test]
+fn train_stops_early_with_the_best_epoch_and_refuses_it_without_validation() {
+    let output = layerlab(&[
+        "train",
+        "--dataset",
+        "mnist",
+        "--preset",
+        "mlp",
+        "--limit",
+        "500",
+        "--epochs",
+        "6",
+        "--early-stop",
+        "1",
+        "--min-delta",
+        "10",
+        "--no-record",
+    ]);
+    let text = common::assert_ok(&output);
+    assert!(
+        text.contains("early stopping: restored epoch 1 (best val_loss ")
+            && text.contains("stopped after epoch 2: no improvement for 1 epoch\n"),
+        "{text}"
+    );
+    assert!(!text.contains("\nepoch 3 "), "{text}");
+    let output = layerlab(&[
+        "train",
+        "--dataset",
+        "mnist",
+        "--limit",
+        "500",
+        "--early-stop",
+        "2",
+        "--validation-size",
+        "0",
+        "--no-record",
+    ]);
+    assert_refused(&output, "val_loss needs a validation split");
+    let output = layerlab(&[
+        "train",
+        "--dataset",
+        "mnist",
+        "--limit",
+        "500",
+        "--schedule",
+        "plateau",
+        "--factor",
+        "1.5",
+        "--no-record",
+    ]);
+    assert_refused(&output, "factor must be in (0, 1)");
+}

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("display", 0),
     ("ops", 0),
     ("preprocess", 0),
+    ("plot", 0),
     ("spec", 1),
     ("data", 2),
     ("model", 3),

@@ -427,3 +427,48 @@ fn learning_rate_schedules_match_torch_step_by_step() {
         }
     }
 }
+
+/// The LR finder's suggestions on fixed curves against what fastai 2.8's own `steep` and
+/// `valley` pick (scripts/make_lr_find_fixtures.py).
+#[test]
+fn lr_finder_suggestions_match_fastai() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/lr_find_suggestions.json"),
+    )
+    .unwrap();
+    let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = fixture["cases"].as_array().unwrap();
+    assert!(cases.len() >= 7);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let steps = case["num_it"].as_u64().unwrap() as usize;
+        let lrs: Vec<f64> = case["lrs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let losses: Vec<f64> = case["losses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            .collect();
+        let close = |ours: f64, theirs: f64| (ours - theirs).abs() <= 1e-6 * theirs;
+        let steep = layerlab::train::steepest(&lrs, &losses, steps).unwrap();
+        let theirs = case["steep"].as_f64().unwrap();
+        assert!(
+            close(steep.lr, theirs),
+            "{name}: steep {} against fastai's {theirs}",
+            steep.lr
+        );
+        let valley = layerlab::train::valley(&lrs, &losses, steps).unwrap();
+        let theirs = case["valley"].as_f64().unwrap();
+        assert!(
+            close(valley.lr, theirs),
+            "{name}: valley {} against fastai's {theirs}",
+            valley.lr
+        );
+    }
+}

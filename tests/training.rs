@@ -983,3 +983,43 @@ fn a_run_with_a_plateau_schedule_and_early_stopping_resumes_exactly_from_a_check
         assert_eq!(resumed_summary.early_stopping, summary.early_stopping);
     }
 }
+
+#[test]
+fn the_lr_finder_sweeps_exponentially_stops_on_a_blow_up_and_puts_the_weights_back() {
+    use layerlab::train::{lr_find, LrFindSettings};
+    let mut prepared = early_stopping_job(1, None).prepare().unwrap();
+    let before = prepared.model.weights();
+    let settings = LrFindSettings {
+        steps: 60,
+        end_lr: 1e4,
+        ..LrFindSettings::default()
+    };
+    let result = lr_find(&mut prepared, settings).unwrap();
+    assert_eq!(prepared.model.weights(), before, "weights restored");
+    // 256 samples in batches of 32: the sweep goes on into a second pass over them.
+    assert!(result.points.len() > 8);
+    let first = result.points[0];
+    assert_eq!(first.lr, 1e-7);
+    assert_eq!(first.smoothed, f64::from(first.loss), "bias-corrected");
+    let ratio = result.points[1].lr / first.lr;
+    assert!((ratio - (1e11f64).powf(1.0 / 60.0)).abs() < 1e-9);
+    // A rate of 1e4 blows SGD up long before the end: stopped at 4x the best.
+    assert!(
+        result.diverged && result.points.len() < 60,
+        "{}",
+        result.points.len()
+    );
+    let best = result
+        .points
+        .iter()
+        .map(|p| p.smoothed)
+        .fold(f64::INFINITY, f64::min);
+    let last = result.points.last().unwrap().smoothed;
+    assert!(!last.is_finite() || last > 4.0 * best);
+    assert!(result.valley.is_some());
+    // The job still trains afterwards, from the weights it had.
+    let (_sender, receiver) = crossbeam_channel::unbounded::<TrainCommand>();
+    let summary = layerlab::train::run_training(prepared, &receiver, &mut |_| true).unwrap();
+    let (_, fresh) = run_to_end(early_stopping_job(1, None), &[]);
+    assert_eq!(summary.weights.tensors, fresh.weights.tensors);
+}

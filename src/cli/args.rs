@@ -41,6 +41,31 @@ pub enum Command {
     /// The runs recorded in the run store: list them (the default), show, compare, resume,
     /// fork, tag, rename, note or delete them.
     Runs(RunsArgs),
+    /// Find a learning rate: Smith's range test (fastai's lr_find), the rate growing
+    /// exponentially batch by batch while the loss is watched; prints the curve and two
+    /// suggestions. Takes train's data, stack and optimizer options.
+    LrFind(Box<LrFindArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct LrFindArgs {
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// The first rate of the sweep.
+    #[arg(long, default_value_t = 1e-7)]
+    pub start_lr: f64,
+    /// The last rate of the sweep.
+    #[arg(long, default_value_t = 10.0)]
+    pub end_lr: f64,
+    /// Batches in the sweep (it stops sooner when the loss blows up).
+    #[arg(long, default_value_t = 100)]
+    pub num_steps: usize,
+    /// Draw the curve with the suggestions marked to this PNG file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write the curve (step, lr, loss, smoothed loss) to this CSV file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

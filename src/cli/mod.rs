@@ -27,6 +27,7 @@ mod datasets;
 mod eval;
 mod explain;
 mod export;
+mod lr_find;
 mod predict;
 mod presets;
 mod record;
@@ -47,5 +48,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::Export(args) => export::run(args),
         Command::Runs(args) => runs::run(args),
+        Command::LrFind(args) => lr_find::run(*args),
     }
 }

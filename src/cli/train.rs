@@ -191,17 +191,17 @@ pub fn train(
 }
 
 /// What `args` ask to train: the data, the stack, the settings, the recipe's name.
-struct Planned {
-    dataset: Arc<Dataset>,
-    spec: ModelSpec,
-    config: TrainConfig,
-    preset: Option<String>,
-    initial_weights: Option<Arc<Weights>>,
+pub(super) struct Planned {
+    pub(super) dataset: Arc<Dataset>,
+    pub(super) spec: ModelSpec,
+    pub(super) config: TrainConfig,
+    pub(super) preset: Option<String>,
+    pub(super) initial_weights: Option<Arc<Weights>>,
 }
 
 /// Loads the data and works out the stack and settings from the options, the preset and
 /// the dataset (notes printed as they come).
-fn plan(args: &TrainArgs) -> anyhow::Result<Planned> {
+pub(super) fn plan(args: &TrainArgs) -> anyhow::Result<Planned> {
     let source = args.data.source();
     // The recipe: the one named, else the first made for this dataset.
     let named = match args.preset {

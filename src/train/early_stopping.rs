@@ -137,9 +137,10 @@ impl EarlyStopping {
         };
         let end = match state.stopped_after {
             Some(epoch) => format!(
-                "stopped after epoch {}: no improvement for {} epochs",
+                "stopped after epoch {}: no improvement for {} epoch{}",
                 epoch + 1,
-                state.wait
+                state.wait,
+                if state.wait == 1 { "" } else { "s" }
             ),
             None => "ran every epoch".to_string(),
         };

@@ -37,6 +37,8 @@ pub enum TrainError {
     /// A checkpoint's state does not fit the run it was to resume.
     #[error("cannot resume: {0}")]
     Resume(String),
+    #[error("learning-rate finder: {0}")]
+    LrFind(String),
     #[error("the CPU tensor device failed ({0:?})")]
     Device(CpuError),
     #[error("training was cancelled")]

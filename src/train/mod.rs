@@ -15,6 +15,7 @@ mod health;
 mod health_monitor;
 mod history;
 mod job;
+mod lr_find;
 mod pool;
 mod run;
 mod snapshots;
@@ -47,6 +48,9 @@ pub use history::{
     MAX_HEALTH_REPORTS,
 };
 pub use job::{PreparedJob, TrainJob};
+pub use lr_find::{
+    lr_find, steepest, valley, LrFindPoint, LrFindResult, LrFindSettings, Suggestion,
+};
 pub use pool::in_compute_pool;
 pub use run::run_training;
 pub use step::{train_step, train_step_observed, StepOptions, StepOutcome};
