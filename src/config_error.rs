@@ -41,4 +41,6 @@ pub enum ConfigError {
     Schedule(String),
     #[error("early stopping: {0}")]
     EarlyStopping(String),
+    #[error("augmentation: {0}")]
+    Augmentation(String),
 }

@@ -212,7 +212,8 @@ fn format_number(value: f64) -> String {
     }
 }
 
-fn put(picture: &mut RgbImage, x: i64, y: i64, colour: Rgb<u8>) {
+/// One pixel, when it lies inside the picture.
+pub fn put(picture: &mut RgbImage, x: i64, y: i64, colour: Rgb<u8>) {
     if x >= 0 && y >= 0 && (x as u32) < picture.width() && (y as u32) < picture.height() {
         picture.put_pixel(x as u32, y as u32, colour);
     }
@@ -247,7 +248,7 @@ fn line(picture: &mut RgbImage, from: (f64, f64), to: (f64, f64), colour: Rgb<u8
 }
 
 /// `label` in the 8x8 font with its top left at (x, y); characters it lacks are skipped.
-fn text(picture: &mut RgbImage, label: &str, x: i64, y: i64, colour: Rgb<u8>) {
+pub fn text(picture: &mut RgbImage, label: &str, x: i64, y: i64, colour: Rgb<u8>) {
     for (index, character) in label.chars().enumerate() {
         let Some(glyph) = BASIC_FONTS.get(character) else {
             continue;

@@ -919,3 +919,80 @@ fn train_stops_early_with_the_best_epoch_and_refuses_it_without_validation() {
     ]);
     assert_refused(&output, "factor must be in (0, 1)");
 }
+
+#[test]
+fn augment_preview_draws_originals_beside_their_copies_and_refuses_a_mirrored_digit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("grid.png");
+    let output = layerlab(&[
+        "augment-preview",
+        "--dataset",
+        "mnist",
+        "--augment",
+        "rotate=20,erase=1",
+        "--images",
+        "3",
+        "--copies",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = common::assert_ok(&output);
+    assert!(
+        text.contains("3 images, 4 copies each: rotate=20,erase=1"),
+        "{text}"
+    );
+    let grid = image::open(&out).unwrap().to_rgb8();
+    // 5 columns of 28x3 pixels with 4-pixel gaps, 3 rows under a 14-pixel header.
+    assert_eq!((grid.width(), grid.height()), (5 * 88 + 4, 14 + 3 * 88 + 4));
+    let cell = |row: u32, column: u32| -> Vec<u8> {
+        let (left, top) = (4 + column * 88, 14 + row * 88);
+        (0..84)
+            .flat_map(|y| (0..84).map(move |x| (x, y)))
+            .map(|(x, y)| grid.get_pixel(left + x, top + y)[0])
+            .collect()
+    };
+    for row in 0..3 {
+        let original = cell(row, 0);
+        assert!(
+            original.iter().any(|&p| p > 200),
+            "an original digit has ink"
+        );
+        for column in 1..5 {
+            assert_ne!(
+                cell(row, column),
+                original,
+                "row {row}, copy {column} differs"
+            );
+        }
+    }
+    let output = layerlab(&[
+        "augment-preview",
+        "--dataset",
+        "mnist",
+        "--augment",
+        "flip",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_refused(&output, "a mirrored digit is no digit");
+    let output = layerlab(&[
+        "augment-preview",
+        "--dataset",
+        "iris",
+        "--augment",
+        "rotate=5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_refused(&output, "augmentation changes pictures only");
+    let output = layerlab(&[
+        "train",
+        "--dataset",
+        "mnist",
+        "--augment",
+        "rotate=500",
+        "--no-record",
+    ]);
+    assert_refused(&output, "rotate must be between 0 and 180");
+}

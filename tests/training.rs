@@ -730,8 +730,8 @@ fn reported_after(events: &[TrainEvent], after: usize) -> Vec<String> {
 #[test]
 fn a_run_resumed_from_any_checkpoint_ends_bit_for_bit_as_the_uninterrupted_one() {
     // Batch norm (running statistics), dropout (random masks), Adam (two moments and a step
-    // count), a last batch smaller than the others, a learning-rate schedule, and a rate
-    // changed by hand (which then multiplies the schedule).
+    // count), a last batch smaller than the others, a learning-rate schedule, a rate
+    // changed by hand (which then multiplies the schedule), and augmentation.
     let spec = ModelSpec::new(vec![
         Layer::Flatten,
         Layer::Linear { out_features: 24 },
@@ -759,6 +759,13 @@ fn a_run_resumed_from_any_checkpoint_ends_bit_for_bit_as_the_uninterrupted_one()
             warmup_steps: 5,
             warmup_start_factor: 0.1,
         },
+        // Every image warped, distorted, noised and sometimes erased, off the loop's thread.
+        augmentation: Some(
+            layerlab::data::Augmentation::parse(
+                "rotate=10,translate=0.1,scale=0.1,shear=5,elastic=20,noise=0.02,erase=0.3",
+            )
+            .unwrap(),
+        ),
         ..quick_config(300)
     };
     let data = mnist();
@@ -1022,4 +1029,48 @@ fn the_lr_finder_sweeps_exponentially_stops_on_a_blow_up_and_puts_the_weights_ba
     let summary = layerlab::train::run_training(prepared, &receiver, &mut |_| true).unwrap();
     let (_, fresh) = run_to_end(early_stopping_job(1, None), &[]);
     assert_eq!(summary.weights.tensors, fresh.weights.tensors);
+}
+
+#[test]
+fn augmentation_changes_training_only_and_the_same_seed_gives_the_same_run() {
+    use layerlab::data::Augmentation;
+    let augmented = |seed: u64| {
+        let mut job = early_stopping_job(2, None);
+        job.config.seed = seed;
+        job.config.augmentation =
+            Some(Augmentation::parse("rotate=15,translate=0.1,erase=0.5").unwrap());
+        job
+    };
+    let (_, plain) = run_to_end(early_stopping_job(2, None), &[]);
+    let (events, first) = run_to_end(augmented(0), &[]);
+    let (again_events, again) = run_to_end(augmented(0), &[]);
+    assert_eq!(first.weights.tensors, again.weights.tensors);
+    assert_eq!(reported_after(&events, 0), reported_after(&again_events, 0));
+    assert_ne!(
+        first.weights.tensors, plain.weights.tensors,
+        "it did augment"
+    );
+    // The test (and validation) see the images as they are: evaluating the trained weights
+    // on the untouched test split gives the summary's numbers.
+    let data = mnist();
+    let job = augmented(0);
+    let model = layerlab::model::Model::from_weights(
+        job.spec.clone(),
+        layerlab::spec::validate(&job.spec, data.input_shape(), data.outputs()).unwrap(),
+        &first.weights,
+        &dfdx::prelude::Cpu::default(),
+    )
+    .unwrap();
+    let indices: Vec<u32> = (0..500).collect();
+    let test = layerlab::train::evaluate(&model, &data.card, &data.test, &indices, job.config.loss);
+    assert_eq!(Some(test.loss), first.test.as_ref().map(|t| t.loss));
+    // A table is no picture: refused with the reason.
+    let mut table = augmented(0);
+    table.dataset = Arc::new(layerlab::data::load_builtin("iris", &Default::default()).unwrap());
+    table.config.validation_size = 10;
+    let error = table.prepare().err().unwrap().to_string();
+    assert!(
+        error.contains("augmentation changes pictures only"),
+        "{error}"
+    );
 }

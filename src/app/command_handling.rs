@@ -149,6 +149,8 @@ impl LayerLabApp {
                 self.state.training.optimizer = preset.optimizer;
                 self.state.training.batch_size = preset.batch_size;
                 self.state.training.epochs = preset.epochs;
+                self.state.training.schedule = preset.schedule.clone();
+                self.state.training.augmentation = preset.augmentation;
                 if let Some(loss) = preset.loss {
                     self.state.training.loss = loss;
                 }

@@ -4,8 +4,9 @@ use eframe::egui::{self, DragValue, Slider};
 
 use super::command::AppCommand;
 use super::tokens;
-use crate::optim::{OptimizerConfig, MAX_LEARNING_RATE, OPTIMIZER_NAMES};
-use crate::train::{TrainConfig, MAX_BATCH_SIZE, MAX_EPOCHS};
+use crate::data::Augmentation;
+use crate::optim::{OptimizerConfig, Plateau, Schedule, MAX_LEARNING_RATE, OPTIMIZER_NAMES};
+use crate::train::{EarlyStopping, TrainConfig, MAX_BATCH_SIZE, MAX_EPOCHS};
 
 /// Settings are locked while a run is active, except the learning rate, which is sent to
 /// the running job.
@@ -62,11 +63,93 @@ pub fn optimizer_ui(
                     DragValue::new(&mut config.epochs).range(1..=MAX_EPOCHS),
                 );
                 labelled(ui, "Seed", DragValue::new(&mut config.seed));
+                schedule_ui(ui, config);
+                early_stopping_ui(ui, config);
+                augmentation_ui(ui, config);
             });
     });
     if let Err(error) = config.optimizer.validate() {
         ui.colored_label(tokens::ERROR, error.to_string());
     }
+}
+
+/// The learning-rate schedule: the common ones with PyTorch's defaults (the CLI has them all
+/// with every parameter).
+fn schedule_ui(ui: &mut egui::Ui, config: &mut TrainConfig) {
+    ui.label("Schedule");
+    let current = config.schedule.schedule.name();
+    let mut chosen = current;
+    egui::ComboBox::from_id_salt("schedule")
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            for name in ["constant", "onecycle", "cosine", "plateau"] {
+                ui.selectable_value(&mut chosen, name, name);
+            }
+        })
+        .response
+        .on_hover_text("How the learning rate changes over the run (the slider sets its base, OneCycle's peak)");
+    if chosen != current {
+        config.schedule.schedule = match chosen {
+            "onecycle" => Schedule::one_cycle(),
+            "cosine" => Schedule::Cosine {
+                t_max: 0,
+                eta_min: 0.0,
+            },
+            "plateau" => Schedule::Plateau(Plateau::default()),
+            _ => Schedule::Constant,
+        };
+    }
+    ui.end_row();
+}
+
+/// Early stopping on the validation loss, keeping the best epoch.
+fn early_stopping_ui(ui: &mut egui::Ui, config: &mut TrainConfig) {
+    let mut on = config.early_stopping.is_some();
+    ui.checkbox(&mut on, "Stop early")
+        .on_hover_text("Stop when the validation loss has not improved for this many epochs, and keep the best epoch's weights");
+    match (on, &mut config.early_stopping) {
+        (true, Some(rule)) => {
+            ui.add(
+                DragValue::new(&mut rule.patience)
+                    .range(1..=100)
+                    .suffix(" epochs"),
+            );
+        }
+        (true, None) => {
+            config.early_stopping = Some(EarlyStopping::default());
+            ui.label("");
+        }
+        (false, _) => {
+            config.early_stopping = None;
+            ui.label("");
+        }
+    }
+    ui.end_row();
+}
+
+/// Augmentation of training images: on with the mnist-99 recipe's rotation, shift and zoom,
+/// or off (the CLI's --augment sets every part).
+fn augmentation_ui(ui: &mut egui::Ui, config: &mut TrainConfig) {
+    let mut on = config.augmentation.is_some();
+    ui.checkbox(&mut on, "Augment").on_hover_text(
+        "Random changes to each training image (images only; never validation or test)",
+    );
+    if on && config.augmentation.is_none() {
+        config.augmentation = Some(Augmentation {
+            rotate: 10.0,
+            translate: 0.1,
+            scale: 0.1,
+            ..Augmentation::default()
+        });
+    } else if !on {
+        config.augmentation = None;
+    }
+    ui.label(
+        config
+            .augmentation
+            .map_or_else(|| "off".to_string(), |a| a.describe()),
+    );
+    ui.end_row();
 }
 
 fn hyperparameters_ui(ui: &mut egui::Ui, optimizer: &mut OptimizerConfig) {

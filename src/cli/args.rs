@@ -45,6 +45,30 @@ pub enum Command {
     /// exponentially batch by batch while the loss is watched; prints the curve and two
     /// suggestions. Takes train's data, stack and optimizer options.
     LrFind(Box<LrFindArgs>),
+    /// Draw what an augmentation does: a grid with training images and the copies training
+    /// would see in successive epochs.
+    AugmentPreview(AugmentPreviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AugmentPreviewArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// What to apply, as train's --augment takes it (e.g. rotate=10,translate=0.1,erase=0.5).
+    #[arg(long, value_name = "SPEC")]
+    pub augment: String,
+    /// Where to write the grid (PNG).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Training images shown, one per row (drawn by --seed).
+    #[arg(long, default_value_t = 8)]
+    pub images: usize,
+    /// Augmented copies of each, one per epoch.
+    #[arg(long, default_value_t = 6)]
+    pub copies: usize,
+    /// The run seed the draws come from (a run with this seed sees these very copies).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -474,6 +498,12 @@ pub struct TrainArgs {
     pub schedule: ScheduleArgs,
     #[command(flatten)]
     pub early_stop: EarlyStopArgs,
+    /// Random changes to each training image, comma-separated: rotate=DEGREES,
+    /// translate=FRACTION, scale=FRACTION, shear=DEGREES, elastic=ALPHA (elastic_sigma=4),
+    /// flip, noise=STD, erase=P; `none` turns a preset's off. Default: the preset's (mnist-99:
+    /// rotate=10,translate=0.1,scale=0.1). See what it does: `layerlab augment-preview`.
+    #[arg(long, value_name = "SPEC")]
+    pub augment: Option<String>,
     /// Record the run in this run store (default: runs.sqlite in LayerLab's data folder).
     #[arg(long)]
     pub store: Option<PathBuf>,

@@ -21,6 +21,7 @@ macro_rules! out {
 }
 
 mod args;
+mod augment_preview;
 mod bench;
 mod dataset;
 mod datasets;
@@ -49,5 +50,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Export(args) => export::run(args),
         Command::Runs(args) => runs::run(args),
         Command::LrFind(args) => lr_find::run(*args),
+        Command::AugmentPreview(args) => augment_preview::run(args),
     }
 }

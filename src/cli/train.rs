@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use layerlab::data::Dataset;
+use layerlab::data::{Augmentation, Dataset};
 use layerlab::export::SavedModel;
 use layerlab::model::Weights;
 use layerlab::optim::{
@@ -317,7 +317,11 @@ fn settings(
         train_limit: args.limit,
         test_limit: args.test_limit,
         health_every_steps: args.health_every,
-        schedule: schedule(&args.schedule, args.early_stop.monitor)?,
+        schedule: match (&args.schedule.schedule, base) {
+            (None, Some(base)) if args.schedule.warmup_steps == 0 => base.schedule.clone(),
+            _ => schedule(&args.schedule, args.early_stop.monitor)?,
+        },
+        augmentation: augmentation(args.augment.as_deref(), base)?,
         early_stopping: args.early_stop.early_stop.map(|patience| EarlyStopping {
             monitor: args.early_stop.monitor,
             patience,
@@ -327,6 +331,17 @@ fn settings(
         }),
         ..TrainConfig::default()
     })
+}
+
+/// The augmentation `--augment` asks for, else the recipe's.
+fn augmentation(spec: Option<&str>, base: Option<&Preset>) -> anyhow::Result<Option<Augmentation>> {
+    match spec {
+        None => Ok(base.and_then(|b| b.augmentation)),
+        Some("none") => Ok(None),
+        Some(spec) => Augmentation::parse(spec)
+            .map(Some)
+            .map_err(|why| anyhow::anyhow!("--augment: {why}")),
+    }
 }
 
 /// The schedule the options ask for.

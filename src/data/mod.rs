@@ -5,6 +5,7 @@
 //! to [0, 1] only when a batch is assembled, as `torchvision.transforms.ToTensor` does. Tables
 //! are stored preprocessed (standardised, one-hot); text as sparse bags of words.
 
+mod augment;
 mod batches;
 mod builtin;
 mod dataset;
@@ -22,6 +23,10 @@ mod toys;
 
 use std::path::PathBuf;
 
+pub use augment::{
+    draw_rectangle, erase, preview_grid, warp, Affine, Augmentation, ImageShape, Rectangle,
+    SampleDraw, AUGMENT_KEYS,
+};
 pub use batches::shuffled_indices;
 pub use builtin::{
     asset_dir_candidates, builtin, find_asset_folder, idx_folder, images_in_memory, load_builtin,

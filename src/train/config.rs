@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::early_stopping::check_monitor;
 use super::{CheckpointPolicy, EarlyStopping};
 use crate::config_error::ConfigError;
-use crate::data::{Dataset, Task, DEFAULT_VALIDATION_SIZE};
+use crate::data::{
+    Augmentation, Dataset, ImageFraming, ImageShape, InputPipeline, Task, DEFAULT_VALIDATION_SIZE,
+};
 use crate::optim::{LrSchedule, OptimizerConfig, Schedule};
 
 /// The objective. Cross-entropy on logits for classification (MSE against one-hot targets
@@ -78,6 +80,51 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// Stop when the validation metric stops improving, keeping the best epoch (off: None).
     pub early_stopping: Option<EarlyStopping>,
+    /// Random changes to each training image (image data only; off: None).
+    pub augmentation: Option<Augmentation>,
+}
+
+/// The shape of the dataset's images, when its inputs are images.
+pub fn image_shape(dataset: &Dataset) -> Option<ImageShape> {
+    match &dataset.card.preprocessing.input {
+        InputPipeline::Image {
+            channels,
+            height,
+            width,
+            ..
+        } => Some(ImageShape {
+            channels: *channels,
+            height: *height,
+            width: *width,
+        }),
+        InputPipeline::Table { .. } => None,
+    }
+}
+
+/// Augmentation needs images, and never mirrors digits.
+pub fn check_augmentation(
+    augmentation: &Augmentation,
+    dataset: &Dataset,
+) -> Result<(), ConfigError> {
+    let bad = |why: String| Err(ConfigError::Augmentation(why));
+    if let Err(why) = augmentation.validate() {
+        return bad(why);
+    }
+    match &dataset.card.preprocessing.input {
+        InputPipeline::Table { .. } => bad(format!(
+            "{} is not a set of images; augmentation changes pictures only",
+            dataset.name
+        )),
+        InputPipeline::Image { framing, .. } => {
+            if augmentation.flip && *framing == ImageFraming::Digit {
+                return bad(format!(
+                    "{} holds digits, and a mirrored digit is no digit; leave flip off",
+                    dataset.name
+                ));
+            }
+            Ok(())
+        }
+    }
 }
 
 /// What happens when the loss becomes NaN or infinite.
@@ -115,6 +162,7 @@ impl Default for TrainConfig {
             checkpoints: CheckpointPolicy::default(),
             schedule: LrSchedule::default(),
             early_stopping: None,
+            augmentation: None,
         }
     }
 }
@@ -185,6 +233,9 @@ impl TrainConfig {
         if let Schedule::Plateau(plateau) = &self.schedule.schedule {
             check_monitor(plateau.monitor, self.validation_size, regression)
                 .map_err(|why| ConfigError::Schedule(format!("ReduceLROnPlateau: {why}")))?;
+        }
+        if let Some(augmentation) = &self.augmentation {
+            check_augmentation(augmentation, dataset)?;
         }
         let test = dataset
             .test

@@ -27,8 +27,8 @@ mod worker;
 pub use crate::data::DEFAULT_VALIDATION_SIZE;
 pub use clock::TrainClock;
 pub use config::{
-    LossKind, OnDivergence, Split, TrainConfig, DEFAULT_SNAPSHOT_EVERY_STEPS, HUBER_DELTA,
-    MAX_BATCH_SIZE, MAX_EPOCHS,
+    check_augmentation, image_shape, LossKind, OnDivergence, Split, TrainConfig,
+    DEFAULT_SNAPSHOT_EVERY_STEPS, HUBER_DELTA, MAX_BATCH_SIZE, MAX_EPOCHS,
 };
 pub use diagnosis::{likely_cause, no_learning_warning};
 pub use early_stopping::{monitored, EarlyStopping, EarlyStoppingState, Verdict};

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crossbeam_channel::Receiver;
 
 use super::commands::{command_after_training, AfterTraining, Controls, Flow};
+use super::config::image_shape;
 use super::diagnosis::{likely_cause, no_learning_warning};
 use super::divergence::{on_divergence, Diverged};
 use super::early_stopping::{monitored, Verdict};
@@ -25,7 +26,7 @@ use super::{
     BatchMetrics, EpochMetrics, Evaluation, PreparedJob, RunSummary, Split, TrainCommand,
     TrainConfig, TrainError, TrainEvent,
 };
-use crate::data::{shuffled_indices, Dataset};
+use crate::data::{shuffled_indices, Augmentation, Dataset, ImageShape};
 use crate::model::{DropoutSeed, Model, Weights};
 use crate::optim::{Optimizer, Schedule, SchedulePoint};
 
@@ -173,7 +174,54 @@ impl<'a> TrainingLoop<'a> {
         );
         let first = self.position.samples_done.min(order.len());
         let rest = &order[first..];
-        for batch in rest.chunks(self.config.batch_size) {
+        let flow = match self.augmentation() {
+            None => self.train_batches(epoch, rest, &mut |_| None)?,
+            Some((augmentation, shape)) => {
+                // Augmented batches are assembled one or two ahead on a thread of their own
+                // (each sample's draws depend only on the seed, the epoch and its index).
+                std::thread::scope(|scope| {
+                    let (sender, receiver) = crossbeam_channel::bounded(2);
+                    let dataset = self.dataset.clone();
+                    let (seed, batch_size) = (self.config.seed, self.config.batch_size);
+                    scope.spawn(move || {
+                        for batch in rest.chunks(batch_size) {
+                            let mut inputs = Vec::new();
+                            dataset.train.fill_inputs(batch, &mut inputs);
+                            augmentation.apply_batch(&mut inputs, shape, seed, epoch, batch);
+                            if sender.send(inputs).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                    // The receiver goes when this returns, which ends the feeder early.
+                    self.train_batches(epoch, rest, &mut |_| receiver.recv().ok())
+                })?
+            }
+        };
+        if flow == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+        // The throughput counts only the samples this process trained in this epoch.
+        let timed = self.position.samples_done - first;
+        self.end_epoch(epoch, started, timed)?;
+        Ok(Flow::Continue)
+    }
+
+    /// The run's augmentation and image shape, when it has one that does anything.
+    fn augmentation(&self) -> Option<(Augmentation, ImageShape)> {
+        let augmentation = self.config.augmentation.filter(Augmentation::is_active)?;
+        Some((augmentation, image_shape(&self.dataset)?))
+    }
+
+    /// Trains on `batches` of the epoch's order, the commands answered between them;
+    /// `inputs` gives a batch's assembled inputs, or `None` to assemble them here.
+    fn train_batches(
+        &mut self,
+        epoch: usize,
+        order: &[u32],
+        inputs: &mut dyn FnMut(&[u32]) -> Option<Vec<f32>>,
+    ) -> Result<Flow, TrainError> {
+        for batch in order.chunks(self.config.batch_size) {
             let before = self.optimizer.config().learning_rate();
             let flow = self.controls.between_batches(
                 self.commands,
@@ -186,11 +234,9 @@ impl<'a> TrainingLoop<'a> {
             }
             let set_by_hand = self.optimizer.config().learning_rate() != before;
             self.apply_schedule(epoch, set_by_hand);
-            self.train_batch(epoch, batch)?;
+            let ready = inputs(batch);
+            self.train_batch(epoch, batch, ready)?;
         }
-        // The throughput counts only the samples this process trained in this epoch.
-        let timed = self.position.samples_done - first;
-        self.end_epoch(epoch, started, timed)?;
         Ok(Flow::Continue)
     }
 
@@ -240,10 +286,22 @@ impl<'a> TrainingLoop<'a> {
         });
     }
 
-    /// One optimizer step on `batch`, its metrics, and what follows from its loss.
-    fn train_batch(&mut self, epoch: usize, batch: &[u32]) -> Result<(), TrainError> {
+    /// One optimizer step on `batch` (its inputs given, or assembled here), its metrics,
+    /// and what follows from its loss.
+    fn train_batch(
+        &mut self,
+        epoch: usize,
+        batch: &[u32],
+        ready: Option<Vec<f32>>,
+    ) -> Result<(), TrainError> {
         let scaling = self.dataset.card.preprocessing.target;
-        self.dataset.train.fill_inputs(batch, &mut self.inputs);
+        let inputs = match ready {
+            Some(inputs) => inputs,
+            None => {
+                self.dataset.train.fill_inputs(batch, &mut self.inputs);
+                self.inputs.clone()
+            }
+        };
         let targets =
             self.dataset
                 .train
@@ -252,7 +310,7 @@ impl<'a> TrainingLoop<'a> {
         let outcome = train_step_observed(
             &mut self.model,
             &mut self.optimizer,
-            self.inputs.clone(),
+            inputs,
             targets,
             self.config.loss,
             StepOptions {
