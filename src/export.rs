@@ -17,11 +17,13 @@ use dfdx::prelude::Cpu;
 use crate::data::DataCard;
 use crate::model::{Model, NamedTensor, Weights, WeightsMismatch};
 use crate::spec::{validate, ActivationShape, ModelSpec, SpecError};
+use crate::train::TrainConfig;
 
 const SPEC_KEY: &str = "layerlab.spec";
 const INPUT_KEY: &str = "layerlab.input_shape";
 const CLASSES_KEY: &str = "layerlab.classes";
 const DATA_KEY: &str = "layerlab.data";
+const TRAINING_KEY: &str = "layerlab.training";
 
 /// Why a model cannot be written (as safetensors or ONNX).
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,10 @@ pub struct SavedModel {
     /// What the model was trained on and how raw input is prepared for it. Files saved
     /// before datasets were first-class have none (they are MNIST models).
     pub card: Option<DataCard>,
+    /// How it was trained (optimizer, schedule, augmentation, early stopping...), for the
+    /// record: inference never reads it, and a file whose settings do not read back (an
+    /// older or newer LayerLab's) still opens.
+    pub training: Option<TrainConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +101,7 @@ impl SavedModel {
             classes: card.task.outputs(),
             weights: model.weights(),
             card: Some(card.clone()),
+            training: None,
         }
     }
 
@@ -210,12 +217,16 @@ impl SavedModel {
                 kind != "weight",
             )
         });
+        let training = metadata
+            .get(TRAINING_KEY)
+            .and_then(|s| serde_json::from_str(s).ok());
         Ok(Self {
             spec,
             input_shape,
             classes,
             weights: Weights { tensors: named },
             card,
+            training,
         })
     }
 
@@ -458,6 +469,10 @@ pub fn metadata(model: &SavedModel) -> Result<Vec<(String, String)>, ExportError
         // back would make a file that cannot be opened, so none is written.
         serde_json::from_str::<DataCard>(&text).map_err(ExportError::CardNotReadable)?;
         entries.push((DATA_KEY.to_string(), text));
+    }
+    if let Some(training) = &model.training {
+        let text = serde_json::to_string(training).map_err(ExportError::Json)?;
+        entries.push((TRAINING_KEY.to_string(), text));
     }
     Ok(entries)
 }

@@ -996,3 +996,36 @@ fn augment_preview_draws_originals_beside_their_copies_and_refuses_a_mirrored_di
     ]);
     assert_refused(&output, "rotate must be between 0 and 180");
 }
+
+#[test]
+fn an_exported_model_records_how_it_was_trained() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.safetensors");
+    let output = layerlab(&[
+        "train",
+        "--dataset",
+        "mnist",
+        "--preset",
+        "mlp",
+        "--limit",
+        "300",
+        "--no-record",
+        "--schedule",
+        "onecycle",
+        "--augment",
+        "rotate=5",
+        "--early-stop",
+        "2",
+        "--export",
+        file.to_str().unwrap(),
+    ]);
+    common::assert_ok(&output);
+    let saved = layerlab::export::SavedModel::load(&file).unwrap();
+    let training = saved
+        .training
+        .expect("the settings travel with the weights");
+    assert_eq!(training.schedule.schedule.name(), "onecycle");
+    assert_eq!(training.augmentation.unwrap().rotate, 5.0);
+    assert_eq!(training.early_stopping.unwrap().patience, 2);
+    assert_eq!(training.batch_size, 64);
+}

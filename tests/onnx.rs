@@ -82,6 +82,7 @@ fn largest_difference_named(
         classes,
         weights: model.weights(),
         card: None,
+        training: None,
     };
     let bytes = layerlab::onnx::to_onnx_bytes(&saved).unwrap();
     let batch = 3;

@@ -117,6 +117,7 @@ fn trained_preset_file(dir: &Path, state: PersistedState) -> std::path::PathBuf 
         classes: 10,
         weights: (*summary.weights).clone(),
         card: None,
+        training: None,
     }
     .save(&path)
     .unwrap();

@@ -148,6 +148,7 @@ impl LayerLabApp {
             classes: session.card.task.outputs(),
             weights: weights.clone(),
             card: Some(session.card.clone()),
+            training: Some(session.config.clone()),
         };
         self.set_current(model, origin, trained);
     }

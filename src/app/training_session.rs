@@ -108,6 +108,8 @@ pub struct TrainingSession {
     pub spec: ModelSpec,
     /// The data the run trains on, saved with its weights.
     pub card: DataCard,
+    /// The run's settings, saved with its weights for the record.
+    pub config: crate::train::TrainConfig,
     pub status: RunStatus,
     pub progress: Progress,
     /// When the newest batch event arrived, for the ETA between events.
@@ -127,10 +129,12 @@ impl TrainingSession {
         observer: Option<crate::train::Observer>,
     ) -> std::io::Result<Self> {
         let card = job.dataset.card.clone();
+        let config = job.config.clone();
         Ok(Self {
             handle: Some(TrainingHandle::spawn_observed(job, Some(waker), observer)?),
             spec,
             card,
+            config,
             status: RunStatus::Running,
             progress: Progress::default(),
             last_batch_at: None,

@@ -142,6 +142,7 @@ pub fn train(
         SavedModel::check_writable(path)?;
     }
     let trained_spec = spec.clone();
+    let trained_with = config.clone();
     let prepared = TrainJob {
         spec,
         config,
@@ -158,6 +159,7 @@ pub fn train(
         classes: card.task.outputs(),
         weights: (*summary.weights).clone(),
         card: Some(card.clone()),
+        training: Some(trained_with),
     };
     export(&saved, &args)?;
     if let Some(warning) = &summary.warning {

@@ -343,6 +343,7 @@ mod tests {
             classes: 10,
             weights: model.weights(),
             card: None,
+            training: None,
         };
         saved.card = Some(saved.card_or_mnist());
         let bytes = to_onnx_bytes(&saved).unwrap();
@@ -398,6 +399,7 @@ mod tests {
             classes: 2,
             weights: model.weights(),
             card: None,
+            training: None,
         };
         let graph = ModelProto::decode(to_onnx_bytes(&saved).unwrap().as_slice())
             .unwrap()
