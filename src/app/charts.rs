@@ -214,19 +214,26 @@ pub fn chart_controls_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
     });
 }
 
-/// What the tooltip says near a data point: the series, where it is and its value.
-fn hover_label(x_label: &'static str) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
+/// What the tooltip says near a data point: the series, where it is and its value. Steps
+/// are whole numbers (the pointer between two is at the nearer one); epochs keep their
+/// fraction, since a batch lies part-way through one.
+fn hover_label(x_axis: XAxis) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
+    let x_text = move |x: f64| match x_axis {
+        XAxis::Steps => format!("step {}", x.round().max(0.0)),
+        XAxis::Epochs => format!("epoch {x:.2}"),
+    };
     move |position| match position {
         HoverPosition::NearDataPoint {
             plot_name,
             position,
             ..
         } if !plot_name.is_empty() => Some(format!(
-            "{plot_name}\n{x_label} {:.2}\nvalue {:.4}",
-            position.x, position.y
+            "{plot_name}\n{}\nvalue {:.4}",
+            x_text(position.x),
+            position.y
         )),
         HoverPosition::NearDataPoint { position, .. } | HoverPosition::Elsewhere { position } => {
-            Some(format!("{x_label} {:.2}", position.x))
+            Some(x_text(position.x))
         }
     }
 }
@@ -275,7 +282,7 @@ pub fn charts_ui(
             .height(height)
             .link_axis(link, [true, false])
             .y_axis_label(y_label)
-            .label_formatter(hover_label(x_label))
+            .label_formatter(hover_label(settings.x_axis))
             .include_x(0.0);
         if empty {
             plot.include_x(1.0)
@@ -407,6 +414,26 @@ fn epoch_series<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pointer off a line once read "step 1146.85" (issue 25, item 21).
+    #[test]
+    fn hovering_names_whole_steps_and_fractional_epochs() {
+        let elsewhere = |x: f64| HoverPosition::Elsewhere {
+            position: PlotPoint::new(x, 0.3),
+        };
+        assert_eq!(
+            hover_label(XAxis::Steps)(&elsewhere(1146.85)).as_deref(),
+            Some("step 1147")
+        );
+        assert_eq!(
+            hover_label(XAxis::Steps)(&elsewhere(-0.4)).as_deref(),
+            Some("step 0")
+        );
+        assert_eq!(
+            hover_label(XAxis::Epochs)(&elsewhere(2.5)).as_deref(),
+            Some("epoch 2.50")
+        );
+    }
 
     #[test]
     fn a_thousand_epochs_draw_at_most_twenty_marks_ending_at_the_last() {
