@@ -447,3 +447,89 @@ fn the_corpus_of_past_crashes_is_refused_cleanly() {
     }
     assert!(seen >= 10, "the corpus is missing");
 }
+
+/// Text for `--augment`'s parser: known and unknown keys, with numbers in and out of range,
+/// non-numbers and nothing.
+fn augment_text() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec![
+        "rotate",
+        "translate",
+        "scale",
+        "shear",
+        "elastic",
+        "elastic_sigma",
+        "flip",
+        "noise",
+        "erase",
+        "spin",
+        "",
+        "rotate=",
+        "=",
+    ]);
+    let value = prop_oneof![
+        any::<f32>().prop_map(|v| v.to_string()),
+        (0.0f32..1.0).prop_map(|v| v.to_string()),
+        (0.0f32..200.0).prop_map(|v| v.to_string()),
+        ".*".prop_map(|v: String| v),
+    ];
+    prop::collection::vec((key, value, any::<bool>()), 0..8).prop_map(|parts| {
+        parts
+            .into_iter()
+            .map(|(k, v, with_value)| {
+                if with_value {
+                    format!("{k}={v}")
+                } else {
+                    k.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any text is a setting or a sentence naming what is wrong.
+    #[test]
+    fn augment_text_is_a_setting_or_a_sentence(text in augment_text()) {
+        if let Err(message) = layerlab::data::Augmentation::parse(&text) {
+            prop_assert!(!message.is_empty());
+        }
+    }
+
+    /// Every setting the parser accepts (written as `--augment` text, read back) changes
+    /// images of any size without a panic, keeping their size and pixels in [0, 1].
+    #[test]
+    fn every_accepted_augmentation_keeps_images_whole(
+        rotate in 0.0f32..=180.0,
+        translate in 0.0f32..=0.5,
+        scale in 0.0f32..=0.9,
+        shear in 0.0f32..=60.0,
+        elastic in prop_oneof![Just(0.0f32), 0.0f32..=100.0],
+        elastic_sigma in 0.5f32..=20.0,
+        flip in any::<bool>(),
+        noise in 0.0f32..=1.0,
+        erase in 0.0f32..=1.0,
+        side in 1usize..12,
+        channels in prop::sample::select(vec![1usize, 3]),
+        seed in any::<u64>(),
+        epoch in 0usize..1000,
+    ) {
+        let wanted = layerlab::data::Augmentation {
+            rotate, translate, scale, shear, elastic_alpha: elastic, elastic_sigma, flip, noise,
+            erase, ..Default::default()
+        };
+        let augmentation = layerlab::data::Augmentation::parse(&wanted.describe()).unwrap();
+        let shape = layerlab::data::ImageShape { channels, height: side, width: side };
+        let mut images: Vec<f32> = (0..shape.len() * 2).map(|i| (i % 7) as f32 / 6.0).collect();
+        augmentation.apply_batch(&mut images, shape, seed, epoch, &[0, u32::MAX]);
+        prop_assert_eq!(images.len(), shape.len() * 2);
+        // In [0, 1] up to the rounding of bilinear weights.
+        prop_assert!(
+            images.iter().all(|p| (-1e-6..=1.0 + 1e-6).contains(p)),
+            "{:?}",
+            augmentation
+        );
+    }
+}

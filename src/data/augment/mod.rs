@@ -87,9 +87,14 @@ pub const AUGMENT_KEYS: &str = "rotate=DEGREES, translate=FRACTION, scale=FRACTI
     shear=DEGREES, elastic=ALPHA, elastic_sigma=PIXELS, flip, noise=STD, erase=P";
 
 impl Augmentation {
-    /// Parses `rotate=10,translate=0.1,scale=0.1,erase=0.25` (see [`AUGMENT_KEYS`]).
+    /// Parses `rotate=10,translate=0.1,scale=0.1,erase=0.25` (see [`AUGMENT_KEYS`]), or
+    /// `none`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut augmentation = Self::default();
+        // What `describe` writes for nothing on.
+        if text.trim() == "none" {
+            return Ok(augmentation);
+        }
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').unwrap_or((part, ""));
             let number = || -> Result<f32, String> {

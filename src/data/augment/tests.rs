@@ -147,6 +147,8 @@ fn the_augment_option_parses_and_refuses_what_makes_no_sense() {
         "rotate=10,translate=0.1,scale=0.1,elastic=34,erase=0.25,elastic_sigma=4"
     );
     assert_eq!(Augmentation::parse(&parsed.describe()).unwrap(), parsed);
+    let none = Augmentation::default();
+    assert_eq!(Augmentation::parse(&none.describe()).unwrap(), none);
     for (bad, why) in [
         ("rotate", "rotate needs a number"),
         ("rotate=x", "rotate needs a number"),
