@@ -703,6 +703,17 @@ fn run_to_end(
     (events, summary)
 }
 
+/// The learning rate of every batch, in order.
+fn batch_rates(events: &[TrainEvent]) -> Vec<f64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::Batch(b) => Some(b.learning_rate),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What a run reports, its clock readings left out: (step, epoch, loss, accuracy, lr) per
 /// batch after `after`, and each epoch's losses and accuracies.
 fn reported_after(events: &[TrainEvent], after: usize) -> Vec<String> {
@@ -772,13 +783,7 @@ fn a_run_resumed_from_any_checkpoint_ends_bit_for_bit_as_the_uninterrupted_one()
     let by_hand = [TrainCommand::SetLearningRate(1e-5)];
     let (events, summary) = run_to_end(job(spec.clone(), config.clone(), data.clone()), &by_hand);
     // The rate set by hand holds for the first step, then multiplies the schedule.
-    let rates: Vec<f64> = events
-        .iter()
-        .filter_map(|e| match e {
-            TrainEvent::Batch(b) => Some(b.learning_rate),
-            _ => None,
-        })
-        .collect();
+    let rates = batch_rates(&events);
     assert!((rates[0] - 1e-5).abs() < 1e-15, "{rates:?}");
     assert!(rates[10] > rates[0] && rates[29] < rates[10], "{rates:?}");
     let checkpoints: Vec<Arc<layerlab::train::TrainState>> = events
@@ -949,13 +954,7 @@ fn a_run_with_a_plateau_schedule_and_early_stopping_resumes_exactly_from_a_check
         job
     };
     let (events, summary) = run_to_end(job_for(), &[]);
-    let rates: Vec<f64> = events
-        .iter()
-        .filter_map(|e| match e {
-            TrainEvent::Batch(b) => Some(b.learning_rate),
-            _ => None,
-        })
-        .collect();
+    let rates = batch_rates(&events);
     assert!(
         rates.last().unwrap() < &0.5,
         "the plateau lowered the rate: {rates:?}"
