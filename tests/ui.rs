@@ -257,6 +257,54 @@ fn a_short_run_streams_into_the_charts_and_can_pause_resume_and_finish() {
 }
 
 #[test]
+fn the_model_trained_last_time_comes_back_at_launch_when_it_fits_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = trained_model_file(dir.path());
+    // The person left another stack in the designer after that run.
+    let designed = preset("mlp-deep").unwrap().spec;
+    let mut window = harness(PersistedState {
+        stack: designed.clone(),
+        ..quick_state()
+    });
+    window
+        .state_mut()
+        .send(AppCommand::OfferLastTrained(model.clone()));
+    step_until(&mut window, "the last-trained model", |app| app.has_model());
+    let origin = window.state().model_origin().unwrap().to_owned();
+    assert!(
+        origin.starts_with("the model trained last time (on mnist, "),
+        "{origin}"
+    );
+    assert!(!window.state().model_unsaved());
+    // The designer keeps the person's stack, and the try panel predicts with the model.
+    assert_eq!(window.state().state.stack, designed);
+    window.get_by_label_contains("Carrying on with the model trained last time");
+
+    // On other data it is only pointed at, never fed the wrong inputs.
+    let mut iris = harness(PersistedState {
+        dataset: "iris".into(),
+        ..quick_state()
+    });
+    step_until(&mut iris, "iris to load", |app| app.dataset_ready());
+    iris.state_mut().send(AppCommand::OfferLastTrained(model));
+    step_until(&mut iris, "the offer", |app| {
+        app.notifications().iter().any(|m| m.contains("is kept at"))
+    });
+    assert!(!iris.state().has_model());
+    // No file (a first launch) is no news.
+    let mut fresh = harness(quick_state());
+    fresh.state_mut().send(AppCommand::OfferLastTrained(
+        dir.path().join("missing.safetensors"),
+    ));
+    fresh.run_steps(5);
+    assert!(
+        fresh.state().notifications().is_empty(),
+        "{:?}",
+        fresh.state().notifications()
+    );
+}
+
+#[test]
 fn drawing_a_digit_shows_a_prediction() {
     let dir = tempfile::tempdir().unwrap();
     let model = trained_model_file(dir.path());

@@ -17,6 +17,21 @@ use super::{
 use crate::export::SavedModel;
 use crate::train::TrainEvent;
 
+/// The model the last session trained, read back at launch.
+pub(super) struct LastTrained {
+    path: std::path::PathBuf,
+    saved: Box<SavedModel>,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 impl LayerLabApp {
     pub(super) fn handle_file_outcome(&mut self, ctx: &egui::Context, outcome: FileOutcome) {
         match outcome {
@@ -32,6 +47,18 @@ impl LayerLabApp {
                 self.notifications.info(format!("Saved {}", path.display()));
             }
             FileOutcome::ModelLoaded(path, saved) => self.take_loaded_model(ctx, path, saved, true),
+            FileOutcome::LastTrainedLoaded(path, saved, modified) => {
+                let last = LastTrained {
+                    path,
+                    saved,
+                    modified,
+                };
+                if matches!(self.dataset, DatasetSlot::Ready(..)) {
+                    self.take_last_trained(last);
+                } else {
+                    self.pending_last_trained = Some(last);
+                }
+            }
             FileOutcome::ImageOpened(path, image) => {
                 self.prediction.set_image(path, image);
                 if self.current.is_none() {
@@ -216,6 +243,35 @@ impl LayerLabApp {
         ));
     }
 
+    /// Carries on with the model the last session trained when nothing else is in hand and
+    /// it is a model of the data in use; otherwise says where it is. Either way the designer
+    /// keeps the stack the person left in it.
+    fn take_last_trained(&mut self, last: LastTrained) {
+        let card = last.saved.card_or_mnist();
+        let when = last
+            .modified
+            .map(|at| {
+                let stamp = humantime::format_rfc3339_seconds(at).to_string();
+                format!(", {} UTC", stamp[..16].replace('T', " "))
+            })
+            .unwrap_or_default();
+        let what = format!("the model trained last time (on {}{when})", card.dataset);
+        let fits = card.dataset == self.data_shape.name && self.fits_data(&last.saved);
+        if fits && self.current.is_none() && !self.training_active() {
+            self.set_current(*last.saved, what.clone(), false);
+            self.notifications.info(format!(
+                "Carrying on with {what}: it predicts, evaluates and exports. Train starts a new \
+                 run; Continue training trains it further."
+            ));
+        } else {
+            self.notifications.info(format!(
+                "{} is kept at {}: File > Load model opens it.",
+                capitalise(&what),
+                last.path.display()
+            ));
+        }
+    }
+
     /// Whether `saved` takes the inputs and gives the outputs of the data in use.
     pub(super) fn fits_data(&self, saved: &SavedModel) -> bool {
         saved.input() == self.data_shape.input && saved.classes == self.data_shape.outputs
@@ -282,6 +338,9 @@ impl LayerLabApp {
                     // A loaded model that waited for its data.
                     if let Some((path, saved)) = self.pending_model.take() {
                         self.take_loaded_model(ctx, path, saved, false);
+                    }
+                    if let Some(last) = self.pending_last_trained.take() {
+                        self.take_last_trained(last);
                     }
                 }
                 super::Polled::Done(Err(message)) => {

@@ -57,6 +57,9 @@ pub enum AppCommand {
     SaveToModelsFolder,
     LoadModelDialog,
     LoadModelFrom(PathBuf),
+    /// At launch: read the model the last session trained (kept in the models folder) and
+    /// carry on with it when it fits the data in use, or say where it is.
+    OfferLastTrained(PathBuf),
     OpenImageDialog,
     OpenImageFrom(PathBuf),
     /// Evaluate the current model on the test set (with progress and Cancel).

@@ -100,6 +100,11 @@ impl LayerLabApp {
             AppCommand::SaveToModelsFolder => self.save_to_models_folder(),
             AppCommand::LoadModelDialog => self.open_file_dialog(ctx, FilePurpose::LoadModel),
             AppCommand::LoadModelFrom(path) => self.files.load_model(path),
+            AppCommand::OfferLastTrained(path) => {
+                if path.exists() {
+                    self.files.load_last_trained(path);
+                }
+            }
             AppCommand::OpenImageDialog => self.open_file_dialog(ctx, FilePurpose::OpenImage),
             AppCommand::OpenImageFrom(path) => self.files.open_image(path),
             AppCommand::EvaluateModel => self.start_evaluation(ctx),

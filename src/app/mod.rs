@@ -209,6 +209,8 @@ pub struct LayerLabApp {
     import: Option<ImportTask>,
     /// A loaded model waiting for its built-in dataset to load.
     pending_model: Option<(PathBuf, Box<SavedModel>)>,
+    /// The model the last session trained, read at launch and waiting for the data to load.
+    pending_last_trained: Option<background_results::LastTrained>,
     /// A CSV read and waiting for the person to check its columns.
     table_import: Option<table_import::TableImport>,
     /// How often to repaint while training (less on a software renderer).
@@ -313,6 +315,11 @@ impl LayerLabApp {
             render.adapter.get_info().device_type == eframe::egui_wgpu::wgpu::DeviceType::Cpu
         });
         app.repaint = logic::RepaintRates::for_renderer(software);
+        if let Ok(dir) = models_folder::models_dir() {
+            app.commands.push(AppCommand::OfferLastTrained(
+                dir.join(models_folder::LAST_TRAINED),
+            ));
+        }
         app
     }
 
@@ -369,6 +376,7 @@ impl LayerLabApp {
             import: None,
             table_import: None,
             pending_model: None,
+            pending_last_trained: None,
             repaint: logic::RepaintRates::for_renderer(false),
             health_warned: Default::default(),
             inside: Default::default(),

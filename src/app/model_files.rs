@@ -17,6 +17,8 @@ pub enum FileOutcome {
         auto: bool,
     },
     ModelLoaded(PathBuf, Box<SavedModel>),
+    /// The model the last session trained, read at launch (with when it was written).
+    LastTrainedLoaded(PathBuf, Box<SavedModel>, Option<std::time::SystemTime>),
     ImageOpened(PathBuf, Arc<DynamicImage>),
     MetricsExported(PathBuf),
     OnnxExported(PathBuf),
@@ -103,6 +105,20 @@ impl FileTasks {
         self.spawn("import", move || match SavedModel::load(&path) {
             Ok(saved) => FileOutcome::ModelLoaded(path, Box::new(saved)),
             Err(e) => FileOutcome::Failed(e.to_string()),
+        });
+    }
+
+    /// Reads the model the last session trained; a missing file is no news, so nothing comes
+    /// back for it.
+    pub fn load_last_trained(&mut self, path: PathBuf) {
+        self.spawn("last-trained", move || {
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+            match SavedModel::load(&path) {
+                Ok(saved) => FileOutcome::LastTrainedLoaded(path, Box::new(saved), modified),
+                Err(e) => FileOutcome::Failed(format!(
+                    "The model trained last time cannot be read back: {e}"
+                )),
+            }
         });
     }
 
