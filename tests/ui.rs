@@ -744,6 +744,41 @@ fn snapshot_at_the_smallest_window_size() {
     harness.snapshot("small_window");
 }
 
+#[test]
+fn side_panels_never_cover_the_centre_at_the_smallest_window() {
+    test_models_dir();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1000.0, 640.0))
+        .build_eframe(|cc| {
+            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
+        });
+    // The widest table (73 columns, a wide row form) with its column list opened.
+    pick(&mut harness, "ames-housing");
+    harness.get_by_label("Data").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label_contains("How the 73 columns are read")
+        .click();
+    harness.run_steps(4);
+    // The centre's tabs sit whole between the two panels, with room for a chart.
+    let charts = harness.get_by_label("Charts").rect();
+    let inside = harness.get_by_label("Inside").rect();
+    let predict = harness.get_by_label("Fill in a row").rect();
+    assert!(
+        charts.min.x >= 300.0,
+        "the setup panel covers the charts: {charts:?}"
+    );
+    assert!(
+        predict.min.x - charts.min.x >= 340.0,
+        "the centre is {} points wide",
+        predict.min.x - charts.min.x
+    );
+    assert!(
+        inside.max.x < predict.min.x,
+        "{inside:?} runs under {predict:?}"
+    );
+}
+
 /// Picks a built-in dataset in the Data tab's way and waits for it.
 fn pick(harness: &mut Harness<'static, LayerLabApp>, name: &str) {
     harness

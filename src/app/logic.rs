@@ -39,12 +39,42 @@ impl RepaintRates {
     }
 }
 
+impl LayerLabApp {
+    /// A window restored or first placed partly off its monitor (1440x900 content on a
+    /// 1440x900 screen puts the message bar below it) is shrunk and moved onto it, once, as
+    /// soon as the monitor's size is known.
+    fn fit_window_on_monitor(&mut self, ctx: &egui::Context) {
+        if self.window_fitted {
+            return;
+        }
+        let (outer, inner, monitor) = ctx.input(|i| {
+            let viewport = i.viewport();
+            (
+                viewport.outer_rect,
+                viewport.inner_rect,
+                viewport.monitor_size,
+            )
+        });
+        let (Some(outer), Some(inner), Some(monitor)) = (outer, inner, monitor) else {
+            return;
+        };
+        self.window_fitted = true;
+        use super::window_geometry::{fit_on_monitor, SMALLEST_WINDOW};
+        if let Some((size, corner)) = fit_on_monitor(outer, inner.size(), SMALLEST_WINDOW, monitor)
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
+            ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(corner));
+        }
+    }
+}
+
 impl eframe::App for LayerLabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.frame_started = Some(Instant::now());
         self.frame_cpu_started = frame_stats::thread_cpu_time();
         self.poll_background(ctx);
         self.handle_close_request(ctx);
+        self.fit_window_on_monitor(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -58,19 +88,20 @@ impl eframe::App for LayerLabApp {
             (self.state.show_setup_panel, self.state.show_draw_panel);
         // Side panels start narrower in a small window, leaving the charts room.
         let width = ctx.content_rect().width();
+        let (setup_max, try_max) = super::window_geometry::side_panel_max_widths(width);
         egui::Panel::left("setup")
             .resizable(true)
             .default_size(
                 (width * 0.3).clamp(tokens::SIDE_PANEL_MIN_WIDTH, tokens::SIDE_PANEL_WIDTH),
             )
             .min_size(tokens::SIDE_PANEL_MIN_WIDTH)
-            .max_size(tokens::SIDE_PANEL_MAX_WIDTH)
+            .max_size(setup_max)
             .show_collapsible(ui, &mut show_setup, |ui| self.setup_panel_ui(ui));
         egui::Panel::right("canvas")
             .resizable(true)
             .default_size(tokens::CANVAS_PANEL_WIDTH)
             .min_size(tokens::CANVAS_PANEL_WIDTH)
-            .max_size(tokens::CANVAS_PANEL_MAX_WIDTH)
+            .max_size(try_max)
             .show_collapsible(ui, &mut show_draw, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let origin = self.current.as_ref().map(|c| c.origin.as_str());

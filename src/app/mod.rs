@@ -48,6 +48,7 @@ mod tokens;
 mod top_bar;
 mod training_events;
 mod training_session;
+mod window_geometry;
 
 pub use crate::display::{format_secs, thousands};
 pub use canvas::{canvas_id, Canvas};
@@ -107,7 +108,7 @@ pub fn run_native() -> eframe::Result {
         viewport: egui::ViewportBuilder::default()
             .with_title("LayerLab")
             .with_inner_size([1440.0, 900.0])
-            .with_min_inner_size([1000.0, 640.0]),
+            .with_min_inner_size(window_geometry::SMALLEST_WINDOW),
         ..Default::default()
     };
     eframe::run_native(
@@ -211,6 +212,8 @@ pub struct LayerLabApp {
     pending_model: Option<(PathBuf, Box<SavedModel>)>,
     /// The model the last session trained, read at launch and waiting for the data to load.
     pending_last_trained: Option<background_results::LastTrained>,
+    /// Whether the window was checked against its monitor (once, when the size is known).
+    window_fitted: bool,
     /// A CSV read and waiting for the person to check its columns.
     table_import: Option<table_import::TableImport>,
     /// How often to repaint while training (less on a software renderer).
@@ -377,6 +380,7 @@ impl LayerLabApp {
             table_import: None,
             pending_model: None,
             pending_last_trained: None,
+            window_fitted: false,
             repaint: logic::RepaintRates::for_renderer(false),
             health_warned: Default::default(),
             inside: Default::default(),
