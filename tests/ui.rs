@@ -741,6 +741,25 @@ fn snapshot_at_the_smallest_window_size() {
             button.rect()
         );
     }
+    // Every layer row's buttons are whole inside the setup panel (the preset row once
+    // widened the panel's content, cutting "Remove" at the panel's edge).
+    let panel_edge = harness.get_by_label("Charts").rect().min.x;
+    for button in harness.get_all_by_label("Remove") {
+        assert!(
+            button.rect().max.x <= panel_edge,
+            "{:?} runs past the setup panel (the centre starts at {panel_edge})",
+            button.rect()
+        );
+    }
+    // Nor is a layer's name under its buttons.
+    let name = harness.get_by_label("0  Conv2d").rect();
+    for button in harness.get_all_by_label("Up") {
+        assert!(
+            !button.rect().intersects(name),
+            "{:?} covers the layer's name {name:?}",
+            button.rect()
+        );
+    }
     harness.snapshot("small_window");
 }
 
@@ -1337,6 +1356,14 @@ fn snapshots_of_trained_views_for_each_kind_of_data() {
         .get_all_by_label_contains("Ankle boot")
         .next()
         .is_some());
+    // At 1000x640 (the size the snapshots end on) every column of the matrix is whole in
+    // the centre: the last one once ran under the try panel, cut at column 6.
+    let last_column = harness.get_by_label("true 0 predicted 9").rect();
+    let try_panel = harness.get_by_label("Draw or open an image").rect();
+    assert!(
+        last_column.max.x <= try_panel.min.x,
+        "column 9 of the matrix ({last_column:?}) runs under the try panel ({try_panel:?})"
+    );
 
     // Ames: RMSE in dollars, predicted against actual, the residuals.
     let mut harness = trained_view("ames-regressor.safetensors");

@@ -35,6 +35,9 @@ impl Default for DesignerChoices {
     }
 }
 
+/// The width of a layer row's Up, Down, Copy and Remove buttons side by side.
+const ROW_BUTTONS_WIDTH: f32 = 215.0;
+
 pub fn designer_ui(
     ui: &mut egui::Ui,
     spec: &mut ModelSpec,
@@ -50,7 +53,9 @@ pub fn designer_ui(
         .filter(|&i| fitting.contains(&PRESET_NAMES[i]))
         .chain((0..PRESET_NAMES.len()).filter(|&i| !fitting.contains(&PRESET_NAMES[i])))
         .collect();
-    ui.horizontal(|ui| {
+    // Wrapped: at the narrowest panel Undo and Redo go to a line of their own rather than
+    // widening the panel's content past its edge (which cut every layer row's buttons).
+    ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_label("Preset")
             .selected_text(PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)])
             .show_ui(ui, |ui| {
@@ -88,15 +93,28 @@ pub fn designer_ui(
     let (plans, first_error) = check_layers(spec, input);
     let mut action = None;
     let last = spec.layers.len().saturating_sub(1);
+    // One choice for every row, so the buttons line up: beside the names when the widest
+    // name leaves them room.
+    let widest_name = spec
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, layer)| {
+            let text = format!("{index}  {}", layer.kind_name());
+            let font = egui::TextStyle::Body.resolve(ui.style());
+            ui.fonts_mut(|f| f.layout_no_wrap(text, font, egui::Color32::WHITE).size().x)
+        })
+        .fold(0.0, f32::max);
+    let row_inner_width = ui.available_width() - 2.0 * ui.style().spacing.window_margin.leftf();
+    let buttons_beside =
+        row_inner_width - widest_name - ui.spacing().item_spacing.x >= ROW_BUTTONS_WIDTH;
     for index in 0..spec.layers.len() {
         ui.push_id(index, |ui| {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                ui.horizontal(|ui| {
-                    ui.label(
-                        RichText::new(format!("{index}  {}", spec.layers[index].kind_name()))
-                            .strong(),
-                    );
+                // The buttons sit at the row's right end, or on a line of their own where the
+                // panel is too narrow for them beside the layer's name (never over it).
+                let mut buttons = |ui: &mut egui::Ui| {
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         if ui
                             .small_button("Remove")
@@ -127,7 +145,19 @@ pub fn designer_ui(
                             action = Some(RowAction::Up(index));
                         }
                     });
+                };
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(format!("{index}  {}", spec.layers[index].kind_name()))
+                            .strong(),
+                    );
+                    if buttons_beside {
+                        buttons(ui);
+                    }
                 });
+                if !buttons_beside {
+                    ui.horizontal(|ui| buttons(ui));
+                }
                 // The output shape on its own line, so the buttons never cover it, even at
                 // the narrowest panel.
                 ui.horizontal_wrapped(|ui| {

@@ -170,24 +170,39 @@ pub fn evaluation_ui(
         view.tested,
         view.mistakes.len()
     ));
-    ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.label(RichText::new("Confusion matrix (rows: true, columns: predicted)").strong());
-            ui.weak("Click a cell to see those test samples.");
-            if let Some(cell) = confusion_matrix_ui(ui, &view.matrix, view.filter) {
-                view.filter = if view.filter == Some(cell) {
-                    None
-                } else {
-                    Some(cell)
-                };
-            }
-        });
-        ui.add_space(16.0);
-        ui.vertical(|ui| {
+    // Wide: the scores are the matrix rows' last three columns (each row is a true class).
+    // Narrow (1000x640): the matrix's cells shrink to fit and the scores go under it, so
+    // neither the matrix's last columns nor the F1 column is ever cut.
+    let layout = MatrixLayout::for_width(ui, &view.class_names, view.matrix.len());
+    let mut matrix_and_scores = |ui: &mut egui::Ui| {
+        ui.label(RichText::new("Confusion matrix (rows: true class, columns: predicted)").strong());
+        ui.weak("Click a cell to see those test samples.");
+        let scores = layout.scores_beside.then_some(view.scores.as_slice());
+        if let Some(cell) = confusion_matrix_ui(
+            ui,
+            &view.matrix,
+            &view.class_names,
+            scores,
+            &layout,
+            view.filter,
+        ) {
+            view.filter = if view.filter == Some(cell) {
+                None
+            } else {
+                Some(cell)
+            };
+        }
+        if !layout.scores_beside {
+            ui.add_space(8.0);
             ui.label(RichText::new("Per class").strong());
             scores_ui(ui, &view.scores, &view.class_names);
-        });
-    });
+        }
+    };
+    egui::ScrollArea::vertical()
+        .id_salt("matrix-and-scores")
+        .max_height((ui.available_height() * 0.6).max(160.0))
+        .auto_shrink([false, true])
+        .show(ui, |ui| matrix_and_scores(ui));
     ui.separator();
     let shown = view.shown_mistakes();
     ui.horizontal(|ui| {
@@ -220,10 +235,13 @@ pub fn evaluation_ui(
         // Tables and text: the mistaken rows themselves, not thumbnails.
         return mistaken_rows_ui(ui, view, &shown, dataset);
     }
-    let cell = tokens::THUMBNAIL_SIDE + 8.0;
+    // Wide enough for "T-shirt/top ->" over "Pullover (87% sure)": the label is never cut.
+    let label_width = thumbnail_label_width(ui, &view.class_names);
+    let cell = label_width + 8.0;
     let columns = ((ui.available_width() / cell).floor() as usize).max(1);
     let rows = shown.len().div_ceil(columns);
-    let row_height = tokens::THUMBNAIL_SIDE + ui.text_style_height(&egui::TextStyle::Body) + 8.0;
+    let row_height =
+        tokens::THUMBNAIL_SIDE + 3.0 * ui.text_style_height(&egui::TextStyle::Small) + 8.0;
     egui::ScrollArea::vertical()
         .id_salt("mistakes")
         .max_height(ui.available_height().max(200.0))
@@ -248,7 +266,7 @@ pub fn evaluation_ui(
                         }
                         let texture = view.textures.get(&index);
                         ui.vertical(|ui| {
-                            ui.set_width(tokens::THUMBNAIL_SIDE + 4.0);
+                            ui.set_width(label_width);
                             if let Some(texture) = texture {
                                 ui.add(
                                     egui::Image::new(texture).fit_to_exact_size(egui::Vec2::splat(
@@ -262,15 +280,13 @@ pub fn evaluation_ui(
                                 sure => format!(" ({} sure)", sure.trim()),
                             };
                             let text = format!(
-                                "{} -> {}{sure}",
+                                "{} ->\n{}{sure}",
                                 view.class_name(truth),
                                 view.class_name(predicted)
                             );
                             let label = ui
-                                .add(
-                                    egui::Label::new(egui::RichText::new(&text).small()).truncate(),
-                                )
-                                .on_hover_text(&text);
+                                .add(egui::Label::new(egui::RichText::new(&text).small()).wrap())
+                                .on_hover_text(text.replace('\n', " "));
                             if let Some(raw) = dataset.test.raw.get(index) {
                                 label.on_hover_text(raw.as_str());
                             }
@@ -279,6 +295,78 @@ pub fn evaluation_ui(
                 });
             }
         });
+}
+
+/// Width of a score column (precision, recall, F1) beside the matrix.
+const SCORE_COLUMN_WIDTH: f32 = 52.0;
+/// Most a class name takes as a matrix row's heading before it is cut (full on hover).
+const ROW_NAME_WIDTH: f32 = 110.0;
+/// Space between the matrix's cells.
+const CELL_GAP: f32 = 2.0;
+
+/// How the matrix fits the width it has.
+struct MatrixLayout {
+    heading_width: f32,
+    cell_width: f32,
+    /// Counts in small text (narrow cells).
+    small: bool,
+    /// Precision, recall and F1 as the rows' last columns, or in a table of their own.
+    scores_beside: bool,
+}
+
+impl MatrixLayout {
+    fn for_width(ui: &egui::Ui, names: &[String], classes: usize) -> Self {
+        let available = ui.available_width() - 16.0; // the scroll bar
+        let widest_heading = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| text_width(ui, &row_heading(i, name), egui::TextStyle::Body))
+            .fold(12.0, f32::max);
+        let heading_width = widest_heading.min(ROW_NAME_WIDTH).min(available * 0.25);
+        let per_cell = tokens::CONFUSION_CELL_WIDTH + 4.0 + CELL_GAP;
+        let full = heading_width + classes as f32 * per_cell;
+        let scores_beside = full + 3.0 * SCORE_COLUMN_WIDTH <= available;
+        let cell_width = if full <= available {
+            tokens::CONFUSION_CELL_WIDTH
+        } else {
+            let fits = (available - heading_width) / classes.max(1) as f32 - 4.0 - CELL_GAP;
+            fits.clamp(20.0, tokens::CONFUSION_CELL_WIDTH)
+        };
+        Self {
+            heading_width,
+            cell_width,
+            small: cell_width < 30.0,
+            scores_beside,
+        }
+    }
+}
+
+/// The width of one thumbnail's cell: the thumbnail, or the longest class name in small text.
+fn thumbnail_label_width(ui: &egui::Ui, names: &[String]) -> f32 {
+    let longest = names
+        .iter()
+        .map(|name| text_width(ui, &format!("{name} (100% sure)"), egui::TextStyle::Small))
+        .fold(0.0, f32::max);
+    (longest + 4.0).clamp(tokens::THUMBNAIL_SIDE + 4.0, 2.5 * tokens::THUMBNAIL_SIDE)
+}
+
+fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle) -> f32 {
+    let font = style.resolve(ui.style());
+    ui.fonts_mut(|fonts| {
+        fonts
+            .layout_no_wrap(text.to_owned(), font, Color32::WHITE)
+            .size()
+            .x
+    })
+}
+
+/// "3 Dress": the class's number (the columns' headings) and its name.
+fn row_heading(class: usize, name: &str) -> String {
+    if name == class.to_string() {
+        name.to_owned()
+    } else {
+        format!("{class} {name}")
+    }
 }
 
 fn scores_ui(ui: &mut egui::Ui, scores: &[[f32; 3]], names: &[String]) {
@@ -309,8 +397,18 @@ fn scores_ui(ui: &mut egui::Ui, scores: &[[f32; 3]], names: &[String]) {
 fn confusion_matrix_ui(
     ui: &mut egui::Ui,
     matrix: &[Vec<usize>],
+    names: &[String],
+    scores: Option<&[[f32; 3]]>,
+    layout: &MatrixLayout,
     selected: Option<(u8, u8)>,
 ) -> Option<(u8, u8)> {
+    let name = |class: usize| {
+        names
+            .get(class)
+            .cloned()
+            .unwrap_or_else(|| class.to_string())
+    };
+    let heading_width = layout.heading_width;
     let largest_error = matrix
         .iter()
         .enumerate()
@@ -330,15 +428,27 @@ fn confusion_matrix_ui(
         .max(1);
     let mut clicked = None;
     egui::Grid::new("confusion")
-        .spacing([2.0, 2.0])
+        .spacing([CELL_GAP, 2.0])
+        // egui's default (the interaction width, 40) would keep narrow cells wide.
+        .min_col_width(layout.cell_width)
         .show(ui, |ui| {
             ui.label("");
             for predicted in 0..matrix.len() {
-                ui.label(RichText::new(predicted.to_string()).strong());
+                ui.label(RichText::new(predicted.to_string()).strong())
+                    .on_hover_text(format!("predicted {}", name(predicted)));
+            }
+            if scores.is_some() {
+                for title in ["precision", "recall", "F1"] {
+                    ui.label(RichText::new(title).strong());
+                }
             }
             ui.end_row();
             for (truth, row) in matrix.iter().enumerate() {
-                ui.label(RichText::new(truth.to_string()).strong());
+                let heading = row_heading(truth, &name(truth));
+                ui.allocate_ui(egui::vec2(heading_width, 0.0), |ui| {
+                    ui.add(egui::Label::new(RichText::new(&heading).strong()).truncate())
+                        .on_hover_text(format!("true {}", name(truth)));
+                });
                 for (predicted, &count) in row.iter().enumerate() {
                     // Shade by count: green on the diagonal, red off it, nothing for 0.
                     let colour = if count == 0 {
@@ -361,13 +471,16 @@ fn confusion_matrix_ui(
                         .stroke(stroke)
                         .inner_margin(2.0)
                         .show(ui, |ui| {
-                            ui.set_min_width(tokens::CONFUSION_CELL_WIDTH);
-                            ui.label(count.to_string());
+                            ui.set_min_width(layout.cell_width);
+                            let text = RichText::new(count.to_string());
+                            ui.label(if layout.small { text.small() } else { text });
                         })
                         .response
                         .interact(egui::Sense::click())
                         .on_hover_text(format!(
-                            "{count} test digits {truth} predicted as {predicted}"
+                            "{count} test samples of {} predicted as {}",
+                            name(truth),
+                            name(predicted)
                         ));
                     response.widget_info(|| {
                         egui::WidgetInfo::labeled(
@@ -378,6 +491,11 @@ fn confusion_matrix_ui(
                     });
                     if response.clicked() {
                         clicked = Some(cell);
+                    }
+                }
+                if let Some(class_scores) = scores.and_then(|s| s.get(truth)) {
+                    for value in class_scores {
+                        ui.label(format!("{value:.3}"));
                     }
                 }
                 ui.end_row();
