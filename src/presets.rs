@@ -49,268 +49,375 @@ const IMAGES_28: &[&str] = &["mnist", "fashion-mnist"];
 
 /// Looks a preset up by name.
 pub fn preset(name: &str) -> Option<Preset> {
-    use Layer::*;
-    let conv = |out_channels| Conv2d {
-        out_channels,
-        kernel_size: 3,
-        stride: 1,
-        padding: 0,
+    let recipe: fn() -> Preset = match name {
+        "mlp" => mlp,
+        "mlp-deep" => mlp_deep,
+        "cnn" => cnn,
+        "cnn-deep" => cnn_deep,
+        "cnn-bn" => cnn_bn,
+        "mnist-99" => mnist_99,
+        "digits-cnn" => digits_cnn,
+        "digits-mlp" => digits_mlp,
+        "mlp-regressor" => mlp_regressor,
+        "mlp-regressor-robust" => mlp_regressor_robust,
+        "text-bow" => text_bow,
+        "tabular-mlp" => tabular_mlp,
+        "playground" => playground,
+        _ => return None,
     };
-    let pool = || MaxPool2d {
-        kernel_size: 2,
-        stride: None,
-    };
-    let linear = |out_features| Linear { out_features };
-    let adam = OptimizerConfig::default_for("adam")?;
-    let sgd = OptimizerConfig::default_for("sgd")?;
-    let mut loss = None;
-    let mut log_target = false;
-    let mut epochs = 1;
-    let mut schedule = LrSchedule::default();
-    let mut augmentation = None;
-    let (description, layers, optimizer, batch_size, datasets): (_, _, _, _, &'static [&str]) =
-        match name {
-            "mlp" => (
-                "MLP 784-128-10, ReLU, SGD lr 0.01, batch 64",
-                vec![linear(128), ReLU, linear(10)],
-                sgd,
-                64,
-                IMAGES_28,
-            ),
-            "mlp-deep" => (
-                "MLP 784-128-64-10, ReLU, Adam lr 1e-3, batch 32",
-                vec![linear(128), ReLU, linear(64), ReLU, linear(10)],
-                adam,
-                32,
-                IMAGES_28,
-            ),
-            "digits-cnn" => {
-                epochs = 30;
-                let same = |out_channels| Conv2d {
-                    out_channels,
-                    kernel_size: 3,
-                    stride: 1,
-                    padding: 1,
-                };
-                (
-                    "CNN for the 8x8 digits: Conv32(pad 1)-Pool-Conv64(pad 1)-Pool-Dense64-10, Adam lr 1e-3, batch 32, 30 epochs",
-                    vec![
-                        same(32),
-                        ReLU,
-                        pool(),
-                        same(64),
-                        ReLU,
-                        pool(),
-                        Flatten,
-                        linear(64),
-                        ReLU,
-                        linear(10),
-                    ],
-                    adam.clone(),
-                    32,
-                    &["digits-8x8"],
-                )
-            }
-            "digits-mlp" => {
-                epochs = 50;
-                (
-                    "MLP 64-128-64-10 for the 8x8 digits, ReLU, Adam lr 1e-3, batch 32, 50 epochs",
-                    vec![linear(128), ReLU, linear(64), ReLU, linear(10)],
-                    adam,
-                    32,
-                    &["digits-8x8"],
-                )
-            }
-            "cnn" => (
-                "CNN Conv32-Pool-Conv64-Pool-Dense128-10, Adam lr 1e-3, batch 32",
-                vec![
-                    conv(32),
-                    ReLU,
-                    pool(),
-                    conv(64),
-                    ReLU,
-                    pool(),
-                    Flatten,
-                    linear(128),
-                    ReLU,
-                    linear(10),
-                ],
-                adam,
-                32,
-                IMAGES_28,
-            ),
-            "cnn-deep" => (
-                "CNN Conv32-Pool-Conv64-Pool-Conv64-Dense64-10, Adam lr 1e-3, batch 32",
-                vec![
-                    conv(32),
-                    ReLU,
-                    pool(),
-                    conv(64),
-                    ReLU,
-                    pool(),
-                    conv(64),
-                    ReLU,
-                    Flatten,
-                    linear(64),
-                    ReLU,
-                    linear(10),
-                ],
-                adam,
-                32,
-                IMAGES_28,
-            ),
-            "cnn-bn" => {
-                let norm = || BatchNorm2d {
-                    eps: crate::spec::DEFAULT_BATCH_NORM_EPS,
-                    momentum: crate::spec::DEFAULT_BATCH_NORM_MOMENTUM,
-                };
-                (
-                    "The cnn preset with BatchNorm2d after each convolution: Conv32-BN-Pool-Conv64-BN-Pool-Dense128-10, Adam lr 1e-3, batch 32",
-                    vec![
-                        conv(32),
-                        norm(),
-                        ReLU,
-                        pool(),
-                        conv(64),
-                        norm(),
-                        ReLU,
-                        pool(),
-                        Flatten,
-                        linear(128),
-                        ReLU,
-                        linear(10),
-                    ],
-                    adam.clone(),
-                    32,
-                    IMAGES_28,
-                )
-            }
-            "mnist-99" => {
-                // Issue 21's recipe for MNIST in five minutes on 2 cores: batch norm,
-                // OneCycle, and affine augmentation (rotation, shift, zoom) as the PyTorch
-                // reference (../shared/bench/mnist_5min_torch.py) trains. Unpadded
-                // convolutions: padded ones (28x28 maps) cost a third of the speed and
-                // reached 99.50% in 5.5 minutes instead of 99.52% in 5.
-                epochs = 10;
-                schedule = LrSchedule {
-                    schedule: Schedule::one_cycle(),
-                    ..LrSchedule::default()
-                };
-                augmentation = Some(Augmentation {
-                    rotate: 10.0,
-                    translate: 0.1,
-                    scale: 0.1,
-                    ..Augmentation::default()
-                });
-                let norm2d = || BatchNorm2d {
-                    eps: crate::spec::DEFAULT_BATCH_NORM_EPS,
-                    momentum: crate::spec::DEFAULT_BATCH_NORM_MOMENTUM,
-                };
-                (
-                    "BN-CNN for 99.5% on MNIST in 5 minutes on 2 cores: Conv32-BN-Pool-Conv64-BN-Pool-Dense128-Dropout0.2-10, Adam lr 3e-3 with OneCycle, batch 64, 10 epochs, rotation 10, shift 0.1, zoom 0.1",
-                    vec![
-                        conv(32),
-                        norm2d(),
-                        ReLU,
-                        pool(),
-                        conv(64),
-                        norm2d(),
-                        ReLU,
-                        pool(),
-                        Flatten,
-                        linear(128),
-                        ReLU,
-                        Dropout { p: 0.2 },
-                        linear(10),
-                    ],
-                    OptimizerConfig::Adam {
-                        lr: 3e-3,
-                        betas: [0.9, 0.999],
-                        eps: 1e-8,
-                        weight_decay: 0.0,
-                    },
-                    64,
-                    &["mnist"],
-                )
-            }
-            "mlp-regressor" => {
-                epochs = 100;
-                loss = Some(LossKind::Mse);
-                (
-                    "MLP regressor: standardised inputs, Linear 64, ReLU, Linear 1, MSE, SGD lr 0.01, batch 32, 100 epochs",
-                    vec![linear(64), ReLU, linear(1)],
-                    sgd,
-                    32,
-                    &["ames-housing", "diabetes"],
-                )
-            }
-            "mlp-regressor-robust" => {
-                epochs = 30;
-                loss = Some(LossKind::Mse);
-                log_target = true;
-                (
-                    "MLP regressor made robust to outliers: log target, Linear 64, ReLU, Linear 1, MSE, AdamW lr 3e-4 weight decay 0.05, batch 32, 30 epochs",
-                    vec![linear(64), ReLU, linear(1)],
-                    OptimizerConfig::AdamW {
-                        lr: 3e-4,
-                        betas: [0.9, 0.999],
-                        eps: 1e-8,
-                        weight_decay: 0.05,
-                    },
-                    32,
-                    &["ames-housing", "diabetes"],
-                )
-            }
-            "text-bow" => {
-                epochs = 3;
-                (
-                    "Bag of words 10k, Linear 64, ReLU, Dropout 0.5, Linear 2, Adam lr 1e-3, batch 32, 3 epochs",
-                    vec![linear(64), ReLU, Dropout { p: 0.5 }, linear(2)],
-                    adam,
-                    32,
-                    &["fine-food-reviews"],
-                )
-            }
-            "tabular-mlp" => {
-                epochs = 100;
-                (
-                    "MLP for small tables: Linear 32, ReLU, Linear k, Adam lr 1e-3, batch 16, 100 epochs",
-                    vec![linear(32), ReLU, linear(3)],
-                    adam,
-                    16,
-                    &["iris", "wine", "breast-cancer"],
-                )
-            }
-            "playground" => {
-                epochs = 100;
-                (
-                    "TensorFlow Playground's default: Linear 8, Tanh, Linear 8, Tanh, Linear 2, Adam lr 0.01, batch 10, 100 epochs",
-                    vec![linear(8), Tanh, linear(8), Tanh, linear(2)],
-                    OptimizerConfig::Adam {
-                        lr: 0.01,
-                        betas: [0.9, 0.999],
-                        eps: 1e-8,
-                        weight_decay: 0.0,
-                    },
-                    10,
-                    &["circles", "xor", "spiral", "gaussian"],
-                )
-            }
-            _ => return None,
-        };
-    Some(Preset {
-        name: PRESET_NAMES.into_iter().find(|n| *n == name)?,
+    Some(recipe())
+}
+
+/// A recipe of one epoch at a constant rate, the task's own loss and no augmentation: what
+/// most presets are, the others changing a field or two.
+fn recipe(
+    name: &'static str,
+    description: &'static str,
+    layers: Vec<Layer>,
+    optimizer: OptimizerConfig,
+    batch_size: usize,
+    datasets: &'static [&'static str],
+) -> Preset {
+    Preset {
+        name,
         description,
         spec: ModelSpec::new(layers),
         optimizer,
         batch_size,
-        epochs,
-        loss,
-        log_target,
+        epochs: 1,
+        loss: None,
+        log_target: false,
         datasets,
-        schedule,
-        augmentation,
-    })
+        schedule: LrSchedule::default(),
+        augmentation: None,
+    }
+}
+
+// The recipes' building blocks, with PyTorch's defaults.
+
+fn conv(out_channels: usize) -> Layer {
+    Layer::Conv2d {
+        out_channels,
+        kernel_size: 3,
+        stride: 1,
+        padding: 0,
+    }
+}
+
+/// A 3x3 convolution padded to keep the map's size.
+fn conv_same(out_channels: usize) -> Layer {
+    Layer::Conv2d {
+        out_channels,
+        kernel_size: 3,
+        stride: 1,
+        padding: 1,
+    }
+}
+
+fn pool() -> Layer {
+    Layer::MaxPool2d {
+        kernel_size: 2,
+        stride: None,
+    }
+}
+
+fn linear(out_features: usize) -> Layer {
+    Layer::Linear { out_features }
+}
+
+fn batch_norm() -> Layer {
+    Layer::BatchNorm2d {
+        eps: crate::spec::DEFAULT_BATCH_NORM_EPS,
+        momentum: crate::spec::DEFAULT_BATCH_NORM_MOMENTUM,
+    }
+}
+
+fn sgd(lr: f64) -> OptimizerConfig {
+    OptimizerConfig::Sgd {
+        lr,
+        momentum: 0.0,
+        dampening: 0.0,
+        nesterov: false,
+        weight_decay: 0.0,
+    }
+}
+
+fn adam(lr: f64) -> OptimizerConfig {
+    OptimizerConfig::Adam {
+        lr,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weight_decay: 0.0,
+    }
+}
+
+fn mlp() -> Preset {
+    recipe(
+        "mlp",
+        "MLP 784-128-10, ReLU, SGD lr 0.01, batch 64",
+        vec![linear(128), Layer::ReLU, linear(10)],
+        sgd(0.01),
+        64,
+        IMAGES_28,
+    )
+}
+
+fn mlp_deep() -> Preset {
+    recipe(
+        "mlp-deep",
+        "MLP 784-128-64-10, ReLU, Adam lr 1e-3, batch 32",
+        vec![
+            linear(128),
+            Layer::ReLU,
+            linear(64),
+            Layer::ReLU,
+            linear(10),
+        ],
+        adam(1e-3),
+        32,
+        IMAGES_28,
+    )
+}
+
+fn digits_cnn() -> Preset {
+    use Layer::{Flatten, ReLU};
+    Preset {
+        epochs: 30,
+        ..recipe(
+            "digits-cnn",
+            "CNN for the 8x8 digits: Conv32(pad 1)-Pool-Conv64(pad 1)-Pool-Dense64-10, Adam lr 1e-3, batch 32, 30 epochs",
+            vec![
+                conv_same(32),
+                ReLU,
+                pool(),
+                conv_same(64),
+                ReLU,
+                pool(),
+                Flatten,
+                linear(64),
+                ReLU,
+                linear(10),
+            ],
+            adam(1e-3),
+            32,
+            &["digits-8x8"],
+        )
+    }
+}
+
+fn digits_mlp() -> Preset {
+    Preset {
+        epochs: 50,
+        ..recipe(
+            "digits-mlp",
+            "MLP 64-128-64-10 for the 8x8 digits, ReLU, Adam lr 1e-3, batch 32, 50 epochs",
+            vec![
+                linear(128),
+                Layer::ReLU,
+                linear(64),
+                Layer::ReLU,
+                linear(10),
+            ],
+            adam(1e-3),
+            32,
+            &["digits-8x8"],
+        )
+    }
+}
+
+fn cnn() -> Preset {
+    use Layer::{Flatten, ReLU};
+    recipe(
+        "cnn",
+        "CNN Conv32-Pool-Conv64-Pool-Dense128-10, Adam lr 1e-3, batch 32",
+        vec![
+            conv(32),
+            ReLU,
+            pool(),
+            conv(64),
+            ReLU,
+            pool(),
+            Flatten,
+            linear(128),
+            ReLU,
+            linear(10),
+        ],
+        adam(1e-3),
+        32,
+        IMAGES_28,
+    )
+}
+
+fn cnn_deep() -> Preset {
+    use Layer::{Flatten, ReLU};
+    recipe(
+        "cnn-deep",
+        "CNN Conv32-Pool-Conv64-Pool-Conv64-Dense64-10, Adam lr 1e-3, batch 32",
+        vec![
+            conv(32),
+            ReLU,
+            pool(),
+            conv(64),
+            ReLU,
+            pool(),
+            conv(64),
+            ReLU,
+            Flatten,
+            linear(64),
+            ReLU,
+            linear(10),
+        ],
+        adam(1e-3),
+        32,
+        IMAGES_28,
+    )
+}
+
+fn cnn_bn() -> Preset {
+    use Layer::{Flatten, ReLU};
+    recipe(
+        "cnn-bn",
+        "The cnn preset with BatchNorm2d after each convolution: Conv32-BN-Pool-Conv64-BN-Pool-Dense128-10, Adam lr 1e-3, batch 32",
+        vec![
+            conv(32),
+            batch_norm(),
+            ReLU,
+            pool(),
+            conv(64),
+            batch_norm(),
+            ReLU,
+            pool(),
+            Flatten,
+            linear(128),
+            ReLU,
+            linear(10),
+        ],
+        adam(1e-3),
+        32,
+        IMAGES_28,
+    )
+}
+
+/// Issue 21's recipe for MNIST in five minutes on 2 cores: batch norm, OneCycle, and affine
+/// augmentation (rotation, shift, zoom) as the PyTorch reference
+/// (../shared/bench/mnist_5min_torch.py) trains. Unpadded convolutions: padded ones (28x28
+/// maps) cost a third of the speed and reached 99.50% in 5.5 minutes instead of 99.52% in 5.
+fn mnist_99() -> Preset {
+    use Layer::{Dropout, Flatten, ReLU};
+    Preset {
+        epochs: 10,
+        schedule: LrSchedule {
+            schedule: Schedule::one_cycle(),
+            ..LrSchedule::default()
+        },
+        augmentation: Some(Augmentation {
+            rotate: 10.0,
+            translate: 0.1,
+            scale: 0.1,
+            ..Augmentation::default()
+        }),
+        ..recipe(
+            "mnist-99",
+            "BN-CNN for 99.5% on MNIST in 5 minutes on 2 cores: Conv32-BN-Pool-Conv64-BN-Pool-Dense128-Dropout0.2-10, Adam lr 3e-3 with OneCycle, batch 64, 10 epochs, rotation 10, shift 0.1, zoom 0.1",
+            vec![
+                conv(32),
+                batch_norm(),
+                ReLU,
+                pool(),
+                conv(64),
+                batch_norm(),
+                ReLU,
+                pool(),
+                Flatten,
+                linear(128),
+                ReLU,
+                Dropout { p: 0.2 },
+                linear(10),
+            ],
+            adam(3e-3),
+            64,
+            &["mnist"],
+        )
+    }
+}
+
+fn mlp_regressor() -> Preset {
+    Preset {
+        epochs: 100,
+        loss: Some(LossKind::Mse),
+        ..recipe(
+            "mlp-regressor",
+            "MLP regressor: standardised inputs, Linear 64, ReLU, Linear 1, MSE, SGD lr 0.01, batch 32, 100 epochs",
+            vec![linear(64), Layer::ReLU, linear(1)],
+            sgd(0.01),
+            32,
+            &["ames-housing", "diabetes"],
+        )
+    }
+}
+
+fn mlp_regressor_robust() -> Preset {
+    Preset {
+        epochs: 30,
+        loss: Some(LossKind::Mse),
+        log_target: true,
+        ..recipe(
+            "mlp-regressor-robust",
+            "MLP regressor made robust to outliers: log target, Linear 64, ReLU, Linear 1, MSE, AdamW lr 3e-4 weight decay 0.05, batch 32, 30 epochs",
+            vec![linear(64), Layer::ReLU, linear(1)],
+            OptimizerConfig::AdamW {
+                lr: 3e-4,
+                betas: [0.9, 0.999],
+                eps: 1e-8,
+                weight_decay: 0.05,
+            },
+            32,
+            &["ames-housing", "diabetes"],
+        )
+    }
+}
+
+fn text_bow() -> Preset {
+    Preset {
+        epochs: 3,
+        ..recipe(
+            "text-bow",
+            "Bag of words 10k, Linear 64, ReLU, Dropout 0.5, Linear 2, Adam lr 1e-3, batch 32, 3 epochs",
+            vec![linear(64), Layer::ReLU, Layer::Dropout { p: 0.5 }, linear(2)],
+            adam(1e-3),
+            32,
+            &["fine-food-reviews"],
+        )
+    }
+}
+
+fn tabular_mlp() -> Preset {
+    Preset {
+        epochs: 100,
+        ..recipe(
+            "tabular-mlp",
+            "MLP for small tables: Linear 32, ReLU, Linear k, Adam lr 1e-3, batch 16, 100 epochs",
+            vec![linear(32), Layer::ReLU, linear(3)],
+            adam(1e-3),
+            16,
+            &["iris", "wine", "breast-cancer"],
+        )
+    }
+}
+
+fn playground() -> Preset {
+    use Layer::Tanh;
+    Preset {
+        epochs: 100,
+        ..recipe(
+            "playground",
+            "TensorFlow Playground's default: Linear 8, Tanh, Linear 8, Tanh, Linear 2, Adam lr 0.01, batch 10, 100 epochs",
+            vec![linear(8), Tanh, linear(8), Tanh, linear(2)],
+            adam(0.01),
+            10,
+            &["circles", "xor", "spiral", "gaussian"],
+        )
+    }
 }
 
 impl Preset {
@@ -365,6 +472,7 @@ mod tests {
         }
         for name in PRESET_NAMES {
             let preset = preset(name).unwrap();
+            assert_eq!(preset.name, name, "the recipe looked up as {name}");
             for data in preset.datasets {
                 assert!(crate::data::builtin(data).is_some(), "{name}: {data}");
             }

@@ -494,7 +494,7 @@ proptest! {
     #[test]
     fn augment_text_is_a_setting_or_a_sentence(text in augment_text()) {
         if let Err(message) = layerlab::data::Augmentation::parse(&text) {
-            prop_assert!(!message.is_empty());
+            prop_assert!(!message.to_string().is_empty());
         }
     }
 

@@ -433,6 +433,12 @@ fn snapshots_of_the_designer_and_data_views() {
     results.add(harness.try_snapshot("designer"));
     harness.get_by_label("Data").click();
     harness.run_steps(3);
+    // MNIST's classes are named by their digits: "0: 5923", not "0 0: 5923".
+    harness.get_by_label_contains("0: ");
+    assert!(
+        harness.query_by_label_contains("0 0: ").is_none(),
+        "the count of class 0 repeats its name"
+    );
     results.add(harness.try_snapshot("data"));
 }
 

@@ -247,56 +247,103 @@ pub fn charts_ui(
     cache: &mut ChartCache,
 ) {
     cache.refresh(history, settings);
-    let link = Id::unique("layerlab-charts-x");
-    let x_label = match settings.x_axis {
-        XAxis::Steps => "step",
-        XAxis::Epochs => "epoch",
-    };
-    let loss_label = if settings.log_loss {
-        "log10 loss"
-    } else {
-        "loss"
-    };
     let spacing = ui.spacing().item_spacing.y;
     let chart_height = ((ui.available_height() - LEARNING_RATE_HEIGHT - 3.0 * spacing) / 2.0)
         .max(MIN_CHART_HEIGHT);
-    // An empty chart starts at the origin (not at -0.5), with room for the first points.
-    let empty = history.batches.is_empty();
-    let marks = &cache.epoch_marks;
-    let best = cache.best_validation;
-    let draw_marks = |plot: &mut egui_plot::PlotUi<'_>| {
-        for &x in marks {
+    let frame = ChartFrame {
+        link: Id::unique("layerlab-charts-x"),
+        x_axis: settings.x_axis,
+        // An empty chart starts at the origin (not at -0.5), with room for the first points.
+        empty: history.batches.is_empty(),
+        marks: &cache.epoch_marks,
+        best: cache.best_validation,
+    };
+    loss_chart(ui, &frame, cache, chart_height, settings.log_loss);
+    if cache.regression {
+        rmse_chart(ui, &frame, cache, chart_height);
+    } else {
+        accuracy_chart(ui, &frame, cache, chart_height);
+    }
+    learning_rate_chart(ui, &frame, cache);
+}
+
+/// What the stacked charts share: the linked x axis, its unit, the epoch marks.
+struct ChartFrame<'a> {
+    link: Id,
+    x_axis: XAxis,
+    empty: bool,
+    marks: &'a [f64],
+    best: Option<f64>,
+}
+
+impl ChartFrame<'_> {
+    /// A chart of `height` with the linked x axis, hover values, and an x range from the
+    /// origin.
+    fn plot(&self, id: &'static str, height: f32, y_label: &'static str) -> Plot<'static> {
+        let plot = Plot::new(id)
+            .height(height)
+            .link_axis(self.link, [true, false])
+            .y_axis_label(y_label)
+            .label_formatter(hover_label(self.x_axis))
+            .include_x(0.0);
+        // Steps are whole: no "0.1 step" marks on a short or empty run's axis.
+        let plot = match self.x_axis {
+            XAxis::Steps => plot.x_grid_spacer(whole_marks),
+            XAxis::Epochs => plot,
+        };
+        if self.empty {
+            plot.include_x(1.0)
+        } else {
+            plot
+        }
+    }
+
+    fn x_label(&self) -> &'static str {
+        match self.x_axis {
+            XAxis::Steps => "step",
+            XAxis::Epochs => "epoch",
+        }
+    }
+
+    /// The epochs' ends, and the best validation epoch dashed.
+    fn draw_marks(&self, plot: &mut egui_plot::PlotUi<'_>) {
+        for &x in self.marks {
             plot.vline(VLine::new("epoch", x).color(tokens::EPOCH_MARK));
         }
-        if let Some(x) = best {
+        if let Some(x) = self.best {
             plot.vline(
                 VLine::new("best validation epoch", x)
                     .color(tokens::VALIDATION)
                     .style(egui_plot::LineStyle::dashed_loose()),
             );
         }
-    };
-    // Height, the linked x axis, hover values, and an x range from the origin.
-    let linked_plot = |id: &'static str, height: f32, y_label: &'static str| {
-        let plot = Plot::new(id)
-            .height(height)
-            .link_axis(link, [true, false])
-            .y_axis_label(y_label)
-            .label_formatter(hover_label(settings.x_axis))
-            .include_x(0.0);
-        if empty {
-            plot.include_x(1.0)
-        } else {
-            plot
-        }
-    };
-    let mut loss_plot = linked_plot("loss_plot", chart_height, loss_label)
-        .legend(Legend::default())
-        .x_axis_label(x_label);
-    if empty {
-        loss_plot = loss_plot.include_y(0.0).include_y(2.5);
     }
-    loss_plot.show(ui, |plot| {
+}
+
+/// egui_plot's default grid marks (powers of 10 and their tenths) that fall on whole
+/// numbers.
+fn whole_marks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let mut marks = egui_plot::log_grid_spacer(10)(input);
+    marks.retain(|mark| mark.value.fract() == 0.0 && mark.step_size >= 1.0);
+    marks
+}
+
+fn loss_chart(
+    ui: &mut egui::Ui,
+    frame: &ChartFrame<'_>,
+    cache: &ChartCache,
+    height: f32,
+    log_loss: bool,
+) {
+    let label = if log_loss { "log10 loss" } else { "loss" };
+    let mut plot = frame
+        .plot("loss_plot", height, label)
+        .legend(Legend::default())
+        .x_axis_label(frame.x_label());
+    if frame.empty {
+        plot = plot.include_y(0.0).include_y(2.5);
+    }
+    plot.show(ui, |plot| {
         plot.line(
             Line::new("batch loss", &cache.drawn.batch_loss_raw[..])
                 .color(tokens::TRAIN_LOSS.gamma_multiply(tokens::RAW_SERIES_OPACITY)),
@@ -318,62 +365,72 @@ pub fn charts_ui(
             &cache.epoch_validation_loss,
             tokens::VALIDATION,
         );
-        draw_marks(plot);
+        frame.draw_marks(plot);
     });
-    if cache.regression {
-        linked_plot("rmse_plot", chart_height, "RMSE (target units)")
-            .legend(Legend::default())
-            .x_axis_label(x_label)
-            .include_y(0.0)
-            .show(ui, |plot| {
-                epoch_series(
-                    plot,
-                    "epoch train RMSE",
-                    &cache.epoch_train_rmse,
-                    tokens::EPOCH_TRAIN,
+}
+
+fn rmse_chart(ui: &mut egui::Ui, frame: &ChartFrame<'_>, cache: &ChartCache, height: f32) {
+    frame
+        .plot("rmse_plot", height, "RMSE (target units)")
+        .legend(Legend::default())
+        .x_axis_label(frame.x_label())
+        .include_y(0.0)
+        .show(ui, |plot| {
+            epoch_series(
+                plot,
+                "epoch train RMSE",
+                &cache.epoch_train_rmse,
+                tokens::EPOCH_TRAIN,
+            );
+            epoch_series(
+                plot,
+                "validation RMSE",
+                &cache.epoch_validation_rmse,
+                tokens::VALIDATION,
+            );
+            frame.draw_marks(plot);
+        });
+}
+
+fn accuracy_chart(ui: &mut egui::Ui, frame: &ChartFrame<'_>, cache: &ChartCache, height: f32) {
+    frame
+        .plot("accuracy_plot", height, "accuracy")
+        // Accuracy climbs to the top right; the bottom right stays empty after the start.
+        .legend(Legend::default().position(Corner::RightBottom))
+        .x_axis_label(frame.x_label())
+        .include_y(0.0)
+        .include_y(1.0)
+        .show(ui, |plot| {
+            if !cache.drawn.batch_accuracy_smooth.is_empty() {
+                plot.line(
+                    Line::new(
+                        "batch accuracy (smoothed)",
+                        &cache.drawn.batch_accuracy_smooth[..],
+                    )
+                    .color(tokens::TRAIN_LOSS)
+                    .width(2.0),
                 );
-                epoch_series(
-                    plot,
-                    "validation RMSE",
-                    &cache.epoch_validation_rmse,
-                    tokens::VALIDATION,
-                );
-                draw_marks(plot);
-            });
-    } else {
-        linked_plot("accuracy_plot", chart_height, "accuracy")
-            // Accuracy climbs to the top right; the bottom right stays empty after the start.
-            .legend(Legend::default().position(Corner::RightBottom))
-            .x_axis_label(x_label)
-            .include_y(0.0)
-            .include_y(1.0)
-            .show(ui, |plot| {
-                if !cache.drawn.batch_accuracy_smooth.is_empty() {
-                    plot.line(
-                        Line::new(
-                            "batch accuracy (smoothed)",
-                            &cache.drawn.batch_accuracy_smooth[..],
-                        )
-                        .color(tokens::TRAIN_LOSS)
-                        .width(2.0),
-                    );
-                }
-                epoch_series(
-                    plot,
-                    "epoch train accuracy",
-                    &cache.epoch_train_accuracy,
-                    tokens::EPOCH_TRAIN,
-                );
-                epoch_series(
-                    plot,
-                    "validation accuracy",
-                    &cache.epoch_validation_accuracy,
-                    tokens::VALIDATION,
-                );
-                draw_marks(plot);
-            });
-    }
-    linked_plot("learning_rate_plot", LEARNING_RATE_HEIGHT, "learning rate")
+            }
+            epoch_series(
+                plot,
+                "epoch train accuracy",
+                &cache.epoch_train_accuracy,
+                tokens::EPOCH_TRAIN,
+            );
+            epoch_series(
+                plot,
+                "validation accuracy",
+                &cache.epoch_validation_accuracy,
+                tokens::VALIDATION,
+            );
+            frame.draw_marks(plot);
+        });
+}
+
+/// The learning rate each step used, and the changes made by hand.
+fn learning_rate_chart(ui: &mut egui::Ui, frame: &ChartFrame<'_>, cache: &ChartCache) {
+    frame
+        .plot("learning_rate_plot", LEARNING_RATE_HEIGHT, "learning rate")
         .include_y(0.0)
         .show(ui, |plot| {
             if !cache.drawn.learning_rate.is_empty() {
@@ -414,6 +471,29 @@ fn epoch_series<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_axis_marks_whole_steps_only() {
+        // An empty or one-step run: egui_plot's grid alone marks 0.1, 0.2... steps.
+        let input = || egui_plot::GridInput {
+            bounds: (-0.05, 1.05),
+            base_step_size: 0.01,
+        };
+        let default: Vec<f64> = egui_plot::log_grid_spacer(10)(input())
+            .iter()
+            .map(|m| m.value)
+            .collect();
+        assert!(default.iter().any(|v| v.fract() != 0.0), "{default:?}");
+        let whole: Vec<f64> = whole_marks(input()).iter().map(|m| m.value).collect();
+        assert_eq!(whole, vec![0.0, 1.0]);
+        // A long run keeps egui_plot's marks.
+        let long = egui_plot::GridInput {
+            bounds: (0.0, 5_000.0),
+            base_step_size: 20.0,
+        };
+        let marks = whole_marks(long);
+        assert!(marks.len() >= 5 && marks.iter().all(|m| m.value.fract() == 0.0));
+    }
 
     /// The pointer off a line once read "step 1146.85" (issue 25, item 21).
     #[test]

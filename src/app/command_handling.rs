@@ -18,23 +18,9 @@ use crate::train::{MetricsHistory, TrainCommand, TrainJob};
 impl LayerLabApp {
     pub(super) fn run_command(&mut self, ctx: &egui::Context, command: AppCommand) {
         match command {
-            AppCommand::StartTraining => {
-                if self.model_unsaved() && !self.training_active() {
-                    self.confirm = Some(Confirm::ReplaceUnsavedModel);
-                } else {
-                    self.start_training(ctx, None);
-                }
-            }
+            AppCommand::StartTraining => self.start_training_unless_unsaved(ctx),
             AppCommand::StartTrainingConfirmed => self.start_training(ctx, None),
-            AppCommand::ContinueTraining => match &self.current {
-                Some(current) => {
-                    let model = current.model.clone();
-                    self.start_training(ctx, Some(model));
-                }
-                None => self
-                    .notifications
-                    .error("Nothing to continue: train or load a model first."),
-            },
+            AppCommand::ContinueTraining => self.continue_training(ctx),
             AppCommand::PauseTraining => self.send_training(TrainCommand::Pause),
             AppCommand::ResumeTraining => self.send_training(TrainCommand::Resume),
             AppCommand::StopTraining => self.send_training(TrainCommand::Stop),
@@ -43,14 +29,7 @@ impl LayerLabApp {
             }
             AppCommand::LoadPreset(name) => self.load_preset(name),
             AppCommand::PickDataset(name) => self.pick_dataset(ctx, name),
-            AppCommand::SetToyOptions(options) => {
-                // A new draw of the same 2-D set: regenerated in the background.
-                self.state.toy = options;
-                if crate::data::ToyShape::named(&self.state.dataset).is_some() {
-                    let name = self.state.dataset.clone();
-                    self.pick_dataset(ctx, name);
-                }
-            }
+            AppCommand::SetToyOptions(options) => self.set_toy_options(ctx, options),
             AppCommand::ImportCsvDialog => self.open_file_dialog(ctx, FilePurpose::ImportCsv),
             AppCommand::ExportMetricsDialog => {
                 self.open_file_dialog(ctx, FilePurpose::ExportMetrics)
@@ -69,34 +48,14 @@ impl LayerLabApp {
                 }
             }
             AppCommand::FitOutputs => self.fit_outputs(),
-            AppCommand::Undo => {
-                let mut design = self.state.design();
-                self.editor.undo(&mut design);
-                self.state.set_design(design);
-                self.show_matching_preset();
-            }
-            AppCommand::Redo => {
-                let mut design = self.state.design();
-                self.editor.redo(&mut design);
-                self.state.set_design(design);
-                self.show_matching_preset();
-            }
+            AppCommand::Undo => self.undo_design(false),
+            AppCommand::Redo => self.undo_design(true),
             AppCommand::ExportWeightsDialog => {
                 self.open_export_dialog(ctx, FilePurpose::ExportWeights)
             }
             AppCommand::ExportOnnxDialog => self.open_export_dialog(ctx, FilePurpose::ExportOnnx),
-            AppCommand::ExportOnnxTo(path) => match &self.current {
-                Some(current) => self.files.export_onnx(path, current.model.clone()),
-                None => self
-                    .notifications
-                    .error("Nothing to export yet: train or load a model first."),
-            },
-            AppCommand::ExportWeightsTo(path) => match &self.current {
-                Some(current) => self.files.export(path, current.model.clone(), false),
-                None => self
-                    .notifications
-                    .error("Nothing to export yet: train or load a model first."),
-            },
+            AppCommand::ExportOnnxTo(path) => self.export_model(path, true),
+            AppCommand::ExportWeightsTo(path) => self.export_model(path, false),
             AppCommand::SaveToModelsFolder => self.save_to_models_folder(),
             AppCommand::LoadModelDialog => self.open_file_dialog(ctx, FilePurpose::LoadModel),
             AppCommand::LoadModelFrom(path) => self.files.load_model(path),
@@ -108,13 +67,7 @@ impl LayerLabApp {
             AppCommand::OpenImageDialog => self.open_file_dialog(ctx, FilePurpose::OpenImage),
             AppCommand::OpenImageFrom(path) => self.files.open_image(path),
             AppCommand::EvaluateModel => self.start_evaluation(ctx),
-            AppCommand::CancelEvaluation => {
-                if let Some(task) = &self.evaluation_task {
-                    task.cancel();
-                } else if matches!(self.run_status(), Some(RunStatus::Evaluating { .. })) {
-                    self.send_training(TrainCommand::Stop);
-                }
-            }
+            AppCommand::CancelEvaluation => self.cancel_evaluation(),
             AppCommand::ClearCanvas => self.prediction.clear(),
             AppCommand::UndoStroke => {
                 if self.prediction.canvas.undo_stroke() {
@@ -129,13 +82,79 @@ impl LayerLabApp {
             AppCommand::InspectUnit { layer, unit } => self.inspect_unit(ctx, layer, unit),
             AppCommand::CloseUnit => self.inside.selected = None,
             AppCommand::CloseConfirmed => self.close_confirmed(ctx),
-            AppCommand::Quit => {
-                if self.training_active() {
-                    self.confirm = Some(super::Confirm::CloseWhileTraining);
-                } else {
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                }
+            AppCommand::Quit => self.quit(ctx),
+        }
+    }
+
+    /// Starts a run, asking first when it would replace a model not yet saved.
+    fn start_training_unless_unsaved(&mut self, ctx: &egui::Context) {
+        if self.model_unsaved() && !self.training_active() {
+            self.confirm = Some(Confirm::ReplaceUnsavedModel);
+        } else {
+            self.start_training(ctx, None);
+        }
+    }
+
+    /// Trains the model in hand further.
+    fn continue_training(&mut self, ctx: &egui::Context) {
+        match &self.current {
+            Some(current) => {
+                let model = current.model.clone();
+                self.start_training(ctx, Some(model));
             }
+            None => self
+                .notifications
+                .error("Nothing to continue: train or load a model first."),
+        }
+    }
+
+    /// A new draw of the same 2-D set: regenerated in the background.
+    fn set_toy_options(&mut self, ctx: &egui::Context, options: crate::data::ToyOptions) {
+        self.state.toy = options;
+        if crate::data::ToyShape::named(&self.state.dataset).is_some() {
+            let name = self.state.dataset.clone();
+            self.pick_dataset(ctx, name);
+        }
+    }
+
+    /// Undo (or redo) of the layer stack and its settings.
+    fn undo_design(&mut self, redo: bool) {
+        let mut design = self.state.design();
+        if redo {
+            self.editor.redo(&mut design);
+        } else {
+            self.editor.undo(&mut design);
+        }
+        self.state.set_design(design);
+        self.show_matching_preset();
+    }
+
+    /// Writes the model in hand as ONNX or as safetensors.
+    fn export_model(&mut self, path: std::path::PathBuf, onnx: bool) {
+        match &self.current {
+            Some(current) if onnx => self.files.export_onnx(path, current.model.clone()),
+            Some(current) => self.files.export(path, current.model.clone(), false),
+            None => self
+                .notifications
+                .error("Nothing to export yet: train or load a model first."),
+        }
+    }
+
+    /// Stops the evaluation going on, on its own task or at the end of a run.
+    fn cancel_evaluation(&mut self) {
+        if let Some(task) = &self.evaluation_task {
+            task.cancel();
+        } else if matches!(self.run_status(), Some(RunStatus::Evaluating { .. })) {
+            self.send_training(TrainCommand::Stop);
+        }
+    }
+
+    /// Closes the window, asking first while a run is going on.
+    fn quit(&mut self, ctx: &egui::Context) {
+        if self.training_active() {
+            self.confirm = Some(super::Confirm::CloseWhileTraining);
+        } else {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
 

@@ -59,6 +59,58 @@ pub fn data_ui(
     toy: &crate::data::ToyOptions,
     commands: &mut Vec<AppCommand>,
 ) {
+    dataset_choice_ui(ui, picked, training_active, toy, commands);
+    let (dataset, preview) = match dataset {
+        Ok(ready) => ready,
+        Err(status) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(status);
+            });
+            return;
+        }
+    };
+    ui.label(format!(
+        "{} training and {} test samples of {}, {}",
+        dataset.train.len(),
+        dataset.test.len(),
+        dataset.input_shape(),
+        dataset.task().describe()
+    ));
+    split_ui(ui, dataset, config, training_active);
+    ui.separator();
+    class_counts_ui(ui, dataset);
+    if crate::data::ToyShape::named(&dataset.card.dataset).is_some() {
+        ui.separator();
+        toy_scatter_ui(ui, dataset);
+        return;
+    }
+    if let crate::data::InputPipeline::Table { columns } = &dataset.card.preprocessing.input {
+        ui.separator();
+        egui::CollapsingHeader::new(format!(
+            "How the {} columns are read (fitted on the training split)",
+            columns.len()
+        ))
+        .id_salt("data-columns")
+        .show(ui, |ui| columns_ui(ui, columns));
+    }
+    ui.separator();
+    if dataset.train.raw.is_empty() {
+        first_images_ui(ui, dataset, preview);
+    } else {
+        first_rows_ui(ui, dataset);
+    }
+}
+
+/// The dataset box (built-ins, with what each is on hover), its source, and a toy set's
+/// points, noise and seed.
+fn dataset_choice_ui(
+    ui: &mut egui::Ui,
+    picked: &str,
+    training_active: bool,
+    toy: &crate::data::ToyOptions,
+    commands: &mut Vec<AppCommand>,
+) {
     let mut choice = picked.to_string();
     ui.add_enabled_ui(!training_active, |ui| {
         egui::ComboBox::from_label("Dataset")
@@ -98,24 +150,10 @@ pub fn data_ui(
             commands.push(AppCommand::SetToyOptions(options));
         }
     }
-    let (dataset, preview) = match dataset {
-        Ok(ready) => ready,
-        Err(status) => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(status);
-            });
-            return;
-        }
-    };
-    ui.label(format!(
-        "{} training and {} test samples of {}, {}",
-        dataset.train.len(),
-        dataset.test.len(),
-        dataset.input_shape(),
-        dataset.task().describe()
-    ));
+}
 
+/// The validation size, an optional training subset, and the split they make.
+fn split_ui(ui: &mut egui::Ui, dataset: &Dataset, config: &mut TrainConfig, training_active: bool) {
     ui.add_enabled_ui(!training_active, |ui| {
         egui::Grid::new("split").num_columns(2).show(ui, |ui| {
             let label = ui.label("Validation samples");
@@ -150,58 +188,60 @@ pub fn data_ui(
         config.validation_size,
         dataset.test.len()
     ));
+}
 
-    ui.separator();
+/// Training samples per class, two classes a line.
+fn class_counts_ui(ui: &mut egui::Ui, dataset: &Dataset) {
     let names = dataset.task().class_names();
-    if !names.is_empty() {
-        ui.label("Training samples per class");
-        egui::Grid::new("class_counts")
-            .num_columns(2)
-            .show(ui, |ui| {
-                for (class, count) in dataset.train.class_counts(names.len()).iter().enumerate() {
-                    ui.label(format!("{class} {}: {count}", names[class]));
-                    if class % 2 == 1 {
-                        ui.end_row();
-                    }
+    if names.is_empty() {
+        return;
+    }
+    ui.label("Training samples per class");
+    egui::Grid::new("class_counts")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (class, count) in dataset.train.class_counts(names.len()).iter().enumerate() {
+                ui.label(format!("{}: {count}", class_heading(class, &names[class])));
+                if class % 2 == 1 {
+                    ui.end_row();
                 }
-            });
-    }
-    if crate::data::ToyShape::named(&dataset.card.dataset).is_some() {
-        ui.separator();
-        toy_scatter_ui(ui, dataset);
-        return;
-    }
-    if let crate::data::InputPipeline::Table { columns } = &dataset.card.preprocessing.input {
-        ui.separator();
-        egui::CollapsingHeader::new(format!(
-            "How the {} columns are read (fitted on the training split)",
-            columns.len()
-        ))
-        .id_salt("data-columns")
-        .show(ui, |ui| columns_ui(ui, columns));
-    }
-    if !dataset.train.raw.is_empty() {
-        ui.separator();
-        ui.label("First training samples");
-        for index in 0..dataset.train.len().min(8) {
-            let target =
-                match names.get(dataset.train.labels().get(index).copied().unwrap_or(0) as usize) {
-                    Some(name) if !names.is_empty() => name.clone(),
-                    _ => dataset
-                        .train
-                        .values()
-                        .get(index)
-                        .map_or_else(String::new, |v| format!("{v}")),
-                };
-            let text = crate::data::shorten(&dataset.train.raw[index], 160);
-            // ASCII: the bundled font has no arrow glyph, and egui panics on a missing one.
-            ui.label(egui::RichText::new(format!("-> {target}")).strong());
-            ui.small(text);
-        }
-        return;
-    }
+            }
+        });
+}
 
-    ui.separator();
+/// "3 Dress", or "3" where the class is named by its number (MNIST's "3", not "3 3").
+pub fn class_heading(class: usize, name: &str) -> String {
+    if name == class.to_string() {
+        name.to_owned()
+    } else {
+        format!("{class} {name}")
+    }
+}
+
+/// The first rows of a table or text set, each under its target.
+fn first_rows_ui(ui: &mut egui::Ui, dataset: &Dataset) {
+    let names = dataset.task().class_names();
+    ui.label("First training samples");
+    for index in 0..dataset.train.len().min(8) {
+        let target =
+            match names.get(dataset.train.labels().get(index).copied().unwrap_or(0) as usize) {
+                Some(name) if !names.is_empty() => name.clone(),
+                _ => dataset
+                    .train
+                    .values()
+                    .get(index)
+                    .map_or_else(String::new, |v| format!("{v}")),
+            };
+        let text = crate::data::shorten(&dataset.train.raw[index], 160);
+        // ASCII: the bundled font has no arrow glyph, and egui panics on a missing one.
+        ui.label(egui::RichText::new(format!("-> {target}")).strong());
+        ui.small(text);
+    }
+}
+
+/// The first training images under their labels.
+fn first_images_ui(ui: &mut egui::Ui, dataset: &Dataset, preview: &DataPreview) {
+    let names = dataset.task().class_names();
     ui.label("First training images and their labels");
     egui::Grid::new("preview")
         .spacing([4.0, 4.0])

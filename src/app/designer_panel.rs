@@ -46,105 +46,21 @@ pub fn designer_ui(
     choices: &mut DesignerChoices,
     commands: &mut Vec<AppCommand>,
 ) {
-    let (input, classes) = (shape.input, shape.outputs);
-    // The presets made for this dataset first, then the rest.
-    let fitting: Vec<&str> = presets_for(&shape.name).iter().map(|p| p.name).collect();
-    let order: Vec<usize> = (0..PRESET_NAMES.len())
-        .filter(|&i| fitting.contains(&PRESET_NAMES[i]))
-        .chain((0..PRESET_NAMES.len()).filter(|&i| !fitting.contains(&PRESET_NAMES[i])))
-        .collect();
-    // Wrapped: at the narrowest panel Undo and Redo go to a line of their own rather than
-    // widening the panel's content past its edge (which cut every layer row's buttons).
-    ui.horizontal_wrapped(|ui| {
-        egui::ComboBox::from_label("Preset")
-            .selected_text(PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)])
-            .show_ui(ui, |ui| {
-                for &i in &order {
-                    let name = PRESET_NAMES[i];
-                    let label = if fitting.contains(&name) {
-                        format!("{name}  (made for {})", shape.name)
-                    } else {
-                        name.to_string()
-                    };
-                    ui.selectable_value(&mut choices.preset, i, label);
-                }
-            });
-        if ui.button("Load preset").clicked() {
-            commands.push(AppCommand::LoadPreset(
-                PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)],
-            ));
-        }
-        ui.separator();
-        if ui
-            .add_enabled(editor.can_undo(), egui::Button::new("Undo"))
-            .clicked()
-        {
-            commands.push(AppCommand::Undo);
-        }
-        if ui
-            .add_enabled(editor.can_redo(), egui::Button::new("Redo"))
-            .clicked()
-        {
-            commands.push(AppCommand::Redo);
-        }
-    });
-    ui.label(format!("Input: {input} ({})", shape.description));
+    preset_row_ui(ui, shape, editor, choices, commands);
+    ui.label(format!("Input: {} ({})", shape.input, shape.description));
 
-    let (plans, first_error) = check_layers(spec, input);
+    let (plans, first_error) = check_layers(spec, shape.input);
+    let buttons_beside = row_buttons_fit_beside_names(ui, spec);
     let mut action = None;
-    let last = spec.layers.len().saturating_sub(1);
-    // One choice for every row, so the buttons line up: beside the names when the widest
-    // name leaves them room.
-    let widest_name = spec
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(index, layer)| {
-            let text = format!("{index}  {}", layer.kind_name());
-            let font = egui::TextStyle::Body.resolve(ui.style());
-            ui.fonts_mut(|f| f.layout_no_wrap(text, font, egui::Color32::WHITE).size().x)
-        })
-        .fold(0.0, f32::max);
-    let row_inner_width = ui.available_width() - 2.0 * ui.style().spacing.window_margin.leftf();
-    let buttons_beside =
-        row_inner_width - widest_name - ui.spacing().item_spacing.x >= ROW_BUTTONS_WIDTH;
     for index in 0..spec.layers.len() {
         ui.push_id(index, |ui| {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                // The buttons sit at the row's right end, or on a line of their own where the
-                // panel is too narrow for them beside the layer's name (never over it).
+                let last = spec.layers.len() - 1;
                 let mut buttons = |ui: &mut egui::Ui| {
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui
-                            .small_button("Remove")
-                            .on_hover_text(format!("Remove layer {index}"))
-                            .clicked()
-                        {
-                            action = Some(RowAction::Remove(index));
-                        }
-                        if ui
-                            .small_button("Copy")
-                            .on_hover_text(format!("Duplicate layer {index}"))
-                            .clicked()
-                        {
-                            action = Some(RowAction::Duplicate(index));
-                        }
-                        if ui
-                            .add_enabled(index < last, egui::Button::new("Down").small())
-                            .on_hover_text(format!("Move layer {index} down"))
-                            .clicked()
-                        {
-                            action = Some(RowAction::Down(index));
-                        }
-                        if ui
-                            .add_enabled(index > 0, egui::Button::new("Up").small())
-                            .on_hover_text(format!("Move layer {index} up"))
-                            .clicked()
-                        {
-                            action = Some(RowAction::Up(index));
-                        }
-                    });
+                    if let Some(clicked) = row_buttons_ui(ui, index, last) {
+                        action = Some(clicked);
+                    }
                 };
                 ui.horizontal(|ui| {
                     ui.label(
@@ -192,7 +108,120 @@ pub fn designer_ui(
         }
         None => {}
     }
+    new_layer_ui(ui, spec, choices);
+    ui.separator();
+    verdict_ui(ui, spec, shape, first_error.is_none(), commands);
+}
 
+/// The preset box (the presets made for this dataset first), Load preset, Undo and Redo.
+fn preset_row_ui(
+    ui: &mut egui::Ui,
+    shape: &DataShape,
+    editor: &StackEditor,
+    choices: &mut DesignerChoices,
+    commands: &mut Vec<AppCommand>,
+) {
+    let fitting: Vec<&str> = presets_for(&shape.name).iter().map(|p| p.name).collect();
+    let order: Vec<usize> = (0..PRESET_NAMES.len())
+        .filter(|&i| fitting.contains(&PRESET_NAMES[i]))
+        .chain((0..PRESET_NAMES.len()).filter(|&i| !fitting.contains(&PRESET_NAMES[i])))
+        .collect();
+    // Wrapped: at the narrowest panel Undo and Redo go to a line of their own rather than
+    // widening the panel's content past its edge (which cut every layer row's buttons).
+    ui.horizontal_wrapped(|ui| {
+        egui::ComboBox::from_label("Preset")
+            .selected_text(PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)])
+            .show_ui(ui, |ui| {
+                for &i in &order {
+                    let name = PRESET_NAMES[i];
+                    let label = if fitting.contains(&name) {
+                        format!("{name}  (made for {})", shape.name)
+                    } else {
+                        name.to_string()
+                    };
+                    ui.selectable_value(&mut choices.preset, i, label);
+                }
+            });
+        if ui.button("Load preset").clicked() {
+            commands.push(AppCommand::LoadPreset(
+                PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)],
+            ));
+        }
+        ui.separator();
+        if ui
+            .add_enabled(editor.can_undo(), egui::Button::new("Undo"))
+            .clicked()
+        {
+            commands.push(AppCommand::Undo);
+        }
+        if ui
+            .add_enabled(editor.can_redo(), egui::Button::new("Redo"))
+            .clicked()
+        {
+            commands.push(AppCommand::Redo);
+        }
+    });
+}
+
+/// One choice for every row, so the buttons line up: beside the names when the widest name
+/// leaves them room, else on a line of their own (never over a name).
+fn row_buttons_fit_beside_names(ui: &egui::Ui, spec: &ModelSpec) -> bool {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let widest_name = spec
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, layer)| {
+            let text = format!("{index}  {}", layer.kind_name());
+            ui.fonts_mut(|f| {
+                f.layout_no_wrap(text, font.clone(), egui::Color32::WHITE)
+                    .size()
+                    .x
+            })
+        })
+        .fold(0.0, f32::max);
+    let row_inner_width = ui.available_width() - 2.0 * ui.style().spacing.window_margin.leftf();
+    row_inner_width - widest_name - ui.spacing().item_spacing.x >= ROW_BUTTONS_WIDTH
+}
+
+/// A layer row's Up, Down, Copy and Remove, right-aligned; what was clicked.
+fn row_buttons_ui(ui: &mut egui::Ui, index: usize, last: usize) -> Option<RowAction> {
+    let mut action = None;
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        if ui
+            .small_button("Remove")
+            .on_hover_text(format!("Remove layer {index}"))
+            .clicked()
+        {
+            action = Some(RowAction::Remove(index));
+        }
+        if ui
+            .small_button("Copy")
+            .on_hover_text(format!("Duplicate layer {index}"))
+            .clicked()
+        {
+            action = Some(RowAction::Duplicate(index));
+        }
+        if ui
+            .add_enabled(index < last, egui::Button::new("Down").small())
+            .on_hover_text(format!("Move layer {index} down"))
+            .clicked()
+        {
+            action = Some(RowAction::Down(index));
+        }
+        if ui
+            .add_enabled(index > 0, egui::Button::new("Up").small())
+            .on_hover_text(format!("Move layer {index} up"))
+            .clicked()
+        {
+            action = Some(RowAction::Up(index));
+        }
+    });
+    action
+}
+
+/// The "New layer" box and Add layer.
+fn new_layer_ui(ui: &mut egui::Ui, spec: &mut ModelSpec, choices: &mut DesignerChoices) {
     let templates = layer_templates();
     ui.horizontal(|ui| {
         let choice = choices.new_layer.min(templates.len() - 1);
@@ -207,12 +236,21 @@ pub fn designer_ui(
             spec.layers.push(templates[choice].clone());
         }
     });
+}
 
-    ui.separator();
+/// The stack's warnings and whether it can train, with the one-click fix for its outputs.
+fn verdict_ui(
+    ui: &mut egui::Ui,
+    spec: &ModelSpec,
+    shape: &DataShape,
+    shapes_fit: bool,
+    commands: &mut Vec<AppCommand>,
+) {
+    let classes = shape.outputs;
     for warning in crate::spec::stack_warnings(spec) {
         ui.colored_label(tokens::WARNING, format!("Warning: {warning}"));
     }
-    match validate(spec, input, classes) {
+    match validate(spec, shape.input, classes) {
         Ok(plan) => {
             ui.colored_label(
                 tokens::OK,
@@ -226,7 +264,7 @@ pub fn designer_ui(
         Err(error) => {
             ui.colored_label(tokens::ERROR, format!("Cannot train: {error}"));
             // The shapes fit but the outputs do not: one click sizes the last layer.
-            if first_error.is_none() && !spec.layers.is_empty() {
+            if shapes_fit && !spec.layers.is_empty() {
                 let label = format!("End with {classes} outputs");
                 if ui
                     .button(label)

@@ -170,9 +170,26 @@ pub fn evaluation_ui(
         view.tested,
         view.mistakes.len()
     ));
-    // Wide: the scores are the matrix rows' last three columns (each row is a true class).
-    // Narrow (1000x640): the matrix's cells shrink to fit and the scores go under it, so
-    // neither the matrix's last columns nor the F1 column is ever cut.
+    matrix_and_scores_ui(ui, view);
+    ui.separator();
+    let shown = view.shown_mistakes();
+    mistakes_title_ui(ui, view, shown.len());
+    let Some(dataset) = dataset else {
+        return;
+    };
+    if dataset.test.raw.is_empty() {
+        mistaken_images_ui(ui, view, &shown, dataset);
+    } else {
+        // Tables and text: the mistaken rows themselves, not thumbnails.
+        mistaken_rows_ui(ui, view, &shown, dataset);
+    }
+}
+
+/// The confusion matrix (a click on a cell picks its samples) and the per-class scores.
+/// Wide: the scores are the matrix rows' last three columns (each row is a true class).
+/// Narrow (1000x640): the matrix's cells shrink to fit and the scores go under it, so
+/// neither the matrix's last columns nor the F1 column is ever cut.
+fn matrix_and_scores_ui(ui: &mut egui::Ui, view: &mut EvaluationView) {
     let layout = MatrixLayout::for_width(ui, &view.class_names, view.matrix.len());
     let mut matrix_and_scores = |ui: &mut egui::Ui| {
         ui.label(RichText::new("Confusion matrix (rows: true class, columns: predicted)").strong());
@@ -203,8 +220,10 @@ pub fn evaluation_ui(
         .max_height((ui.available_height() * 0.6).max(160.0))
         .auto_shrink([false, true])
         .show(ui, |ui| matrix_and_scores(ui));
-    ui.separator();
-    let shown = view.shown_mistakes();
+}
+
+/// What the gallery below shows, and the way back to all mistakes.
+fn mistakes_title_ui(ui: &mut egui::Ui, view: &mut EvaluationView, shown: usize) {
     ui.horizontal(|ui| {
         let title = match view.filter {
             Some((t, p)) if t == p => format!(
@@ -213,28 +232,26 @@ pub fn evaluation_ui(
                 view.class_name(t)
             ),
             Some((t, p)) => format!(
-                "{} test samples of {} taken for {}",
-                shown.len(),
+                "{shown} test samples of {} taken for {}",
                 view.class_name(t),
                 view.class_name(p)
             ),
-            None => format!(
-                "All {} misclassified test samples, true -> predicted",
-                shown.len()
-            ),
+            None => format!("All {shown} misclassified test samples, true -> predicted"),
         };
         ui.label(RichText::new(title).strong());
         if view.filter.is_some() && ui.button("Show all mistakes").clicked() {
             view.filter = None;
         }
     });
-    let Some(dataset) = dataset else {
-        return;
-    };
-    if !dataset.test.raw.is_empty() {
-        // Tables and text: the mistaken rows themselves, not thumbnails.
-        return mistaken_rows_ui(ui, view, &shown, dataset);
-    }
+}
+
+/// The mistaken test images as thumbnails, each under "truth -> predicted (sure)".
+fn mistaken_images_ui(
+    ui: &mut egui::Ui,
+    view: &mut EvaluationView,
+    shown: &[(usize, u8, u8)],
+    dataset: &Dataset,
+) {
     // Wide enough for "T-shirt/top ->" over "Pullover (87% sure)": the label is never cut.
     let label_width = thumbnail_label_width(ui, &view.class_names);
     let cell = label_width + 8.0;
@@ -249,52 +266,58 @@ pub fn evaluation_ui(
         .show_rows(ui, row_height, rows, |ui, visible| {
             for row in visible {
                 ui.horizontal(|ui| {
-                    for &(index, truth, predicted) in shown.iter().skip(row * columns).take(columns)
-                    {
-                        if let std::collections::hash_map::Entry::Vacant(slot) =
-                            view.textures.entry(index)
-                        {
-                            if let Some(texture) = digit_texture(
-                                ui.ctx(),
-                                &format!("mistake-{index}"),
-                                dataset,
-                                &dataset.test,
-                                index,
-                            ) {
-                                slot.insert(texture);
-                            }
-                        }
-                        let texture = view.textures.get(&index);
-                        ui.vertical(|ui| {
-                            ui.set_width(label_width);
-                            if let Some(texture) = texture {
-                                ui.add(
-                                    egui::Image::new(texture).fit_to_exact_size(egui::Vec2::splat(
-                                        tokens::THUMBNAIL_SIDE,
-                                    )),
-                                )
-                                .on_hover_text(format!("test image {index}"));
-                            }
-                            let sure = match view.sureness(index) {
-                                sure if sure.is_empty() => sure,
-                                sure => format!(" ({} sure)", sure.trim()),
-                            };
-                            let text = format!(
-                                "{} ->\n{}{sure}",
-                                view.class_name(truth),
-                                view.class_name(predicted)
-                            );
-                            let label = ui
-                                .add(egui::Label::new(egui::RichText::new(&text).small()).wrap())
-                                .on_hover_text(text.replace('\n', " "));
-                            if let Some(raw) = dataset.test.raw.get(index) {
-                                label.on_hover_text(raw.as_str());
-                            }
-                        });
+                    for &mistake in shown.iter().skip(row * columns).take(columns) {
+                        mistake_thumbnail_ui(ui, view, mistake, dataset, label_width);
                     }
                 });
             }
         });
+}
+
+fn mistake_thumbnail_ui(
+    ui: &mut egui::Ui,
+    view: &mut EvaluationView,
+    (index, truth, predicted): (usize, u8, u8),
+    dataset: &Dataset,
+    label_width: f32,
+) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = view.textures.entry(index) {
+        if let Some(texture) = digit_texture(
+            ui.ctx(),
+            &format!("mistake-{index}"),
+            dataset,
+            &dataset.test,
+            index,
+        ) {
+            slot.insert(texture);
+        }
+    }
+    let texture = view.textures.get(&index);
+    ui.vertical(|ui| {
+        ui.set_width(label_width);
+        if let Some(texture) = texture {
+            ui.add(
+                egui::Image::new(texture)
+                    .fit_to_exact_size(egui::Vec2::splat(tokens::THUMBNAIL_SIDE)),
+            )
+            .on_hover_text(format!("test image {index}"));
+        }
+        let sure = match view.sureness(index) {
+            sure if sure.is_empty() => sure,
+            sure => format!(" ({} sure)", sure.trim()),
+        };
+        let text = format!(
+            "{} ->\n{}{sure}",
+            view.class_name(truth),
+            view.class_name(predicted)
+        );
+        let label = ui
+            .add(egui::Label::new(egui::RichText::new(&text).small()).wrap())
+            .on_hover_text(text.replace('\n', " "));
+        if let Some(raw) = dataset.test.raw.get(index) {
+            label.on_hover_text(raw.as_str());
+        }
+    });
 }
 
 /// Width of a score column (precision, recall, F1) beside the matrix.
@@ -320,7 +343,13 @@ impl MatrixLayout {
         let widest_heading = names
             .iter()
             .enumerate()
-            .map(|(i, name)| text_width(ui, &row_heading(i, name), egui::TextStyle::Body))
+            .map(|(i, name)| {
+                text_width(
+                    ui,
+                    &super::data_panel::class_heading(i, name),
+                    egui::TextStyle::Body,
+                )
+            })
             .fold(12.0, f32::max);
         let heading_width = widest_heading.min(ROW_NAME_WIDTH).min(available * 0.25);
         let per_cell = tokens::CONFUSION_CELL_WIDTH + 4.0 + CELL_GAP;
@@ -358,15 +387,6 @@ fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle) -> f32 {
             .size()
             .x
     })
-}
-
-/// "3 Dress": the class's number (the columns' headings) and its name.
-fn row_heading(class: usize, name: &str) -> String {
-    if name == class.to_string() {
-        name.to_owned()
-    } else {
-        format!("{class} {name}")
-    }
 }
 
 fn scores_ui(ui: &mut egui::Ui, scores: &[[f32; 3]], names: &[String]) {
@@ -444,7 +464,7 @@ fn confusion_matrix_ui(
             }
             ui.end_row();
             for (truth, row) in matrix.iter().enumerate() {
-                let heading = row_heading(truth, &name(truth));
+                let heading = super::data_panel::class_heading(truth, &name(truth));
                 ui.allocate_ui(egui::vec2(heading_width, 0.0), |ui| {
                     ui.add(egui::Label::new(RichText::new(&heading).strong()).truncate())
                         .on_hover_text(format!("true {}", name(truth)));

@@ -206,74 +206,10 @@ impl PredictionPanel {
             }
         }
         match self.mode {
-            InputMode::Plane => {
-                ui.heading("Decision regions");
-                if let Some([x, y]) = plane_ui(
-                    ui,
-                    dataset,
-                    self.prediction.as_ref().and_then(|p| p.as_ref().ok()),
-                    &mut self.texture,
-                ) {
-                    commands.push(AppCommand::AddPoint {
-                        x,
-                        y,
-                        class: self.point_class,
-                    });
-                }
-                ui.horizontal(|ui| {
-                    ui.label("Click adds a point of");
-                    ui.selectable_value(&mut self.point_class, 0, "class 0 (orange)");
-                    ui.selectable_value(&mut self.point_class, 1, "class 1 (blue)");
-                });
-                ui.small("Points: the training set (orange class 0, blue class 1). Colour: the model's probability of blue, redrawn at every training snapshot. Added points are trained on from the next run.");
-            }
+            InputMode::Plane => self.plane_input_ui(ui, dataset, commands),
             InputMode::Canvas => self.canvas_input_ui(ui, dataset, brush_radius, commands),
-            InputMode::Text => {
-                ui.heading("Type a review");
-                let edit = ui.add(
-                    egui::TextEdit::multiline(&mut self.text)
-                        .hint_text("The coffee was fresh and delicious…")
-                        .desired_rows(4)
-                        .desired_width(f32::INFINITY),
-                );
-                if edit.changed() {
-                    commands.push(AppCommand::PredictCanvas);
-                }
-                if let Some(Ok(prediction)) = &self.prediction {
-                    words_ui(ui, &self.text, prediction);
-                }
-            }
-            InputMode::Form => {
-                ui.heading("Fill in a row");
-                if let Some(dataset) = dataset {
-                    let mut index = self.row_index;
-                    ui.horizontal(|ui| {
-                        let label = ui.label("Start from test row");
-                        ui.add(
-                            egui::DragValue::new(&mut index)
-                                .range(0..=dataset.test.len().saturating_sub(1)),
-                        )
-                        .labelled_by(label.id);
-                    });
-                    if index != self.row_index {
-                        self.fill_row(dataset, index);
-                        commands.push(AppCommand::PredictCanvas);
-                    }
-                    if let Some(actual) = actual_target(dataset, self.row_index) {
-                        ui.small(format!("its real target: {actual}"));
-                    }
-                }
-                let mut changed = false;
-                egui::ScrollArea::vertical()
-                    .id_salt("form")
-                    .max_height(260.0)
-                    .show(ui, |ui| {
-                        changed = super::row_form::form_ui(ui, &mut self.row, &self.row_editors);
-                    });
-                if changed {
-                    commands.push(AppCommand::PredictCanvas);
-                }
-            }
+            InputMode::Text => self.text_input_ui(ui, commands),
+            InputMode::Form => self.form_input_ui(ui, dataset, commands),
         }
         match model_origin {
             Some(origin) => ui.label(format!("Model: {origin}")),
@@ -284,60 +220,94 @@ impl PredictionPanel {
         }
         ui.separator();
         match &self.prediction {
-            Some(Ok(prediction)) => {
-                if let Some((width, height)) = prediction.image_size {
-                    let texture = self.texture.get_or_insert_with(|| {
-                        let plane: Vec<u8> = prediction.input
-                            [..(width * height).min(prediction.input.len())]
-                            .iter()
-                            .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
-                            .collect();
-                        ui.ctx().load_texture(
-                            "model-input",
-                            egui::ColorImage::from_gray([width, height], &plane),
-                            TextureOptions::NEAREST,
-                        )
-                    });
-                    ui.label(format!("What the model sees ({width}x{height})"));
-                    ui.add(egui::Image::new(&*texture).fit_to_exact_size(egui::Vec2::splat(112.0)));
-                }
-                if let Some(value) = &prediction.value {
-                    ui.label(egui::RichText::new(format!("Prediction: {value}")).heading());
-                }
-                if !prediction.probabilities.is_empty() {
-                    let class = prediction.class();
-                    ui.label(
-                        egui::RichText::new(format!(
-                            "Prediction: {}",
-                            prediction.class_name(class)
-                        ))
-                        .heading(),
-                    );
-                    ui.label(format!(
-                        "{:.1}% sure",
-                        prediction.probabilities[class] * 100.0
-                    ));
-                    let bar_width = (ui.available_width() - 90.0).clamp(80.0, 220.0);
-                    egui::Grid::new("probabilities")
-                        .num_columns(2)
-                        .show(ui, |ui| {
-                            for (index, p) in prediction.probabilities.iter().enumerate() {
-                                ui.label(prediction.class_name(index));
-                                ui.add(
-                                    egui::ProgressBar::new(*p)
-                                        .desired_width(bar_width)
-                                        .fill(tokens::PREDICTED_BAR)
-                                        .text(format!("{:.1}%", p * 100.0)),
-                                );
-                                ui.end_row();
-                            }
-                        });
-                }
-            }
+            Some(Ok(prediction)) => prediction_ui(ui, prediction, &mut self.texture),
             Some(Err(message)) => {
                 ui.colored_label(tokens::ERROR, message);
             }
             None => {}
+        }
+    }
+
+    /// A toy set's plane: the decision regions, where a click adds a point.
+    fn plane_input_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        dataset: Option<&Dataset>,
+        commands: &mut Vec<AppCommand>,
+    ) {
+        ui.heading("Decision regions");
+        if let Some([x, y]) = plane_ui(
+            ui,
+            dataset,
+            self.prediction.as_ref().and_then(|p| p.as_ref().ok()),
+            &mut self.texture,
+        ) {
+            commands.push(AppCommand::AddPoint {
+                x,
+                y,
+                class: self.point_class,
+            });
+        }
+        ui.horizontal(|ui| {
+            ui.label("Click adds a point of");
+            ui.selectable_value(&mut self.point_class, 0, "class 0 (orange)");
+            ui.selectable_value(&mut self.point_class, 1, "class 1 (blue)");
+        });
+        ui.small("Points: the training set (orange class 0, blue class 1). Colour: the model's probability of blue, redrawn at every training snapshot. Added points are trained on from the next run.");
+    }
+
+    /// A text set's input: a typed review, each word tinted by what it did.
+    fn text_input_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<AppCommand>) {
+        ui.heading("Type a review");
+        let edit = ui.add(
+            egui::TextEdit::multiline(&mut self.text)
+                .hint_text("The coffee was fresh and delicious…")
+                .desired_rows(4)
+                .desired_width(f32::INFINITY),
+        );
+        if edit.changed() {
+            commands.push(AppCommand::PredictCanvas);
+        }
+        if let Some(Ok(prediction)) = &self.prediction {
+            words_ui(ui, &self.text, prediction);
+        }
+    }
+
+    /// A table's input: a row's form, filled from a test row to start with.
+    fn form_input_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        dataset: Option<&Dataset>,
+        commands: &mut Vec<AppCommand>,
+    ) {
+        ui.heading("Fill in a row");
+        if let Some(dataset) = dataset {
+            let mut index = self.row_index;
+            ui.horizontal(|ui| {
+                let label = ui.label("Start from test row");
+                ui.add(
+                    egui::DragValue::new(&mut index)
+                        .range(0..=dataset.test.len().saturating_sub(1)),
+                )
+                .labelled_by(label.id);
+            });
+            if index != self.row_index {
+                self.fill_row(dataset, index);
+                commands.push(AppCommand::PredictCanvas);
+            }
+            if let Some(actual) = actual_target(dataset, self.row_index) {
+                ui.small(format!("its real target: {actual}"));
+            }
+        }
+        let mut changed = false;
+        egui::ScrollArea::vertical()
+            .id_salt("form")
+            .max_height(260.0)
+            .show(ui, |ui| {
+                changed = super::row_form::form_ui(ui, &mut self.row, &self.row_editors);
+            });
+        if changed {
+            commands.push(AppCommand::PredictCanvas);
         }
     }
 
@@ -538,4 +508,56 @@ fn actual_target(dataset: &Dataset, index: usize) -> Option<String> {
         Some(&label) => names.get(label as usize).cloned(),
         None => dataset.test.values().get(index).map(|v| format!("{v}")),
     }
+}
+
+/// What the model saw (for images), its answer and each class's probability.
+fn prediction_ui(
+    ui: &mut egui::Ui,
+    prediction: &LivePrediction,
+    texture: &mut Option<TextureHandle>,
+) {
+    if let Some((width, height)) = prediction.image_size {
+        let texture = texture.get_or_insert_with(|| {
+            let plane: Vec<u8> = prediction.input[..(width * height).min(prediction.input.len())]
+                .iter()
+                .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+                .collect();
+            ui.ctx().load_texture(
+                "model-input",
+                egui::ColorImage::from_gray([width, height], &plane),
+                TextureOptions::NEAREST,
+            )
+        });
+        ui.label(format!("What the model sees ({width}x{height})"));
+        ui.add(egui::Image::new(&*texture).fit_to_exact_size(egui::Vec2::splat(112.0)));
+    }
+    if let Some(value) = &prediction.value {
+        ui.label(egui::RichText::new(format!("Prediction: {value}")).heading());
+    }
+    if prediction.probabilities.is_empty() {
+        return;
+    }
+    let class = prediction.class();
+    ui.label(
+        egui::RichText::new(format!("Prediction: {}", prediction.class_name(class))).heading(),
+    );
+    ui.label(format!(
+        "{:.1}% sure",
+        prediction.probabilities[class] * 100.0
+    ));
+    let bar_width = (ui.available_width() - 90.0).clamp(80.0, 220.0);
+    egui::Grid::new("probabilities")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (index, p) in prediction.probabilities.iter().enumerate() {
+                ui.label(prediction.class_name(index));
+                ui.add(
+                    egui::ProgressBar::new(*p)
+                        .desired_width(bar_width)
+                        .fill(tokens::PREDICTED_BAR)
+                        .text(format!("{:.1}%", p * 100.0)),
+                );
+                ui.end_row();
+            }
+        });
 }

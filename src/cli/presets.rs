@@ -27,6 +27,8 @@ pub fn run(args: PresetsArgs) -> anyhow::Result<()> {
                     "optimizer": p.optimizer,
                     "loss": p.loss,
                     "log_target": p.log_target,
+                    "schedule": p.schedule,
+                    "augmentation": p.augmentation,
                     "spec": p.spec,
                 })
             })

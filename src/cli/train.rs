@@ -66,46 +66,8 @@ pub fn train(
         preset,
         initial_weights,
     } = planned;
-    let (target, resume_from) = match continuation {
-        Continuation::New => (
-            Target::New {
-                name: args.name.clone(),
-                parent: None,
-            },
-            None,
-        ),
-        Continuation::Resume { id, record, state } => {
-            if record.card != dataset.card {
-                bail!(
-                    "the data is not what run {id} trained on (its files or options changed since); use `runs fork` to train on it"
-                );
-            }
-            config = record.settings.clone();
-            spec = record.stack.clone();
-            let step = state.position.step;
-            (Target::Continue { id, step }, Some(*state))
-        }
-        Continuation::Fork {
-            parent,
-            record,
-            mut state,
-            own_stack,
-        } => {
-            if !own_stack {
-                spec = record.stack.clone();
-            }
-            // The fork's optimizer settings; its moments too when it is the same optimizer.
-            if state.optimizer.config.name() == config.optimizer.name() {
-                state.optimizer.config = config.optimizer.clone();
-            }
-            let step = state.position.step;
-            let target = Target::New {
-                name: args.name.clone(),
-                parent: Some(Parent { run: parent, step }),
-            };
-            (target, Some(*state))
-        }
-    };
+    let (target, resume_from) =
+        starting_point(continuation, &args, &dataset, &mut spec, &mut config)?;
     config.checkpoints = CheckpointPolicy {
         enabled: !args.no_record,
         every_steps: args.checkpoint_every,
@@ -165,7 +127,68 @@ pub fn train(
     if let Some(warning) = &summary.warning {
         eprintln!("warning: {warning}");
     }
-    if args.json {
+    print_summary(&summary, &card, run_id.as_deref(), args.json)
+}
+
+/// Where the run starts: a new run from scratch, a recorded run's checkpoint (with the
+/// record's own stack and settings), or a fork of one (`spec` and `config` updated to match).
+fn starting_point(
+    continuation: Continuation,
+    args: &TrainArgs,
+    dataset: &Dataset,
+    spec: &mut ModelSpec,
+    config: &mut TrainConfig,
+) -> anyhow::Result<(Target, Option<TrainState>)> {
+    Ok(match continuation {
+        Continuation::New => (
+            Target::New {
+                name: args.name.clone(),
+                parent: None,
+            },
+            None,
+        ),
+        Continuation::Resume { id, record, state } => {
+            if record.card != dataset.card {
+                bail!(
+                    "the data is not what run {id} trained on (its files or options changed since); use `runs fork` to train on it"
+                );
+            }
+            *config = record.settings.clone();
+            *spec = record.stack.clone();
+            let step = state.position.step;
+            (Target::Continue { id, step }, Some(*state))
+        }
+        Continuation::Fork {
+            parent,
+            record,
+            mut state,
+            own_stack,
+        } => {
+            if !own_stack {
+                *spec = record.stack.clone();
+            }
+            // The fork's optimizer settings; its moments too when it is the same optimizer.
+            if state.optimizer.config.name() == config.optimizer.name() {
+                state.optimizer.config = config.optimizer.clone();
+            }
+            let step = state.position.step;
+            let target = Target::New {
+                name: args.name.clone(),
+                parent: Some(Parent { run: parent, step }),
+            };
+            (target, Some(*state))
+        }
+    })
+}
+
+/// The run's outcome: one JSON object, or the early stopping and test lines.
+fn print_summary(
+    summary: &layerlab::train::RunSummary,
+    card: &layerlab::data::DataCard,
+    run_id: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
         outln!(
             "{}",
             serde_json::json!({

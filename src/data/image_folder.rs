@@ -37,53 +37,17 @@ pub fn image_folder(
     root: &Path,
     options: ImageFolderOptions,
 ) -> Result<(Dataset, Vec<String>), DataError> {
-    let corrupt = |reason: String| DataError::Corrupt {
-        path: root.display().to_string(),
-        reason,
-    };
+    let corrupt = |reason: String| corrupt(root, reason);
     let (train_dir, test_dir) = (root.join("train"), root.join("test"));
     let split_given = train_dir.is_dir() && test_dir.is_dir();
-    let class_root = if split_given { &train_dir } else { root };
-    let class_names = class_folders(class_root)?;
-    if split_given {
-        check_test_classes(root, &class_names, &class_folders(&test_dir)?)?;
-    }
-    if class_names.len() < 2 {
-        return Err(corrupt(format!(
-            "an image folder needs one sub-folder per class and at least two classes; found {}",
-            match class_names.first() {
-                Some(name) => format!("only {name:?}"),
-                None => "none".into(),
-            }
-        )));
-    }
-    if class_names.len() > 256 {
-        return Err(corrupt(format!(
-            "{} class folders; LayerLab supports up to 256 classes",
-            class_names.len()
-        )));
-    }
-    let list = |dir: &Path| -> Result<Listing, DataError> {
-        let mut files = Vec::new();
-        for (class, name) in class_names.iter().enumerate() {
-            let folder = dir.join(name);
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(&folder)
-                .map_err(|e| DataError::Io {
-                    path: folder.display().to_string(),
-                    cause: e,
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
-            entries.sort();
-            files.extend(entries.into_iter().map(|p| (p, class as u8)));
-        }
-        Ok(files)
-    };
+    let class_names = class_names(root, split_given)?;
     let (train_files, test_files) = if split_given {
-        (list(&train_dir)?, list(&test_dir)?)
+        (
+            list_files(&train_dir, &class_names)?,
+            list_files(&test_dir, &class_names)?,
+        )
     } else {
-        let all = list(root)?;
+        let all = list_files(root, &class_names)?;
         let (train, test) = seeded_split(all.len(), 0.2, options.seed);
         (
             train.iter().map(|&i| all[i as usize].clone()).collect(),
@@ -92,27 +56,9 @@ pub fn image_folder(
     };
 
     // Sizes and colour from the headers, without decoding the pixels.
-    let mut failures = Vec::new();
-    let mut sizes = Vec::new();
-    let mut colour = false;
-    let mut readable = |files: Listing| -> Listing {
-        files
-            .into_iter()
-            .filter(|(path, _)| match header(path) {
-                Ok((width, height, has_colour)) => {
-                    sizes.push((height, width));
-                    colour |= has_colour;
-                    true
-                }
-                Err(reason) => {
-                    failures.push(format!("{}: {reason}", path.display()));
-                    false
-                }
-            })
-            .collect()
-    };
-    let train_files = readable(train_files);
-    let test_files = readable(test_files);
+    let mut headers = Headers::default();
+    let train_files = headers.keep_readable(train_files);
+    let test_files = headers.keep_readable(test_files);
     if train_files.is_empty() || test_files.is_empty() {
         return Err(corrupt(format!(
             "no readable images in the {} split{}",
@@ -121,7 +67,8 @@ pub fn image_folder(
             } else {
                 "test"
             },
-            failures
+            headers
+                .failures
                 .first()
                 .map(|f| format!(" (first failure: {f})"))
                 .unwrap_or_default()
@@ -134,46 +81,26 @@ pub fn image_folder(
                 "image size {h}x{w} is outside 1x1 to {MAX_SIDE}x{MAX_SIDE}"
             )))
         }
-        None => median_size(&sizes),
+        None => median_size(&headers.sizes),
     };
-    let rgb = options.rgb.unwrap_or(colour);
-    let channels = if rgb { 3 } else { 1 };
-    let sample_len = channels * height * width;
-    let total = (train_files.len() + test_files.len()).saturating_mul(sample_len);
+    let channels = if options.rgb.unwrap_or(headers.colour) {
+        3
+    } else {
+        1
+    };
+    let shape = (channels, height, width);
+    let images = train_files.len() + test_files.len();
+    let total = images.saturating_mul(channels * height * width);
     if total > MAX_PIXEL_BYTES {
         return Err(corrupt(format!(
-            "{} images of {channels}x{height}x{width} need {} MiB; choose a smaller size",
-            train_files.len() + test_files.len(),
+            "{images} images of {channels}x{height}x{width} need {} MiB; choose a smaller size",
             total >> 20
         )));
     }
-    super::progress::expect((train_files.len() + test_files.len()) as u64);
-    let mut decode = |files: &Listing| -> Samples {
-        let mut values = Vec::with_capacity(files.len() * sample_len);
-        let mut labels = Vec::with_capacity(files.len());
-        for (path, class) in files {
-            let decoded = decode_image(path);
-            super::progress::advance(1);
-            match decoded {
-                Ok(image) => {
-                    push_pixels(&image, channels, height, width, &mut values);
-                    labels.push(*class);
-                }
-                Err(reason) => failures.push(format!("{}: {reason}", path.display())),
-            }
-        }
-        Samples {
-            inputs: Inputs::Pixels {
-                values,
-                sample_len,
-                max_level: 255,
-            },
-            targets: Targets::Classes(labels),
-            raw: Vec::new(),
-        }
-    };
-    let train = decode(&train_files);
-    let test = decode(&test_files);
+    super::progress::expect(images as u64);
+    let mut failures = headers.failures;
+    let train = decode_split(&train_files, shape, &mut failures);
+    let test = decode_split(&test_files, shape, &mut failures);
     if train.is_empty() || test.is_empty() {
         return Err(corrupt(
             "no image could be decoded in one of the splits".into(),
@@ -190,24 +117,7 @@ pub fn image_folder(
         class_names.len(),
         if split_given { "" } else { " (seeded 80/20 split)" }
     )];
-    if !failures.is_empty() {
-        notes.push(format!(
-            "{} files could not be read and were left out:",
-            failures.len()
-        ));
-        notes.extend(
-            failures
-                .iter()
-                .take(LISTED_FAILURES)
-                .map(|f| format!("  {f}")),
-        );
-        if failures.len() > LISTED_FAILURES {
-            notes.push(format!(
-                "  ... and {} more",
-                failures.len() - LISTED_FAILURES
-            ));
-        }
-    }
+    notes.extend(failure_notes(&failures));
     let dataset = Dataset {
         name: name.clone(),
         card: DataCard {
@@ -229,6 +139,151 @@ pub fn image_folder(
         test,
     };
     Ok((dataset, notes))
+}
+
+fn corrupt(root: &Path, reason: String) -> DataError {
+    DataError::Corrupt {
+        path: root.display().to_string(),
+        reason,
+    }
+}
+
+/// The class folders' names (the training split's, checked against the test split's when
+/// the folder has both), between 2 and 256 of them.
+fn class_names(root: &Path, split_given: bool) -> Result<Vec<String>, DataError> {
+    let class_names = if split_given {
+        let names = class_folders(&root.join("train"))?;
+        check_test_classes(root, &names, &class_folders(&root.join("test"))?)?;
+        names
+    } else {
+        class_folders(root)?
+    };
+    if class_names.len() < 2 {
+        return Err(corrupt(
+            root,
+            format!(
+                "an image folder needs one sub-folder per class and at least two classes; found {}",
+                match class_names.first() {
+                    Some(name) => format!("only {name:?}"),
+                    None => "none".into(),
+                }
+            ),
+        ));
+    }
+    if class_names.len() > 256 {
+        return Err(corrupt(
+            root,
+            format!(
+                "{} class folders; LayerLab supports up to 256 classes",
+                class_names.len()
+            ),
+        ));
+    }
+    Ok(class_names)
+}
+
+/// Every file of `dir`'s class folders, sorted within each class.
+fn list_files(dir: &Path, class_names: &[String]) -> Result<Listing, DataError> {
+    let mut files = Vec::new();
+    for (class, name) in class_names.iter().enumerate() {
+        let folder = dir.join(name);
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .map_err(|e| DataError::Io {
+                path: folder.display().to_string(),
+                cause: e,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        entries.sort();
+        files.extend(entries.into_iter().map(|p| (p, class as u8)));
+    }
+    Ok(files)
+}
+
+/// What the images' headers said: their sizes, whether any has colour, and the files that
+/// could not be read.
+#[derive(Default)]
+struct Headers {
+    sizes: Vec<(usize, usize)>,
+    colour: bool,
+    failures: Vec<String>,
+}
+
+impl Headers {
+    /// The files whose header reads, noting the others.
+    fn keep_readable(&mut self, files: Listing) -> Listing {
+        files
+            .into_iter()
+            .filter(|(path, _)| match header(path) {
+                Ok((width, height, has_colour)) => {
+                    self.sizes.push((height, width));
+                    self.colour |= has_colour;
+                    true
+                }
+                Err(reason) => {
+                    self.failures.push(format!("{}: {reason}", path.display()));
+                    false
+                }
+            })
+            .collect()
+    }
+}
+
+/// Decodes and resizes one split's images to `(channels, height, width)`, noting the files
+/// that fail.
+fn decode_split(
+    files: &Listing,
+    (channels, height, width): (usize, usize, usize),
+    failures: &mut Vec<String>,
+) -> Samples {
+    let sample_len = channels * height * width;
+    let mut values = Vec::with_capacity(files.len() * sample_len);
+    let mut labels = Vec::with_capacity(files.len());
+    for (path, class) in files {
+        let decoded = decode_image(path);
+        super::progress::advance(1);
+        match decoded {
+            Ok(image) => {
+                push_pixels(&image, channels, height, width, &mut values);
+                labels.push(*class);
+            }
+            Err(reason) => failures.push(format!("{}: {reason}", path.display())),
+        }
+    }
+    Samples {
+        inputs: Inputs::Pixels {
+            values,
+            sample_len,
+            max_level: 255,
+        },
+        targets: Targets::Classes(labels),
+        raw: Vec::new(),
+    }
+}
+
+/// The files left out, the first few by name.
+fn failure_notes(failures: &[String]) -> Vec<String> {
+    if failures.is_empty() {
+        return Vec::new();
+    }
+    let mut notes = vec![format!(
+        "{} files could not be read and were left out:",
+        failures.len()
+    )];
+    notes.extend(
+        failures
+            .iter()
+            .take(LISTED_FAILURES)
+            .map(|f| format!("  {f}")),
+    );
+    if failures.len() > LISTED_FAILURES {
+        notes.push(format!(
+            "  ... and {} more",
+            failures.len() - LISTED_FAILURES
+        ));
+    }
+    notes
 }
 
 /// Sorted names of the sub-folders of `dir` (hidden ones left out).

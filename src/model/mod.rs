@@ -347,26 +347,10 @@ impl Model {
             .peekable();
         while let Some((index, layer)) = layers.next() {
             // A ReLU beside a max-pool (either order) runs as one fused op on the pooled side.
-            let fused_pool = match layer.layer {
-                Layer::ReLU if fuse => layers
-                    .next_if(|(_, next)| max_pool_window(next, batch).is_some())
-                    .and_then(|(_, pool)| max_pool_window(pool, batch)),
-                Layer::MaxPool2d { .. } if fuse => layers
-                    .next_if(|(_, next)| next.layer == Layer::ReLU)
-                    .and_then(|_| max_pool_window(layer, batch)),
-                Layer::ReLU
-                | Layer::MaxPool2d { .. }
-                | Layer::Linear { .. }
-                | Layer::Conv2d { .. }
-                | Layer::AvgPool2d { .. }
-                | Layer::Flatten
-                | Layer::LeakyReLU { .. }
-                | Layer::Sigmoid
-                | Layer::Tanh
-                | Layer::GELU
-                | Layer::Dropout { .. }
-                | Layer::BatchNorm1d { .. }
-                | Layer::BatchNorm2d { .. } => None,
+            let fused_pool = if fuse {
+                fused_relu_pool(layer, &mut layers, batch)
+            } else {
+                None
             };
             if let Some(pool) = fused_pool {
                 x = ops::relu_max_pool(x, pool);
@@ -374,74 +358,97 @@ impl Model {
             }
             let input_grad =
                 options.input_gradient || first_learning.is_some_and(|first| index > first);
-            x = match layer.layer {
-                Layer::Linear { .. } => {
-                    let x = flatten(x, layer.input);
-                    let (weight, bias) = next_pair(&mut params);
-                    ops::linear(x, weight, bias, input_grad)
-                }
-                Layer::Conv2d {
-                    kernel_size,
-                    stride,
-                    padding,
-                    ..
-                } => {
-                    let window = window(layer, batch, kernel_size, stride, padding);
-                    let (weight, bias) = next_pair(&mut params);
-                    ops::conv2d(x, weight, bias, window, input_grad)
-                }
-                Layer::MaxPool2d {
-                    kernel_size,
-                    stride,
-                } => ops::max_pool(
-                    x,
-                    window(layer, batch, kernel_size, stride.unwrap_or(kernel_size), 0),
-                ),
-                Layer::AvgPool2d {
-                    kernel_size,
-                    stride,
-                } => ops::avg_pool(
-                    x,
-                    window(layer, batch, kernel_size, stride.unwrap_or(kernel_size), 0),
-                ),
-                Layer::Flatten => flatten(x, layer.input),
-                Layer::ReLU => x.relu(),
-                Layer::LeakyReLU { negative_slope } => x.prelu(negative_slope),
-                Layer::Sigmoid => x.sigmoid(),
-                Layer::Tanh => x.tanh(),
-                Layer::GELU => ops::gelu(x),
-                Layer::Dropout { p } => match mode {
-                    Mode::Train if p > 0.0 => match options.dropout {
-                        Some(DropoutSeed { seed, step }) => ops::dropout_seeded(
-                            x,
-                            f64::from(p),
-                            ops::dropout_seed(seed, step, index),
-                        ),
-                        None => x.dropout(p),
-                    },
-                    Mode::Train | Mode::Eval => x,
-                },
-                Layer::BatchNorm1d { eps, .. } | Layer::BatchNorm2d { eps, .. } => {
-                    let (weight, bias) = next_pair(&mut params);
-                    match mode {
-                        Mode::Train => {
-                            let (x, statistics) =
-                                ops::batch_norm_train(x, weight, bias, eps, input_grad);
-                            options.batch_statistics.push((index, statistics));
-                            x
-                        }
-                        Mode::Eval => {
-                            let running = self.running_of(index);
-                            ops::batch_norm_eval(x, weight, bias, running, eps, input_grad)
-                        }
-                    }
-                }
+            let step = LayerStep {
+                index,
+                layer,
+                batch,
+                mode,
+                input_grad,
             };
+            x = self.forward_layer(x, step, &mut params, options);
             if let Some(outputs) = &mut options.outputs {
                 outputs.push(x.as_vec());
             }
         }
         x
+    }
+
+    /// One layer's forward pass (its weights the next ones of `params`).
+    fn forward_layer<'a, T: Tape<f32, Cpu>>(
+        &self,
+        x: Activations<T>,
+        step: LayerStep<'_>,
+        params: &mut impl Iterator<Item = &'a Param>,
+        options: &mut ForwardOptions,
+    ) -> Activations<T> {
+        let LayerStep {
+            index,
+            layer,
+            batch,
+            mode,
+            input_grad,
+        } = step;
+        match layer.layer {
+            Layer::Linear { .. } => {
+                let x = flatten(x, layer.input);
+                let (weight, bias) = next_pair(params);
+                ops::linear(x, weight, bias, input_grad)
+            }
+            Layer::Conv2d {
+                kernel_size,
+                stride,
+                padding,
+                ..
+            } => {
+                let window = window(layer, batch, kernel_size, stride, padding);
+                let (weight, bias) = next_pair(params);
+                ops::conv2d(x, weight, bias, window, input_grad)
+            }
+            Layer::MaxPool2d {
+                kernel_size,
+                stride,
+            } => ops::max_pool(
+                x,
+                window(layer, batch, kernel_size, stride.unwrap_or(kernel_size), 0),
+            ),
+            Layer::AvgPool2d {
+                kernel_size,
+                stride,
+            } => ops::avg_pool(
+                x,
+                window(layer, batch, kernel_size, stride.unwrap_or(kernel_size), 0),
+            ),
+            Layer::Flatten => flatten(x, layer.input),
+            Layer::ReLU => x.relu(),
+            Layer::LeakyReLU { negative_slope } => x.prelu(negative_slope),
+            Layer::Sigmoid => x.sigmoid(),
+            Layer::Tanh => x.tanh(),
+            Layer::GELU => ops::gelu(x),
+            Layer::Dropout { p } => match mode {
+                Mode::Train if p > 0.0 => match options.dropout {
+                    Some(DropoutSeed { seed, step }) => {
+                        ops::dropout_seeded(x, f64::from(p), ops::dropout_seed(seed, step, index))
+                    }
+                    None => x.dropout(p),
+                },
+                Mode::Train | Mode::Eval => x,
+            },
+            Layer::BatchNorm1d { eps, .. } | Layer::BatchNorm2d { eps, .. } => {
+                let (weight, bias) = next_pair(params);
+                match mode {
+                    Mode::Train => {
+                        let (x, statistics) =
+                            ops::batch_norm_train(x, weight, bias, eps, input_grad);
+                        options.batch_statistics.push((index, statistics));
+                        x
+                    }
+                    Mode::Eval => {
+                        let running = self.running_of(index);
+                        ops::batch_norm_eval(x, weight, bias, running, eps, input_grad)
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -466,6 +473,45 @@ pub struct ForwardOptions {
 pub struct DropoutSeed {
     pub seed: u64,
     pub step: usize,
+}
+
+/// Where one layer runs: its place in the stack and what the pass needs of it.
+#[derive(Clone, Copy)]
+struct LayerStep<'a> {
+    index: usize,
+    layer: &'a LayerPlan,
+    batch: usize,
+    mode: Mode,
+    /// Whether its output needs a gradient with respect to its input.
+    input_grad: bool,
+}
+
+/// A ReLU beside a max-pool (either order) runs as one fused op on the pooled side: the
+/// pool's window when `layer` and the next layer are such a pair (the next one is taken).
+fn fused_relu_pool<'a>(
+    layer: &LayerPlan,
+    layers: &mut std::iter::Peekable<impl Iterator<Item = (usize, &'a LayerPlan)>>,
+    batch: usize,
+) -> Option<Window> {
+    match layer.layer {
+        Layer::ReLU => layers
+            .next_if(|(_, next)| max_pool_window(next, batch).is_some())
+            .and_then(|(_, pool)| max_pool_window(pool, batch)),
+        Layer::MaxPool2d { .. } => layers
+            .next_if(|(_, next)| next.layer == Layer::ReLU)
+            .and_then(|_| max_pool_window(layer, batch)),
+        Layer::Linear { .. }
+        | Layer::Conv2d { .. }
+        | Layer::AvgPool2d { .. }
+        | Layer::Flatten
+        | Layer::LeakyReLU { .. }
+        | Layer::Sigmoid
+        | Layer::Tanh
+        | Layer::GELU
+        | Layer::Dropout { .. }
+        | Layer::BatchNorm1d { .. }
+        | Layer::BatchNorm2d { .. } => None,
+    }
 }
 
 fn next_pair<'a>(params: &mut impl Iterator<Item = &'a Param>) -> (&'a Param, &'a Param) {

@@ -15,7 +15,7 @@ use prost::Message;
 
 use crate::export::{ExportError, ModelFileError, SavedModel};
 use crate::model::{parameter_names, running_statistics_names, NamedTensor};
-use crate::spec::{validate, ActivationShape, Layer};
+use crate::spec::{validate, ActivationShape, Layer, LayerPlan};
 use proto::*;
 
 /// The opset the graph is written for.
@@ -31,118 +31,7 @@ pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, ExportError> {
     let mut graph = GraphBuilder::default();
     let mut current = INPUT_NAME.to_string();
     for (index, layer) in plan.layers.iter().enumerate() {
-        let name = |what: &str| format!("{index}_{what}");
-        current = match &layer.layer {
-            Layer::Linear { .. } => {
-                let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
-                let input = if matches!(layer.input, ActivationShape::Spatial { .. }) {
-                    graph.node(
-                        "Flatten",
-                        &name("flatten"),
-                        &[&current],
-                        vec![int("axis", 1)],
-                    )
-                } else {
-                    current
-                };
-                let w = graph.initializer(&weight.name, &weight.shape, &weight.values);
-                let b = graph.initializer(&bias.name, &bias.shape, &bias.values);
-                graph.node(
-                    "Gemm",
-                    &name("gemm"),
-                    &[&input, &w, &b],
-                    vec![int("transB", 1)],
-                )
-            }
-            Layer::Conv2d {
-                kernel_size,
-                stride,
-                padding,
-                ..
-            } => {
-                let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
-                let w = graph.initializer(&weight.name, &weight.shape, &weight.values);
-                let b = graph.initializer(&bias.name, &bias.shape, &bias.values);
-                let (k, s, p) = (*kernel_size as i64, *stride as i64, *padding as i64);
-                graph.node(
-                    "Conv",
-                    &name("conv"),
-                    &[&current, &w, &b],
-                    vec![
-                        ints("kernel_shape", &[k, k]),
-                        ints("strides", &[s, s]),
-                        ints("pads", &[p, p, p, p]),
-                    ],
-                )
-            }
-            Layer::MaxPool2d {
-                kernel_size,
-                stride,
-            }
-            | Layer::AvgPool2d {
-                kernel_size,
-                stride,
-            } => {
-                let op = if matches!(layer.layer, Layer::MaxPool2d { .. }) {
-                    "MaxPool"
-                } else {
-                    "AveragePool"
-                };
-                let (k, s) = (*kernel_size as i64, stride.unwrap_or(*kernel_size) as i64);
-                graph.node(
-                    op,
-                    &name("pool"),
-                    &[&current],
-                    vec![ints("kernel_shape", &[k, k]), ints("strides", &[s, s])],
-                )
-            }
-            Layer::Flatten => match layer.input {
-                ActivationShape::Spatial { .. } => graph.node(
-                    "Flatten",
-                    &name("flatten"),
-                    &[&current],
-                    vec![int("axis", 1)],
-                ),
-                ActivationShape::Flat { .. } => current,
-            },
-            Layer::ReLU => graph.node("Relu", &name("relu"), &[&current], Vec::new()),
-            Layer::LeakyReLU { negative_slope } => graph.node(
-                "LeakyRelu",
-                &name("leaky_relu"),
-                &[&current],
-                vec![float("alpha", *negative_slope)],
-            ),
-            Layer::Sigmoid => graph.node("Sigmoid", &name("sigmoid"), &[&current], Vec::new()),
-            Layer::Tanh => graph.node("Tanh", &name("tanh"), &[&current], Vec::new()),
-            Layer::GELU => {
-                // 0.5 x (1 + erf(x / sqrt 2)), PyTorch's exact GELU.
-                let sqrt2 = graph.scalar(&name("gelu_sqrt2"), std::f32::consts::SQRT_2);
-                let one = graph.scalar(&name("gelu_one"), 1.0);
-                let half = graph.scalar(&name("gelu_half"), 0.5);
-                let scaled = graph.node("Div", &name("gelu_div"), &[&current, &sqrt2], Vec::new());
-                let erf = graph.node("Erf", &name("gelu_erf"), &[&scaled], Vec::new());
-                let plus = graph.node("Add", &name("gelu_add"), &[&erf, &one], Vec::new());
-                let times = graph.node("Mul", &name("gelu_mul"), &[&current, &plus], Vec::new());
-                graph.node("Mul", &name("gelu"), &[&times, &half], Vec::new())
-            }
-            // Identity at inference.
-            Layer::Dropout { .. } => current,
-            // Inference mode: the running statistics (PyTorch's export writes the same).
-            // ONNX's momentum weighs the old value, PyTorch's the batch.
-            Layer::BatchNorm1d { eps, momentum } | Layer::BatchNorm2d { eps, momentum } => {
-                let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
-                let [mean, variance, _] =
-                    tensors_of(model, index, running_statistics_names(index))?;
-                let inputs = [weight, bias, mean, variance]
-                    .map(|t| graph.initializer(&t.name, &t.shape, &t.values));
-                graph.node(
-                    "BatchNormalization",
-                    &name("batch_norm"),
-                    &[&current, &inputs[0], &inputs[1], &inputs[2], &inputs[3]],
-                    vec![float("epsilon", *eps), float("momentum", 1.0 - momentum)],
-                )
-            }
-        };
+        current = layer_nodes(&mut graph, model, index, layer, current)?;
     }
     let input_dims = match plan.input {
         ActivationShape::Spatial {
@@ -199,6 +88,130 @@ pub fn to_onnx_bytes(model: &SavedModel) -> Result<Vec<u8>, ExportError> {
         metadata_props: metadata,
     };
     Ok(proto.encode_to_vec())
+}
+
+/// Adds layer `index`'s nodes (and its weights) after `current`; the name of its output.
+fn layer_nodes(
+    graph: &mut GraphBuilder,
+    model: &SavedModel,
+    index: usize,
+    layer: &LayerPlan,
+    current: String,
+) -> Result<String, ExportError> {
+    let name = |what: &str| format!("{index}_{what}");
+    Ok(match &layer.layer {
+        Layer::Linear { .. } => {
+            let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
+            let input = if matches!(layer.input, ActivationShape::Spatial { .. }) {
+                graph.node(
+                    "Flatten",
+                    &name("flatten"),
+                    &[&current],
+                    vec![int("axis", 1)],
+                )
+            } else {
+                current
+            };
+            let w = graph.initializer(&weight.name, &weight.shape, &weight.values);
+            let b = graph.initializer(&bias.name, &bias.shape, &bias.values);
+            graph.node(
+                "Gemm",
+                &name("gemm"),
+                &[&input, &w, &b],
+                vec![int("transB", 1)],
+            )
+        }
+        Layer::Conv2d {
+            kernel_size,
+            stride,
+            padding,
+            ..
+        } => {
+            let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
+            let w = graph.initializer(&weight.name, &weight.shape, &weight.values);
+            let b = graph.initializer(&bias.name, &bias.shape, &bias.values);
+            let (k, s, p) = (*kernel_size as i64, *stride as i64, *padding as i64);
+            graph.node(
+                "Conv",
+                &name("conv"),
+                &[&current, &w, &b],
+                vec![
+                    ints("kernel_shape", &[k, k]),
+                    ints("strides", &[s, s]),
+                    ints("pads", &[p, p, p, p]),
+                ],
+            )
+        }
+        Layer::MaxPool2d {
+            kernel_size,
+            stride,
+        }
+        | Layer::AvgPool2d {
+            kernel_size,
+            stride,
+        } => {
+            let op = if matches!(layer.layer, Layer::MaxPool2d { .. }) {
+                "MaxPool"
+            } else {
+                "AveragePool"
+            };
+            let (k, s) = (*kernel_size as i64, stride.unwrap_or(*kernel_size) as i64);
+            graph.node(
+                op,
+                &name("pool"),
+                &[&current],
+                vec![ints("kernel_shape", &[k, k]), ints("strides", &[s, s])],
+            )
+        }
+        Layer::Flatten => match layer.input {
+            ActivationShape::Spatial { .. } => graph.node(
+                "Flatten",
+                &name("flatten"),
+                &[&current],
+                vec![int("axis", 1)],
+            ),
+            ActivationShape::Flat { .. } => current,
+        },
+        Layer::ReLU => graph.node("Relu", &name("relu"), &[&current], Vec::new()),
+        Layer::LeakyReLU { negative_slope } => graph.node(
+            "LeakyRelu",
+            &name("leaky_relu"),
+            &[&current],
+            vec![float("alpha", *negative_slope)],
+        ),
+        Layer::Sigmoid => graph.node("Sigmoid", &name("sigmoid"), &[&current], Vec::new()),
+        Layer::Tanh => graph.node("Tanh", &name("tanh"), &[&current], Vec::new()),
+        Layer::GELU => gelu_nodes(graph, index, &current),
+        // Identity at inference.
+        Layer::Dropout { .. } => current,
+        // Inference mode: the running statistics (PyTorch's export writes the same).
+        // ONNX's momentum weighs the old value, PyTorch's the batch.
+        Layer::BatchNorm1d { eps, momentum } | Layer::BatchNorm2d { eps, momentum } => {
+            let [weight, bias] = tensors_of(model, index, parameter_names(index))?;
+            let [mean, variance, _] = tensors_of(model, index, running_statistics_names(index))?;
+            let inputs = [weight, bias, mean, variance]
+                .map(|t| graph.initializer(&t.name, &t.shape, &t.values));
+            graph.node(
+                "BatchNormalization",
+                &name("batch_norm"),
+                &[&current, &inputs[0], &inputs[1], &inputs[2], &inputs[3]],
+                vec![float("epsilon", *eps), float("momentum", 1.0 - momentum)],
+            )
+        }
+    })
+}
+
+/// GELU as 0.5 x (1 + erf(x / sqrt 2)), PyTorch's exact GELU (ONNX's Gelu is opset 20).
+fn gelu_nodes(graph: &mut GraphBuilder, index: usize, current: &str) -> String {
+    let name = |what: &str| format!("{index}_{what}");
+    let sqrt2 = graph.scalar(&name("gelu_sqrt2"), std::f32::consts::SQRT_2);
+    let one = graph.scalar(&name("gelu_one"), 1.0);
+    let half = graph.scalar(&name("gelu_half"), 0.5);
+    let scaled = graph.node("Div", &name("gelu_div"), &[current, &sqrt2], Vec::new());
+    let erf = graph.node("Erf", &name("gelu_erf"), &[&scaled], Vec::new());
+    let plus = graph.node("Add", &name("gelu_add"), &[&erf, &one], Vec::new());
+    let times = graph.node("Mul", &name("gelu_mul"), &[current, &plus], Vec::new());
+    graph.node("Mul", &name("gelu"), &[&times, &half], Vec::new())
 }
 
 /// The tensors `names` of layer `index`, or which one is missing.

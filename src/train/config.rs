@@ -108,7 +108,7 @@ pub fn check_augmentation(
 ) -> Result<(), ConfigError> {
     let bad = |why: String| Err(ConfigError::Augmentation(why));
     if let Err(why) = augmentation.validate() {
-        return bad(why);
+        return bad(why.to_string());
     }
     match &dataset.card.preprocessing.input {
         InputPipeline::Table { .. } => bad(format!(

@@ -38,7 +38,7 @@ pub enum TrainError {
     #[error("cannot resume: {0}")]
     Resume(String),
     #[error("learning-rate finder: {0}")]
-    LrFind(String),
+    LrFind(super::LrFindError),
     #[error("the CPU tensor device failed ({0:?})")]
     Device(CpuError),
     #[error("training was cancelled")]

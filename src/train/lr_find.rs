@@ -66,22 +66,29 @@ pub struct LrFindResult {
     pub valley: Option<Suggestion>,
 }
 
+/// Why range-test settings were refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct LrFindError(pub String);
+
 impl LrFindSettings {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LrFindError> {
         if !(self.start_lr > 0.0 && self.end_lr > self.start_lr && self.end_lr.is_finite()) {
-            return Err(format!(
+            return Err(LrFindError(format!(
                 "the sweep goes from a positive rate up to a larger one, not {} to {}",
                 self.start_lr, self.end_lr
-            ));
+            )));
         }
         if !(2..=100_000).contains(&self.steps) {
-            return Err(format!(
+            return Err(LrFindError(format!(
                 "the sweep takes 2 to 100000 steps, not {}",
                 self.steps
-            ));
+            )));
         }
         if !(0.0..1.0).contains(&self.beta) || self.diverge_factor <= 1.0 {
-            return Err("beta must be in [0, 1) and the divergence factor above 1".into());
+            return Err(LrFindError(
+                "beta must be in [0, 1) and the divergence factor above 1".into(),
+            ));
         }
         Ok(())
     }

@@ -86,10 +86,15 @@ impl ImageShape {
 pub const AUGMENT_KEYS: &str = "rotate=DEGREES, translate=FRACTION, scale=FRACTION, \
     shear=DEGREES, elastic=ALPHA, elastic_sigma=PIXELS, flip, noise=STD, erase=P";
 
+/// Why an `--augment` setting was refused: a sentence naming the key and the value.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct AugmentError(pub String);
+
 impl Augmentation {
     /// Parses `rotate=10,translate=0.1,scale=0.1,erase=0.25` (see [`AUGMENT_KEYS`]), or
     /// `none`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, AugmentError> {
         let mut augmentation = Self::default();
         // What `describe` writes for nothing on.
         if text.trim() == "none" {
@@ -97,13 +102,17 @@ impl Augmentation {
         }
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').unwrap_or((part, ""));
-            let number = || -> Result<f32, String> {
+            let number = || -> Result<f32, AugmentError> {
                 value
                     .trim()
                     .parse::<f32>()
                     .ok()
                     .filter(|v| v.is_finite())
-                    .ok_or_else(|| format!("{key} needs a number, as in {key}=0.1 (got {value:?})"))
+                    .ok_or_else(|| {
+                        AugmentError(format!(
+                            "{key} needs a number, as in {key}=0.1 (got {value:?})"
+                        ))
+                    })
             };
             match key.trim().replace('-', "_").as_str() {
                 "rotate" => augmentation.rotate = number()?,
@@ -116,15 +125,17 @@ impl Augmentation {
                     augmentation.flip = match value.trim() {
                         "" | "1" | "true" | "yes" => true,
                         "0" | "false" | "no" => false,
-                        other => return Err(format!("flip is on or off, not {other:?}")),
+                        other => {
+                            return Err(AugmentError(format!("flip is on or off, not {other:?}")))
+                        }
                     }
                 }
                 "noise" => augmentation.noise = number()?,
                 "erase" => augmentation.erase = number()?,
                 other => {
-                    return Err(format!(
+                    return Err(AugmentError(format!(
                         "unknown augmentation {other:?}; known: {AUGMENT_KEYS}"
-                    ))
+                    )))
                 }
             }
         }
@@ -133,14 +144,14 @@ impl Augmentation {
     }
 
     /// Checks each setting's range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), AugmentError> {
         let within = |name: &str, value: f32, low: f32, high: f32| {
             if value.is_finite() && (low..=high).contains(&value) {
                 Ok(())
             } else {
-                Err(format!(
+                Err(AugmentError(format!(
                     "{name} must be between {low} and {high}, not {value}"
-                ))
+                )))
             }
         };
         within("rotate", self.rotate, 0.0, 180.0)?;
@@ -153,15 +164,15 @@ impl Augmentation {
         within("erase", self.erase, 0.0, 1.0)?;
         let [low, high] = self.erase_scale;
         if !(0.0 < low && low <= high && high < 1.0) {
-            return Err(format!(
+            return Err(AugmentError(format!(
                 "the erased share must lie in (0, 1), not {low}..{high}"
-            ));
+            )));
         }
         let [low, high] = self.erase_ratio;
         if !(0.0 < low && low <= high) {
-            return Err(format!(
+            return Err(AugmentError(format!(
                 "the erased aspect ratio must be positive, not {low}..{high}"
-            ));
+            )));
         }
         Ok(())
     }

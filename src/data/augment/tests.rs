@@ -158,7 +158,7 @@ fn the_augment_option_parses_and_refuses_what_makes_no_sense() {
         ("flip=maybe", "flip is on or off"),
     ] {
         let error = Augmentation::parse(bad).unwrap_err();
-        assert!(error.contains(why), "{bad}: {error}");
+        assert!(error.0.contains(why), "{bad}: {error}");
     }
 }
 

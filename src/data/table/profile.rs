@@ -1,0 +1,179 @@
+//! Reading a table's columns before it becomes a dataset: each column's kind and task
+//! guessed from its cells, and a profile (range, levels, missing cells) to show the person.
+
+use serde::{Deserialize, Serialize};
+
+use super::super::preprocessing::{is_missing, parse_number};
+use super::super::raw_table::RawTable;
+
+/// What a column is, as guessed or as the user says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Numeric,
+    Categorical,
+    Text,
+    Ignore,
+}
+
+/// Classification or regression, for a target the user wants read one way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Classification,
+    Regression,
+}
+
+/// Guesses a column's kind from its cells: numbers are numeric; long multi-word strings are
+/// text; strings that are nearly all different (identifiers) are ignored; the rest is
+/// categorical.
+pub fn guess_kind<'a>(cells: impl Iterator<Item = &'a str>) -> ColumnKind {
+    let (mut present, mut numeric, mut words, mut chars) = (0usize, 0usize, 0usize, 0usize);
+    let mut distinct = std::collections::HashSet::new();
+    for cell in cells.filter(|c| !is_missing(c)) {
+        present += 1;
+        if parse_number(cell).is_some() {
+            numeric += 1;
+        }
+        words += cell.split_whitespace().count();
+        chars += cell.len();
+        distinct.insert(cell.trim());
+    }
+    if present == 0 {
+        return ColumnKind::Ignore;
+    }
+    if numeric == present {
+        return ColumnKind::Numeric;
+    }
+    let mean_words = words as f64 / present as f64;
+    let mean_chars = chars as f64 / present as f64;
+    if mean_words >= 4.0 && mean_chars >= 20.0 {
+        return ColumnKind::Text;
+    }
+    if distinct.len() > 20 && distinct.len() * 2 > present {
+        return ColumnKind::Ignore;
+    }
+    ColumnKind::Categorical
+}
+
+/// What a column holds, for a person deciding how to read it before an import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnProfile {
+    pub name: String,
+    /// The kind [`guess_kind`] gives.
+    pub guessed: ColumnKind,
+    /// Missing cells ([`is_missing`]).
+    pub missing: usize,
+    /// Smallest and largest number, when every present cell is one.
+    pub range: Option<(f64, f64)>,
+    /// Distinct present values (counted up to [`PROFILE_MAX_LEVELS`] + 1).
+    pub levels: usize,
+    /// The first few distinct values, for a glance.
+    pub examples: Vec<String>,
+}
+
+/// Distinct values a profile counts before it stops ("more than 1,000").
+pub const PROFILE_MAX_LEVELS: usize = 1_000;
+
+impl ColumnProfile {
+    /// "1,300 to 215,245" for numbers; "3 levels: Pave, Grvl, (…)" otherwise.
+    pub fn summary(&self) -> String {
+        if let Some((low, high)) = self.range {
+            return format!("{} to {}", short_number(low), short_number(high));
+        }
+        let count = if self.levels > PROFILE_MAX_LEVELS {
+            format!("over {PROFILE_MAX_LEVELS} values")
+        } else {
+            format!("{} values", self.levels)
+        };
+        let shown: Vec<String> = self
+            .examples
+            .iter()
+            .map(|e| super::super::shorten(e, 16))
+            .collect();
+        format!("{count}: {}", shown.join(", "))
+    }
+}
+
+/// A number short enough for a table cell: whole numbers as they are, others to 4 digits.
+fn short_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e12 {
+        format!("{value}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+/// Profiles every column of `table` (its guessed kind, missing cells, range or levels).
+pub fn profile_columns(table: &RawTable) -> Vec<ColumnProfile> {
+    (0..table.headers.len())
+        .map(|index| {
+            let mut missing = 0;
+            let mut range: Option<(f64, f64)> = None;
+            let mut all_numbers = true;
+            let mut distinct = std::collections::HashSet::new();
+            let mut examples = Vec::new();
+            for cell in table.column(index) {
+                if is_missing(cell) {
+                    missing += 1;
+                    continue;
+                }
+                match parse_number(cell) {
+                    Some(v) if all_numbers => {
+                        range = Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+                    }
+                    Some(_) => {}
+                    None => all_numbers = false,
+                }
+                if distinct.len() <= PROFILE_MAX_LEVELS
+                    && distinct.insert(cell.trim())
+                    && examples.len() < 4
+                {
+                    examples.push(cell.trim().to_string());
+                }
+            }
+            ColumnProfile {
+                name: table.headers[index].clone(),
+                guessed: guess_kind(table.column(index)),
+                missing,
+                range: range.filter(|_| all_numbers),
+                levels: distinct.len(),
+                examples,
+            }
+        })
+        .collect()
+}
+
+/// Classification when the target is categorical, or numeric with few distinct whole values
+/// (at most 10, as class labels 0-9 are); regression otherwise.
+pub fn guess_task<'a>(cells: impl Iterator<Item = &'a str> + Clone) -> TaskKind {
+    if guess_kind(cells.clone()) != ColumnKind::Numeric {
+        return TaskKind::Classification;
+    }
+    let mut distinct = std::collections::BTreeSet::new();
+    for cell in cells.filter(|c| !is_missing(c)) {
+        match parse_number(cell) {
+            Some(v) if v.fract() == 0.0 && v.abs() < 1e9 => {
+                distinct.insert(v as i64);
+            }
+            _ => return TaskKind::Regression,
+        }
+        if distinct.len() > 10 {
+            return TaskKind::Regression;
+        }
+    }
+    TaskKind::Classification
+}
+
+impl ColumnKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Numeric => "numeric",
+            Self::Categorical => "categorical",
+            Self::Text => "text",
+            Self::Ignore => "ignore",
+        }
+    }
+}
