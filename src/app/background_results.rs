@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use eframe::egui::{self};
 
-use super::evaluation_task::TaskEnd;
-use super::file_dialog::{DialogOutcome, FilePurpose};
-use super::model_files::FileOutcome;
+use super::tasks::evaluation_task::TaskEnd;
+use super::tasks::model_files::FileOutcome;
+use super::tasks::training_session::TrainingSession;
 use super::training_events::describe_test;
-use super::training_session::TrainingSession;
+use super::views::file_dialog::{DialogOutcome, FilePurpose};
 use super::{
     AppCommand, DatasetSlot, EvaluationView, LayerLabApp, EVENT_BUDGET, MAX_EVENTS_PER_FRAME,
 };

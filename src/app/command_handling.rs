@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use eframe::egui::{self};
 
-use super::evaluation_task::EvaluationTask;
-use super::file_dialog::{FileDialog, FilePurpose};
-use super::models_folder::{ensure_models_dir, timestamped_path, LAST_TRAINED};
-use super::predictor::ExplainRequest;
-use super::training_session::TrainingSession;
+use super::persistence::models_folder::{ensure_models_dir, timestamped_path, LAST_TRAINED};
+use super::tasks::evaluation_task::EvaluationTask;
+use super::tasks::predictor::ExplainRequest;
+use super::tasks::training_session::TrainingSession;
+use super::views::file_dialog::{FileDialog, FilePurpose};
 use super::{AppCommand, Confirm, LayerLabApp, MainTab, RunStatus};
 use crate::export::SavedModel;
 use crate::presets::preset;
@@ -329,7 +329,9 @@ impl LayerLabApp {
         let waker = {
             let ctx = ctx.clone();
             let charts = self.repaint.charts;
-            super::background::throttled(charts / 4, move || ctx.request_repaint_after(charts))
+            super::tasks::background::throttled(charts / 4, move || {
+                ctx.request_repaint_after(charts)
+            })
         };
         if let Some(task) = self.evaluation_task.take() {
             task.cancel();
@@ -429,7 +431,7 @@ impl LayerLabApp {
             );
             return;
         };
-        let waker: super::background::Waker = {
+        let waker: super::tasks::background::Waker = {
             let ctx = ctx.clone();
             Box::new(move || ctx.request_repaint())
         };

@@ -65,7 +65,7 @@ impl LayerLabApp {
         let progress = crate::data::LoadProgress::default();
         let reporting = progress.clone();
         // The bar redraws itself while shown; the task wakes the window when it is done.
-        let waker: super::background::Waker = Box::new(move || ctx.request_repaint());
+        let waker: super::tasks::background::Waker = Box::new(move || ctx.request_repaint());
         let work = move || reporting.run(work);
         match super::BackgroundTask::spawn("import", waker, work) {
             Ok(task) => {

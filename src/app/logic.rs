@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::{self};
 
-use super::{frame_stats, tokens};
+use super::{frame_stats, views::tokens};
 use super::{DatasetSlot, LayerLabApp};
 
 /// How often the window repaints while training.
@@ -59,7 +59,7 @@ impl LayerLabApp {
             return;
         };
         self.window_fitted = true;
-        use super::window_geometry::{fit_on_monitor, SMALLEST_WINDOW};
+        use super::views::window_geometry::{fit_on_monitor, SMALLEST_WINDOW};
         if let Some((size, corner)) = fit_on_monitor(outer, inner.size(), SMALLEST_WINDOW, monitor)
         {
             ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
@@ -88,7 +88,7 @@ impl eframe::App for LayerLabApp {
             (self.state.show_setup_panel, self.state.show_draw_panel);
         // Side panels start narrower in a small window, leaving the charts room.
         let width = ctx.content_rect().width();
-        let (setup_max, try_max) = super::window_geometry::side_panel_max_widths(width);
+        let (setup_max, try_max) = super::views::window_geometry::side_panel_max_widths(width);
         egui::Panel::left("setup")
             .resizable(true)
             .default_size(

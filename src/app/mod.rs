@@ -12,58 +12,33 @@
 //! - `training_session`, `predictor`, `evaluation_task`, `model_files`, `file_dialog`:
 //!   the background work the window drives.
 
-mod background;
 mod background_results;
-mod canvas;
-mod charts;
 mod command;
 mod command_handling;
 mod data_loading;
-mod data_panel;
-mod designer_panel;
-mod dialogs;
-mod evaluation_panel;
-mod evaluation_task;
-mod file_dialog;
 mod frame_stats;
-mod health_panel;
 mod huge_pages;
 mod input;
-mod inside_panel;
-mod inside_pictures;
 mod logic;
-mod model_files;
-mod models_folder;
-mod notifications;
-mod optimizer_panel;
-mod panels;
-mod prediction_panel;
-mod predictor;
-mod row_form;
-mod saved_state;
-mod stack_editor;
-mod state;
-mod table_import;
-mod tokens;
-mod top_bar;
+mod persistence;
+mod tasks;
 mod training_events;
-mod training_session;
-mod window_geometry;
+mod views;
 
 pub use crate::display::{format_secs, thousands};
-pub use canvas::{canvas_id, Canvas};
-pub use charts::{ChartSettings, XAxis};
 pub use command::AppCommand;
-pub use evaluation_panel::per_class_scores;
-pub use file_dialog::FilePurpose;
-pub use inside_panel::{InsidePanel, InsideView};
-pub use models_folder::{models_dir, LAST_TRAINED};
-pub use predictor::LivePrediction;
-pub use saved_state::repair_storage_file;
-pub use stack_editor::StackEditor;
-pub use state::{Design, PersistedState};
-pub use table_import::TableImport;
-pub use training_session::{status_line, Progress, RunStatus};
+pub use persistence::models_folder::{models_dir, LAST_TRAINED};
+pub use persistence::saved_state::repair_storage_file;
+pub use persistence::state::{Design, PersistedState};
+pub use tasks::predictor::LivePrediction;
+pub use tasks::training_session::{status_line, Progress, RunStatus};
+pub use views::canvas::{canvas_id, Canvas};
+pub use views::charts::{ChartSettings, XAxis};
+pub use views::evaluation_panel::per_class_scores;
+pub use views::file_dialog::FilePurpose;
+pub use views::inside_panel::{InsidePanel, InsideView};
+pub use views::stack_editor::StackEditor;
+pub use views::table_import::TableImport;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,19 +49,19 @@ use eframe::egui;
 use crate::data::{default_mnist_dir, Dataset};
 use crate::export::SavedModel;
 use crate::train::MetricsHistory;
-use background::{BackgroundTask, Polled};
-use charts::ChartCache;
-use data_panel::DataPreview;
-use designer_panel::DesignerChoices;
-use evaluation_panel::EvaluationView;
-use evaluation_task::EvaluationTask;
-use file_dialog::FileDialog;
 use frame_stats::FrameStats;
-use model_files::FileTasks;
-use notifications::Notifications;
-pub use prediction_panel::{InputMode, PredictionPanel};
-use predictor::Predictor;
-use training_session::TrainingSession;
+use tasks::background::{BackgroundTask, Polled};
+use tasks::evaluation_task::EvaluationTask;
+use tasks::model_files::FileTasks;
+use tasks::predictor::Predictor;
+use tasks::training_session::TrainingSession;
+use views::charts::ChartCache;
+use views::data_panel::DataPreview;
+use views::designer_panel::DesignerChoices;
+use views::evaluation_panel::EvaluationView;
+use views::file_dialog::FileDialog;
+use views::notifications::Notifications;
+pub use views::prediction_panel::{InputMode, PredictionPanel};
 
 /// Longest a frame spends taking in training events (rerun's `receive_messages` budget).
 const EVENT_BUDGET: Duration = Duration::from_millis(4);
@@ -101,14 +76,14 @@ pub fn run_native() -> eframe::Result {
     // Frames stay short: no 2 MiB page zeroed inside a page fault on the UI thread.
     huge_pages::disable_for_this_process();
     // Before eframe reads it: a bad zoom factor in there panics inside winit at launch.
-    let repaired = saved_state::storage_file()
+    let repaired = persistence::saved_state::storage_file()
         .filter(|path| path.exists())
-        .and_then(|path| saved_state::repair_storage_file(&path));
+        .and_then(|path| persistence::saved_state::repair_storage_file(&path));
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("LayerLab")
             .with_inner_size([1440.0, 900.0])
-            .with_min_inner_size(window_geometry::SMALLEST_WINDOW),
+            .with_min_inner_size(views::window_geometry::SMALLEST_WINDOW),
         ..Default::default()
     };
     eframe::run_native(
@@ -215,11 +190,11 @@ pub struct LayerLabApp {
     /// Whether the window was checked against its monitor (once, when the size is known).
     window_fitted: bool,
     /// A CSV read and waiting for the person to check its columns.
-    table_import: Option<table_import::TableImport>,
+    table_import: Option<views::table_import::TableImport>,
     /// How often to repaint while training (less on a software renderer).
     repaint: logic::RepaintRates,
     /// The Inside tab's choices and pictures.
-    inside: inside_panel::InsidePanel,
+    inside: views::inside_panel::InsidePanel,
     /// Health warnings already shown for this run: (kind, layer).
     health_warned: std::collections::HashSet<(crate::train::WarningKind, Option<usize>)>,
 }
@@ -279,7 +254,7 @@ fn start_loading(
     name: &str,
     options: crate::data::DataOptions,
     mnist_dir: PathBuf,
-    waker: background::Waker,
+    waker: tasks::background::Waker,
 ) -> DatasetSlot {
     let thread_name = name.to_string();
     let progress = crate::data::LoadProgress::default();
@@ -318,9 +293,9 @@ impl LayerLabApp {
             render.adapter.get_info().device_type == eframe::egui_wgpu::wgpu::DeviceType::Cpu
         });
         app.repaint = logic::RepaintRates::for_renderer(software);
-        if let Ok(dir) = models_folder::models_dir() {
+        if let Ok(dir) = persistence::models_folder::models_dir() {
             app.commands.push(AppCommand::OfferLastTrained(
-                dir.join(models_folder::LAST_TRAINED),
+                dir.join(persistence::models_folder::LAST_TRAINED),
             ));
         }
         app
@@ -411,12 +386,12 @@ impl LayerLabApp {
     }
 
     /// The CSV whose columns the window is asking the person to check.
-    pub fn table_import(&self) -> Option<&table_import::TableImport> {
+    pub fn table_import(&self) -> Option<&views::table_import::TableImport> {
         self.table_import.as_ref()
     }
 
     /// [`Self::table_import`], to choose as the dialog does (tests).
-    pub fn table_import_mut(&mut self) -> Option<&mut table_import::TableImport> {
+    pub fn table_import_mut(&mut self) -> Option<&mut views::table_import::TableImport> {
         self.table_import.as_mut()
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::models_folder::{ensure_models_dir, LAST_TRAINED};
+use super::persistence::models_folder::{ensure_models_dir, LAST_TRAINED};
 use super::{CurrentModel, EvaluationView, LayerLabApp};
 use crate::export::SavedModel;
 use crate::model::Weights;

@@ -3,13 +3,14 @@
 
 use eframe::egui;
 
-use super::{
-    charts, data_panel, designer_panel, evaluation_panel, inside_panel, optimizer_panel,
-    AppCommand, DatasetSlot, LayerLabApp, MainTab, SetupTab,
+use crate::app::{
+    views::charts, views::data_panel, views::designer_panel, views::evaluation_panel,
+    views::inside_panel, views::optimizer_panel, AppCommand, DatasetSlot, LayerLabApp, MainTab,
+    SetupTab,
 };
 
 impl LayerLabApp {
-    pub(super) fn setup_panel_ui(&mut self, ui: &mut egui::Ui) {
+    pub(in crate::app) fn setup_panel_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.setup_tab, SetupTab::Model, "Model");
             ui.selectable_value(&mut self.setup_tab, SetupTab::Data, "Data");
@@ -85,7 +86,7 @@ impl LayerLabApp {
         });
     }
 
-    pub(super) fn main_panel_ui(&mut self, ui: &mut egui::Ui) {
+    pub(in crate::app) fn main_panel_ui(&mut self, ui: &mut egui::Ui) {
         let before = self.main_tab;
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.main_tab, MainTab::Charts, "Charts");
@@ -135,7 +136,7 @@ impl LayerLabApp {
         }
     }
 
-    pub(super) fn frame_stats_ui(&mut self, ui: &mut egui::Ui) {
+    pub(in crate::app) fn frame_stats_ui(&mut self, ui: &mut egui::Ui) {
         if !self.state.show_frame_stats {
             return;
         }
@@ -158,7 +159,11 @@ impl LayerLabApp {
 }
 
 /// A progress bar once the loader has said how much there is to do, a spinner until then.
-pub(super) fn progress_ui(ui: &mut egui::Ui, progress: &crate::data::LoadProgress, text: &str) {
+pub(in crate::app) fn progress_ui(
+    ui: &mut egui::Ui,
+    progress: &crate::data::LoadProgress,
+    text: &str,
+) {
     match progress.fraction() {
         Some(fraction) => {
             ui.add(

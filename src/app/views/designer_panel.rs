@@ -2,10 +2,10 @@
 
 use eframe::egui::{self, DragValue, RichText};
 
-use super::command::AppCommand;
-use super::stack_editor::{layer_templates, StackEditor};
-use super::tokens;
-use super::DataShape;
+use crate::app::command::AppCommand;
+use crate::app::views::stack_editor::{layer_templates, StackEditor};
+use crate::app::views::tokens;
+use crate::app::DataShape;
 use crate::presets::{presets_for, PRESET_NAMES};
 use crate::spec::{check_layers, validate, Layer, ModelSpec};
 
@@ -29,7 +29,7 @@ impl Default for DesignerChoices {
             new_layer: 0,
             preset: PRESET_NAMES
                 .iter()
-                .position(|n| *n == super::state::FIRST_PRESET)
+                .position(|n| *n == crate::app::persistence::state::FIRST_PRESET)
                 .unwrap_or(0),
         }
     }

@@ -2,17 +2,19 @@
 
 use eframe::egui::{self, Key};
 
-use super::{AppCommand, Confirm, LayerLabApp};
+use crate::app::{AppCommand, Confirm, LayerLabApp};
 
 impl LayerLabApp {
     /// The questions asked before losing work, as modal dialogs.
-    pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context) {
+    pub(in crate::app) fn dialogs_ui(&mut self, ctx: &egui::Context) {
         if let Some(review) = &mut self.table_import {
             match review.ui(ctx) {
-                Some(super::table_import::TableImportAnswer::Import(options)) => {
+                Some(crate::app::views::table_import::TableImportAnswer::Import(options)) => {
                     self.commands.push(AppCommand::ImportTable(options));
                 }
-                Some(super::table_import::TableImportAnswer::Cancel) => self.table_import = None,
+                Some(crate::app::views::table_import::TableImportAnswer::Cancel) => {
+                    self.table_import = None
+                }
                 None => {}
             }
         }

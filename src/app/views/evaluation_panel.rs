@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use eframe::egui::{self, Color32, RichText, TextureHandle};
 
-use super::data_panel::digit_texture;
-use super::tokens;
+use crate::app::views::data_panel::digit_texture;
+use crate::app::views::tokens;
 use crate::data::Dataset;
 use crate::export::SavedModel;
 use crate::train::{confusion_matrix, Evaluation};
@@ -346,7 +346,7 @@ impl MatrixLayout {
             .map(|(i, name)| {
                 text_width(
                     ui,
-                    &super::data_panel::class_heading(i, name),
+                    &crate::app::views::data_panel::class_heading(i, name),
                     egui::TextStyle::Body,
                 )
             })
@@ -464,7 +464,7 @@ fn confusion_matrix_ui(
             }
             ui.end_row();
             for (truth, row) in matrix.iter().enumerate() {
-                let heading = super::data_panel::class_heading(truth, &name(truth));
+                let heading = crate::app::views::data_panel::class_heading(truth, &name(truth));
                 ui.allocate_ui(egui::vec2(heading_width, 0.0), |ui| {
                     ui.add(egui::Label::new(RichText::new(&heading).strong()).truncate())
                         .on_hover_text(format!("true {}", name(truth)));

@@ -2,7 +2,7 @@
 
 use eframe::egui::{Pos2, Rect, Vec2};
 
-use super::tokens;
+use crate::app::views::tokens;
 
 /// The smallest window LayerLab is laid out for.
 pub const SMALLEST_WINDOW: Vec2 = Vec2::new(1000.0, 640.0);

@@ -181,7 +181,7 @@ pub fn bars_ui(ui: &mut egui::Ui, values: &[f32], width: f32, hover: &str) -> Op
         let colour = if signed {
             scale.colour(v)
         } else {
-            crate::app::tokens::PREDICTED_BAR
+            crate::app::views::tokens::PREDICTED_BAR
         };
         painter.rect_filled(
             egui::Rect::from_x_y_ranges(

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::state::PersistedState;
+use crate::app::persistence::state::PersistedState;
 
 /// The zoom factors egui is allowed to start with.
 pub const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.25..=5.0;

@@ -8,7 +8,7 @@ use eframe::egui::{self, Id};
 use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoint, Points, VLine};
 use serde::{Deserialize, Serialize};
 
-use super::tokens;
+use crate::app::views::tokens;
 use crate::train::{MetricsHistory, MinMaxSeries, RunningEma};
 
 /// Points drawn per series at most; plenty for a chart a few hundred points wide.

@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use eframe::egui::{self, RichText, TextureHandle};
 
-use super::background::{BackgroundTask, Polled, Waker};
-use super::command::AppCommand;
-use super::inside_pictures::{bars_ui, rgb_texture, Mosaic, Scale, MAX_MAPS};
-use super::predictor::LivePrediction;
-use super::tokens;
+use crate::app::command::AppCommand;
+use crate::app::tasks::background::{BackgroundTask, Polled, Waker};
+use crate::app::tasks::predictor::LivePrediction;
+use crate::app::views::inside_pictures::{bars_ui, rgb_texture, Mosaic, Scale, MAX_MAPS};
+use crate::app::views::tokens;
 use crate::data::{ColumnStep, Dataset, InputPipeline};
 use crate::explain::{picture, Explanation, Filters, EXCITING_SAMPLE, EXCITING_TOP};
 use crate::export::SavedModel;
@@ -47,7 +47,7 @@ pub struct InsidePanel {
     pictures: Option<Pictures>,
     filter_pictures: Option<(Arc<Filters>, FilterPictures)>,
     exciting: Option<ExcitingSearch>,
-    pub(super) health: super::health_panel::HealthView,
+    pub(in crate::app) health: crate::app::views::health_panel::HealthView,
 }
 
 /// Textures of one explanation, made when it arrives.
@@ -191,7 +191,7 @@ pub fn inside_ui(
         commands.push(AppCommand::LookInside);
     }
     if panel.view == InsideView::Health {
-        super::health_panel::health_ui(ui, &mut panel.health, inputs.history, training);
+        crate::app::views::health_panel::health_ui(ui, &mut panel.health, inputs.history, training);
         return;
     }
     if !inputs.has_model {
@@ -526,7 +526,7 @@ pub fn refresh_thumbnails(ctx: &egui::Context, panel: &mut InsidePanel, dataset:
             .iter()
             .enumerate()
             .filter_map(|(rank, &(index, _))| {
-                super::data_panel::digit_texture(
+                crate::app::views::data_panel::digit_texture(
                     ctx,
                     &format!("exciting-{rank}"),
                     dataset,
@@ -635,7 +635,7 @@ fn feature_bars_ui(
         )
     {
         ui.label("Each word tinted by how much it pushed toward the predicted class (the probability drop without it):");
-        super::prediction_panel::words_ui(ui, text, prediction);
+        crate::app::views::prediction_panel::words_ui(ui, text, prediction);
         return;
     }
     let mut rows = Vec::new();

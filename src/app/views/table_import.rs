@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use eframe::egui;
 
-use super::tokens;
+use crate::app::views::tokens;
 use crate::data::{
     guess_task, profile_columns, ColumnKind, ColumnProfile, RawTable, TableOptions, TaskKind,
 };

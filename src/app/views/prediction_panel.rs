@@ -8,10 +8,10 @@ use std::sync::Arc;
 use eframe::egui::{self, TextureHandle, TextureOptions};
 use image::DynamicImage;
 
-use super::canvas::{self, Canvas};
-use super::command::AppCommand;
-use super::predictor::{ExplainRequest, LivePrediction, PredictInput, Predictor};
-use super::tokens;
+use crate::app::command::AppCommand;
+use crate::app::tasks::predictor::{ExplainRequest, LivePrediction, PredictInput, Predictor};
+use crate::app::views::canvas::{self, Canvas};
+use crate::app::views::tokens;
 use crate::data::{ColumnStep, Dataset, InputPipeline};
 use crate::export::SavedModel;
 
@@ -64,7 +64,7 @@ pub struct PredictionPanel {
     /// The dataset the form was filled from.
     row_source: String,
     /// How each field of the form is edited (for `row_source`).
-    row_editors: Vec<super::row_form::FieldEditor>,
+    row_editors: Vec<crate::app::views::row_form::FieldEditor>,
     /// The class a click on the 2-D plane adds a point of.
     pub point_class: u8,
     /// The current model's first filters, from the newest answer that brought them.
@@ -96,12 +96,12 @@ impl PredictionPanel {
             return;
         };
         self.row_index = index;
-        let row = super::row_form::parse_raw_row(raw);
+        let row = crate::app::views::row_form::parse_raw_row(raw);
         let same_columns =
             self.row.len() == row.len() && self.row.iter().zip(&row).all(|((a, _), (b, _))| a == b);
         if self.row_source != dataset.card.dataset || !same_columns {
             let columns: Vec<String> = row.iter().map(|(c, _)| c.clone()).collect();
-            self.row_editors = super::row_form::field_editors(dataset, &columns);
+            self.row_editors = crate::app::views::row_form::field_editors(dataset, &columns);
         }
         self.row_source = dataset.card.dataset.clone();
         self.row = row;
@@ -304,7 +304,8 @@ impl PredictionPanel {
             .id_salt("form")
             .max_height(260.0)
             .show(ui, |ui| {
-                changed = super::row_form::form_ui(ui, &mut self.row, &self.row_editors);
+                changed =
+                    crate::app::views::row_form::form_ui(ui, &mut self.row, &self.row_editors);
             });
         if changed {
             commands.push(AppCommand::PredictCanvas);
@@ -467,7 +468,7 @@ fn plane_ui(
 
 /// The typed text with each word tinted by its influence: blue where it pushed toward the
 /// predicted class, orange where it pushed away, stronger for more.
-pub(super) fn words_ui(ui: &mut egui::Ui, text: &str, prediction: &LivePrediction) {
+pub(in crate::app) fn words_ui(ui: &mut egui::Ui, text: &str, prediction: &LivePrediction) {
     if prediction.words.is_empty() {
         return;
     }

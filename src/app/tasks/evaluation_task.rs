@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use super::background::{BackgroundTask, Polled};
+use crate::app::tasks::background::{BackgroundTask, Polled};
 
 use crate::data::Dataset;
 use crate::export::SavedModel;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver};
 use eframe::egui;
 
-use super::tokens;
+use crate::app::views::tokens;
 
 /// A native dialog that answers "cancelled" faster than a person could was never shown.
 const DIALOG_NEVER_SHOWN: Duration = Duration::from_millis(300);

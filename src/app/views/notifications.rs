@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use super::tokens;
+use crate::app::views::tokens;
 
 /// How long a message stays on screen.
 const INFO_FOR: Duration = Duration::from_secs(8);

@@ -3,8 +3,8 @@
 
 use eframe::egui::{self, DragValue, TextureHandle, TextureOptions};
 
-use super::command::AppCommand;
-use super::tokens;
+use crate::app::command::AppCommand;
+use crate::app::views::tokens;
 use crate::data::{Dataset, Samples, BUILTIN_DATASETS};
 use crate::train::TrainConfig;
 

@@ -2,8 +2,8 @@
 
 use eframe::egui::{self, DragValue, Slider};
 
-use super::command::AppCommand;
-use super::tokens;
+use crate::app::command::AppCommand;
+use crate::app::views::tokens;
 use crate::data::Augmentation;
 use crate::optim::{OptimizerConfig, Plateau, Schedule, MAX_LEARNING_RATE, OPTIMIZER_NAMES};
 use crate::train::{EarlyStopping, TrainConfig, MAX_BATCH_SIZE, MAX_EPOCHS};

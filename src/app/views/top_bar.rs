@@ -2,11 +2,11 @@
 
 use eframe::egui;
 
-use super::models_folder::models_dir;
-use super::{AppCommand, LayerLabApp, RunStatus};
+use crate::app::persistence::models_folder::models_dir;
+use crate::app::{AppCommand, LayerLabApp, RunStatus};
 
 impl LayerLabApp {
-    pub(super) fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+    pub(in crate::app) fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| self.file_menu_ui(ui));
             ui.menu_button("View", |ui| self.view_menu_ui(ui));
@@ -198,8 +198,8 @@ impl LayerLabApp {
                     .desired_width(220.0)
                     .text(format!(
                         "Evaluating: {} of {}",
-                        super::thousands(done),
-                        super::thousands(total)
+                        crate::app::thousands(done),
+                        crate::app::thousands(total)
                     )),
             );
             if ui
@@ -210,11 +210,11 @@ impl LayerLabApp {
                 self.commands.push(AppCommand::CancelEvaluation);
             }
         } else if let Some(session) = &self.session {
-            let elapsed = super::format_secs(session.elapsed().as_secs_f64());
+            let elapsed = crate::app::format_secs(session.elapsed().as_secs_f64());
             let text = format!("{} · {elapsed} elapsed", session.status_line());
             ui.add(egui::ProgressBar::new(session.progress.fraction()).text(text));
-        } else if let super::DatasetSlot::Loading { name, progress, .. } = &self.dataset {
-            super::panels::progress_ui(ui, progress, &format!("Loading {name}…"));
+        } else if let crate::app::DatasetSlot::Loading { name, progress, .. } = &self.dataset {
+            crate::app::views::panels::progress_ui(ui, progress, &format!("Loading {name}…"));
         } else if !self.dataset_ready() {
             ui.spinner();
             ui.label(format!("Loading {}…", self.state.dataset));

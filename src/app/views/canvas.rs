@@ -7,8 +7,8 @@
 
 use eframe::egui::{self, emath::RectTransform, Event, PointerButton, Pos2, Rect, Sense, Vec2};
 
-use super::command::AppCommand;
-use super::tokens;
+use crate::app::command::AppCommand;
+use crate::app::views::tokens;
 use crate::preprocess::{Stroke, ERASER_SCALE};
 
 /// Accessible name of the canvas (screen readers, UI tests).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use eframe::egui::{self, Color32, ColorImage, RichText, TextureHandle, TextureOptions};
 use egui_plot::{HLine, Legend, Line, Plot};
 
-use super::tokens;
+use crate::app::views::tokens;
 use crate::train::{HealthReport, MetricsHistory, TrainConfig, WarningKind};
 
 /// Line colours of successive layers.
@@ -53,7 +53,7 @@ pub fn health_ui(
     // Both ways: the table is wider than a small window's middle panel.
     egui::ScrollArea::both().id_salt("health").show(ui, |ui| {
         warnings_ui(ui, history);
-        ui.label(RichText::new(format!("At step {}", super::thousands(latest.step))).strong());
+        ui.label(RichText::new(format!("At step {}", crate::app::thousands(latest.step))).strong());
         layers_table_ui(ui, latest);
         ratio_plot_ui(ui, history);
         dead_plot_ui(ui, history);
@@ -81,7 +81,7 @@ fn warnings_ui(ui: &mut egui::Ui, history: &MetricsHistory) {
     for (step, message) in warnings {
         ui.colored_label(
             tokens::WARNING,
-            format!("Warning at step {}: {message}", super::thousands(step)),
+            format!("Warning at step {}: {message}", crate::app::thousands(step)),
         );
     }
 }

@@ -5,10 +5,10 @@ use crate::spec::Layer;
 
 /// Edits go straight into the edited value; [`StackEditor::commit`] (called once a frame
 /// when no pointer button is held) turns each finished edit into one undo step, so a drag
-/// over a value is one step, not a hundred. The window edits a [`super::state::Design`], so
+/// over a value is one step, not a hundred. The window edits a [`crate::app::persistence::state::Design`], so
 /// undoing "Load preset" restores the optimizer and batch size along with the stack.
 #[derive(Clone, Debug)]
-pub struct StackEditor<T = super::state::Design> {
+pub struct StackEditor<T = crate::app::persistence::state::Design> {
     committed: T,
     undo: Vec<T>,
     redo: Vec<T>,

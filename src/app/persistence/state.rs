@@ -7,7 +7,7 @@ use crate::presets::preset;
 use crate::spec::ModelSpec;
 use crate::train::TrainConfig;
 
-use super::charts::ChartSettings;
+use crate::app::views::charts::ChartSettings;
 
 /// The preset a first launch starts from: the CNN users come for (98%+ on MNIST).
 pub const FIRST_PRESET: &str = "cnn";

@@ -1,0 +1,8 @@
+//! Work off the UI thread: one-shot background tasks, the training session's worker, the
+//! predictor, evaluation, and model files; each talks to the window over channels.
+
+pub(super) mod background;
+pub(super) mod evaluation_task;
+pub(super) mod model_files;
+pub(super) mod predictor;
+pub(super) mod training_session;
