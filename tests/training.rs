@@ -253,7 +253,7 @@ fn a_panic_on_the_worker_becomes_a_failed_event() {
     // panic in the middle of a run, which must come back as a failure, not a dead thread.
     let panicked = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = Arc::clone(&panicked);
-    let waker: layerlab::train::Waker = Box::new(move || {
+    let waker: layerlab::train::Waker = Arc::new(move || {
         if !flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
             panic!("waker failed");
         }

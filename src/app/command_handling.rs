@@ -6,6 +6,7 @@ use std::sync::Arc;
 use eframe::egui::{self};
 
 use super::persistence::models_folder::{ensure_models_dir, timestamped_path, LAST_TRAINED};
+use super::tasks::background::repaint_waker;
 use super::tasks::evaluation_task::EvaluationTask;
 use super::tasks::predictor::ExplainRequest;
 use super::tasks::training_session::TrainingSession;
@@ -259,10 +260,7 @@ impl LayerLabApp {
             | FilePurpose::ImportFolder
             | FilePurpose::ExportMetrics => None,
         };
-        let waker = {
-            let ctx = ctx.clone();
-            move || ctx.request_repaint()
-        };
+        let waker = repaint_waker(ctx);
         self.file_dialog = Some(FileDialog::open(
             purpose,
             self.state.in_window_file_picker,
@@ -384,10 +382,7 @@ impl LayerLabApp {
             self.notifications.error(problem);
             return;
         }
-        let waker = {
-            let ctx = ctx.clone();
-            move || ctx.request_repaint()
-        };
+        let waker = repaint_waker(ctx);
         match EvaluationTask::start(
             current.model.clone(),
             dataset.clone(),
@@ -431,10 +426,7 @@ impl LayerLabApp {
             );
             return;
         };
-        let waker: super::tasks::background::Waker = {
-            let ctx = ctx.clone();
-            Box::new(move || ctx.request_repaint())
-        };
+        let waker = repaint_waker(ctx);
         self.inside
             .find_exciting(current.model.clone(), dataset, (layer, unit), waker);
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use eframe::egui::{self};
 
+use super::tasks::background::repaint_waker;
 use super::{DataPreview, DatasetSlot, LayerLabApp};
 
 impl LayerLabApp {
@@ -30,7 +31,6 @@ impl LayerLabApp {
         if crate::data::builtin(&name).is_none() {
             return;
         }
-        let ctx = ctx.clone();
         self.state.dataset = name.clone();
         // A model waiting for other data waits no more.
         self.pending_model = None;
@@ -41,12 +41,8 @@ impl LayerLabApp {
         if crate::data::ToyShape::named(&name).is_some() {
             self.state.toy = options.toy;
         }
-        self.dataset = super::start_loading(
-            &name,
-            options,
-            self.mnist_dir.clone(),
-            Box::new(move || ctx.request_repaint()),
-        );
+        self.dataset =
+            super::start_loading(&name, options, self.mnist_dir.clone(), repaint_waker(ctx));
     }
 
     /// Runs one import step on a thread; the current dataset stays until it works.
@@ -61,11 +57,10 @@ impl LayerLabApp {
                 .error("Stop the run before importing a dataset.");
             return;
         }
-        let ctx = ctx.clone();
         let progress = crate::data::LoadProgress::default();
         let reporting = progress.clone();
         // The bar redraws itself while shown; the task wakes the window when it is done.
-        let waker: super::tasks::background::Waker = Box::new(move || ctx.request_repaint());
+        let waker = repaint_waker(ctx);
         let work = move || reporting.run(work);
         match super::BackgroundTask::spawn("import", waker, work) {
             Ok(task) => {

@@ -303,19 +303,16 @@ impl LayerLabApp {
 
     /// Builds the app around `state`, loading MNIST from `data_dir` in the background.
     pub fn with_state(ctx: &egui::Context, state: PersistedState, data_dir: PathBuf) -> Self {
-        let repaint = {
-            let ctx = ctx.clone();
-            move || ctx.request_repaint()
-        };
+        let repaint = tasks::background::repaint_waker(ctx);
         let dataset = start_loading(
             &state.dataset,
             state.data_options(),
             data_dir.clone(),
-            Box::new(repaint.clone()),
+            repaint.clone(),
         );
         let mut notifications = Notifications::default();
         // Without its thread the window still designs and trains; it only cannot predict.
-        let predictor = match Predictor::spawn(Box::new(repaint.clone())) {
+        let predictor = match Predictor::spawn(repaint.clone()) {
             Ok(predictor) => Some(predictor),
             Err(e) => {
                 notifications.error(format!("Live prediction is unavailable: {e}"));
@@ -332,7 +329,7 @@ impl LayerLabApp {
             chart_cache: ChartCache::default(),
             current: None,
             prediction: PredictionPanel::new(predictor),
-            files: FileTasks::new(Arc::new(repaint)),
+            files: FileTasks::new(repaint),
             file_dialog: None,
             evaluation: None,
             evaluation_task: None,

@@ -16,9 +16,10 @@ use super::{TrainCommand, TrainEvent};
 /// 2.7 s a run took in the window, against 0.8 s in the CLI.
 pub const EVENT_CAPACITY: usize = 65_536;
 
-/// Called after each event is sent, so a window can wake up and repaint. Keeps the engine
-/// free of any GUI type.
-pub type Waker = Box<dyn Fn() + Send + 'static>;
+/// Called when a worker has something to show, so a window can wake up and repaint: after
+/// each training event here, and by every background task of the window (one type for all
+/// of them; shared, so one waker serves many tasks). Keeps the engine free of any GUI type.
+pub type Waker = std::sync::Arc<dyn Fn() + Send + Sync + 'static>;
 
 /// Sees every event on the worker thread before the driver does (a run recorder): whatever
 /// it does happens off the driver's thread, which for a window is the UI thread.

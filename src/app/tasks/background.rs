@@ -7,8 +7,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, TryRecvError};
 
-/// Asks the window for a repaint when a worker has something to show.
-pub type Waker = Box<dyn Fn() + Send + Sync>;
+pub use crate::train::Waker;
+
+/// The waker of every task the window starts: a repaint of `ctx`.
+pub fn repaint_waker(ctx: &eframe::egui::Context) -> Waker {
+    let ctx = ctx.clone();
+    std::sync::Arc::new(move || ctx.request_repaint())
+}
 
 pub struct BackgroundTask<T> {
     receiver: Receiver<T>,
@@ -53,15 +58,12 @@ impl<T: Send + 'static> BackgroundTask<T> {
 /// worker that reports thousands of times a second. Safe when `wake` schedules a repaint at
 /// least `interval` ahead (`request_repaint_after`): that repaint sees what the skipped calls
 /// had to report.
-pub fn throttled(
-    interval: Duration,
-    wake: impl Fn() + Send + Sync + 'static,
-) -> Box<dyn Fn() + Send + Sync> {
+pub fn throttled(interval: Duration, wake: impl Fn() + Send + Sync + 'static) -> Waker {
     let base = Instant::now();
     let interval = interval.as_nanos() as u64;
     // Nanoseconds after `base` of the last call that went through (+1, so 0 means never).
     let last = AtomicU64::new(0);
-    Box::new(move || {
+    std::sync::Arc::new(move || {
         let now = base.elapsed().as_nanos() as u64 + 1;
         let previous = last.load(Ordering::Relaxed);
         if previous == 0 || now.saturating_sub(previous) >= interval {
@@ -81,7 +83,7 @@ mod tests {
         let flag = woken.clone();
         let task = BackgroundTask::spawn(
             "test",
-            Box::new(move || flag.store(true, std::sync::atomic::Ordering::SeqCst)),
+            std::sync::Arc::new(move || flag.store(true, std::sync::atomic::Ordering::SeqCst)),
             || 6 * 7,
         )
         .unwrap();
@@ -100,7 +102,10 @@ mod tests {
             std::thread::yield_now();
         }
         let lost: BackgroundTask<u8> =
-            BackgroundTask::spawn("test-panics", Box::new(|| {}), || panic!("on purpose")).unwrap();
+            BackgroundTask::spawn("test-panics", std::sync::Arc::new(|| {}), || {
+                panic!("on purpose")
+            })
+            .unwrap();
         let started = std::time::Instant::now();
         loop {
             match lost.poll() {

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::app::tasks::background::{BackgroundTask, Polled};
+use crate::app::tasks::background::{BackgroundTask, Polled, Waker};
 
 use crate::data::Dataset;
 use crate::export::SavedModel;
@@ -31,16 +31,14 @@ impl EvaluationTask {
         model: Arc<SavedModel>,
         dataset: Arc<Dataset>,
         limit: Option<usize>,
-        waker: impl Fn() + Send + Sync + 'static,
+        waker: Waker,
     ) -> std::io::Result<Self> {
         let total = limit.map_or(dataset.test.len(), |l| l.min(dataset.test.len()));
         let done = Arc::new(AtomicUsize::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
         let (thread_done, thread_cancel, thread_model) =
             (done.clone(), cancel.clone(), model.clone());
-        let waker = Arc::new(waker);
-        let end_waker = waker.clone();
-        let result = BackgroundTask::spawn("evaluate", Box::new(move || end_waker()), move || {
+        let result = BackgroundTask::spawn("evaluate", waker.clone(), move || {
             SavedModel::clone(&thread_model)
                 .into_model(&Default::default(), "the model")
                 .map_err(|e| e.to_string())

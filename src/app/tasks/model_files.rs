@@ -29,12 +29,12 @@ pub enum FileOutcome {
 pub struct FileTasks {
     sender: Sender<FileOutcome>,
     receiver: Receiver<FileOutcome>,
-    waker: Arc<dyn Fn() + Send + Sync>,
+    waker: crate::train::Waker,
     in_flight: usize,
 }
 
 impl FileTasks {
-    pub fn new(waker: Arc<dyn Fn() + Send + Sync>) -> Self {
+    pub fn new(waker: crate::train::Waker) -> Self {
         let (sender, receiver) = unbounded();
         Self {
             sender,

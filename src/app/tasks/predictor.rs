@@ -140,7 +140,7 @@ pub struct Predictor {
 }
 
 impl Predictor {
-    pub fn spawn(waker: Box<dyn Fn() + Send>) -> std::io::Result<Self> {
+    pub fn spawn(waker: crate::train::Waker) -> std::io::Result<Self> {
         let (request_tx, request_rx) = unbounded::<PredictRequest>();
         let (response_tx, response_rx) = unbounded();
         let thread = std::thread::Builder::new()

@@ -113,7 +113,7 @@ impl FileDialog {
         purpose: FilePurpose,
         in_window: bool,
         start_dir: Option<PathBuf>,
-        waker: impl Fn() + Send + 'static,
+        waker: crate::train::Waker,
     ) -> Self {
         if !in_window {
             let (tx, rx) = bounded(1);
