@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossbeam_channel::{unbounded, Receiver, Sender};
 use image::DynamicImage;
 
+use crate::app::tasks::background::{BackgroundTask, Polled};
 use crate::export::SavedModel;
 
 pub enum FileOutcome {
@@ -25,45 +25,33 @@ pub enum FileOutcome {
     Failed(String),
 }
 
-/// Runs file work on short-lived named threads.
+/// Runs file work as background tasks, one short-lived named thread each.
 pub struct FileTasks {
-    sender: Sender<FileOutcome>,
-    receiver: Receiver<FileOutcome>,
+    tasks: Vec<BackgroundTask<FileOutcome>>,
+    /// Outcomes known before any thread ran (a thread that could not start).
+    ready: Vec<FileOutcome>,
     waker: crate::train::Waker,
-    in_flight: usize,
 }
 
 impl FileTasks {
     pub fn new(waker: crate::train::Waker) -> Self {
-        let (sender, receiver) = unbounded();
         Self {
-            sender,
-            receiver,
+            tasks: Vec::new(),
+            ready: Vec::new(),
             waker,
-            in_flight: 0,
         }
     }
 
     pub fn in_flight(&self) -> usize {
-        self.in_flight
+        self.tasks.len()
     }
 
     fn spawn(&mut self, name: &str, work: impl FnOnce() -> FileOutcome + Send + 'static) {
-        let sender = self.sender.clone();
-        let waker = self.waker.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("layerlab-{name}"))
-            .spawn(move || {
-                let _ = sender.send(work());
-                waker();
-            });
-        match spawned {
-            Ok(_) => self.in_flight += 1,
-            Err(e) => {
-                let _ = self
-                    .sender
-                    .send(FileOutcome::Failed(format!("cannot start a thread: {e}")));
-            }
+        match BackgroundTask::spawn(name, self.waker.clone(), work) {
+            Ok(task) => self.tasks.push(task),
+            Err(e) => self
+                .ready
+                .push(FileOutcome::Failed(format!("cannot start a thread: {e}"))),
         }
     }
 
@@ -133,8 +121,56 @@ impl FileTasks {
 
     /// Outcomes that have arrived since the last call.
     pub fn poll(&mut self) -> Vec<FileOutcome> {
-        let outcomes: Vec<FileOutcome> = self.receiver.try_iter().collect();
-        self.in_flight = self.in_flight.saturating_sub(outcomes.len());
+        let mut outcomes = std::mem::take(&mut self.ready);
+        self.tasks.retain(|task| match task.poll() {
+            Polled::Pending => true,
+            Polled::Done(outcome) => {
+                outcomes.push(outcome);
+                false
+            }
+            Polled::Lost => {
+                outcomes.push(FileOutcome::Failed(
+                    "a file task ended without an answer (its thread panicked)".into(),
+                ));
+                false
+            }
+        });
         outcomes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file thread that panicked once left the window counting it as running forever.
+    #[test]
+    fn a_task_that_panics_is_reported_and_no_longer_counted() {
+        let mut files = FileTasks::new(Arc::new(|| {}));
+        files.spawn("test-panics", || panic!("on purpose"));
+        files.spawn("test-answers", || FileOutcome::Failed("an answer".into()));
+        let started = std::time::Instant::now();
+        let mut outcomes = Vec::new();
+        while files.in_flight() > 0 {
+            assert!(started.elapsed().as_secs() < 10, "the tasks never ended");
+            outcomes.extend(files.poll());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let messages: Vec<String> = outcomes
+            .iter()
+            .filter_map(|o| {
+                if let FileOutcome::Failed(message) = o {
+                    Some(message.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("panicked")),
+            "{messages:?}"
+        );
+        assert!(messages.iter().any(|m| m == "an answer"), "{messages:?}");
     }
 }
