@@ -61,6 +61,6 @@ xdotool mousemove $((cx + 40)) $((cy + 50)) mousedown 1 mousemove $((cx + 240)) 
 xdotool mousemove $((cx + 238)) $((cy + 50)) mousedown 1 mousemove $((cx + 110)) $((cy + 250)) mouseup 1
 xdotool mousemove 529 86 click 1           # Evaluation tab
 shot evaluation
-xdotool mousemove "${CELL_X:-640}" "${CELL_Y:-330}" click 1   # a confusion-matrix cell
+xdotool mousemove "${CELL_X:-603}" "${CELL_Y:-270}" click 1   # a confusion-matrix cell
 shot evaluation-cell
 grep -E "frame_ms|images_per_sec" "$state/app.log" | tail -n 6

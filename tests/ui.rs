@@ -465,6 +465,44 @@ fn tap(harness: &mut Harness<'static, LayerLabApp>, key: egui::Key, modifiers: e
     harness.step();
 }
 
+/// Delete followed at once by a fast stroke, as xdotool sends them: the key and the press
+/// in one frame, the rest of the stroke in the next. The old drawing goes, the new stroke
+/// stays whole.
+#[test]
+fn delete_then_a_stroke_in_one_frame_clears_the_old_drawing_only() {
+    let mut harness = harness(quick_state());
+    let rect = harness.get_by_label("Drawing canvas").rect();
+    let at = |x: f32, y: f32| rect.min + egui::vec2(x * rect.width(), y * rect.height());
+    harness.event(pointer(at(0.5, 0.5), egui::PointerButton::Primary, true));
+    harness.event(pointer(at(0.5, 0.5), egui::PointerButton::Primary, false));
+    harness.step();
+    assert_eq!(harness.state().canvas().strokes.len(), 1);
+
+    for pressed in [true, false] {
+        harness.event(egui::Event::Key {
+            key: egui::Key::Delete,
+            physical_key: None,
+            pressed,
+            repeat: false,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    harness.event(egui::Event::PointerMoved(at(0.2, 0.2)));
+    harness.event(pointer(at(0.2, 0.2), egui::PointerButton::Primary, true));
+    harness.step();
+    // The rest of the stroke comes a frame later.
+    harness.event(egui::Event::PointerMoved(at(0.8, 0.2)));
+    harness.event(pointer(at(0.8, 0.2), egui::PointerButton::Primary, false));
+    harness.step();
+    let strokes = &harness.state().canvas().strokes;
+    assert_eq!(
+        strokes.len(),
+        1,
+        "the old dot gone, the new stroke kept: {strokes:?}"
+    );
+    assert_eq!(strokes[0].points.len(), 2, "{strokes:?}");
+}
+
 #[test]
 fn a_fast_stroke_within_one_frame_keeps_every_point_and_a_click_is_a_dot() {
     let dir = tempfile::tempdir().unwrap();
@@ -757,6 +795,13 @@ fn snapshot_at_the_smallest_window_size() {
             button.rect()
         );
     }
+    // The x-axis choice reads whole on one line: "X axis:" beside its Steps button.
+    let axis = harness.get_by_label("X axis:").rect();
+    let steps = harness.get_by_label("Steps").rect();
+    assert!(
+        (axis.center().y - steps.center().y).abs() < 2.0,
+        "'X axis:' at {axis:?}, Steps at {steps:?}"
+    );
     // Nor is a layer's name under its buttons.
     let name = harness.get_by_label("0  Conv2d").rect();
     for button in harness.get_all_by_label("Up") {

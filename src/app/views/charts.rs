@@ -208,9 +208,13 @@ pub fn chart_controls_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
     ui.horizontal_wrapped(|ui| {
         ui.add(egui::Slider::new(&mut settings.smoothing, 0.0..=0.99).text("Smoothing (EMA)"));
         ui.checkbox(&mut settings.log_loss, "Log-scale loss");
-        ui.label("X axis:");
-        ui.selectable_value(&mut settings.x_axis, XAxis::Steps, "Steps");
-        ui.selectable_value(&mut settings.x_axis, XAxis::Epochs, "Epochs");
+        // One group, so a narrow panel wraps it whole ("X" once ended a line, "axis:"
+        // began the next).
+        ui.horizontal(|ui| {
+            ui.label("X axis:");
+            ui.selectable_value(&mut settings.x_axis, XAxis::Steps, "Steps");
+            ui.selectable_value(&mut settings.x_axis, XAxis::Epochs, "Epochs");
+        });
     });
 }
 

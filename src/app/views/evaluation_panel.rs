@@ -320,8 +320,10 @@ fn mistake_thumbnail_ui(
     });
 }
 
-/// Width of a score column (precision, recall, F1) beside the matrix.
-const SCORE_COLUMN_WIDTH: f32 = 52.0;
+/// Width of a score column (precision, recall, F1) beside the matrix, with its gap.
+const SCORE_COLUMN_WIDTH: f32 = 52.0 + SCORE_GAP;
+/// Space before each score column.
+const SCORE_GAP: f32 = 8.0;
 /// Most a class name takes as a matrix row's heading before it is cut (full on hover).
 const ROW_NAME_WIDTH: f32 = 110.0;
 /// Space between the matrix's cells.
@@ -387,6 +389,15 @@ fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle) -> f32 {
             .size()
             .x
     })
+}
+
+/// A score column's cell beside the matrix, set off from its neighbour ("precision" and
+/// "recall" ran together).
+fn score_cell(ui: &mut egui::Ui, text: RichText) {
+    ui.horizontal(|ui| {
+        ui.add_space(SCORE_GAP);
+        ui.label(text);
+    });
 }
 
 fn scores_ui(ui: &mut egui::Ui, scores: &[[f32; 3]], names: &[String]) {
@@ -459,7 +470,7 @@ fn confusion_matrix_ui(
             }
             if scores.is_some() {
                 for title in ["precision", "recall", "F1"] {
-                    ui.label(RichText::new(title).strong());
+                    score_cell(ui, RichText::new(title).strong());
                 }
             }
             ui.end_row();
@@ -515,7 +526,7 @@ fn confusion_matrix_ui(
                 }
                 if let Some(class_scores) = scores.and_then(|s| s.get(truth)) {
                     for value in class_scores {
-                        ui.label(format!("{value:.3}"));
+                        score_cell(ui, RichText::new(format!("{value:.3}")));
                     }
                 }
                 ui.end_row();
