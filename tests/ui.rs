@@ -1,6 +1,9 @@
 //! The window, driven headless like a person would: egui_kittest finds widgets by their
 //! accessible labels, clicks and drags them, and steps frames until the app shows a result.
-//! Training, prediction and file work run on the real engine threads.
+//! Training, prediction and file work run on the real engine threads. Tests change the
+//! window only by clicks, keys and `AppCommand`s (what the window's own widgets send); the
+//! app's accessors are read-only, but for the CSV review's target box (its popup options are
+//! not reachable by a kittest query yet).
 
 // Tests state what they expect with unwrap and expect; a failure is the report.
 #![allow(
@@ -154,13 +157,13 @@ fn designer_edits_show_shapes_errors_and_undo() {
     // ends in 10 outputs and says so.
     harness.get_by_label("Add layer").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().state.stack.layers.len(), 4);
+    assert_eq!(harness.state().settings().stack.layers.len(), 4);
     harness.get_by_label_contains("ends with 64 outputs");
 
     // Change a parameter: Linear(64) -> Linear(10) fits again and shows its shape.
     harness.state_mut().send(AppCommand::Undo);
     harness.run_steps(2);
-    assert_eq!(harness.state().state.stack.layers.len(), 3);
+    assert_eq!(harness.state().settings().stack.layers.len(), 3);
     // Undo moved the preset box to "mlp" (the stack is the mlp preset again); pick cnn.
     assert_eq!(harness.state().shown_preset(), "mlp");
     harness.state_mut().send(AppCommand::LoadPreset("cnn"));
@@ -171,7 +174,7 @@ fn designer_edits_show_shapes_errors_and_undo() {
     kernel.set_value_accesskit(29.0);
     harness.run_steps(3);
     assert!(matches!(
-        harness.state().state.stack.layers[0],
+        harness.state().settings().stack.layers[0],
         Layer::Conv2d {
             kernel_size: 29,
             ..
@@ -186,7 +189,7 @@ fn designer_edits_show_shapes_errors_and_undo() {
     harness.get_by_label("Undo").click();
     harness.run_steps(2);
     assert!(matches!(
-        harness.state().state.stack.layers[0],
+        harness.state().settings().stack.layers[0],
         Layer::Conv2d { kernel_size: 3, .. }
     ));
     harness.get_by_label_contains("Ready to train: 225,034 parameters");
@@ -277,7 +280,7 @@ fn the_model_trained_last_time_comes_back_at_launch_when_it_fits_the_data() {
     );
     assert!(!window.state().model_unsaved());
     // The designer keeps the person's stack, and the try panel predicts with the model.
-    assert_eq!(window.state().state.stack, designed);
+    assert_eq!(window.state().settings().stack, designed);
     window.get_by_label_contains("Carrying on with the model trained last time");
 
     // On other data it is only pointed at, never fed the wrong inputs.
@@ -366,14 +369,14 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
     // A broken file: a message in the window, the stack and model untouched.
     let broken = dir.path().join("broken.safetensors");
     std::fs::write(&broken, b"not a model").unwrap();
-    let stack_before = harness.state().state.stack.clone();
+    let stack_before = harness.state().settings().stack.clone();
     harness.state_mut().send(AppCommand::LoadModelFrom(broken));
     step_until(&mut harness, "the error", |app| {
         app.notifications()
             .iter()
             .any(|n| n.contains("is not a valid safetensors file"))
     });
-    assert_eq!(harness.state().state.stack, stack_before);
+    assert_eq!(harness.state().settings().stack, stack_before);
     assert!(harness.state().has_model());
     harness.get_by_label_contains("is not a valid safetensors file");
 
@@ -396,7 +399,7 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
             .iter()
             .any(|n| n.contains("import flowers.csv first"))
     });
-    assert_eq!(harness.state().state.stack, stack_before);
+    assert_eq!(harness.state().settings().stack, stack_before);
     assert!(harness
         .state()
         .model_origin()
@@ -410,7 +413,7 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
         noise: 0.4,
         seed: 0,
     };
-    harness.state_mut().state.toy = toy;
+    harness.state_mut().send(AppCommand::SetToyOptions(toy));
     let iris = dir.path().join("iris.safetensors");
     SavedModel::from_model(&model, &data.card)
         .save(&iris)
@@ -422,8 +425,8 @@ fn export_and_import_use_the_dialog_code_path_and_report_bad_files() {
                 .model_origin()
                 .is_some_and(|o| o.contains("iris.safetensors"))
     });
-    assert_eq!(harness.state().state.stack, spec);
-    assert_eq!(harness.state().state.toy, toy);
+    assert_eq!(harness.state().settings().stack, spec);
+    assert_eq!(harness.state().settings().toy, toy);
 }
 
 #[test]
@@ -621,7 +624,7 @@ fn stop_ends_the_run_at_once_keeps_its_model_and_evaluation_is_a_separate_action
     });
 
     // Editing Epochs after the run does not rewrite what the run was.
-    harness.state_mut().state.training.epochs = 1_000;
+    set_training(&mut harness, |config| config.epochs = 1_000);
     harness.run_steps(2);
     assert!(!harness.state().status_text().unwrap().contains("1,000"));
 
@@ -681,14 +684,14 @@ fn stop_ends_the_run_at_once_keeps_its_model_and_evaluation_is_a_separate_action
 fn undoing_a_preset_restores_its_settings_and_messages_do_not_pile_up() {
     let mut harness = harness(quick_state());
     harness.run_steps(2);
-    let before = harness.state().state.design();
+    let before = harness.state().settings().design();
     harness.state_mut().send(AppCommand::LoadPreset("mlp-deep"));
     harness.run_steps(2);
-    assert_ne!(harness.state().state.design(), before);
+    assert_ne!(harness.state().settings().design(), before);
     // Ctrl+Z pressed and released within one frame.
     assert_eq!(harness.state().shown_preset(), "mlp-deep");
     tap(&mut harness, egui::Key::Z, egui::Modifiers::COMMAND);
-    assert_eq!(harness.state().state.design(), before);
+    assert_eq!(harness.state().settings().design(), before);
     // The preset box follows the stack back (quick_state's stack is the mlp preset's).
     assert_eq!(harness.state().shown_preset(), "mlp");
     tap(
@@ -697,7 +700,7 @@ fn undoing_a_preset_restores_its_settings_and_messages_do_not_pile_up() {
         egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
     );
     assert_eq!(
-        harness.state().state.design().stack,
+        harness.state().settings().design().stack,
         preset("mlp-deep").unwrap().spec
     );
     assert_eq!(harness.state().shown_preset(), "mlp-deep");
@@ -864,12 +867,11 @@ fn train_briefly(harness: &mut Harness<'static, LayerLabApp>, name: &str, epochs
     let preset = layerlab::presets::presets_for(name)[0].name;
     harness.state_mut().send(AppCommand::LoadPreset(preset));
     harness.run_steps(1);
-    {
-        let config = &mut harness.state_mut().state.training;
+    set_training(harness, |config| {
         config.epochs = epochs;
         config.train_limit = Some(2_000);
         config.test_limit = Some(500);
-    }
+    });
     // The previous dataset's model is replaced without asking (the test already agreed).
     harness.state_mut().send(AppCommand::StartTrainingConfirmed);
     harness.run_steps(2);
@@ -941,12 +943,11 @@ fn the_try_panel_fits_text_and_tables() {
     train_briefly(&mut harness, "fine-food-reviews", 1);
     harness.run_steps(2);
     assert_eq!(
-        harness.state_mut().try_panel_mut().mode,
+        harness.state().try_panel().mode,
         layerlab::app::InputMode::Text
     );
     harness.get_by_label("Type a review");
-    harness.state_mut().try_panel_mut().text = "Delicious and fresh, I love this tea".into();
-    harness.state_mut().send(AppCommand::PredictCanvas);
+    type_in_try_panel(&mut harness, "Delicious and fresh, I love this tea");
     step_until(&mut harness, "a prediction of the sentence", |app| {
         app.prediction_is_current() && matches!(app.prediction(), Some(Ok(_)))
     });
@@ -969,25 +970,25 @@ fn the_try_panel_fits_text_and_tables() {
     // Inside, "why": the words tinted; activations of the bag of words, layer by layer.
     look_inside(&mut harness, layerlab::app::InsideView::Saliency);
     harness.get_by_label_contains("Each word tinted by how much it pushed");
-    harness.state_mut().main_tab = layerlab::app::MainTab::Charts;
+    open_tab(&mut harness, "Charts");
 
     pick(&mut harness, "ames-housing");
     // The Data tab says how each column is read.
-    harness.state_mut().setup_tab = layerlab::app::SetupTab::Data;
+    open_tab(&mut harness, "Data");
     harness.run_steps(2);
     harness.get_by_label_contains("columns are read (fitted on the training split)");
-    harness.state_mut().setup_tab = layerlab::app::SetupTab::Model;
+    open_tab(&mut harness, "Model");
     train_briefly(&mut harness, "ames-housing", 2);
     harness.run_steps(2);
     assert_eq!(
-        harness.state_mut().try_panel_mut().mode,
+        harness.state().try_panel().mode,
         layerlab::app::InputMode::Form
     );
     harness.get_by_label("Fill in a row");
     // The form came from a test row, in the source's own columns.
     assert!(harness
-        .state_mut()
-        .try_panel_mut()
+        .state()
+        .try_panel()
         .row
         .iter()
         .any(|(column, _)| column == "Lot_Area"));
@@ -1004,7 +1005,7 @@ fn the_try_panel_fits_text_and_tables() {
         "{value}"
     );
     // The regression's evaluation: metrics in dollars, the scatter, the residuals.
-    harness.state_mut().main_tab = layerlab::app::MainTab::Evaluation;
+    open_tab(&mut harness, "Evaluation");
     harness.run_steps(2);
     harness.get_by_label_contains("Test RMSE");
     harness.get_by_label("Predicted against actual (the line is a perfect prediction)");
@@ -1020,15 +1021,66 @@ fn the_try_panel_fits_text_and_tables() {
         harness.state().data_shape().input.numel()
     );
     // Filters are pictures of an image layer: a table model says so instead.
-    harness.state_mut().inside_mut().view = layerlab::app::InsideView::Filters;
+    harness.get_by_label("Filters").click();
     harness.run_steps(2);
     harness.get_by_label_contains("this model's input is not an image");
 }
 
+/// Clicks a tab (setup: Model, Data, Optimizer; centre: Charts, Evaluation, Inside).
+fn open_tab(harness: &mut Harness<'static, LayerLabApp>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.run_steps(1);
+    // The pointer leaves, so no tab is drawn hovered.
+    harness.event(egui::Event::PointerGone);
+    harness.run_steps(2);
+}
+
+/// The Inside tab's button for `view`.
+fn inside_view_label(view: layerlab::app::InsideView) -> &'static str {
+    match view {
+        layerlab::app::InsideView::Activations => "Activations",
+        layerlab::app::InsideView::Saliency => "Why this prediction",
+        layerlab::app::InsideView::Filters => "Filters",
+        layerlab::app::InsideView::Health => "Training health",
+    }
+}
+
+/// Types `text` into the try panel's empty text box, as a person does; the window predicts
+/// it as it changes.
+fn type_in_try_panel(harness: &mut Harness<'static, LayerLabApp>, text: &str) {
+    assert!(harness.state().try_panel().text.is_empty());
+    harness
+        .get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .focus();
+    harness.run_steps(1);
+    harness
+        .get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .type_text(text);
+    harness.run_steps(2);
+    // Escape leaves the box (no cursor blinking in a snapshot); the text stays.
+    tap(harness, egui::Key::Escape, egui::Modifiers::NONE);
+    harness.run_steps(1);
+    assert_eq!(harness.state().try_panel().text, text);
+}
+
+/// Changes the next run's settings as the Data and Optimizer tabs do.
+fn set_training(
+    harness: &mut Harness<'static, LayerLabApp>,
+    change: impl FnOnce(&mut layerlab::train::TrainConfig),
+) {
+    let mut config = harness.state().settings().training.clone();
+    change(&mut config);
+    harness
+        .state_mut()
+        .send(AppCommand::SetTrainingSettings(Box::new(config)));
+    harness.run_steps(1);
+}
+
 /// Opens the Inside tab at `view` and waits for the explanation of the try-it input.
 fn look_inside(harness: &mut Harness<'static, LayerLabApp>, view: layerlab::app::InsideView) {
-    harness.state_mut().main_tab = layerlab::app::MainTab::Inside;
-    harness.state_mut().inside_mut().view = view;
+    open_tab(harness, "Inside");
+    harness.get_by_label(inside_view_label(view)).click();
+    harness.run_steps(1);
     harness.state_mut().send(AppCommand::LookInside);
     step_until(harness, "the explanation", |app| explanation(app).is_some());
     harness.run_steps(2);
@@ -1126,12 +1178,14 @@ fn a_csv_of_ones_own_imports_in_the_window_and_a_bad_one_changes_nothing() {
         .notifications()
         .iter()
         .any(|n| n.contains("Imported line.csv") && n.contains("regression of y")));
-    harness.state_mut().state.stack = layerlab::spec::ModelSpec::new(vec![
-        Layer::Linear { out_features: 16 },
-        Layer::ReLU,
-        Layer::Linear { out_features: 1 },
-    ]);
-    harness.state_mut().state.training.epochs = 5;
+    harness
+        .state_mut()
+        .send(AppCommand::SetStack(layerlab::spec::ModelSpec::new(vec![
+            Layer::Linear { out_features: 16 },
+            Layer::ReLU,
+            Layer::Linear { out_features: 1 },
+        ])));
+    set_training(&mut harness, |config| config.epochs = 5);
     harness.state_mut().send(AppCommand::StartTraining);
     step_until(&mut harness, "the run's results", |app| {
         app.evaluation_regression().is_some()
@@ -1182,14 +1236,20 @@ fn an_image_folder_imports_in_the_window_and_trains() {
     );
     assert_eq!(harness.state().data_shape().outputs, 2);
     // The data tab previews it with its class names.
-    harness.state_mut().setup_tab = layerlab::app::SetupTab::Data;
+    open_tab(&mut harness, "Data");
     harness.run_steps(2);
     harness.get_by_label("0 left: 24");
-    harness.state_mut().state.stack =
-        layerlab::spec::ModelSpec::new(vec![Layer::Flatten, Layer::Linear { out_features: 2 }]);
-    harness.state_mut().state.training.validation_size = 4;
-    harness.state_mut().state.training.train_limit = None;
-    harness.state_mut().state.training.epochs = 3;
+    harness
+        .state_mut()
+        .send(AppCommand::SetStack(layerlab::spec::ModelSpec::new(vec![
+            Layer::Flatten,
+            Layer::Linear { out_features: 2 },
+        ])));
+    set_training(&mut harness, |config| {
+        config.validation_size = 4;
+        config.train_limit = None;
+        config.epochs = 3;
+    });
     harness.state_mut().send(AppCommand::StartTraining);
     step_until(&mut harness, "the run's results", |app| {
         app.evaluation_accuracy().is_some()
@@ -1249,7 +1309,8 @@ fn a_click_on_the_plane_adds_a_training_point_of_the_chosen_class() {
     pick(&mut harness, "xor");
     harness.run_steps(2);
     let before = harness.state().dataset_sizes().unwrap().0;
-    harness.state_mut().try_panel_mut().point_class = 0;
+    harness.get_by_label("class 0 (orange)").click();
+    harness.run_steps(1);
     let plane = harness.get_by_label("Decision regions plane").rect();
     // A quarter of the way in from the top-left corner: (-1.5, 1.5) in model coordinates.
     let at = plane.min + plane.size() * 0.25;
@@ -1313,7 +1374,7 @@ fn a_2d_set_regenerates_with_the_points_and_noise_chosen() {
     step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
     pick(&mut harness, "circles");
     assert_eq!(harness.state().dataset_sizes(), Some((800, 200)));
-    harness.state_mut().setup_tab = layerlab::app::SetupTab::Data;
+    open_tab(&mut harness, "Data");
     harness.run_steps(2);
     assert!(harness.get_all_by_label("points").next().is_some());
     let options = layerlab::data::ToyOptions {
@@ -1325,7 +1386,7 @@ fn a_2d_set_regenerates_with_the_points_and_noise_chosen() {
     step_until(&mut harness, "the new draw", |app| {
         app.dataset_sizes() == Some((240, 60))
     });
-    assert_eq!(harness.state().state.toy, options);
+    assert_eq!(harness.state().settings().toy, options);
     // The data seed is a control of its own; another seed draws other points.
     assert!(harness.get_all_by_label("data seed").next().is_some());
     let draw = |app: &LayerLabApp| {
@@ -1342,7 +1403,7 @@ fn a_2d_set_regenerates_with_the_points_and_noise_chosen() {
         .state_mut()
         .send(AppCommand::SetToyOptions(reseeded));
     step_until(&mut harness, "the reseeded draw", |app| {
-        app.state.toy.seed == 7 && app.dataset_ready()
+        app.settings().toy.seed == 7 && app.dataset_ready()
     });
     harness.run_steps(2);
     let second_draw = draw(harness.state());
@@ -1368,7 +1429,7 @@ fn trained_view(model: &str) -> Harness<'static, LayerLabApp> {
     step_until(&mut harness, "the model and its data", |app| {
         app.dataset_ready() && app.model_origin().is_some_and(|o| o.contains(model))
     });
-    harness.state_mut().main_tab = layerlab::app::MainTab::Evaluation;
+    open_tab(&mut harness, "Evaluation");
     harness.state_mut().send(AppCommand::EvaluateModel);
     step_until(&mut harness, "the evaluation", |app| {
         app.evaluation_accuracy().is_some() || app.evaluation_regression().is_some()
@@ -1423,10 +1484,11 @@ fn snapshots_of_trained_views_for_each_kind_of_data() {
 
     // Reviews: a typed review, its class probabilities and each word's tint.
     let mut harness = trained_view("reviews-bow.safetensors");
-    harness.state_mut().main_tab = layerlab::app::MainTab::Charts;
-    harness.state_mut().try_panel_mut().text =
-        "The coffee was stale and bitter, I would not buy it again".into();
-    harness.state_mut().send(AppCommand::PredictCanvas);
+    open_tab(&mut harness, "Charts");
+    type_in_try_panel(
+        &mut harness,
+        "The coffee was stale and bitter, I would not buy it again",
+    );
     step_until(&mut harness, "the prediction of the review", |app| {
         app.prediction_is_current()
             && matches!(app.prediction(), Some(Ok(p)) if !p.words.is_empty())
@@ -1630,14 +1692,13 @@ fn a_nan_loss_in_the_window_rolls_back_pauses_and_resumes_at_a_lower_learning_ra
         .state_mut()
         .send(AppCommand::LoadPreset("mlp-regressor"));
     harness.run_steps(1);
-    {
-        let config = &mut harness.state_mut().state.training;
+    set_training(&mut harness, |config| {
         config.optimizer = layerlab::optim::OptimizerConfig::default_for("sgd").unwrap();
         // The most the window allows; the regressor's loss is inf within a few steps.
         config.optimizer.set_learning_rate(10.0);
         config.snapshot_every_steps = 2;
         config.epochs = 3;
-    }
+    });
     harness.state_mut().send(AppCommand::StartTrainingConfirmed);
     step_until(&mut harness, "the roll-back and pause", |app| {
         app.run_status() == Some(&RunStatus::Paused)
@@ -1683,9 +1744,11 @@ fn batch_norm_layers_show_in_the_designer_and_train_in_the_window() {
     harness.get_by_label("-> 32x26x26, 64 params");
     harness.get_by_label("-> 64x11x11, 128 params");
     assert_eq!(harness.get_all_by_label("momentum").count(), 2);
-    harness.state_mut().state.training.train_limit = Some(800);
-    harness.state_mut().state.training.validation_size = 100;
-    harness.state_mut().state.training.test_limit = Some(200);
+    set_training(&mut harness, |config| {
+        config.train_limit = Some(800);
+        config.validation_size = 100;
+        config.test_limit = Some(200);
+    });
     step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
     harness.state_mut().send(AppCommand::StartTraining);
     step_until(&mut harness, "the cnn-bn run's results", |app| {
@@ -1788,4 +1851,30 @@ fn a_model_is_not_evaluated_or_continued_on_another_dataset_of_the_same_shape() 
         harness.state().notifications()
     );
     assert_eq!(harness.state().run_status(), Some(&RunStatus::Finished));
+}
+
+/// Settings change between runs, never under one: a run keeps the settings it started with.
+#[test]
+fn training_settings_sent_during_a_run_are_refused_with_a_message() {
+    let mut state = quick_state();
+    state.training.epochs = 50;
+    let mut harness = harness(state);
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.state_mut().send(AppCommand::StartTraining);
+    step_until(&mut harness, "the run to start", |app| {
+        app.run_status() == Some(&RunStatus::Running)
+    });
+    set_training(&mut harness, |config| config.epochs = 2);
+    assert_eq!(harness.state().settings().training.epochs, 50);
+    assert!(harness
+        .state()
+        .notifications()
+        .iter()
+        .any(|n| n.contains("Stop the run before changing its settings")));
+    harness.state_mut().send(AppCommand::StopTraining);
+    step_until(&mut harness, "the run to stop", |app| {
+        matches!(app.run_status(), Some(RunStatus::Stopped))
+    });
+    set_training(&mut harness, |config| config.epochs = 2);
+    assert_eq!(harness.state().settings().training.epochs, 2);
 }

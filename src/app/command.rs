@@ -22,6 +22,11 @@ pub enum AppCommand {
     PickDataset(String),
     /// Regenerate the 2-D set with this many points and this noise.
     SetToyOptions(crate::data::ToyOptions),
+    /// The next run's settings, as the Data and Optimizer tabs set them (refused while a run
+    /// goes on, as those tabs are).
+    SetTrainingSettings(Box<crate::train::TrainConfig>),
+    /// The designer's stack, replaced whole (one undo step).
+    SetStack(crate::spec::ModelSpec),
     /// Ask for a CSV file with a dialog, then import it.
     ImportCsvDialog,
     /// Read a CSV file in the background and show its columns for the person to check;

@@ -31,6 +31,8 @@ impl LayerLabApp {
             AppCommand::LoadPreset(name) => self.load_preset(name),
             AppCommand::PickDataset(name) => self.pick_dataset(ctx, name),
             AppCommand::SetToyOptions(options) => self.set_toy_options(ctx, options),
+            AppCommand::SetTrainingSettings(config) => self.set_training_settings(*config),
+            AppCommand::SetStack(stack) => self.state.stack = stack,
             AppCommand::ImportCsvDialog => self.open_file_dialog(ctx, FilePurpose::ImportCsv),
             AppCommand::ExportMetricsDialog => {
                 self.open_file_dialog(ctx, FilePurpose::ExportMetrics)
@@ -115,6 +117,16 @@ impl LayerLabApp {
         if crate::data::ToyShape::named(&self.state.dataset).is_some() {
             let name = self.state.dataset.clone();
             self.pick_dataset(ctx, name);
+        }
+    }
+
+    /// The next run's settings; a run going on keeps its own.
+    fn set_training_settings(&mut self, config: crate::train::TrainConfig) {
+        if self.training_active() {
+            self.notifications
+                .error("Stop the run before changing its settings.");
+        } else {
+            self.state.training = config;
         }
     }
 

@@ -145,8 +145,8 @@ enum Confirm {
 }
 
 pub struct LayerLabApp {
-    pub state: PersistedState,
-    pub editor: StackEditor,
+    state: PersistedState,
+    editor: StackEditor,
     dataset: DatasetSlot,
     session: Option<TrainingSession>,
     /// What the charts show: the current run, or the previous one until the new run's first
@@ -173,8 +173,8 @@ pub struct LayerLabApp {
     frame_started: Option<Instant>,
     frame_log_at: Instant,
     commands: Vec<AppCommand>,
-    pub setup_tab: SetupTab,
-    pub main_tab: MainTab,
+    setup_tab: SetupTab,
+    main_tab: MainTab,
     designer: DesignerChoices,
     /// What the designer and the Train button check the stack against: the newest dataset
     /// loaded (kept while another one loads).
@@ -387,7 +387,8 @@ impl LayerLabApp {
         self.table_import.as_ref()
     }
 
-    /// [`Self::table_import`], to choose as the dialog does (tests).
+    /// [`Self::table_import`], to choose as the dialog does (tests: a combo box's popup
+    /// option is not yet reachable by a kittest query).
     pub fn table_import_mut(&mut self) -> Option<&mut views::table_import::TableImport> {
         self.table_import.as_mut()
     }
@@ -439,8 +440,13 @@ impl LayerLabApp {
     }
 
     /// The try-it panel: its input mode and fields (the text box, the row form).
-    pub fn try_panel_mut(&mut self) -> &mut PredictionPanel {
-        &mut self.prediction
+    pub fn try_panel(&self) -> &PredictionPanel {
+        &self.prediction
+    }
+
+    /// What the window remembers and the next run uses: the stack, the settings, the data.
+    pub fn settings(&self) -> &PersistedState {
+        &self.state
     }
 
     /// The mistakes the Evaluation tab lists now `(test index, true, predicted)`.
@@ -467,10 +473,6 @@ impl LayerLabApp {
 
     pub fn inside(&self) -> &InsidePanel {
         &self.inside
-    }
-
-    pub fn inside_mut(&mut self) -> &mut InsidePanel {
-        &mut self.inside
     }
 
     pub fn canvas(&self) -> &Canvas {
