@@ -504,6 +504,13 @@ fn delete_then_a_stroke_in_one_frame_clears_the_old_drawing_only() {
         "the old dot gone, the new stroke kept: {strokes:?}"
     );
     assert_eq!(strokes[0].points.len(), 2, "{strokes:?}");
+
+    // Clear (Delete) is undone by Ctrl+Z: the drawing comes back whole.
+    let drawing = harness.state().canvas().strokes.clone();
+    tap(&mut harness, egui::Key::Delete, egui::Modifiers::NONE);
+    assert!(harness.state().canvas().strokes.is_empty());
+    tap(&mut harness, egui::Key::Z, egui::Modifiers::COMMAND);
+    assert_eq!(harness.state().canvas().strokes, drawing);
 }
 
 #[test]

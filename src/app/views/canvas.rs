@@ -27,12 +27,29 @@ pub struct Canvas {
     pub eraser: bool,
     /// The button drawing the last stroke, while it is held.
     drawing_with: Option<PointerButton>,
+    /// The drawing the last Clear removed, for undo to bring back.
+    cleared: Vec<Stroke>,
 }
 
 impl Canvas {
+    /// Clear (the button, Delete): the drawing goes, and undo brings it back.
     pub fn clear(&mut self) {
-        self.strokes.clear();
+        if !self.strokes.is_empty() {
+            self.cleared = std::mem::take(&mut self.strokes);
+        }
         self.drawing_with = None;
+    }
+
+    /// Empties the canvas for good (an opened image takes its place).
+    pub fn reset(&mut self) {
+        self.strokes.clear();
+        self.cleared.clear();
+        self.drawing_with = None;
+    }
+
+    /// Whether undo has something to take back: a stroke, or a cleared drawing.
+    pub fn can_undo(&self) -> bool {
+        !self.strokes.is_empty() || !self.cleared.is_empty()
     }
 
     /// Whether any ink is left (erasing strokes alone leave none).
@@ -47,6 +64,10 @@ impl Canvas {
     /// Removes the last stroke (ink or eraser); false when there was none.
     pub fn undo_stroke(&mut self) -> bool {
         self.drawing_with = None;
+        if self.strokes.is_empty() && !self.cleared.is_empty() {
+            self.strokes = std::mem::take(&mut self.cleared);
+            return true;
+        }
         self.strokes.pop().is_some()
     }
 
@@ -230,6 +251,19 @@ mod tests {
         assert!(!canvas.is_drawing());
         assert!(canvas.undo_stroke());
         assert_eq!(canvas.strokes.len(), 1);
+
+        // Clear is undone whole: the drawing comes back, then strokes go one by one.
+        let drawing = canvas.strokes.clone();
+        canvas.clear();
+        assert!(canvas.strokes.is_empty() && canvas.can_undo());
+        assert!(canvas.undo_stroke());
+        assert_eq!(canvas.strokes, drawing);
+        assert!(canvas.undo_stroke());
+        assert!(!canvas.can_undo() && !canvas.undo_stroke());
+        // An opened image replaces the drawing for good.
+        canvas.strokes = drawing;
+        canvas.reset();
+        assert!(!canvas.can_undo());
     }
 
     #[test]

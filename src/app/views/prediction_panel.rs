@@ -117,7 +117,7 @@ impl PredictionPanel {
     /// Shows an opened image instead of the drawing.
     pub fn set_image(&mut self, path: PathBuf, image: Arc<DynamicImage>) {
         self.opened_image = Some((path, image));
-        self.canvas.clear();
+        self.canvas.reset();
     }
 
     /// The drawing changed: it replaces an opened image.
@@ -343,11 +343,11 @@ impl PredictionPanel {
                 commands.push(AppCommand::ClearCanvas);
             }
             if ui
-                .add_enabled(
-                    !self.canvas.strokes.is_empty(),
-                    egui::Button::new("Undo stroke"),
+                .add_enabled(self.canvas.can_undo(), egui::Button::new("Undo stroke"))
+                .on_hover_text(
+                    "Remove the last stroke, or bring back a cleared drawing (Ctrl+Z while the \
+                     canvas has focus)",
                 )
-                .on_hover_text("Remove the last stroke (Ctrl+Z while the canvas has focus)")
                 .clicked()
             {
                 commands.push(AppCommand::UndoStroke);
