@@ -455,9 +455,81 @@ pub fn presets_for(dataset: &str) -> Vec<Preset> {
     presets
 }
 
+/// The presets that suit the data `card` describes, best first: a built-in's own recipes
+/// ([`presets_for`]); for data of one's own, the recipes of the built-ins it resembles (a
+/// table's regression or classification recipes, a text's bag of words, MNIST's for 28x28
+/// grey images).
+pub fn presets_for_data(card: &crate::data::DataCard) -> Vec<Preset> {
+    use crate::data::{ColumnStep, InputPipeline, Task};
+    if crate::data::builtin(&card.dataset).is_some() {
+        return presets_for(&card.dataset);
+    }
+    let like = match (&card.preprocessing.input, &card.task) {
+        (InputPipeline::Table { columns }, _)
+            if columns.iter().any(|c| matches!(c, ColumnStep::Text { .. })) =>
+        {
+            "fine-food-reviews"
+        }
+        (InputPipeline::Table { .. }, Task::Regression { .. }) => "ames-housing",
+        (InputPipeline::Table { .. }, Task::Classification { .. }) => "iris",
+        (
+            InputPipeline::Image {
+                channels: 1,
+                height: 28,
+                width: 28,
+                ..
+            },
+            _,
+        ) => "mnist",
+        (InputPipeline::Image { .. }, _) => return Vec::new(),
+    };
+    presets_for(like)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_of_ones_own_is_offered_the_recipes_of_the_builtins_it_resembles() {
+        let table = |text: &str, target: &str| {
+            let raw = crate::data::RawTable::from_reader(text.as_bytes(), "mine.csv").unwrap();
+            let options = crate::data::TableOptions {
+                target: Some(target.into()),
+                ..Default::default()
+            };
+            let (data, _) =
+                crate::data::table_dataset("mine.csv", &raw, Some(&raw), &options).unwrap();
+            data.card
+        };
+        let rows: String = (0..20)
+            .map(|i| format!("{i},{},{}\n", i % 2, i * 3))
+            .collect();
+        let first = |card| presets_for_data(&card).first().map(|p| p.name);
+        assert_eq!(
+            first(table(&format!("x,k,y\n{rows}"), "k")),
+            Some("tabular-mlp")
+        );
+        assert_eq!(
+            first(table(&format!("x,k,y\n{rows}"), "y")),
+            Some("mlp-regressor")
+        );
+        let reviews: String = (0..20)
+            .map(|i| {
+                format!(
+                    "this product was really good and I liked it {i},{}\n",
+                    i % 2
+                )
+            })
+            .collect();
+        assert_eq!(
+            first(table(&format!("review,label\n{reviews}"), "label")),
+            Some("text-bow")
+        );
+        // A built-in keeps its own first recipe.
+        let iris = crate::data::load_builtin("iris", &Default::default()).unwrap();
+        assert_eq!(first(iris.card), Some("tabular-mlp"));
+    }
 
     #[test]
     fn every_builtin_dataset_has_a_preset_and_every_preset_a_dataset() {

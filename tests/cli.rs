@@ -33,7 +33,7 @@ fn presets_are_listed_and_printed_as_valid_json() {
     for name in ["mlp", "mlp-deep", "cnn", "cnn-deep"] {
         assert!(stdout(&out).contains(name));
     }
-    assert!(stdout(&out).contains("225034 parameters"));
+    assert!(stdout(&out).contains("225,034 parameters"));
     let out = layerlab(&["presets", "--print", "cnn"]);
     let spec = layerlab::spec::ModelSpec::from_json(&stdout(&out)).unwrap();
     assert_eq!(spec.layers.len(), 10);

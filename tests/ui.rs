@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eframe::egui;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use layerlab::app::{AppCommand, LayerLabApp, PersistedState, RunStatus};
 use layerlab::data::{default_mnist_dir, Dataset};
@@ -159,15 +159,35 @@ fn designer_edits_show_shapes_errors_and_undo() {
     harness.run_steps(2);
     assert_eq!(harness.state().settings().stack.layers.len(), 4);
     harness.get_by_label_contains("ends with 64 outputs");
+    // The preset box says what the stack is: no preset any more.
+    let preset_box = || egui::accesskit::Role::ComboBox;
+    assert_eq!(
+        harness
+            .get_by_role_and_label(preset_box(), "Preset")
+            .value()
+            .as_deref(),
+        Some("custom")
+    );
 
     // Change a parameter: Linear(64) -> Linear(10) fits again and shows its shape.
     harness.state_mut().send(AppCommand::Undo);
     harness.run_steps(2);
     assert_eq!(harness.state().settings().stack.layers.len(), 3);
-    // Undo moved the preset box to "mlp" (the stack is the mlp preset again); pick cnn.
+    // Undo moved the preset box to "mlp" (the stack is the mlp preset again); pick cnn in it.
     assert_eq!(harness.state().shown_preset(), "mlp");
-    harness.state_mut().send(AppCommand::LoadPreset("cnn"));
+    harness
+        .get_by_role_and_label(preset_box(), "Preset")
+        .click();
     harness.run_steps(2);
+    harness
+        .get_all_by_label_contains("cnn  (made for mnist)")
+        .find(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+        .expect("cnn in the preset list")
+        .click_accesskit();
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert_eq!(harness.state().shown_preset(), "cnn");
     harness.get_by_label("-> 32x13x13");
     harness.get_by_label("-> 32x26x26, 320 params");
     let kernel = harness.get_all_by_label("kernel_size").next().unwrap();
@@ -334,6 +354,14 @@ fn drawing_a_digit_shows_a_prediction() {
     assert!((total - 1.0).abs() < 1e-4);
     assert_eq!(prediction.input.len(), 784);
     assert_eq!(prediction.class(), 1, "{:?}", prediction.probabilities);
+    harness.get_by_label_contains("Prediction: 1");
+
+    // Away to other data and back: the drawing is read again (it stayed unread).
+    pick(&mut harness, "fashion-mnist");
+    pick(&mut harness, "mnist");
+    step_until(&mut harness, "the drawing read again", |app| {
+        app.prediction_is_current() && matches!(app.prediction(), Some(Ok(p)) if p.class() == 1)
+    });
     harness.get_by_label_contains("Prediction: 1");
 
     harness.get_by_label("Clear").click();
@@ -1025,6 +1053,10 @@ fn the_try_panel_fits_text_and_tables() {
     harness.get_by_label_contains("What each column contributed");
     // In the form of the Try panel and in the attribution table.
     assert_eq!(harness.get_all_by_label("Lot_Area").count(), 2);
+    // Opening the view may ask again (it wants maps): read the newest answer once it is in.
+    step_until(&mut harness, "the explanation", |app| {
+        explanation(app).is_some()
+    });
     let explained = explanation(harness.state()).unwrap();
     assert_eq!(
         explained.gradient_times_input.len(),
@@ -1188,6 +1220,11 @@ fn a_csv_of_ones_own_imports_in_the_window_and_a_bad_one_changes_nothing() {
         .notifications()
         .iter()
         .any(|n| n.contains("Imported line.csv") && n.contains("regression of y")));
+    // The preset box lists the regression recipes first (the list began with mlp).
+    assert_eq!(
+        harness.state().data_shape().presets,
+        ["mlp-regressor", "mlp-regressor-robust"]
+    );
     harness
         .state_mut()
         .send(AppCommand::SetStack(layerlab::spec::ModelSpec::new(vec![
@@ -1527,11 +1564,33 @@ fn snapshot_of_a_csv_under_review_before_import() {
     // Each column as read: the guess, the range or values, the missing cells.
     // The file's last column is Latitude; the price is picked as the target, as a person
     // would in the dialog, and its task is guessed again.
-    let review = harness.state_mut().table_import_mut().unwrap();
+    let review = harness.state().table_import().unwrap();
     assert_eq!(review.table.headers.last().unwrap(), "Latitude");
-    assert!(review.set_target("Sale_Price"));
-    assert_eq!(review.task, layerlab::data::TaskKind::Regression);
+    assert_eq!(review.table.headers[review.target], "Latitude");
+    // Open the target's list (its button shows the current target) and click the price.
+    let target_box =
+        harness.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Target column");
+    assert_eq!(target_box.value().as_deref(), Some("Latitude"));
+    target_box.click();
     harness.run_steps(2);
+    // The list is long: scroll to the price, then click it where it now is.
+    for action in ["scroll", "click"] {
+        let option = harness
+            .get_all_by_label("Sale_Price")
+            .find(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+            .expect("Sale_Price in the open list");
+        match action {
+            "scroll" => option.scroll_to_me(),
+            _ => option.click_accesskit(),
+        }
+        harness.run_steps(2);
+    }
+    // The list stays open after an accessibility click: closed as a person would.
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    let review = harness.state().table_import().unwrap();
+    assert_eq!(review.table.headers[review.target], "Sale_Price");
+    assert_eq!(review.task, layerlab::data::TaskKind::Regression);
     harness.get_by_label("Target column");
     assert!(harness.get_all_by_label("Lot_Frontage").next().is_some());
     harness.snapshot("csv_review");
@@ -1887,4 +1946,20 @@ fn training_settings_sent_during_a_run_are_refused_with_a_message() {
     });
     set_training(&mut harness, |config| config.epochs = 2);
     assert_eq!(harness.state().settings().training.epochs, 2);
+}
+
+/// At 1000x640 Ames' row form is wider than its panel; egui then reported the panel narrower
+/// than it was and the centre (the evaluation's heading, plots) was drawn over it.
+#[test]
+fn the_centre_stays_clear_of_a_wide_row_form_at_the_smallest_window() {
+    let mut harness = trained_view("ames-regressor.safetensors");
+    harness.set_size(egui::vec2(1000.0, 640.0));
+    harness.run_steps(4);
+    let form = harness.get_by_label("Fill in a row").rect();
+    let heading = harness.get_by_label_contains("Test RMSE").rect();
+    let tabs = harness.get_by_label("Inside").rect();
+    assert!(
+        heading.max.x < form.min.x - 8.0 && tabs.max.x < form.min.x,
+        "the centre's heading {heading:?} runs under the try panel's {form:?}"
+    );
 }

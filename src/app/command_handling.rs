@@ -139,7 +139,6 @@ impl LayerLabApp {
             self.editor.undo(&mut design);
         }
         self.state.set_design(design);
-        self.show_matching_preset();
     }
 
     /// Writes the model in hand as ONNX or as safetensors.
@@ -175,9 +174,6 @@ impl LayerLabApp {
     /// training settings.
     fn load_preset(&mut self, name: &'static str) {
         if let Some(preset) = preset(name) {
-            if let Some(index) = crate::presets::PRESET_NAMES.iter().position(|n| *n == name) {
-                self.designer.preset = index;
-            }
             // A preset is a template: its last layer is sized for this dataset.
             let preset = preset.with_outputs(self.data_shape.outputs);
             self.editor.commit(&self.state.design());
@@ -451,16 +447,6 @@ impl LayerLabApp {
         if let Some(current) = &self.current {
             self.prediction
                 .request(&current.model, self.state.brush_radius, explain);
-        }
-    }
-
-    /// After undo or redo: the preset box shows the preset the stack now is, if it is one.
-    pub(super) fn show_matching_preset(&mut self) {
-        let outputs = self.data_shape.outputs;
-        if let Some(index) = crate::presets::PRESET_NAMES.iter().position(|name| {
-            preset(name).is_some_and(|p| p.with_outputs(outputs).spec == self.state.stack)
-        }) {
-            self.designer.preset = index;
         }
     }
 }

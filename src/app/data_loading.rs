@@ -142,8 +142,8 @@ impl LayerLabApp {
     }
 
     /// Makes a loaded dataset the one the window trains on. When it is other data than
-    /// before (`changed`), the settings that only fit the old data are reset and the preset
-    /// offered is the one made for the new data.
+    /// before (`changed`), the settings that only fit the old data are reset (the preset box
+    /// then lists the presets made for the new data first).
     pub(super) fn adopt_dataset(
         &mut self,
         ctx: &egui::Context,
@@ -162,19 +162,6 @@ impl LayerLabApp {
                 && config.loss == crate::train::LossKind::CrossEntropy)
         {
             config.loss = crate::train::LossKind::default_for(dataset.task());
-        }
-        if let Some(index) = crate::data::builtin(&dataset.card.dataset)
-            .filter(|_| changed)
-            .and_then(|b| {
-                crate::presets::PRESET_NAMES
-                    .iter()
-                    .position(|n| *n == b.preset)
-            })
-        {
-            self.designer.preset = index;
-        } else if !changed {
-            // The stack restored at launch: the box names its preset once the outputs are known.
-            self.show_matching_preset();
         }
         let preview = DataPreview::new(ctx, &dataset);
         self.dataset = DatasetSlot::Ready(Arc::new(dataset), preview);

@@ -103,7 +103,10 @@ impl eframe::App for LayerLabApp {
             .min_size(tokens::CANVAS_PANEL_WIDTH)
             .max_size(try_max)
             .show_collapsible(ui, &mut show_draw, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
+                // Both ways: a wide row form scrolls inside the panel. Content wider than a
+                // right panel otherwise makes egui 0.37 report the panel narrower than it is
+                // (it keeps the overflowing edge), and the centre is drawn over the panel.
+                egui::ScrollArea::both().show(ui, |ui| {
                     let origin = self.current.as_ref().map(|c| c.origin.as_str());
                     let dataset = match &self.dataset {
                         DatasetSlot::Ready(dataset, _) => Some(dataset.as_ref()),

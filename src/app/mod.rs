@@ -226,6 +226,8 @@ pub struct DataShape {
     pub name: String,
     /// "Ames housing, regression of Sale_Price (USD)".
     pub description: String,
+    /// The presets that suit the data, best first ([`crate::presets::presets_for_data`]).
+    pub presets: Vec<&'static str>,
 }
 
 impl DataShape {
@@ -235,6 +237,10 @@ impl DataShape {
             outputs: crate::data::MNIST_CLASSES,
             name: "mnist".into(),
             description: "MNIST, 10-class classification".into(),
+            presets: crate::presets::presets_for("mnist")
+                .iter()
+                .map(|p| p.name)
+                .collect(),
         }
     }
 
@@ -244,6 +250,10 @@ impl DataShape {
             outputs: dataset.outputs(),
             name: dataset.card.dataset.clone(),
             description: format!("{}, {}", dataset.name, dataset.task().describe()),
+            presets: crate::presets::presets_for_data(&dataset.card)
+                .iter()
+                .map(|p| p.name)
+                .collect(),
         }
     }
 }
@@ -368,8 +378,15 @@ impl LayerLabApp {
 
     /// The preset the designer's preset box shows.
     pub fn shown_preset(&self) -> &'static str {
-        let names = crate::presets::PRESET_NAMES;
-        names[self.designer.preset.min(names.len() - 1)]
+        let outputs = self.data_shape.outputs;
+        crate::presets::PRESET_NAMES
+            .iter()
+            .copied()
+            .find(|name| {
+                crate::presets::preset(name)
+                    .is_some_and(|p| p.with_outputs(outputs).spec == self.state.stack)
+            })
+            .unwrap_or(views::designer_panel::CUSTOM_STACK)
     }
 
     /// Training and test samples of the dataset in use, once loaded.
@@ -385,12 +402,6 @@ impl LayerLabApp {
     /// The CSV whose columns the window is asking the person to check.
     pub fn table_import(&self) -> Option<&views::table_import::TableImport> {
         self.table_import.as_ref()
-    }
-
-    /// [`Self::table_import`], to choose as the dialog does (tests: a combo box's popup
-    /// option is not yet reachable by a kittest query).
-    pub fn table_import_mut(&mut self) -> Option<&mut views::table_import::TableImport> {
-        self.table_import.as_mut()
     }
 
     pub fn dataset_ready(&self) -> bool {

@@ -179,10 +179,15 @@ impl LayerLabApp {
     }
 }
 
-/// "test accuracy 98.12% (loss 0.0601)" or "test RMSE 26717.75, MAE 15475.25, R² 0.899".
+/// "test accuracy 98.12% (loss 0.0601)" or "test RMSE 26,717.75, MAE 15,475.25, R² 0.899".
 pub(super) fn describe_test(test: &crate::train::Evaluation) -> String {
     match (test.accuracy, test.regression) {
-        (_, Some(r)) => format!("test RMSE {:.2}, MAE {:.2}, R² {:.3}", r.rmse, r.mae, r.r2),
+        (_, Some(r)) => format!(
+            "test RMSE {}, MAE {}, R² {:.3}",
+            crate::display::decimal(f64::from(r.rmse), 2),
+            crate::display::decimal(f64::from(r.mae), 2),
+            r.r2
+        ),
         (Some(accuracy), None) => format!(
             "test accuracy {:.2}% (loss {:.4})",
             accuracy * 100.0,

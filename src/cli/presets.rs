@@ -53,10 +53,10 @@ pub fn run(args: PresetsArgs) -> anyhow::Result<()> {
             10
         };
         let parameters = validate(&preset.spec, input, outputs)
-            .map(|plan| plan.total_parameters().to_string())
+            .map(|plan| layerlab::display::thousands(plan.total_parameters()))
             .unwrap_or_else(|_| "-".into());
         outln!(
-            "{name:<21} {parameters:>9} parameters  fits {:<34} {}",
+            "{name:<21} {parameters:>10} parameters  fits {:<34} {}",
             preset.datasets.join(", "),
             preset.description
         );

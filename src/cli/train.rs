@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use layerlab::data::{Augmentation, Dataset};
+use layerlab::display::thousands;
 use layerlab::export::SavedModel;
 use layerlab::model::Weights;
 use layerlab::optim::{
@@ -438,6 +439,42 @@ fn schedule(args: &ScheduleArgs, monitor: Monitor) -> anyhow::Result<LrSchedule>
 
 /// Runs the prepared job on its thread with a progress bar, recording and logging its
 /// events; the summary, or the run's failure.
+/// The steps bar on stderr (hidden with `--quiet`).
+fn progress_bar(quiet: bool) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} steps {elapsed_precise} eta {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// "training 225,034 parameters on 55,000 samples (5,000 held out for validation)".
+fn started_line(
+    parameters: usize,
+    train_samples: usize,
+    validation_samples: usize,
+    first_step: usize,
+) -> String {
+    let from = if first_step > 0 {
+        format!(", from step {}", thousands(first_step))
+    } else {
+        String::new()
+    };
+    format!(
+        "training {} parameters on {} samples ({} held out for validation){from}",
+        thousands(parameters),
+        thousands(train_samples),
+        thousands(validation_samples)
+    )
+}
+
 fn drive(
     prepared: layerlab::train::PreparedJob,
     args: &TrainArgs,
@@ -453,17 +490,7 @@ fn drive(
     };
     let handle =
         TrainingHandle::spawn(prepared, None).context("cannot start the training thread")?;
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} steps {elapsed_precise} eta {eta} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(args.quiet);
     let mut summary = None;
     let mut warned = std::collections::HashSet::new();
     for event in handle.events().iter() {
@@ -492,14 +519,10 @@ fn drive(
             } => {
                 bar.set_length(total_steps as u64);
                 bar.set_position(first_step as u64);
-                let from = if first_step > 0 {
-                    format!(", from step {first_step}")
-                } else {
-                    String::new()
-                };
-                say(&bar, format!(
-                    "training {parameters} parameters on {train_samples} samples ({validation_samples} held out for validation){from}"
-                ))?;
+                say(
+                    &bar,
+                    started_line(parameters, train_samples, validation_samples, first_step),
+                )?;
             }
             TrainEvent::Batch(batch) => {
                 bar.set_position(batch.step as u64);

@@ -8,7 +8,7 @@ use eframe::egui::{self, Id};
 use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoint, Points, VLine};
 use serde::{Deserialize, Serialize};
 
-use crate::app::views::tokens;
+use crate::app::views::{plot_axes, tokens};
 use crate::train::{MetricsHistory, MinMaxSeries, RunningEma};
 
 /// Points drawn per series at most; plenty for a chart a few hundred points wide.
@@ -290,10 +290,10 @@ impl ChartFrame<'_> {
             .y_axis_label(y_label)
             .label_formatter(hover_label(self.x_axis))
             .include_x(0.0);
-        // Steps are whole: no "0.1 step" marks on a short or empty run's axis.
+        // Labels at any width; steps are whole (no "0.1 step" marks on a short run's axis).
         let plot = match self.x_axis {
-            XAxis::Steps => plot.x_grid_spacer(whole_marks),
-            XAxis::Epochs => plot,
+            XAxis::Steps => plot.x_grid_spacer(plot_axes::whole_marks),
+            XAxis::Epochs => plot.x_grid_spacer(plot_axes::labelled_marks),
         };
         if self.empty {
             plot.include_x(1.0)
@@ -322,14 +322,6 @@ impl ChartFrame<'_> {
             );
         }
     }
-}
-
-/// egui_plot's default grid marks (powers of 10 and their tenths) that fall on whole
-/// numbers.
-fn whole_marks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
-    let mut marks = egui_plot::log_grid_spacer(10)(input);
-    marks.retain(|mark| mark.value.fract() == 0.0 && mark.step_size >= 1.0);
-    marks
 }
 
 fn loss_chart(
@@ -475,29 +467,6 @@ fn epoch_series<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_step_axis_marks_whole_steps_only() {
-        // An empty or one-step run: egui_plot's grid alone marks 0.1, 0.2... steps.
-        let input = || egui_plot::GridInput {
-            bounds: (-0.05, 1.05),
-            base_step_size: 0.01,
-        };
-        let default: Vec<f64> = egui_plot::log_grid_spacer(10)(input())
-            .iter()
-            .map(|m| m.value)
-            .collect();
-        assert!(default.iter().any(|v| v.fract() != 0.0), "{default:?}");
-        let whole: Vec<f64> = whole_marks(input()).iter().map(|m| m.value).collect();
-        assert_eq!(whole, vec![0.0, 1.0]);
-        // A long run keeps egui_plot's marks.
-        let long = egui_plot::GridInput {
-            bounds: (0.0, 5_000.0),
-            base_step_size: 20.0,
-        };
-        let marks = whole_marks(long);
-        assert!(marks.len() >= 5 && marks.iter().all(|m| m.value.fract() == 0.0));
-    }
 
     /// The pointer off a line once read "step 1146.85" (issue 25, item 21).
     #[test]

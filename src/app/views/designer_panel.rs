@@ -4,9 +4,10 @@ use eframe::egui::{self, DragValue, RichText};
 
 use crate::app::command::AppCommand;
 use crate::app::views::stack_editor::{layer_templates, StackEditor};
+use crate::app::views::text_measure::text_width;
 use crate::app::views::tokens;
 use crate::app::DataShape;
-use crate::presets::{presets_for, PRESET_NAMES};
+use crate::presets::PRESET_NAMES;
 use crate::spec::{check_layers, validate, Layer, ModelSpec};
 
 /// What a row's buttons asked for, applied after the rows are drawn.
@@ -18,22 +19,37 @@ enum RowAction {
 }
 
 /// Transient choices of the designer (not persisted).
+#[derive(Default)]
 pub struct DesignerChoices {
     pub new_layer: usize,
-    pub preset: usize,
+    /// Which preset the stack is, for the preset box ("custom" when none).
+    stack_preset: StackPreset,
 }
 
-impl Default for DesignerChoices {
-    fn default() -> Self {
-        Self {
-            new_layer: 0,
-            preset: PRESET_NAMES
-                .iter()
-                .position(|n| *n == crate::app::persistence::state::FIRST_PRESET)
-                .unwrap_or(0),
+/// The preset a stack was last found to be, and the stack and outputs it was checked for:
+/// checked again only when they change (not every frame).
+#[derive(Default)]
+struct StackPreset {
+    checked: Option<(ModelSpec, usize)>,
+    name: Option<&'static str>,
+}
+
+impl DesignerChoices {
+    /// The preset `spec` is when sized for `outputs` values (its last layer), if any.
+    pub fn stack_preset(&mut self, spec: &ModelSpec, outputs: usize) -> Option<&'static str> {
+        let known = &mut self.stack_preset;
+        if known.checked.as_ref() != Some(&(spec.clone(), outputs)) {
+            known.name = PRESET_NAMES.iter().copied().find(|name| {
+                crate::presets::preset(name).is_some_and(|p| p.with_outputs(outputs).spec == *spec)
+            });
+            known.checked = Some((spec.clone(), outputs));
         }
+        known.name
     }
 }
+
+/// What the preset box says of a stack that is no preset.
+pub const CUSTOM_STACK: &str = "custom";
 
 /// The width of a layer row's Up, Down, Copy and Remove buttons side by side.
 const ROW_BUTTONS_WIDTH: f32 = 215.0;
@@ -46,7 +62,8 @@ pub fn designer_ui(
     choices: &mut DesignerChoices,
     commands: &mut Vec<AppCommand>,
 ) {
-    preset_row_ui(ui, shape, editor, choices, commands);
+    let stack_preset = choices.stack_preset(spec, shape.outputs);
+    preset_row_ui(ui, shape, stack_preset, editor, commands);
     ui.label(format!("Input: {} ({})", shape.input, shape.description));
 
     let (plans, first_error) = check_layers(spec, shape.input);
@@ -114,38 +131,57 @@ pub fn designer_ui(
 }
 
 /// The preset box (the presets made for this dataset first), Load preset, Undo and Redo.
+/// The preset box (what the stack is; picking one loads it, undoably) and Undo, Redo.
 fn preset_row_ui(
     ui: &mut egui::Ui,
     shape: &DataShape,
+    stack_preset: Option<&'static str>,
     editor: &StackEditor,
-    choices: &mut DesignerChoices,
     commands: &mut Vec<AppCommand>,
 ) {
-    let fitting: Vec<&str> = presets_for(&shape.name).iter().map(|p| p.name).collect();
-    let order: Vec<usize> = (0..PRESET_NAMES.len())
-        .filter(|&i| fitting.contains(&PRESET_NAMES[i]))
-        .chain((0..PRESET_NAMES.len()).filter(|&i| !fitting.contains(&PRESET_NAMES[i])))
-        .collect();
+    let fitting = &shape.presets;
+    // The presets that suit the data in their order (best first), then the rest.
+    let order = fitting.iter().copied().chain(
+        PRESET_NAMES
+            .iter()
+            .copied()
+            .filter(|name| !fitting.contains(name)),
+    );
+    let made_for = if crate::data::builtin(&shape.name).is_some() {
+        "made for"
+    } else {
+        "suits"
+    };
     // Wrapped: at the narrowest panel Undo and Redo go to a line of their own rather than
     // widening the panel's content past its edge (which cut every layer row's buttons).
     ui.horizontal_wrapped(|ui| {
+        let mut picked = stack_preset;
+        let shown = stack_preset.unwrap_or(CUSTOM_STACK);
+        // Wide enough for the name shown ("mlp-regressor-robust" was cut at the default).
+        let spacing = ui.spacing();
+        let width = (text_width(ui, shown, egui::TextStyle::Button)
+            + spacing.icon_width
+            + spacing.icon_spacing
+            + 2.0 * spacing.button_padding.x
+            + 8.0)
+            .max(spacing.combo_width);
         egui::ComboBox::from_label("Preset")
-            .selected_text(PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)])
+            .width(width)
+            .selected_text(shown)
             .show_ui(ui, |ui| {
-                for &i in &order {
-                    let name = PRESET_NAMES[i];
+                for name in order {
                     let label = if fitting.contains(&name) {
-                        format!("{name}  (made for {})", shape.name)
+                        format!("{name}  ({made_for} {})", shape.name)
                     } else {
                         name.to_string()
                     };
-                    ui.selectable_value(&mut choices.preset, i, label);
+                    ui.selectable_value(&mut picked, Some(name), label);
                 }
-            });
-        if ui.button("Load preset").clicked() {
-            commands.push(AppCommand::LoadPreset(
-                PRESET_NAMES[choices.preset.min(PRESET_NAMES.len() - 1)],
-            ));
+            })
+            .response
+            .on_hover_text("The preset the stack is. Pick one to load its stack and training settings (Undo brings yours back).");
+        if let Some(name) = picked.filter(|_| picked != stack_preset) {
+            commands.push(AppCommand::LoadPreset(name));
         }
         ui.separator();
         if ui
@@ -166,18 +202,13 @@ fn preset_row_ui(
 /// One choice for every row, so the buttons line up: beside the names when the widest name
 /// leaves them room, else on a line of their own (never over a name).
 fn row_buttons_fit_beside_names(ui: &egui::Ui, spec: &ModelSpec) -> bool {
-    let font = egui::TextStyle::Body.resolve(ui.style());
     let widest_name = spec
         .layers
         .iter()
         .enumerate()
         .map(|(index, layer)| {
             let text = format!("{index}  {}", layer.kind_name());
-            ui.fonts_mut(|f| {
-                f.layout_no_wrap(text, font.clone(), egui::Color32::WHITE)
-                    .size()
-                    .x
-            })
+            text_width(ui, &text, egui::TextStyle::Body)
         })
         .fold(0.0, f32::max);
     let row_inner_width = ui.available_width() - 2.0 * ui.style().spacing.window_margin.leftf();

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use eframe::egui::{self, Color32, RichText, TextureHandle};
 
 use crate::app::views::data_panel::digit_texture;
-use crate::app::views::tokens;
+use crate::app::views::text_measure::text_width;
+use crate::app::views::{plot_axes, tokens};
 use crate::data::Dataset;
+use crate::display::{decimal, thousands};
 use crate::export::SavedModel;
 use crate::train::{confusion_matrix, Evaluation};
 
@@ -167,8 +169,8 @@ pub fn evaluation_ui(
         "Test accuracy {:.2}%  (loss {:.4}, {} test samples, {} wrong)",
         view.test_accuracy * 100.0,
         view.test_loss,
-        view.tested,
-        view.mistakes.len()
+        thousands(view.tested),
+        thousands(view.mistakes.len())
     ));
     matrix_and_scores_ui(ui, view);
     ui.separator();
@@ -381,16 +383,6 @@ fn thumbnail_label_width(ui: &egui::Ui, names: &[String]) -> f32 {
     (longest + 4.0).clamp(tokens::THUMBNAIL_SIDE + 4.0, 2.5 * tokens::THUMBNAIL_SIDE)
 }
 
-fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle) -> f32 {
-    let font = style.resolve(ui.style());
-    ui.fonts_mut(|fonts| {
-        fonts
-            .layout_no_wrap(text.to_owned(), font, Color32::WHITE)
-            .size()
-            .x
-    })
-}
-
 /// A score column's cell beside the matrix, set off from its neighbour ("precision" and
 /// "recall" ran together).
 fn score_cell(ui: &mut egui::Ui, text: RichText) {
@@ -599,12 +591,12 @@ fn mistaken_rows_ui(
 fn regression_ui(ui: &mut egui::Ui, view: &RegressionView, dataset: Option<&Dataset>) {
     let m = view.metrics;
     ui.heading(format!(
-        "Test RMSE {:.2}, MAE {:.2}, R² {:.3}  ({}, {} test samples)",
-        m.rmse,
-        m.mae,
+        "Test RMSE {}, MAE {}, R² {:.3}  ({}, {} test samples)",
+        decimal(f64::from(m.rmse), 2),
+        decimal(f64::from(m.mae), 2),
         m.r2,
         view.target,
-        view.points.len()
+        thousands(view.points.len())
     ));
     let (low, high) = view
         .points
@@ -617,6 +609,7 @@ fn regression_ui(ui: &mut egui::Ui, view: &RegressionView, dataset: Option<&Data
     egui_plot::Plot::new("predicted-vs-actual")
         .height(320.0)
         .data_aspect(1.0)
+        .x_grid_spacer(plot_axes::labelled_marks)
         .x_axis_label(format!("actual {}", view.target))
         .y_axis_label("predicted")
         .show(ui, |plot| {
@@ -636,6 +629,7 @@ fn regression_ui(ui: &mut egui::Ui, view: &RegressionView, dataset: Option<&Data
     let (bins, width) = residual_histogram(&view.points, 30);
     egui_plot::Plot::new("residuals")
         .height(160.0)
+        .x_grid_spacer(plot_axes::labelled_marks)
         .x_axis_label(format!("error {}", view.target))
         .y_axis_label("test samples")
         .show(ui, |plot| {
@@ -661,8 +655,8 @@ fn regression_ui(ui: &mut egui::Ui, view: &RegressionView, dataset: Option<&Data
             ui.end_row();
             for &(index, actual, predicted) in &view.largest_errors {
                 ui.label(index.to_string());
-                ui.label(format!("{actual:.2}"));
-                ui.label(format!("{predicted:.2}"));
+                ui.label(decimal(f64::from(actual), 2));
+                ui.label(decimal(f64::from(predicted), 2));
                 let raw = dataset
                     .and_then(|d| d.test.raw.get(index))
                     .map_or("", String::as_str);

@@ -110,7 +110,10 @@ impl LayerLabApp {
                 let dataset = self.dataset().cloned();
                 // Only results of the current model are shown.
                 let view = self.shown_evaluation_mut();
+                // Plots and headings fit the visible width; only the tables scroll sideways.
+                let visible_width = ui.available_width();
                 egui::ScrollArea::both().show(ui, |ui| {
+                    ui.set_max_width(visible_width);
                     evaluation_panel::evaluation_ui(ui, view, dataset.as_deref());
                 });
             }

@@ -507,7 +507,10 @@ fn actual_target(dataset: &Dataset, index: usize) -> Option<String> {
     let names = dataset.task().class_names();
     match dataset.test.labels().get(index) {
         Some(&label) => names.get(label as usize).cloned(),
-        None => dataset.test.values().get(index).map(|v| format!("{v}")),
+        None => dataset.test.values().get(index).map(|&v| {
+            let places = if v.fract() == 0.0 { 0 } else { 2 };
+            crate::display::decimal(f64::from(v), places)
+        }),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::spec::Layer;
 /// Edits go straight into the edited value; [`StackEditor::commit`] (called once a frame
 /// when no pointer button is held) turns each finished edit into one undo step, so a drag
 /// over a value is one step, not a hundred. The window edits a [`crate::app::persistence::state::Design`], so
-/// undoing "Load preset" restores the optimizer and batch size along with the stack.
+/// undoing a preset picked in the preset box restores the optimizer and batch size along with the stack.
 #[derive(Clone, Debug)]
 pub struct StackEditor<T = crate::app::persistence::state::Design> {
     committed: T,

@@ -195,7 +195,20 @@ impl TableImport {
                             .response
                             .labelled_by(name.id);
                     }
-                    ui.label(profile.summary());
+                    match &profile.stray_non_numbers {
+                        Some(strays) if self.kinds[index] != ColumnKind::Numeric => {
+                            ui.vertical(|ui| {
+                                ui.label(profile.summary());
+                                ui.colored_label(tokens::WARNING, strays).on_hover_text(
+                                    "Read as numbers only once these cells are corrected \
+                                         or left empty (empty cells are filled)",
+                                );
+                            });
+                        }
+                        _ => {
+                            ui.label(profile.summary());
+                        }
+                    }
                     if profile.missing > 0 {
                         ui.colored_label(tokens::WARNING, profile.missing.to_string());
                     } else {

@@ -17,8 +17,8 @@ pub const MAX_CLASSES: usize = 256;
 pub use encode::encode_table_for_model;
 use encode::{encode_rows, fit_column, parse_target};
 pub use profile::{
-    guess_kind, guess_task, profile_columns, ColumnKind, ColumnProfile, TaskKind,
-    PROFILE_MAX_LEVELS,
+    guess_kind, guess_task, profile_columns, stray_non_numbers, ColumnKind, ColumnProfile,
+    TaskKind, PROFILE_MAX_LEVELS,
 };
 
 /// How a table becomes a dataset.
@@ -192,6 +192,17 @@ impl<'a> TrainingCells<'a> {
             .map(move |&r| table.row(r as usize).cell(column))
     }
 
+    /// Each training row's cell of `column` with its line in the file.
+    fn lines_and_cells(&self, column: usize) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+        let table = self.table;
+        self.rows.iter().map(move |&r| {
+            (
+                RawTable::line_of(r as usize),
+                table.row(r as usize).cell(column),
+            )
+        })
+    }
+
     /// "line 12, column price: ...": where the `row`-th training row is in the file.
     fn at(&self, row: usize, column: &str, reason: String) -> DataError {
         corrupt(
@@ -262,6 +273,15 @@ fn fit_columns(
             .map(|(_, kind)| *kind)
             .unwrap_or_else(|| guess_kind(training.cells(index)));
         report.columns.push((header.clone(), kind));
+        if kind != ColumnKind::Numeric {
+            if let Some(strays) = stray_non_numbers(training.lines_and_cells(index)) {
+                report.notes.push(format!(
+                    "{header}: read as {} because {strays}; correct them (or mark them \
+                     missing) to read the column as numbers",
+                    kind.name()
+                ));
+            }
+        }
         let step = fit_column(
             header,
             kind,
@@ -339,6 +359,48 @@ mod tests {
 
     fn table(text: &str) -> RawTable {
         RawTable::from_reader(text.as_bytes(), "t.csv").unwrap()
+    }
+
+    #[test]
+    fn a_column_of_numbers_with_a_typo_says_which_cell_made_it_categorical() {
+        let rows: String = (0..30).map(|i| format!("{},{}\n", i % 10, i % 2)).collect();
+        let text = format!("x,y\n{}", rows.replacen("3,1\n", "abc,1\n", 1));
+        let t = table(&text);
+        let profiles = profile_columns(&t);
+        assert_eq!(profiles[0].guessed, ColumnKind::Categorical);
+        assert_eq!(
+            profiles[0].stray_non_numbers.as_deref(),
+            Some("1 value is not a number: line 5 'abc'")
+        );
+        assert_eq!(profiles[1].stray_non_numbers, None);
+        let options = TableOptions {
+            target: Some("y".into()),
+            ..TableOptions::default()
+        };
+        // With a test file every row of the first trains, line 5 among them.
+        let (_, report) = table_dataset("t", &t, Some(&t), &options).unwrap();
+        assert!(
+            report.notes.iter().any(|n| n.starts_with(
+                "x: read as categorical because 1 value is not a number: line 5 'abc'"
+            )),
+            "{:?}",
+            report.notes
+        );
+        // A column of words is words, not numbers with typos.
+        let words = table("w,y\na,1\nb,0\n3,1\n");
+        assert_eq!(profile_columns(&words)[0].stray_non_numbers, None);
+        let many: String = (0..5).map(|i| format!("{i}\n")).collect();
+        let strays = format!("v\n{many}x1\nx2\nx3\nx4\n{}", many.repeat(30));
+        assert_eq!(
+            stray_non_numbers(
+                table(&strays)
+                    .column(0)
+                    .enumerate()
+                    .map(|(r, c)| (RawTable::line_of(r), c))
+            )
+            .as_deref(),
+            Some("4 values are not numbers: line 7 'x1', line 8 'x2', line 9 'x3' and 1 more")
+        );
     }
 
     #[test]

@@ -58,6 +58,41 @@ pub fn guess_kind<'a>(cells: impl Iterator<Item = &'a str>) -> ColumnKind {
     ColumnKind::Categorical
 }
 
+/// A numeric column with a few cells that are not numbers (a typo, "n/a?") is read as
+/// categorical by [`guess_kind`]; this says which cells did it, so the person can fix them:
+/// "1 value is not a number: line 5 'abc'". `None` when every present cell is a number, or when
+/// more than one in twenty is not (a column of words, not a column of numbers with typos).
+pub fn stray_non_numbers<'a>(cells: impl Iterator<Item = (usize, &'a str)>) -> Option<String> {
+    const SHOWN: usize = 3;
+    let (mut present, mut strays) = (0usize, 0usize);
+    let mut first = Vec::new();
+    for (line, cell) in cells.filter(|(_, c)| !is_missing(c)) {
+        present += 1;
+        if parse_number(cell).is_none() {
+            strays += 1;
+            if first.len() < SHOWN {
+                first.push(format!(
+                    "line {line} '{}'",
+                    super::super::shorten(cell.trim(), 24)
+                ));
+            }
+        }
+    }
+    if strays == 0 || strays * 20 > present {
+        return None;
+    }
+    let more = match strays - first.len() {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let values = if strays == 1 {
+        "value is not a number"
+    } else {
+        "values are not numbers"
+    };
+    Some(format!("{strays} {values}: {}{more}", first.join(", ")))
+}
+
 /// What a column holds, for a person deciding how to read it before an import.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnProfile {
@@ -72,6 +107,8 @@ pub struct ColumnProfile {
     pub levels: usize,
     /// The first few distinct values, for a glance.
     pub examples: Vec<String>,
+    /// Cells that keep a column of numbers from being read as numbers ([`stray_non_numbers`]).
+    pub stray_non_numbers: Option<String>,
 }
 
 /// Distinct values a profile counts before it stops ("more than 1,000").
@@ -141,6 +178,12 @@ pub fn profile_columns(table: &RawTable) -> Vec<ColumnProfile> {
                 range: range.filter(|_| all_numbers),
                 levels: distinct.len(),
                 examples,
+                stray_non_numbers: stray_non_numbers(
+                    table
+                        .column(index)
+                        .enumerate()
+                        .map(|(row, cell)| (RawTable::line_of(row), cell)),
+                ),
             }
         })
         .collect()
