@@ -799,10 +799,19 @@ fn the_in_window_file_picker_saves_without_a_desktop_portal() {
         SavedModel::load(&target).unwrap(),
         SavedModel::load(&model).unwrap()
     );
-    // Opening again and cancelling changes nothing.
-    harness.state_mut().send(AppCommand::LoadModelDialog);
+    // The next dialog, whatever it is for, opens where this one ended.
+    assert_eq!(
+        harness.state().settings().last_folder.as_deref(),
+        Some(test_models_dir().as_path())
+    );
+    // Opening again (a CSV, which would start at home) and cancelling changes nothing.
+    harness.state_mut().send(AppCommand::ImportCsvDialog);
     harness.run_steps(3);
     assert!(harness.state().file_dialog_open().is_some());
+    let shown = test_models_dir().display().to_string();
+    assert!(harness
+        .get_all_by_value(&shown)
+        .any(|node| node.accesskit_node().role() == egui::accesskit::Role::TextInput));
     harness.get_by_label("Cancel").click();
     harness.run_steps(2);
     assert_eq!(harness.state().file_dialog_open(), None);

@@ -164,6 +164,12 @@ impl LayerLabApp {
         match outcome {
             DialogOutcome::Chosen(purpose, path) => {
                 self.file_dialog = None;
+                // The next dialog opens where this one ended: the folder holding the file (or
+                // the folder) chosen.
+                self.state.last_folder = path
+                    .parent()
+                    .filter(|f| !f.as_os_str().is_empty())
+                    .map(std::path::Path::to_path_buf);
                 let command = match purpose {
                     FilePurpose::ExportWeights => AppCommand::ExportWeightsTo(path),
                     FilePurpose::LoadModel => AppCommand::LoadModelFrom(path),
@@ -177,9 +183,11 @@ impl LayerLabApp {
             }
             DialogOutcome::Cancelled => self.file_dialog = None,
             DialogOutcome::FellBack => {
+                // Remembered: no later open waits for a dialog that never comes.
+                self.state.in_window_file_picker = true;
                 self.notifications.info(
-                    "No desktop file dialog answered (is xdg-desktop-portal running?); using \
-                     LayerLab's own file picker.",
+                    "No desktop file dialog answered (is xdg-desktop-portal running?); \
+                     LayerLab's own file picker opens from now on (View menu to change).",
                 );
             }
         }

@@ -257,9 +257,10 @@ impl LayerLabApp {
         if self.file_dialog.is_some() {
             return; // one at a time; the open one keeps its place
         }
-        let start_dir = match purpose {
-            // Models are saved to and loaded from the models folder unless the person goes
-            // elsewhere.
+        // Where the last dialog ended; else models go to and come from the models folder,
+        // and everything else starts at home (never the program's working directory).
+        let last = self.state.last_folder.clone().filter(|f| f.is_dir());
+        let start_dir = last.or_else(|| match purpose {
             FilePurpose::ExportWeights | FilePurpose::LoadModel | FilePurpose::ExportOnnx => {
                 ensure_models_dir().ok()
             }
@@ -267,7 +268,7 @@ impl LayerLabApp {
             | FilePurpose::ImportCsv
             | FilePurpose::ImportFolder
             | FilePurpose::ExportMetrics => None,
-        };
+        });
         let waker = repaint_waker(ctx);
         self.file_dialog = Some(FileDialog::open(
             purpose,

@@ -23,8 +23,11 @@ pub struct PersistedState {
     pub charts: ChartSettings,
     pub brush_radius: f32,
     pub show_frame_stats: bool,
-    /// Use LayerLab's in-window file picker instead of the desktop's dialog.
+    /// Use LayerLab's in-window file picker instead of the desktop's dialog (set for good
+    /// once no desktop dialog answered, so no later open waits for one again).
     pub in_window_file_picker: bool,
+    /// The folder of the file or folder chosen last in a file dialog: the next one opens there.
+    pub last_folder: Option<std::path::PathBuf>,
     /// The side panels can be hidden (View menu) to give the charts room.
     pub show_setup_panel: bool,
     pub show_draw_panel: bool,
@@ -53,6 +56,7 @@ impl Default for PersistedState {
             brush_radius: DEFAULT_BRUSH_RADIUS,
             show_frame_stats: false,
             in_window_file_picker: false,
+            last_folder: None,
             show_setup_panel: true,
             show_draw_panel: true,
             dataset: "mnist".into(),

@@ -6,8 +6,13 @@
 //! then, or whenever the person prefers it (View menu), the in-window picker below is used:
 //! a folder listing, a path field and an extension filter, drawn by egui.
 //!
-//! egui-file-dialog, the maintained egui picker, has no release for egui 0.37 yet (0.15
-//! depends on egui 0.36), so the picker is LayerLab's own and deliberately small.
+//! The picker is LayerLab's own and deliberately small. `egui_file` 0.29 (which builds with
+//! egui 0.37) was weighed as a replacement: it opens, saves and picks folders, filters and
+//! takes a typed path, but it lists a whole folder at once on the UI thread (a folder of a
+//! million files stalls the window; this one lists at most [`MAX_LISTED`]), and it would not
+//! give the save's added extension and the reasons a path cannot be used ("... is a
+//! folder", "the folder ... does not exist") that this one shows before the button is
+//! pressed. Kept, at about 300 lines.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -71,7 +76,7 @@ impl FilePurpose {
     }
 
     /// The answer is a folder, not a file.
-    fn picks_folder(self) -> bool {
+    pub fn picks_folder(self) -> bool {
         matches!(self, Self::ImportFolder)
     }
 
@@ -202,9 +207,10 @@ pub struct InWindowPicker {
 
 impl InWindowPicker {
     pub fn new(purpose: FilePurpose, start_dir: Option<PathBuf>) -> Self {
+        // Never the program's working directory (wherever it was started from).
         let folder = start_dir
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_else(|| PathBuf::from("."));
+            .or_else(home_dir)
+            .unwrap_or_else(|| PathBuf::from("/"));
         Self {
             purpose,
             folder: folder.display().to_string(),
@@ -367,6 +373,12 @@ impl InWindowPicker {
                 if let Err(why) = &chosen {
                     ui.weak(why);
                 }
+                // Enter accepts what the button would (in the name or path field too).
+                if let Ok(path) = &chosen {
+                    if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                        outcome = Some(DialogOutcome::Chosen(self.purpose, path.clone()));
+                    }
+                }
                 ui.horizontal(|ui| {
                     let verb = if self.purpose.saves() {
                         "Save"
@@ -393,6 +405,15 @@ impl InWindowPicker {
         }
         outcome
     }
+}
+
+/// The person's home folder ($HOME, or %USERPROFILE% on Windows).
+fn home_dir() -> Option<PathBuf> {
+    ["HOME", "USERPROFILE"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(PathBuf::from)
+        .find(|dir| dir.is_dir())
 }
 
 fn has_extension(path: &Path, extensions: &[&str]) -> bool {
@@ -429,6 +450,54 @@ mod tests {
         // Open for a while, then cancelled: the person cancelled; no picker.
         let mut dialog = answered(Duration::from_secs(3));
         assert_eq!(dialog.update(&ctx), Some(DialogOutcome::Cancelled));
+    }
+
+    /// One frame of `picker` with `events` (keys typed); its answer.
+    fn frame(picker: &mut InWindowPicker, events: Vec<egui::Event>) -> Option<DialogOutcome> {
+        let ctx = egui::Context::default();
+        let mut outcome = None;
+        let input = egui::RawInput {
+            events,
+            ..Default::default()
+        };
+        let _ = ctx.run_ui(input, |ui| outcome = picker.ui(ui.ctx()));
+        outcome
+    }
+
+    fn enter() -> egui::Event {
+        egui::Event::Key {
+            key: egui::Key::Enter,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: egui::Modifiers::NONE,
+        }
+    }
+
+    #[test]
+    fn enter_accepts_a_usable_path_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.safetensors"), b"x").unwrap();
+        let mut picker = InWindowPicker::new(FilePurpose::LoadModel, Some(dir.path().into()));
+        assert_eq!(frame(&mut picker, vec![]), None);
+        // No file named: Enter does nothing.
+        assert_eq!(frame(&mut picker, vec![enter()]), None);
+        picker.file_name = "m.safetensors".into();
+        assert_eq!(frame(&mut picker, vec![]), None);
+        assert_eq!(
+            frame(&mut picker, vec![enter()]),
+            Some(DialogOutcome::Chosen(
+                FilePurpose::LoadModel,
+                dir.path().join("m.safetensors")
+            ))
+        );
+    }
+
+    #[test]
+    fn without_a_folder_to_start_in_the_picker_opens_at_home_not_the_working_directory() {
+        let picker = InWindowPicker::new(FilePurpose::ImportCsv, None);
+        let expected = home_dir().unwrap_or_else(|| PathBuf::from("/"));
+        assert_eq!(picker.folder, expected.display().to_string());
     }
 
     #[test]
