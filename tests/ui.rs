@@ -899,6 +899,39 @@ fn side_panels_never_cover_the_centre_at_the_smallest_window() {
     );
 }
 
+/// Fashion-MNIST's first images at 1000x640: each label on one line ("Pullove/r" broke
+/// mid-word) and every column inside the setup panel (the eighth ran under the charts).
+#[test]
+fn the_first_images_labels_stay_whole_and_inside_the_panel() {
+    test_models_dir();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1000.0, 640.0))
+        .build_eframe(|cc| {
+            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
+        });
+    pick(&mut harness, "fashion-mnist");
+    harness.get_by_label("Data").click();
+    harness.run_steps(3);
+    let centre = harness.get_by_label("Charts").rect().min.x;
+    let mut labels = 0;
+    for name in ["Pullover", "Sneaker", "Ankle boot", "T-shirt/top"] {
+        for label in harness.get_all_by_label(name) {
+            let rect = label.rect();
+            labels += 1;
+            assert!(
+                rect.height() < 16.0,
+                "{name} takes {} points: broken over lines",
+                rect.height()
+            );
+            assert!(
+                rect.max.x <= centre,
+                "{name} at {rect:?} runs under the centre at {centre}"
+            );
+        }
+    }
+    assert!(labels >= 4, "only {labels} labels found");
+}
+
 /// Picks a built-in dataset in the Data tab's way and waits for it.
 fn pick(harness: &mut Harness<'static, LayerLabApp>, name: &str) {
     harness

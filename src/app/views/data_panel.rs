@@ -4,8 +4,10 @@
 use eframe::egui::{self, DragValue, TextureHandle, TextureOptions};
 
 use crate::app::command::AppCommand;
+use crate::app::views::text_measure::text_width;
 use crate::app::views::tokens;
 use crate::data::{Dataset, Samples, BUILTIN_DATASETS};
+use crate::display::thousands;
 use crate::train::TrainConfig;
 
 /// Sample images shown in the preview grid.
@@ -72,8 +74,8 @@ pub fn data_ui(
     };
     ui.label(format!(
         "{} training and {} test samples of {}, {}",
-        dataset.train.len(),
-        dataset.test.len(),
+        thousands(dataset.train.len()),
+        thousands(dataset.test.len()),
         dataset.input_shape(),
         dataset.task().describe()
     ));
@@ -184,9 +186,10 @@ fn split_ui(ui: &mut egui::Ui, dataset: &Dataset, config: &mut TrainConfig, trai
         .saturating_sub(config.validation_size)
         .min(config.train_limit.unwrap_or(usize::MAX));
     ui.label(format!(
-        "Split: {train} train / {} validation / {} test",
-        config.validation_size,
-        dataset.test.len()
+        "Split: {} train / {} validation / {} test",
+        thousands(train),
+        thousands(config.validation_size),
+        thousands(dataset.test.len())
     ));
 }
 
@@ -201,7 +204,11 @@ fn class_counts_ui(ui: &mut egui::Ui, dataset: &Dataset) {
         .num_columns(2)
         .show(ui, |ui| {
             for (class, count) in dataset.train.class_counts(names.len()).iter().enumerate() {
-                ui.label(format!("{}: {count}", class_heading(class, &names[class])));
+                ui.label(format!(
+                    "{}: {}",
+                    class_heading(class, &names[class]),
+                    thousands(*count)
+                ));
                 if class % 2 == 1 {
                     ui.end_row();
                 }
@@ -239,27 +246,42 @@ fn first_rows_ui(ui: &mut egui::Ui, dataset: &Dataset) {
     }
 }
 
-/// The first training images under their labels.
+/// The first training images under their labels, in as many columns as the panel holds
+/// (at most [`PREVIEW_COLUMNS`]), each cell as wide as the longest label so no name breaks
+/// mid-word ("Pullove/r").
 fn first_images_ui(ui: &mut egui::Ui, dataset: &Dataset, preview: &DataPreview) {
     let names = dataset.task().class_names();
+    let label = |class: u8| {
+        names
+            .get(class as usize)
+            .cloned()
+            .unwrap_or_else(|| class.to_string())
+    };
     ui.label("First training images and their labels");
+    let spacing = 4.0;
+    let widest = preview
+        .thumbnails
+        .iter()
+        .map(|(_, class)| text_width(ui, &label(*class), egui::TextStyle::Small))
+        .fold(0.0, f32::max);
+    let cell = widest.max(tokens::THUMBNAIL_SIDE);
+    let fit = ((ui.available_width() + spacing) / (cell + spacing)).floor() as usize;
+    let columns = fit.clamp(1, PREVIEW_COLUMNS);
     egui::Grid::new("preview")
-        .spacing([4.0, 4.0])
+        .spacing([spacing, spacing])
         .show(ui, |ui| {
-            for (i, (texture, label)) in preview.thumbnails.iter().enumerate() {
+            for (i, (texture, class)) in preview.thumbnails.iter().enumerate() {
                 ui.vertical(|ui| {
+                    ui.set_width(cell);
                     ui.add(
                         egui::Image::new(texture)
                             .fit_to_exact_size(egui::Vec2::splat(tokens::THUMBNAIL_SIDE)),
                     );
-                    ui.label(
-                        names
-                            .get(*label as usize)
-                            .cloned()
-                            .unwrap_or_else(|| label.to_string()),
-                    );
+                    // One line; a name wider than the panel allows is cut with "…" and
+                    // shown whole on hover.
+                    ui.add(egui::Label::new(egui::RichText::new(label(*class)).small()).truncate());
                 });
-                if i % PREVIEW_COLUMNS == PREVIEW_COLUMNS - 1 {
+                if i % columns == columns - 1 {
                     ui.end_row();
                 }
             }
