@@ -11,6 +11,8 @@
     clippy::wildcard_enum_match_arm
 )]
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -18,6 +20,100 @@ use layerlab::data::{parse_idx, profile_columns, read_idx, table_dataset, RawTab
 use layerlab::export::SavedModel;
 use layerlab::spec::{check_training_memory, validate, ActivationShape, Layer, ModelSpec};
 use proptest::prelude::*;
+
+/// The system allocator, counting each thread's live bytes and their peak, so a case can
+/// assert what it held at most (the loaders run on the calling thread).
+struct CountingAllocator;
+
+thread_local! {
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+    static PEAK_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(change: isize) {
+    // `try_with`: a thread being torn down still allocates and frees.
+    let _ = LIVE_BYTES.try_with(|live| {
+        let now = live.get() + change;
+        live.set(now);
+        let _ = PEAK_BYTES.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+// SAFETY: every call is passed to `System` unchanged; only sizes are counted.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's layout, passed on as `GlobalAlloc::alloc` requires.
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            count(layout.size() as isize);
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let pointer = unsafe { System.alloc_zeroed(layout) };
+        if !pointer.is_null() {
+            count(layout.size() as isize);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: `pointer` came from this allocator (so from `System`) with `layout`.
+        unsafe { System.dealloc(pointer, layout) };
+        count(-(layout.size() as isize));
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `pointer` came from `System` with `layout`; the caller checked `new_size`.
+        let moved = unsafe { System.realloc(pointer, layout, new_size) };
+        if !moved.is_null() {
+            count(new_size as isize - layout.size() as isize);
+        }
+        moved
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Runs `work` and returns what it gave and the most bytes it held at once on this thread
+/// beyond what was live before.
+fn peak_bytes<T>(work: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE_BYTES.with(Cell::get);
+    PEAK_BYTES.with(|peak| peak.set(before));
+    let value = work();
+    let peak = PEAK_BYTES.with(Cell::get);
+    (value, (peak - before).max(0) as usize)
+}
+
+/// The largest peak any case of a bounded generator reached, and its input's size (printed
+/// by `scripts/fuzz.sh`).
+static LARGEST_PEAK: std::sync::Mutex<(usize, usize, &str)> = std::sync::Mutex::new((0, 0, ""));
+
+fn record_peak(peak: usize, input: usize, generator: &'static str) {
+    if let Ok(mut largest) = LARGEST_PEAK.lock() {
+        if peak > largest.0 {
+            *largest = (peak, input, generator);
+            // scripts/fuzz.sh reports the largest case of the run.
+            if let Some(path) = std::env::var_os("FUZZ_PEAK_FILE") {
+                let _ = std::fs::write(path, format!("{peak} {input} {generator}\n"));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_allocator_counts_what_a_case_holds() {
+    let ((), peak) = peak_bytes(|| {
+        let held = vec![1u8; 3 << 20];
+        drop(std::hint::black_box(held));
+    });
+    assert!((3 << 20..4 << 20).contains(&peak), "{peak}");
+    let (kept, peak) = peak_bytes(|| vec![0u64; 1000]);
+    assert!(peak >= 8000 && kept.len() == 1000);
+}
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -258,7 +354,14 @@ proptest! {
 
 /// A CSV of a generated shape: `columns` columns of mixed kinds (numbers, categories drawn
 /// from `levels`, long text with emoji and NULs), `rows` rows, cells up to `cell` bytes.
-fn shaped_csv(columns: usize, rows: usize, cell: usize, levels: usize, seed: u64) -> String {
+fn shaped_csv(
+    columns: usize,
+    rows: usize,
+    cell: usize,
+    levels: usize,
+    emoji_only: bool,
+    seed: u64,
+) -> String {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let header: Vec<String> = (0..columns).map(|c| format!("c{c}")).collect();
@@ -271,12 +374,13 @@ fn shaped_csv(columns: usize, rows: usize, cell: usize, levels: usize, seed: u64
                 2 => {
                     let words = rng.gen_range(0..=cell / 4 + 1);
                     let text: String = (0..words)
-                        .map(|i| match i % 5 {
-                            0 => "tea ",
-                            1 => "\u{1F375} ",
-                            2 => "very good ",
-                            3 => "\0 ",
-                            _ => "x",
+                        .map(|i| match (emoji_only, i % 5) {
+                            (true, _) => "\u{1F375}\u{1F600}",
+                            (false, 0) => "tea ",
+                            (false, 1) => "\u{1F375} ",
+                            (false, 2) => "very good ",
+                            (false, 3) => "\0 ",
+                            (false, _) => "x",
                         })
                         .collect();
                     format!("\"{}\"", text.chars().take(cell).collect::<String>())
@@ -315,28 +419,56 @@ proptest! {
     /// (a categorical column at most 101 features); an error names the file.
     #[test]
     fn csv_shapes_are_read_whole_and_imported_within_bounds(
-        columns in 1usize..40,
-        rows in 0usize..80,
-        cell in 0usize..400,
+        columns in prop_oneof![9 => 1usize..40, 1 => 200usize..1_500],
+        rows in prop_oneof![9 => 0usize..80, 1 => 300usize..3_000],
+        cell in prop_oneof![9 => 0usize..400, 1 => 20_000usize..200_000],
         levels in 1usize..600,
         members in 0usize..4,
+        emoji_only in any::<bool>(),
         seed in any::<u64>(),
     ) {
-        let text = shaped_csv(columns, rows, cell, levels, seed);
+        // Long lines and huge fields, wide or long tables (one case in ten each), within a
+        // case's fraction of a second: at most about a million characters (the caps past
+        // that, 32 MiB a line and 1 GiB inflated, have tests of their own in the data module).
+        let budget = 1usize << 20;
+        let cell = cell.min(budget / columns);
+        let rows = rows.min((budget / (columns * cell.max(8))).max(1));
+        let text = shaped_csv(columns, rows, cell, levels, emoji_only, seed);
         let name = if members > 0 { "fuzz.csv.gz" } else { "fuzz.csv" };
         let (_dir, path) = temp_file(&gzip_members(text.as_bytes(), members), name);
-        match RawTable::read(&path) {
-            Ok(table) => {
+        let (outcome, peak) = peak_bytes(|| {
+            RawTable::read(&path).map(|table| {
+                let imported = table_dataset("fuzz", &table, None, &TableOptions::default());
+                (table, imported)
+            })
+        });
+        // Memory is bounded by the data: the text held once as cells, the encoded features
+        // (4 bytes each), and a fixed allowance; never a multiple of the file per cell.
+        let features = match &outcome {
+            Ok((_, Ok((data, _)))) => (data.train.len() + data.test.len()) * data.input_shape().numel(),
+            _ => 0,
+        };
+        let bound = (16 << 20) + 4 * text.len() + 8 * features;
+        record_peak(peak, text.len(), "csv shapes");
+        prop_assert!(peak <= bound, "{peak} bytes held for {} bytes of CSV ({features} features)", text.len());
+        match outcome {
+            Ok((table, imported)) => {
                 prop_assert_eq!(table.row_count(), rows);
                 prop_assert_eq!(table.headers.len(), columns);
-                let options = TableOptions::default();
-                match table_dataset("fuzz", &table, None, &options) {
+                match imported {
                     Ok((data, _)) => {
                         let width = data.input_shape().numel();
                         let bound = columns * (layerlab::data::DEFAULT_VOCABULARY_SIZE + 101);
                         prop_assert!(width <= bound, "{width} features from {columns} columns");
                     }
-                    Err(error) => prop_assert!(error.to_string().contains(name), "{error}"),
+                    Err(error) => {
+                        let message = error.to_string();
+                        prop_assert!(message.contains(name), "{message}");
+                        // A cell's fault says where the cell is.
+                        if message.contains("is not a number") {
+                            prop_assert!(message.contains("line ") && message.contains("column "), "{message}");
+                        }
+                    }
                 }
             }
             Err(error) => {
@@ -357,6 +489,7 @@ proptest! {
         stray_file in any::<bool>(),
         split in any::<bool>(),
         test_missing_class in any::<bool>(),
+        non_utf8_class in any::<bool>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("folder");
@@ -382,8 +515,25 @@ proptest! {
         if stray_file {
             std::fs::write(root.join("notes.txt"), b"not an image").unwrap();
         }
+        #[cfg(unix)]
+        if non_utf8_class {
+            use std::os::unix::ffi::OsStrExt;
+            let name = std::ffi::OsStr::from_bytes(b"caf\xe9");
+            let class = class_root.join(name);
+            std::fs::create_dir_all(&class).unwrap();
+            image::GrayImage::from_pixel(8, 8, image::Luma([200]))
+                .save(class.join("0.png"))
+                .unwrap();
+        }
+        let pixels: usize = images.iter().map(|&(_, w, h)| (w * h) as usize).sum::<usize>() + 64;
         let options = layerlab::data::ImageFolderOptions::default();
-        if let Err(error) = layerlab::data::folder_dataset(&root, None, options) {
+        let (loaded, peak) = peak_bytes(|| layerlab::data::folder_dataset(&root, None, options));
+        // Decoded images at most 64x64 (the default side) in f32, a few copies, and a
+        // fixed allowance: bounded by the images, not by anything else in the folder.
+        let bound = (8 << 20) + 4 * 4 * (64 * 64).max(pixels) * (images.len() + 2);
+        record_peak(peak, pixels, "image folders");
+        prop_assert!(peak <= bound, "{peak} bytes for {} images", images.len());
+        if let Err(error) = loaded {
             let message = error.to_string();
             let named = root.display().to_string();
             prop_assert!(message.contains(&named), "{message}");
