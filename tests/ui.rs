@@ -2005,3 +2005,65 @@ fn the_centre_stays_clear_of_a_wide_row_form_at_the_smallest_window() {
         "the centre's heading {heading:?} runs under the try panel's {form:?}"
     );
 }
+
+/// Two runs of the window in the Runs tab: listed from the store, ticked, their curves
+/// overlaid and what differs between them (the epochs) shown.
+#[test]
+fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        - 1.0;
+    let mut harness = harness(quick_state());
+    pick(&mut harness, "xor");
+    // Epoch counts no other test of this file trains xor with: the store is shared.
+    train_briefly(&mut harness, "xor", 7);
+    train_briefly(&mut harness, "xor", 9);
+    open_tab(&mut harness, "Runs");
+    let mine = |app: &LayerLabApp| -> Vec<String> {
+        match &app.runs_browser().runs {
+            Some(Ok(runs)) => runs
+                .iter()
+                .filter(|r| {
+                    r.dataset == "xor"
+                        && r.created_at >= since
+                        && (r.epochs == 7 || r.epochs == 9)
+                        && r.status == "finished"
+                })
+                .map(|r| r.id.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let started = Instant::now();
+    while mine(harness.state()).len() < 2 {
+        assert!(started.elapsed() < PATIENCE, "the two runs never listed as finished");
+        harness.get_by_label("Refresh").click();
+        harness.run_steps(3);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    harness.get_by_label_contains("runs recorded, newest first");
+    for id in mine(harness.state()) {
+        harness.state_mut().send(AppCommand::ToggleRun(id));
+        harness.run_steps(1);
+    }
+    step_until(&mut harness, "the comparison", |app| {
+        matches!(&app.runs_browser().selection, Some(Ok(s)) if s.comparison.is_some())
+    });
+    harness.run_steps(2);
+    let Some(Ok(selection)) = &harness.state().runs_browser().selection else {
+        unreachable!()
+    };
+    // Both curves, each with its epochs.
+    let mut epochs: Vec<usize> = selection.epochs.iter().map(|(_, e)| e.len()).collect();
+    epochs.sort_unstable();
+    assert_eq!(epochs, [7, 9]);
+    let comparison = selection.comparison.as_ref().unwrap();
+    let differing: Vec<&str> = comparison.differences.iter().map(|d| d.path.as_str()).collect();
+    assert!(differing.contains(&"settings.epochs"), "{differing:?}");
+    assert!(!differing.contains(&"settings.batch_size"), "{differing:?}");
+    harness.get_by_label("What differs");
+    harness.get_by_label("settings.epochs");
+}
+

@@ -113,6 +113,7 @@ impl LayerLabApp {
         self.inside.poll();
         self.poll_evaluation_task();
         self.poll_file_dialog(ctx);
+        self.runs.poll();
         if self.training_active() {
             // Events wake the window at most at the chart rate; between them the status
             // line ticks at its own. A backlog is drained at once instead: a worker whose

@@ -89,4 +89,8 @@ pub enum AppCommand {
     CloseConfirmed,
     /// File > Quit (Ctrl+Q): close the window, asking first while a run is going on.
     Quit,
+    /// Read the run store's list again (the Runs tab).
+    RefreshRuns,
+    /// Tick or untick a run in the Runs tab (by id).
+    ToggleRun(String),
 }

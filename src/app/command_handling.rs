@@ -86,6 +86,8 @@ impl LayerLabApp {
             AppCommand::CloseUnit => self.inside.selected = None,
             AppCommand::CloseConfirmed => self.close_confirmed(ctx),
             AppCommand::Quit => self.quit(ctx),
+            AppCommand::RefreshRuns => self.runs.refresh(repaint_waker(ctx)),
+            AppCommand::ToggleRun(id) => self.runs.toggle(id, repaint_waker(ctx)),
         }
     }
 

@@ -122,6 +122,8 @@ pub enum MainTab {
     Evaluation,
     /// Activations, filters, saliency and training health.
     Inside,
+    /// Every run in the store: overlaid curves and what differs.
+    Runs,
 }
 
 /// The model the canvas predicts with and export saves: the newest weights of the current
@@ -195,6 +197,8 @@ pub struct LayerLabApp {
     repaint: logic::RepaintRates,
     /// The Inside tab's choices and pictures.
     inside: views::inside_panel::InsidePanel,
+    /// The Runs tab's list, ticked runs and their comparison, read off the UI thread.
+    runs: tasks::runs_browser::RunsBrowser,
     /// Health warnings already shown for this run: (kind, layer).
     health_warned: std::collections::HashSet<(crate::train::WarningKind, Option<usize>)>,
 }
@@ -366,6 +370,7 @@ impl LayerLabApp {
             repaint: logic::RepaintRates::for_renderer(false),
             health_warned: Default::default(),
             inside: Default::default(),
+            runs: Default::default(),
         }
     }
 
@@ -402,6 +407,11 @@ impl LayerLabApp {
     /// The CSV whose columns the window is asking the person to check.
     pub fn table_import(&self) -> Option<&views::table_import::TableImport> {
         self.table_import.as_ref()
+    }
+
+    /// The Runs tab's list, ticked runs and their comparison.
+    pub fn runs_browser(&self) -> &tasks::runs_browser::RunsBrowser {
+        &self.runs
     }
 
     pub fn dataset_ready(&self) -> bool {

@@ -5,4 +5,5 @@ pub(super) mod background;
 pub(super) mod evaluation_task;
 pub(super) mod model_files;
 pub(super) mod predictor;
+pub(super) mod runs_browser;
 pub(super) mod training_session;

@@ -5,8 +5,8 @@ use eframe::egui;
 
 use crate::app::{
     views::charts, views::data_panel, views::designer_panel, views::evaluation_panel,
-    views::inside_panel, views::optimizer_panel, AppCommand, DatasetSlot, LayerLabApp, MainTab,
-    SetupTab,
+    views::inside_panel, views::optimizer_panel, views::runs_panel, AppCommand, DatasetSlot,
+    LayerLabApp, MainTab, SetupTab,
 };
 
 impl LayerLabApp {
@@ -92,10 +92,15 @@ impl LayerLabApp {
             ui.selectable_value(&mut self.main_tab, MainTab::Charts, "Charts");
             ui.selectable_value(&mut self.main_tab, MainTab::Evaluation, "Evaluation");
             ui.selectable_value(&mut self.main_tab, MainTab::Inside, "Inside");
+            ui.selectable_value(&mut self.main_tab, MainTab::Runs, "Runs");
         });
         if self.main_tab == MainTab::Inside && before != MainTab::Inside {
             // The predictor looks inside only while the tab is open.
             self.commands.push(AppCommand::LookInside);
+        }
+        if self.main_tab == MainTab::Runs && before != MainTab::Runs {
+            // The store as it is now (runs of the CLI included).
+            self.commands.push(AppCommand::RefreshRuns);
         }
         ui.separator();
         match self.main_tab {
@@ -136,6 +141,7 @@ impl LayerLabApp {
                     &mut self.commands,
                 );
             }
+            MainTab::Runs => runs_panel::runs_ui(ui, &self.runs, &mut self.commands),
         }
     }
 

@@ -1,0 +1,267 @@
+//! The Runs tab: every run in the store, newest first (a virtual list), and for the runs
+//! ticked their validation curves overlaid by epoch and what differs between them (the
+//! settings that differ and the layer stacks diffed, the engine's `runs compare`).
+
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Legend, Line, Plot};
+
+use crate::app::command::AppCommand;
+use crate::app::tasks::runs_browser::{RunsBrowser, SelectionData};
+use crate::app::views::{plot_axes, tokens};
+use crate::display::{decimal, format_secs};
+use crate::store::{Comparison, LayerOp, RunRow};
+
+/// A colour per ticked run, in the order they are listed.
+const RUN_COLOURS: [Color32; 6] = [
+    Color32::from_rgb(0x4e, 0x9a, 0xf1),
+    Color32::from_rgb(0xf1, 0x8f, 0x3b),
+    Color32::from_rgb(0x59, 0xc2, 0x6b),
+    Color32::from_rgb(0xd9, 0x5f, 0xc8),
+    Color32::from_rgb(0xe0, 0xd0, 0x4f),
+    Color32::from_rgb(0x6f, 0xd6, 0xd6),
+];
+
+/// Widths of the list's columns, in points (the stack takes the rest).
+const COLUMNS: [(&str, f32); 7] = [
+    ("run", 150.0),
+    ("status", 120.0),
+    ("dataset", 110.0),
+    ("epochs", 56.0),
+    ("best validation", 100.0),
+    ("test", 80.0),
+    ("time", 56.0),
+];
+
+pub fn runs_ui(ui: &mut egui::Ui, browser: &RunsBrowser, commands: &mut Vec<AppCommand>) {
+    ui.horizontal(|ui| {
+        let count = match &browser.runs {
+            Some(Ok(runs)) => format!(
+                "{} runs recorded, newest first",
+                crate::display::thousands(runs.len())
+            ),
+            Some(Err(_)) | None => "Runs recorded".to_string(),
+        };
+        ui.label(count);
+        if ui.button("Refresh").clicked() {
+            commands.push(AppCommand::RefreshRuns);
+        }
+        if browser.is_loading() {
+            ui.spinner();
+        }
+    });
+    let runs = match &browser.runs {
+        Some(Ok(runs)) => runs,
+        Some(Err(why)) => {
+            ui.colored_label(tokens::ERROR, format!("Cannot read the run store: {why}"));
+            return;
+        }
+        None => return,
+    };
+    if runs.is_empty() {
+        ui.label("No run yet: every run trained here or with `layerlab train` is listed here.");
+        return;
+    }
+    ui.small("Tick runs to overlay their curves; tick two or more to see what differs.");
+    list_ui(ui, runs, browser, commands);
+    ui.separator();
+    match &browser.selection {
+        Some(Ok(selection)) => selection_ui(ui, selection),
+        Some(Err(why)) => {
+            ui.colored_label(tokens::ERROR, format!("Cannot read the runs: {why}"));
+        }
+        None => {}
+    }
+}
+
+/// The runs as a virtual list: only the rows in view are laid out.
+fn list_ui(
+    ui: &mut egui::Ui,
+    runs: &[RunRow],
+    browser: &RunsBrowser,
+    commands: &mut Vec<AppCommand>,
+) {
+    egui::ScrollArea::horizontal()
+        .id_salt("runs-columns")
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.add_space(ui.spacing().interact_size.y + ui.spacing().item_spacing.x);
+                for (title, width) in COLUMNS {
+                    ui.add_sized(
+                        [width, 18.0],
+                        egui::Label::new(RichText::new(title).strong()),
+                    );
+                }
+                ui.label(RichText::new("stack").strong());
+            });
+            let row_height = ui.spacing().interact_size.y + 2.0;
+            let list_height = (ui.available_height() * 0.4).clamp(4.0 * row_height, 280.0);
+            egui::ScrollArea::vertical()
+                .id_salt("runs-list")
+                .max_height(list_height)
+                .auto_shrink([false, true])
+                .show_rows(ui, row_height, runs.len(), |ui, visible| {
+                    for run in &runs[visible] {
+                        row_ui(ui, run, browser, commands);
+                    }
+                });
+        });
+}
+
+fn row_ui(ui: &mut egui::Ui, run: &RunRow, browser: &RunsBrowser, commands: &mut Vec<AppCommand>) {
+    ui.horizontal(|ui| {
+        let mut ticked = browser.selected.contains(&run.id);
+        let colour = browser
+            .selected
+            .iter()
+            .position(|id| id == &run.id)
+            .map(|i| RUN_COLOURS[i % RUN_COLOURS.len()]);
+        if ui.checkbox(&mut ticked, "").changed() {
+            commands.push(AppCommand::ToggleRun(run.id.clone()));
+        }
+        let name = RichText::new(&run.name);
+        let name = match colour {
+            Some(colour) => name.color(colour).strong(),
+            None => name,
+        };
+        let cells = [
+            status_text(run),
+            run.dataset.clone(),
+            format!("{}/{}", run.epochs_completed, run.epochs),
+            best_validation(run),
+            test_metric(run),
+            format_secs(run.train_secs),
+        ];
+        ui.add_sized([COLUMNS[0].1, 18.0], egui::Label::new(name).truncate())
+            .on_hover_text(format!("{} ({})", run.name, run.id));
+        for (text, (_, width)) in cells.into_iter().zip(&COLUMNS[1..]) {
+            ui.add_sized([*width, 18.0], egui::Label::new(text).truncate());
+        }
+        ui.add(egui::Label::new(RichText::new(&run.stack).small()).truncate());
+    });
+}
+
+/// "finished", "interrupted at step 430", "failed: the loss is not a number".
+fn status_text(run: &RunRow) -> String {
+    match &run.message {
+        Some(message) if run.status == "failed" => format!("failed: {message}"),
+        Some(message) if !message.is_empty() => format!("{} ({message})", run.status),
+        Some(_) | None => run.status.clone(),
+    }
+}
+
+fn best_validation(run: &RunRow) -> String {
+    match (run.best_validation_accuracy, run.best_validation_rmse) {
+        (Some(accuracy), _) => format!("{:.2}%", accuracy * 100.0),
+        (None, Some(rmse)) => format!("RMSE {}", decimal(rmse, 2)),
+        (None, None) => "-".into(),
+    }
+}
+
+fn test_metric(run: &RunRow) -> String {
+    match (run.test_accuracy, run.test_rmse) {
+        (Some(accuracy), _) => format!("{:.2}%", accuracy * 100.0),
+        (None, Some(rmse)) => format!("RMSE {}", decimal(rmse, 2)),
+        (None, None) => "-".into(),
+    }
+}
+
+/// The ticked runs: their curves by epoch, then what differs.
+fn selection_ui(ui: &mut egui::Ui, selection: &SelectionData) {
+    egui::ScrollArea::vertical()
+        .id_salt("runs-selection")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            curves_ui(ui, selection);
+            if let Some(comparison) = &selection.comparison {
+                ui.separator();
+                differences_ui(ui, comparison);
+            }
+        });
+}
+
+/// Validation loss (training loss where a run held none out) of each ticked run, by epoch.
+fn curves_ui(ui: &mut egui::Ui, selection: &SelectionData) {
+    ui.label(
+        RichText::new("Validation loss by epoch (training loss where none was held out)").strong(),
+    );
+    Plot::new("runs-overlay")
+        .height(200.0)
+        .legend(Legend::default())
+        .x_grid_spacer(plot_axes::whole_marks)
+        .x_axis_label("epoch")
+        .y_axis_label("loss")
+        .show(ui, |plot| {
+            for (i, (run, epochs)) in selection.epochs.iter().enumerate() {
+                let points: Vec<[f64; 2]> = epochs
+                    .iter()
+                    .filter_map(|e| {
+                        let loss = e.validation_loss.unwrap_or(e.train_loss);
+                        loss.is_finite()
+                            .then_some([e.epoch as f64, f64::from(loss)])
+                    })
+                    .collect();
+                plot.line(
+                    Line::new(run.name.clone(), points)
+                        .color(RUN_COLOURS[i % RUN_COLOURS.len()])
+                        .width(2.0),
+                );
+            }
+        });
+}
+
+/// Only the settings that differ, and the first run's stack against each other's.
+fn differences_ui(ui: &mut egui::Ui, comparison: &Comparison) {
+    ui.label(RichText::new("What differs").strong());
+    if comparison.differences.is_empty() {
+        ui.label("The settings and data are the same.");
+    } else {
+        egui::Grid::new("run-differences")
+            .striped(true)
+            .show(ui, |ui| {
+                ui.label(RichText::new("setting").strong());
+                for run in &comparison.runs {
+                    ui.label(RichText::new(&run.name).strong());
+                }
+                ui.end_row();
+                for difference in &comparison.differences {
+                    ui.label(&difference.path);
+                    for value in &difference.values {
+                        let text = crate::data::shorten(&value.to_string(), 40);
+                        ui.label(text).on_hover_text(value.to_string());
+                    }
+                    ui.end_row();
+                }
+            });
+    }
+    let first = comparison.runs.first().map_or("", |r| r.name.as_str());
+    for (ops, other) in comparison.layers.iter().zip(comparison.runs.iter().skip(1)) {
+        ui.label(RichText::new(format!("Layer stacks: {first} against {}", other.name)).strong());
+        for op in ops {
+            let (mark, text, colour) = layer_op_line(op);
+            ui.colored_label(colour, format!("{mark} {text}"));
+        }
+    }
+}
+
+/// "= 0 Conv2d(...)", "+ 3 Dropout(0.2)", "- 2 ReLU", "~ 1 Linear: out_features 128 -> 64".
+fn layer_op_line(op: &LayerOp) -> (&'static str, String, Color32) {
+    match op {
+        LayerOp::Same { a, layer, .. } => ("=", format!("{a} {layer}"), Color32::GRAY),
+        LayerOp::Insert { b, layer } => ("+", format!("{b} {layer}"), tokens::OK),
+        LayerOp::Delete { a, layer } => ("-", format!("{a} {layer}"), tokens::ERROR),
+        LayerOp::Change { a, b, kind, fields } => {
+            let changes: Vec<String> = fields
+                .iter()
+                .map(|f| {
+                    let values: Vec<String> = f.values.iter().map(|v| v.to_string()).collect();
+                    format!("{} {}", f.path, values.join(" -> "))
+                })
+                .collect();
+            (
+                "~",
+                format!("{a} -> {b} {kind}: {}", changes.join(", ")),
+                tokens::WARNING,
+            )
+        }
+    }
+}
