@@ -2038,7 +2038,10 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
     };
     let started = Instant::now();
     while mine(harness.state()).len() < 2 {
-        assert!(started.elapsed() < PATIENCE, "the two runs never listed as finished");
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the two runs never listed as finished"
+        );
         harness.get_by_label("Refresh").click();
         harness.run_steps(3);
         std::thread::sleep(Duration::from_millis(50));
@@ -2048,9 +2051,11 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
         harness.state_mut().send(AppCommand::ToggleRun(id));
         harness.run_steps(1);
     }
-    step_until(&mut harness, "the comparison", |app| {
-        matches!(&app.runs_browser().selection, Some(Ok(s)) if s.comparison.is_some())
-    });
+    step_until(
+        &mut harness,
+        "the comparison",
+        |app| matches!(&app.runs_browser().selection, Some(Ok(s)) if s.comparison.is_some()),
+    );
     harness.run_steps(2);
     let Some(Ok(selection)) = &harness.state().runs_browser().selection else {
         unreachable!()
@@ -2060,10 +2065,13 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
     epochs.sort_unstable();
     assert_eq!(epochs, [7, 9]);
     let comparison = selection.comparison.as_ref().unwrap();
-    let differing: Vec<&str> = comparison.differences.iter().map(|d| d.path.as_str()).collect();
+    let differing: Vec<&str> = comparison
+        .differences
+        .iter()
+        .map(|d| d.path.as_str())
+        .collect();
     assert!(differing.contains(&"settings.epochs"), "{differing:?}");
     assert!(!differing.contains(&"settings.batch_size"), "{differing:?}");
     harness.get_by_label("What differs");
     harness.get_by_label("settings.epochs");
 }
-

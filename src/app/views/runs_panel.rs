@@ -24,12 +24,12 @@ const RUN_COLOURS: [Color32; 6] = [
 /// Widths of the list's columns, in points (the stack takes the rest).
 const COLUMNS: [(&str, f32); 7] = [
     ("run", 150.0),
-    ("status", 120.0),
-    ("dataset", 110.0),
-    ("epochs", 56.0),
-    ("best validation", 100.0),
-    ("test", 80.0),
-    ("time", 56.0),
+    ("status", 90.0),
+    ("dataset", 90.0),
+    ("epochs", 50.0),
+    ("best val.", 70.0),
+    ("test", 70.0),
+    ("time", 50.0),
 ];
 
 pub fn runs_ui(ui: &mut egui::Ui, browser: &RunsBrowser, commands: &mut Vec<AppCommand>) {
@@ -86,10 +86,7 @@ fn list_ui(
             ui.horizontal(|ui| {
                 ui.add_space(ui.spacing().interact_size.y + ui.spacing().item_spacing.x);
                 for (title, width) in COLUMNS {
-                    ui.add_sized(
-                        [width, 18.0],
-                        egui::Label::new(RichText::new(title).strong()),
-                    );
+                    cell(ui, width, egui::Label::new(RichText::new(title).strong()));
                 }
                 ui.label(RichText::new("stack").strong());
             });
@@ -131,13 +128,27 @@ fn row_ui(ui: &mut egui::Ui, run: &RunRow, browser: &RunsBrowser, commands: &mut
             test_metric(run),
             format_secs(run.train_secs),
         ];
-        ui.add_sized([COLUMNS[0].1, 18.0], egui::Label::new(name).truncate())
+        cell(ui, COLUMNS[0].1, egui::Label::new(name).truncate())
             .on_hover_text(format!("{} ({})", run.name, run.id));
         for (text, (_, width)) in cells.into_iter().zip(&COLUMNS[1..]) {
-            ui.add_sized([*width, 18.0], egui::Label::new(text).truncate());
+            cell(ui, *width, egui::Label::new(text).truncate());
         }
         ui.add(egui::Label::new(RichText::new(&run.stack).small()).truncate());
     });
+}
+
+/// A column's cell: `width` points, its content on the left (cut with "…" if longer).
+fn cell(ui: &mut egui::Ui, width: f32, label: egui::Label) -> egui::Response {
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_width(width);
+            ui.add(label)
+        },
+    )
+    .inner
 }
 
 /// "finished", "interrupted at step 430", "failed: the loss is not a number".
@@ -167,7 +178,7 @@ fn test_metric(run: &RunRow) -> String {
 
 /// The ticked runs: their curves by epoch, then what differs.
 fn selection_ui(ui: &mut egui::Ui, selection: &SelectionData) {
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .id_salt("runs-selection")
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -236,6 +247,10 @@ fn differences_ui(ui: &mut egui::Ui, comparison: &Comparison) {
     let first = comparison.runs.first().map_or("", |r| r.name.as_str());
     for (ops, other) in comparison.layers.iter().zip(comparison.runs.iter().skip(1)) {
         ui.label(RichText::new(format!("Layer stacks: {first} against {}", other.name)).strong());
+        if ops.iter().all(|op| matches!(op, LayerOp::Same { .. })) {
+            ui.label(format!("The same {} layers.", ops.len()));
+            continue;
+        }
         for op in ops {
             let (mark, text, colour) = layer_op_line(op);
             ui.colored_label(colour, format!("{mark} {text}"));
