@@ -366,3 +366,34 @@ impl LayerLabApp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::views::file_dialog::FileDialog;
+    use crate::app::PersistedState;
+
+    #[test]
+    fn once_no_desktop_dialog_answers_none_is_waited_for_again() {
+        let ctx = egui::Context::default();
+        let data = tempfile::tempdir().unwrap();
+        let state = PersistedState {
+            dataset: "iris".into(),
+            ..PersistedState::default()
+        };
+        let mut app = LayerLabApp::with_state(&ctx, state, data.path().into());
+        assert!(!app.state.in_window_file_picker);
+        // The portal's answer: nothing chosen, faster than a person could cancel.
+        let (sender, answer) = crossbeam_channel::bounded(1);
+        sender.send((None, Duration::from_millis(5))).unwrap();
+        app.file_dialog = Some(FileDialog::Native {
+            purpose: FilePurpose::LoadModel,
+            start_dir: None,
+            answer,
+        });
+        app.poll_file_dialog(&ctx);
+        assert!(matches!(app.file_dialog, Some(FileDialog::InWindow(_))));
+        // Remembered (and saved with the settings): the next open goes straight to the picker.
+        assert!(app.state.in_window_file_picker);
+    }
+}
