@@ -2074,4 +2074,50 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
     assert!(!differing.contains(&"settings.batch_size"), "{differing:?}");
     harness.get_by_label("What differs");
     harness.get_by_label("settings.epochs");
+
+    // One run ticked: its name, tags and note can be edited and saved to the store; the
+    // filter then finds it by its tag, and a click on a column's title sorts.
+    let ids = mine(harness.state());
+    harness
+        .state_mut()
+        .send(AppCommand::ToggleRun(ids[1].clone()));
+    harness.run_steps(2);
+    let kept = ids[0].clone();
+    let name = format!("xor wide {}", &kept[..4]);
+    let tag = format!("tag{}", &kept[..6]);
+    for (field, text) in [("Name", name.clone()), ("Tags (commas)", tag.clone())] {
+        let role = egui::accesskit::Role::TextInput;
+        harness.get_by_role_and_label(role, field).focus();
+        harness.run_steps(1);
+        // Select what is there, then type over it.
+        tap(&mut harness, egui::Key::A, egui::Modifiers::COMMAND);
+        harness.get_by_role_and_label(role, field).type_text(&text);
+        harness.run_steps(2);
+    }
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the edit saved and read back", |app| {
+        matches!(&app.runs_browser().runs, Some(Ok(runs))
+            if runs.iter().any(|r| r.id == kept && r.name == name && r.tags == [tag.clone()]))
+    });
+    let filter = egui::accesskit::Role::TextInput;
+    harness.get_by_role_and_label(filter, "Filter").focus();
+    harness.run_steps(1);
+    harness
+        .get_by_role_and_label(filter, "Filter")
+        .type_text(&tag);
+    harness.run_steps(3);
+    assert_eq!(harness.state().runs_browser().filter, tag);
+    // The list shows that run only: its name is a row, the other run's is not.
+    let other_name = match &harness.state().runs_browser().runs {
+        Some(Ok(runs)) => runs.iter().find(|r| r.id == ids[1]).unwrap().name.clone(),
+        _ => unreachable!(),
+    };
+    assert!(harness.get_all_by_label(&name).count() > 0);
+    assert_eq!(harness.query_all_by_label(&other_name).count(), 0);
+    harness.get_by_label("run").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().runs_browser().sort,
+        (layerlab::app::RunColumn::Name, true)
+    );
 }

@@ -113,7 +113,11 @@ impl LayerLabApp {
         self.inside.poll();
         self.poll_evaluation_task();
         self.poll_file_dialog(ctx);
-        self.runs.poll();
+        if self.runs.poll() {
+            // An edit was written: the list as the store now has it.
+            self.runs
+                .refresh(super::tasks::background::repaint_waker(ctx));
+        }
         if self.training_active() {
             // Events wake the window at most at the chart rate; between them the status
             // line ticks at its own. A backlog is drained at once instead: a worker whose

@@ -93,4 +93,10 @@ pub enum AppCommand {
     RefreshRuns,
     /// Tick or untick a run in the Runs tab (by id).
     ToggleRun(String),
+    /// Sort the Runs tab's list by a column, ascending or not.
+    SortRuns(crate::app::tasks::runs_browser::RunColumn, bool),
+    /// The ticked run's name, tags and note as typed (not saved yet).
+    EditRunForm(Box<crate::app::tasks::runs_browser::EditForm>),
+    /// Write a change to a run's record (by id), then read the list again.
+    EditRun(String, crate::app::tasks::runs_browser::RunEdit),
 }

@@ -31,6 +31,7 @@ pub use persistence::models_folder::{models_dir, LAST_TRAINED};
 pub use persistence::saved_state::repair_storage_file;
 pub use persistence::state::{Design, PersistedState};
 pub use tasks::predictor::LivePrediction;
+pub use tasks::runs_browser::RunColumn;
 pub use tasks::training_session::{status_line, Progress, RunStatus};
 pub use views::canvas::{canvas_id, Canvas};
 pub use views::charts::{ChartSettings, XAxis};

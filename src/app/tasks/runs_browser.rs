@@ -12,6 +12,28 @@ use crate::train::EpochMetrics;
 /// a million runs need not be read whole to show its newest.
 pub const MAX_LISTED_RUNS: usize = 5_000;
 
+/// A column the list can be sorted by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunColumn {
+    #[default]
+    Created,
+    Name,
+    Status,
+    Dataset,
+    Epochs,
+    BestValidation,
+    Test,
+    Time,
+}
+
+/// A run's name, tags and note as saved from the tab (an empty name keeps the old one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunEdit {
+    pub name: String,
+    pub tags: Vec<String>,
+    pub note: String,
+}
+
 /// What the selected runs need: each one's epochs, and their comparison when two or more.
 pub struct SelectionData {
     pub epochs: Vec<(RunRow, Vec<EpochMetrics>)>,
@@ -26,6 +48,92 @@ pub struct RunsBrowser {
     pub selected: BTreeSet<String>,
     loading_selection: Option<BackgroundTask<Result<SelectionData, String>>>,
     pub selection: Option<Result<SelectionData, String>>,
+    /// Shown are the runs whose name, dataset, status, stack or tags contain this.
+    pub filter: String,
+    /// The column sorted by, and whether ascending (the default: newest first).
+    pub sort: (RunColumn, bool),
+    editing: Option<BackgroundTask<Result<(), String>>>,
+    /// Why the last edit failed.
+    pub edit_error: Option<String>,
+    /// The name, tags and note of the one ticked run, as being edited.
+    pub form: Option<EditForm>,
+    /// The list's shown rows for (filter, sort, list generation): filtered and sorted once
+    /// per change, not every frame.
+    shown: Option<ShownRows>,
+    generation: u64,
+}
+
+/// The rows shown for a filter, a sort and a generation of the list.
+struct ShownRows {
+    filter: String,
+    sort: (RunColumn, bool),
+    generation: u64,
+    rows: Vec<usize>,
+}
+
+/// The one ticked run's record, as the person edits it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EditForm {
+    pub id: String,
+    pub name: String,
+    /// Comma-separated.
+    pub tags: String,
+    pub note: String,
+}
+
+impl RunColumn {
+    /// How a first click sorts: names A to Z, numbers largest (best, newest, longest) first.
+    pub fn ascending_first(self) -> bool {
+        matches!(self, Self::Name | Self::Status | Self::Dataset)
+    }
+
+    /// Compares two runs by this column (unknown metrics last).
+    fn compare(self, a: &RunRow, b: &RunRow) -> std::cmp::Ordering {
+        let metric = |accuracy: Option<f64>, rmse: Option<f64>| {
+            accuracy.or(rmse.map(|r| -r)).unwrap_or(f64::NEG_INFINITY)
+        };
+        match self {
+            Self::Created => a.created_at.total_cmp(&b.created_at),
+            Self::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            Self::Status => a.status.cmp(&b.status),
+            Self::Dataset => a.dataset.cmp(&b.dataset),
+            Self::Epochs => a.epochs_completed.cmp(&b.epochs_completed),
+            Self::BestValidation => metric(a.best_validation_accuracy, a.best_validation_rmse)
+                .total_cmp(&metric(b.best_validation_accuracy, b.best_validation_rmse)),
+            Self::Test => metric(a.test_accuracy, a.test_rmse)
+                .total_cmp(&metric(b.test_accuracy, b.test_rmse)),
+            Self::Time => a.train_secs.total_cmp(&b.train_secs),
+        }
+    }
+}
+
+/// The runs to show: those matching `filter` (any case), sorted by `sort` (a column, and
+/// whether ascending); indices into `runs`.
+pub fn shown_runs(runs: &[RunRow], filter: &str, sort: (RunColumn, bool)) -> Vec<usize> {
+    let needle = filter.trim().to_lowercase();
+    let mut shown: Vec<usize> = (0..runs.len())
+        .filter(|&i| {
+            let run = &runs[i];
+            needle.is_empty()
+                || [&run.name, &run.dataset, &run.status, &run.stack, &run.id]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(&needle))
+                || run
+                    .tags
+                    .iter()
+                    .any(|tag| tag.to_lowercase().contains(&needle))
+        })
+        .collect();
+    let (column, ascending) = sort;
+    shown.sort_by(|&a, &b| {
+        let order = column.compare(&runs[a], &runs[b]);
+        if ascending {
+            order
+        } else {
+            order.reverse()
+        }
+    });
+    shown
 }
 
 impl RunsBrowser {
@@ -50,11 +158,43 @@ impl RunsBrowser {
         self.load_selection(waker);
     }
 
+    /// Writes `edit` to run `id`'s record on a thread, then reads the list again.
+    pub fn edit(&mut self, id: String, edit: RunEdit, waker: Waker) {
+        let Ok(path) = crate::store::default_store_path() else {
+            return;
+        };
+        let task = BackgroundTask::spawn("run-edit", waker, move || {
+            let store = RunStore::open(&path).map_err(|e| e.to_string())?;
+            let old = store.row(&id).map_err(|e| e.to_string())?;
+            let name = edit.name.trim();
+            (if name.is_empty() || name == old.name {
+                Ok(())
+            } else {
+                store.rename(&id, name)
+            })
+            .and_then(|()| {
+                old.tags
+                    .iter()
+                    .filter(|t| !edit.tags.contains(t))
+                    .try_for_each(|t| store.untag(&id, t))
+            })
+            .and_then(|()| edit.tags.iter().try_for_each(|t| store.tag(&id, t)))
+            .and_then(|()| store.set_note(&id, &edit.note))
+            .map_err(|e| e.to_string())
+        });
+        match task {
+            Ok(task) => self.editing = Some(task),
+            Err(error) => self.edit_error = Some(format!("cannot start a thread: {error}")),
+        }
+    }
+
     /// Selects or unselects run `id`, and reads what the selection needs.
     pub fn toggle(&mut self, id: String, waker: Waker) {
         if !self.selected.remove(&id) {
             self.selected.insert(id);
         }
+        self.form = None;
+        self.fill_form();
         self.load_selection(waker);
     }
 
@@ -87,9 +227,29 @@ impl RunsBrowser {
         }
     }
 
-    /// Takes what the threads have sent; true when something arrived.
+    /// Takes what the threads have sent; true when the list should be read again (an edit
+    /// was written).
     pub fn poll(&mut self) -> bool {
-        let mut arrived = false;
+        let mut edited = false;
+        if let Some(task) = &self.editing {
+            match task.poll() {
+                Polled::Pending => {}
+                Polled::Done(result) => {
+                    self.edit_error = result.err();
+                    self.editing = None;
+                    edited = true;
+                }
+                Polled::Lost => {
+                    self.edit_error = Some("writing the run store failed".into());
+                    self.editing = None;
+                }
+            }
+        }
+        self.poll_reads();
+        edited
+    }
+
+    fn poll_reads(&mut self) {
         if let Some(task) = &self.listing {
             match task.poll() {
                 Polled::Pending => {}
@@ -100,12 +260,12 @@ impl RunsBrowser {
                     }
                     self.runs = Some(runs);
                     self.listing = None;
-                    arrived = true;
+                    self.generation += 1;
+                    self.fill_form();
                 }
                 Polled::Lost => {
                     self.runs = Some(Err("reading the run store failed".into()));
                     self.listing = None;
-                    arrived = true;
                 }
             }
         }
@@ -115,19 +275,105 @@ impl RunsBrowser {
                 Polled::Done(data) => {
                     self.selection = Some(data);
                     self.loading_selection = None;
-                    arrived = true;
                 }
                 Polled::Lost => {
                     self.selection = Some(Err("reading the selected runs failed".into()));
                     self.loading_selection = None;
-                    arrived = true;
                 }
             }
         }
-        arrived
+    }
+
+    /// The rows to show (indices into the list), filtered and sorted as chosen.
+    pub fn shown(&mut self) -> &[usize] {
+        let fresh = self.shown.as_ref().is_some_and(|shown| {
+            shown.filter == self.filter
+                && shown.sort == self.sort
+                && shown.generation == self.generation
+        });
+        if !fresh {
+            let rows = match &self.runs {
+                Some(Ok(runs)) => shown_runs(runs, &self.filter, self.sort),
+                Some(Err(_)) | None => Vec::new(),
+            };
+            self.shown = Some(ShownRows {
+                filter: self.filter.clone(),
+                sort: self.sort,
+                generation: self.generation,
+                rows,
+            });
+        }
+        self.shown.as_ref().map_or(&[], |shown| &shown.rows)
+    }
+
+    /// With one run ticked, its name, tags and note in the form (kept while it is edited).
+    fn fill_form(&mut self) {
+        let one = match (self.selected.len(), &self.runs) {
+            (1, Some(Ok(runs))) => runs.iter().find(|r| self.selected.contains(&r.id)),
+            _ => None,
+        };
+        self.form = match one {
+            Some(run) if self.form.as_ref().is_some_and(|f| f.id == run.id) => self.form.take(),
+            Some(run) => Some(EditForm {
+                id: run.id.clone(),
+                name: run.name.clone(),
+                tags: run.tags.join(", "),
+                note: run.note.clone(),
+            }),
+            None => None,
+        };
     }
 
     pub fn is_loading(&self) -> bool {
-        self.listing.is_some() || self.loading_selection.is_some()
+        self.listing.is_some() || self.loading_selection.is_some() || self.editing.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(name: &str, dataset: &str, created_at: f64, test_accuracy: Option<f64>) -> RunRow {
+        RunRow {
+            id: format!("id-{name}"),
+            name: name.into(),
+            status: "finished".into(),
+            message: None,
+            dataset: dataset.into(),
+            preset: None,
+            stack: "Dense64 ReLU Dense10".into(),
+            parent_id: None,
+            parent_step: None,
+            created_at,
+            epochs: 1,
+            epochs_completed: 1,
+            last_step: 10,
+            train_secs: 1.0,
+            best_validation_accuracy: None,
+            best_validation_rmse: None,
+            test_accuracy,
+            test_rmse: None,
+            tags: vec!["baseline".into()],
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_list_filters_by_any_field_and_sorts_by_a_column() {
+        let mut runs = vec![
+            run("b", "mnist", 1.0, Some(0.97)),
+            run("a", "iris", 3.0, None),
+            run("c", "mnist", 2.0, Some(0.99)),
+        ];
+        runs[1].tags = vec!["wide".into()];
+        // Newest first by default.
+        assert_eq!(
+            shown_runs(&runs, "", (RunColumn::Created, false)),
+            [1, 2, 0]
+        );
+        assert_eq!(shown_runs(&runs, "MNIST", (RunColumn::Name, true)), [0, 2]);
+        assert_eq!(shown_runs(&runs, "wid", (RunColumn::Created, false)), [1]);
+        // Best test first; a run without a test result last.
+        assert_eq!(shown_runs(&runs, " ", (RunColumn::Test, false)), [2, 0, 1]);
     }
 }

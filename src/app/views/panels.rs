@@ -141,7 +141,7 @@ impl LayerLabApp {
                     &mut self.commands,
                 );
             }
-            MainTab::Runs => runs_panel::runs_ui(ui, &self.runs, &mut self.commands),
+            MainTab::Runs => runs_panel::runs_ui(ui, &mut self.runs, &mut self.commands),
         }
     }
 

@@ -6,7 +6,7 @@ use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Legend, Line, Plot};
 
 use crate::app::command::AppCommand;
-use crate::app::tasks::runs_browser::{RunsBrowser, SelectionData};
+use crate::app::tasks::runs_browser::{RunColumn, RunEdit, RunsBrowser, SelectionData};
 use crate::app::views::{plot_axes, tokens};
 use crate::display::{decimal, format_secs};
 use crate::store::{Comparison, LayerOp, RunRow};
@@ -21,18 +21,18 @@ const RUN_COLOURS: [Color32; 6] = [
     Color32::from_rgb(0x6f, 0xd6, 0xd6),
 ];
 
-/// Widths of the list's columns, in points (the stack takes the rest).
-const COLUMNS: [(&str, f32); 7] = [
-    ("run", 150.0),
-    ("status", 90.0),
-    ("dataset", 90.0),
-    ("epochs", 50.0),
-    ("best val.", 70.0),
-    ("test", 70.0),
-    ("time", 50.0),
+/// The list's columns: title, width in points (the stack takes the rest), sort key.
+const COLUMNS: [(&str, f32, RunColumn); 7] = [
+    ("run", 150.0, RunColumn::Name),
+    ("status", 90.0, RunColumn::Status),
+    ("dataset", 90.0, RunColumn::Dataset),
+    ("epochs", 50.0, RunColumn::Epochs),
+    ("best val.", 70.0, RunColumn::BestValidation),
+    ("test", 70.0, RunColumn::Test),
+    ("time", 50.0, RunColumn::Time),
 ];
 
-pub fn runs_ui(ui: &mut egui::Ui, browser: &RunsBrowser, commands: &mut Vec<AppCommand>) {
+pub fn runs_ui(ui: &mut egui::Ui, browser: &mut RunsBrowser, commands: &mut Vec<AppCommand>) {
     ui.horizontal(|ui| {
         let count = match &browser.runs {
             Some(Ok(runs)) => format!(
@@ -49,6 +49,17 @@ pub fn runs_ui(ui: &mut egui::Ui, browser: &RunsBrowser, commands: &mut Vec<AppC
             ui.spinner();
         }
     });
+    ui.horizontal(|ui| {
+        let label = ui.label("Filter");
+        ui.add(
+            egui::TextEdit::singleline(&mut browser.filter)
+                .hint_text("name, dataset, status, tag, layer…")
+                .desired_width(220.0),
+        )
+        .labelled_by(label.id);
+    });
+    let shown = browser.shown().to_vec();
+    let browser = &*browser;
     let runs = match &browser.runs {
         Some(Ok(runs)) => runs,
         Some(Err(why)) => {
@@ -61,8 +72,11 @@ pub fn runs_ui(ui: &mut egui::Ui, browser: &RunsBrowser, commands: &mut Vec<AppC
         ui.label("No run yet: every run trained here or with `layerlab train` is listed here.");
         return;
     }
-    ui.small("Tick runs to overlay their curves; tick two or more to see what differs.");
-    list_ui(ui, runs, browser, commands);
+    ui.small("Tick runs to overlay their curves; tick two or more to see what differs; click a column's title to sort.");
+    list_ui(ui, runs, &shown, browser, commands);
+    if let Some(form) = &browser.form {
+        edit_ui(ui, form, browser.edit_error.as_deref(), commands);
+    }
     ui.separator();
     match &browser.selection {
         Some(Ok(selection)) => selection_ui(ui, selection),
@@ -77,6 +91,7 @@ pub fn runs_ui(ui: &mut egui::Ui, browser: &RunsBrowser, commands: &mut Vec<AppC
 fn list_ui(
     ui: &mut egui::Ui,
     runs: &[RunRow],
+    shown: &[usize],
     browser: &RunsBrowser,
     commands: &mut Vec<AppCommand>,
 ) {
@@ -85,8 +100,29 @@ fn list_ui(
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.add_space(ui.spacing().interact_size.y + ui.spacing().item_spacing.x);
-                for (title, width) in COLUMNS {
-                    cell(ui, width, egui::Label::new(RichText::new(title).strong()));
+                for (title, width, column) in COLUMNS {
+                    let (sorted_by, ascending) = browser.sort;
+                    let arrow = match (sorted_by == column, ascending) {
+                        (true, true) => " ^",
+                        (true, false) => " v",
+                        (false, _) => "",
+                    };
+                    let title = RichText::new(format!("{title}{arrow}")).strong();
+                    if cell(
+                        ui,
+                        width,
+                        egui::Label::new(title).sense(egui::Sense::click()),
+                    )
+                    .on_hover_text("Sort by this column (again: the other way)")
+                    .clicked()
+                    {
+                        let ascending = if sorted_by == column {
+                            !ascending
+                        } else {
+                            column.ascending_first()
+                        };
+                        commands.push(AppCommand::SortRuns(column, ascending));
+                    }
                 }
                 ui.label(RichText::new("stack").strong());
             });
@@ -96,9 +132,9 @@ fn list_ui(
                 .id_salt("runs-list")
                 .max_height(list_height)
                 .auto_shrink([false, true])
-                .show_rows(ui, row_height, runs.len(), |ui, visible| {
-                    for run in &runs[visible] {
-                        row_ui(ui, run, browser, commands);
+                .show_rows(ui, row_height, shown.len(), |ui, visible| {
+                    for &index in &shown[visible] {
+                        row_ui(ui, &runs[index], browser, commands);
                     }
                 });
         });
@@ -128,12 +164,65 @@ fn row_ui(ui: &mut egui::Ui, run: &RunRow, browser: &RunsBrowser, commands: &mut
             test_metric(run),
             format_secs(run.train_secs),
         ];
+        let tags = if run.tags.is_empty() {
+            String::new()
+        } else {
+            format!("\ntags: {}", run.tags.join(", "))
+        };
         cell(ui, COLUMNS[0].1, egui::Label::new(name).truncate())
-            .on_hover_text(format!("{} ({})", run.name, run.id));
-        for (text, (_, width)) in cells.into_iter().zip(&COLUMNS[1..]) {
+            .on_hover_text(format!("{} ({}){tags}", run.name, run.id));
+        for (text, (_, width, _)) in cells.into_iter().zip(&COLUMNS[1..]) {
             cell(ui, *width, egui::Label::new(text).truncate());
         }
         ui.add(egui::Label::new(RichText::new(&run.stack).small()).truncate());
+    });
+}
+
+/// The one ticked run's name, tags and note, saved to the store with Save.
+fn edit_ui(
+    ui: &mut egui::Ui,
+    form: &crate::app::tasks::runs_browser::EditForm,
+    error: Option<&str>,
+    commands: &mut Vec<AppCommand>,
+) {
+    let mut edited = form.clone();
+    egui::Grid::new("run-edit").num_columns(2).show(ui, |ui| {
+        for (title, text) in [
+            ("Name", &mut edited.name),
+            ("Tags (commas)", &mut edited.tags),
+            ("Note", &mut edited.note),
+        ] {
+            let label = ui.label(title);
+            ui.add(egui::TextEdit::singleline(text).desired_width(320.0))
+                .labelled_by(label.id);
+            ui.end_row();
+        }
+    });
+    if edited != *form {
+        commands.push(AppCommand::EditRunForm(Box::new(edited.clone())));
+    }
+    ui.horizontal(|ui| {
+        if ui.button("Save").clicked() {
+            let id = edited.id.clone();
+            let tags: Vec<String> = edited
+                .tags
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            commands.push(AppCommand::EditRun(
+                id,
+                RunEdit {
+                    name: edited.name.clone(),
+                    tags,
+                    note: edited.note.clone(),
+                },
+            ));
+        }
+        if let Some(error) = error {
+            ui.colored_label(tokens::ERROR, format!("Not saved: {error}"));
+        }
     });
 }
 
