@@ -21,9 +21,9 @@ shot() { sleep 1; import -window root "$out/$1.png"; echo "captured $out/$1.png"
 xdotool mousemove "${RUNS_TAB_X:-655}" "${TAB_Y:-86}" click 1      # the Runs tab
 sleep 2
 # The first two rows' tick boxes, under the column titles.
-xdotool mousemove "${TICK_X:-436}" "${ROW1_Y:-177}" click 1
+xdotool mousemove "${TICK_X:-436}" "${ROW1_Y:-200}" click 1
 sleep 1
-xdotool mousemove "${TICK_X:-436}" "${ROW2_Y:-200}" click 1
+xdotool mousemove "${TICK_X:-436}" "${ROW2_Y:-223}" click 1
 sleep 2
 xdotool mousemove 700 880                                             # the pointer out of the way
 shot runs
