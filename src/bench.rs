@@ -208,6 +208,89 @@ pub fn run_recording_bench(
     })
 }
 
+/// How long the Runs tab's read of a store takes: opening it and listing every run (with its
+/// best validation metric, from its epochs) for a store of `runs` runs of `epochs` epochs.
+#[derive(Clone, Debug, Serialize)]
+pub struct ListingReport {
+    pub runs: usize,
+    pub epochs_per_run: usize,
+    /// Median over `repeats` of opening the store and listing it, in milliseconds.
+    pub open_and_list_ms: f64,
+}
+
+/// Fills a store in `dir` with `runs` finished runs of `epochs` epochs each, then times the
+/// Runs tab's read of it (open, list) `repeats` times; the median.
+pub fn run_listing_bench(
+    dir: &std::path::Path,
+    runs: usize,
+    epochs: usize,
+    repeats: usize,
+) -> Result<ListingReport, BenchError> {
+    use crate::store::{Host, Recorder, RunEnd, RunFilter, RunRecord, RunStore};
+    let fail = |e: crate::store::StoreError| BenchError::Checkpoint(e.to_string());
+    let data = crate::data::load_builtin("iris", &crate::data::DataOptions::default())
+        .map_err(|e| BenchError::Checkpoint(e.to_string()))?;
+    let record = RunRecord {
+        stack: preset("tabular-mlp")
+            .ok_or_else(|| BenchError::NoPreset("tabular-mlp".into()))?
+            .spec,
+        settings: crate::train::TrainConfig::default(),
+        card: data.card.clone(),
+        preset: None,
+        command: Vec::new(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        host: Host::this_machine(),
+    };
+    let path = dir.join("listing.sqlite");
+    let mut store = RunStore::open(&path).map_err(fail)?;
+    for _ in 0..runs {
+        let recorder =
+            Recorder::start(store.create_run(&record, None, None).map_err(fail)?).map_err(fail)?;
+        for epoch in 0..epochs {
+            recorder.observe(&crate::train::TrainEvent::Epoch(
+                crate::train::EpochMetrics {
+                    epoch,
+                    step: (epoch + 1) * 100,
+                    train_loss: 0.5,
+                    train_accuracy: Some(0.8),
+                    train_rmse: None,
+                    validation_loss: Some(0.4),
+                    validation_accuracy: Some(0.8 + epoch as f32 * 1e-3),
+                    validation_rmse: None,
+                    validation_mae: None,
+                    images_per_sec: 1000.0,
+                    duration_secs: 1.0,
+                },
+            ));
+        }
+        let report = recorder.finish(RunEnd::Finished { test: None });
+        if let Some(problem) = report.problems.first() {
+            return Err(BenchError::Checkpoint(problem.clone()));
+        }
+    }
+    drop(store);
+    let mut times = Vec::with_capacity(repeats.max(1));
+    for _ in 0..repeats.max(1) {
+        let started = Instant::now();
+        let listed = RunStore::open(&path)
+            .and_then(|store| store.list(&RunFilter::default()))
+            .map_err(fail)?;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        if listed.len() != runs {
+            return Err(BenchError::Checkpoint(format!(
+                "listed {} runs of {runs}",
+                listed.len()
+            )));
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(ListingReport {
+        runs,
+        epochs_per_run: epochs,
+        open_and_list_ms: round1(times[times.len() / 2]),
+    })
+}
+
 /// A tiny tabular model's speed, where per-step overhead dominates: optimizer steps per second.
 #[derive(Clone, Debug, Serialize)]
 pub struct TabularReport {

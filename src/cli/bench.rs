@@ -1,7 +1,8 @@
 //! `layerlab bench`: see `layerlab::bench` for the method.
 
 use layerlab::bench::{
-    run_bench, run_checkpoint_bench, run_preset_bench, run_recording_bench, run_tabular_bench,
+    run_bench, run_checkpoint_bench, run_listing_bench, run_preset_bench, run_recording_bench,
+    run_tabular_bench,
 };
 use layerlab::data::{default_mnist_dir, load_builtin, DataOptions, Dataset};
 
@@ -26,6 +27,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                     r.write_ms
                 );
             }
+        }
+        // The Runs tab's read of a store of 1,000 runs of 20 epochs.
+        let listing = run_listing_bench(dir.path(), 1_000, 20, args.runs)?;
+        if args.json {
+            outln!("{}", serde_json::to_string(&listing)?);
+        } else {
+            outln!(
+                "listing a store of {} runs ({} epochs each), as the Runs tab reads it: {:.1} ms (open and list, median of {})",
+                layerlab::display::thousands(listing.runs),
+                listing.epochs_per_run,
+                listing.open_and_list_ms,
+                args.runs
+            );
         }
         let recording = run_recording_bench(dir.path(), 200_000)?;
         if args.json {
