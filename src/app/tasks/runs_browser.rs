@@ -61,6 +61,8 @@ pub struct RunsBrowser {
     /// per change, not every frame.
     shown: Option<ShownRows>,
     generation: u64,
+    /// When the list was last asked for.
+    read_at: Option<std::time::Instant>,
 }
 
 /// The rows shown for a filter, a sort and a generation of the list.
@@ -139,6 +141,7 @@ pub fn shown_runs(runs: &[RunRow], filter: &str, sort: (RunColumn, bool)) -> Vec
 impl RunsBrowser {
     /// Reads the store's runs again (the tab opened, a run ended, Refresh).
     pub fn refresh(&mut self, waker: Waker) {
+        self.read_at = Some(std::time::Instant::now());
         let Ok(path) = crate::store::default_store_path() else {
             self.runs = Some(Err("there is no data folder for the run store".into()));
             return;
@@ -324,6 +327,19 @@ impl RunsBrowser {
         };
     }
 
+    /// Whether a run in the list is being trained (here or by the CLI).
+    pub fn has_live_run(&self) -> bool {
+        matches!(&self.runs, Some(Ok(runs)) if runs.iter().any(|r| r.status == "running"))
+    }
+
+    /// Whether the list should be read again: older than `live` while a run in it is being
+    /// trained (its status and curves move on), else older than `idle` (a run the CLI
+    /// started since).
+    pub fn is_stale(&self, live: std::time::Duration, idle: std::time::Duration) -> bool {
+        let interval = if self.has_live_run() { live } else { idle };
+        !self.is_loading() && self.read_at.is_none_or(|at| at.elapsed() >= interval)
+    }
+
     pub fn is_loading(&self) -> bool {
         self.listing.is_some() || self.loading_selection.is_some() || self.editing.is_some()
     }
@@ -356,6 +372,30 @@ mod tests {
             tags: vec!["baseline".into()],
             note: String::new(),
         }
+    }
+
+    #[test]
+    fn a_list_with_a_run_in_training_is_read_again_after_the_interval() {
+        let interval = std::time::Duration::from_secs(2);
+        let mut browser = RunsBrowser {
+            runs: Some(Ok(vec![run("a", "iris", 1.0, None)])),
+            ..RunsBrowser::default()
+        };
+        let idle = 5 * interval;
+        let ago = |d| std::time::Instant::now().checked_sub(d);
+        // Every run finished: read again only after the idle interval.
+        browser.read_at = ago(interval);
+        assert!(!browser.is_stale(interval, idle));
+        browser.read_at = ago(idle);
+        assert!(browser.is_stale(interval, idle));
+        // A run in training: after the short one.
+        if let Some(Ok(runs)) = &mut browser.runs {
+            runs[0].status = "running".into();
+        }
+        browser.read_at = Some(std::time::Instant::now());
+        assert!(!browser.is_stale(interval, idle));
+        browser.read_at = ago(interval);
+        assert!(browser.is_stale(interval, idle));
     }
 
     #[test]

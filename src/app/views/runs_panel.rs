@@ -11,6 +11,11 @@ use crate::app::views::{plot_axes, tokens};
 use crate::display::{decimal, format_secs};
 use crate::store::{Comparison, LayerOp, RunRow};
 
+/// How often the list is read again while a run in it is being trained.
+const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often it is read again otherwise, while the tab is open.
+const IDLE_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A colour per ticked run, in the order they are listed.
 const RUN_COLOURS: [Color32; 6] = [
     Color32::from_rgb(0x4e, 0x9a, 0xf1),
@@ -35,6 +40,7 @@ const COLUMNS: [(&str, f32, RunColumn); 7] = [
 pub fn runs_ui(ui: &mut egui::Ui, browser: &mut RunsBrowser, commands: &mut Vec<AppCommand>) {
     ui.horizontal(|ui| {
         let count = match &browser.runs {
+            Some(Ok(runs)) if runs.len() == 1 => "1 run recorded".to_string(),
             Some(Ok(runs)) => format!(
                 "{} runs recorded, newest first",
                 crate::display::thousands(runs.len())
@@ -57,6 +63,16 @@ pub fn runs_ui(ui: &mut egui::Ui, browser: &mut RunsBrowser, commands: &mut Vec<
                 .desired_width(220.0),
         )
         .labelled_by(label.id);
+    });
+    // Read again now and then: a run being trained (here or by `layerlab train`) is followed
+    // every 2 s, and a run started elsewhere appears within 10 s.
+    if browser.is_stale(LIVE_REFRESH, IDLE_REFRESH) {
+        commands.push(AppCommand::RefreshRuns);
+    }
+    ui.ctx().request_repaint_after(if browser.has_live_run() {
+        LIVE_REFRESH
+    } else {
+        IDLE_REFRESH
     });
     let shown = browser.shown().to_vec();
     let browser = &*browser;
