@@ -107,7 +107,8 @@ pub struct ColumnProfile {
     pub levels: usize,
     /// The first few distinct values, for a glance.
     pub examples: Vec<String>,
-    /// Cells that keep a column of numbers from being read as numbers ([`stray_non_numbers`]).
+    /// Cells that keep a column of numbers from being read as numbers, as `stray_non_numbers`
+    /// says them.
     pub stray_non_numbers: Option<String>,
 }
 
