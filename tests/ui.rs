@@ -2120,4 +2120,39 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
         harness.state().runs_browser().sort,
         (layerlab::app::RunColumn::Name, true)
     );
+
+    // Its checkpoints: a click makes that point of the run the model the window tries, and
+    // the decision regions change from an early checkpoint to the last.
+    step_until(
+        &mut harness,
+        "the run's checkpoints",
+        |app| matches!(&app.runs_browser().selection, Some(Ok(s)) if s.checkpoints.len() >= 2),
+    );
+    let steps: Vec<(usize, usize)> = match &harness.state().runs_browser().selection {
+        Some(Ok(selection)) => selection
+            .checkpoints
+            .iter()
+            .map(|c| (c.epoch, c.step))
+            .collect(),
+        _ => unreachable!(),
+    };
+    let mut planes = Vec::new();
+    for &(epoch, step) in [steps[0], steps[steps.len() - 1]].iter() {
+        let button = format!("epoch {epoch} (step {})", layerlab::app::thousands(step));
+        harness.get_by_label(&button).click();
+        let label = format!("at epoch {epoch}, step {}", layerlab::app::thousands(step));
+        step_until(&mut harness, "the checkpoint tried", |app| {
+            app.model_origin().is_some_and(|o| o.contains(&label))
+                && app.prediction_is_current()
+                && matches!(app.prediction(), Some(Ok(p)) if p.plane.is_some())
+        });
+        let Some(Ok(prediction)) = harness.state().prediction() else {
+            unreachable!()
+        };
+        planes.push(prediction.plane.clone().unwrap().1);
+    }
+    assert_ne!(
+        planes[0], planes[1],
+        "the early and the last checkpoint predict alike"
+    );
 }

@@ -118,6 +118,9 @@ impl LayerLabApp {
             self.runs
                 .refresh(super::tasks::background::repaint_waker(ctx));
         }
+        if let Some(checkpoint) = self.runs.take_checkpoint_model() {
+            self.take_checkpoint_model(checkpoint);
+        }
         if self.training_active() {
             // Events wake the window at most at the chart rate; between them the status
             // line ticks at its own. A backlog is drained at once instead: a worker whose
@@ -195,6 +198,35 @@ impl LayerLabApp {
                      LayerLab's own file picker opens from now on (View menu to change).",
                 );
             }
+        }
+    }
+
+    /// A run's checkpoint read from the Runs tab: the model to try, labelled with the run and
+    /// step, when it is a model of the data in use (the designer's stack is left alone).
+    fn take_checkpoint_model(
+        &mut self,
+        checkpoint: Result<super::tasks::runs_browser::CheckpointModel, String>,
+    ) {
+        match checkpoint {
+            Ok((label, saved)) => {
+                let card = saved.card_or_mnist();
+                if card.dataset == self.data_shape.name && self.fits_data(&saved) {
+                    self.notifications.info(format!(
+                        "Trying {label}: the try panel, Inside and Evaluation use it."
+                    ));
+                    self.evaluation = None;
+                    self.set_current(*saved, label, false);
+                } else {
+                    self.notifications.error(format!(
+                        "{label} is a model of {}, but the window has {} loaded: pick {} in the \
+                         Data tab first",
+                        card.dataset, self.data_shape.name, card.dataset
+                    ));
+                }
+            }
+            Err(why) => self
+                .notifications
+                .error(format!("Cannot read the checkpoint: {why}")),
         }
     }
 

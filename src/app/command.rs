@@ -97,6 +97,9 @@ pub enum AppCommand {
     SortRuns(crate::app::tasks::runs_browser::RunColumn, bool),
     /// The ticked run's name, tags and note as typed (not saved yet).
     EditRunForm(Box<crate::app::tasks::runs_browser::EditForm>),
+    /// Make the checkpoint at a step of a run (by id) the model the try panel, the Inside tab
+    /// and Evaluation use.
+    TryCheckpoint(String, usize),
     /// Write a change to a run's record (by id), then read the list again.
     EditRun(String, crate::app::tasks::runs_browser::RunEdit),
 }

@@ -91,6 +91,9 @@ impl LayerLabApp {
             AppCommand::SortRuns(column, ascending) => self.runs.sort = (column, ascending),
             AppCommand::EditRunForm(form) => self.runs.form = Some(*form),
             AppCommand::EditRun(id, edit) => self.runs.edit(id, edit, repaint_waker(ctx)),
+            AppCommand::TryCheckpoint(id, step) => {
+                self.runs.load_checkpoint(id, step, repaint_waker(ctx));
+            }
         }
     }
 

@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use crate::app::tasks::background::{BackgroundTask, Polled, Waker};
-use crate::store::{compare_runs, Comparison, RunFilter, RunRow, RunStore};
+use crate::export::SavedModel;
+use crate::store::{compare_runs, CheckpointRow, Comparison, RunFilter, RunRow, RunStore};
 use crate::train::EpochMetrics;
 
 /// Runs listed at most (newest first): the list is drawn as a virtual list, but a store of
@@ -38,7 +39,13 @@ pub struct RunEdit {
 pub struct SelectionData {
     pub epochs: Vec<(RunRow, Vec<EpochMetrics>)>,
     pub comparison: Option<Comparison>,
+    /// The checkpoints of the one ticked run, oldest first (none for two or more).
+    pub checkpoints: Vec<CheckpointRow>,
 }
+
+/// A checkpoint's weights as a model to try, and how to label it ("run mnist cnn 7f3a at
+/// epoch 2, step 3,438").
+pub type CheckpointModel = (String, Box<SavedModel>);
 
 #[derive(Default)]
 pub struct RunsBrowser {
@@ -63,6 +70,7 @@ pub struct RunsBrowser {
     generation: u64,
     /// When the list was last asked for.
     read_at: Option<std::time::Instant>,
+    loading_checkpoint: Option<BackgroundTask<Result<CheckpointModel, String>>>,
 }
 
 /// The rows shown for a filter, a sort and a generation of the list.
@@ -191,6 +199,57 @@ impl RunsBrowser {
         }
     }
 
+    /// Reads run `id`'s checkpoint at `step` on a thread, as a model to try.
+    pub fn load_checkpoint(&mut self, id: String, step: usize, waker: Waker) {
+        let Ok(path) = crate::store::default_store_path() else {
+            return;
+        };
+        let task = BackgroundTask::spawn("run-checkpoint", waker, move || {
+            let fail = |e: crate::store::StoreError| e.to_string();
+            let store = RunStore::open(&path).map_err(fail)?;
+            let row = store.row(&id).map_err(fail)?;
+            let record = store.record(&id).map_err(fail)?;
+            let checkpoint = store
+                .checkpoints(&id)
+                .map_err(fail)?
+                .into_iter()
+                .find(|c| c.step == step)
+                .ok_or_else(|| format!("run {} has no checkpoint at step {step}", row.name))?;
+            let state =
+                crate::store::read_checkpoint(&store.checkpoint_path(&checkpoint)).map_err(fail)?;
+            let model = SavedModel {
+                spec: record.stack,
+                input_shape: SavedModel::input_shape_of(record.card.input_shape()),
+                classes: record.card.task.outputs(),
+                weights: (*state.weights).clone(),
+                card: Some(record.card),
+                training: Some(record.settings),
+            };
+            let label = format!(
+                "run {} at epoch {}, step {}",
+                row.name,
+                checkpoint.epoch,
+                crate::display::thousands(checkpoint.step)
+            );
+            Ok((label, Box::new(model)))
+        });
+        if let Ok(task) = task {
+            self.loading_checkpoint = Some(task);
+        }
+    }
+
+    /// A checkpoint read for trying, once it has arrived.
+    pub fn take_checkpoint_model(&mut self) -> Option<Result<CheckpointModel, String>> {
+        let polled = self.loading_checkpoint.as_ref()?.poll();
+        let taken = match polled {
+            Polled::Pending => return None,
+            Polled::Done(result) => result,
+            Polled::Lost => Err("reading the checkpoint failed".into()),
+        };
+        self.loading_checkpoint = None;
+        Some(taken)
+    }
+
     /// Selects or unselects run `id`, and reads what the selection needs.
     pub fn toggle(&mut self, id: String, waker: Waker) {
         if !self.selected.remove(&id) {
@@ -223,7 +282,15 @@ impl RunsBrowser {
             } else {
                 None
             };
-            Ok(SelectionData { epochs, comparison })
+            let checkpoints = match ids.as_slice() {
+                [one] => store.checkpoints(one).map_err(|e| e.to_string())?,
+                _ => Vec::new(),
+            };
+            Ok(SelectionData {
+                epochs,
+                comparison,
+                checkpoints,
+            })
         });
         if let Ok(task) = task {
             self.loading_selection = Some(task);

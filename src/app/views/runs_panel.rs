@@ -92,6 +92,9 @@ pub fn runs_ui(ui: &mut egui::Ui, browser: &mut RunsBrowser, commands: &mut Vec<
     list_ui(ui, runs, &shown, browser, commands);
     if let Some(form) = &browser.form {
         edit_ui(ui, form, browser.edit_error.as_deref(), commands);
+        if let Some(Ok(selection)) = &browser.selection {
+            checkpoints_ui(ui, &form.id, &selection.checkpoints, commands);
+        }
     }
     ui.separator();
     match &browser.selection {
@@ -242,6 +245,35 @@ fn edit_ui(
     });
 }
 
+/// The one ticked run's checkpoints: a click tries that point of the run in the window.
+fn checkpoints_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    checkpoints: &[crate::store::CheckpointRow],
+    commands: &mut Vec<AppCommand>,
+) {
+    if checkpoints.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Try the run at:");
+        for checkpoint in checkpoints {
+            let text = format!(
+                "epoch {} (step {})",
+                checkpoint.epoch,
+                crate::display::thousands(checkpoint.step)
+            );
+            if ui
+                .button(text)
+                .on_hover_text("Its weights in the try panel, Inside and Evaluation")
+                .clicked()
+            {
+                commands.push(AppCommand::TryCheckpoint(id.to_string(), checkpoint.step));
+            }
+        }
+    });
+}
+
 /// A column's cell: `width` points, its content on the left (cut with "…" if longer).
 fn cell(ui: &mut egui::Ui, width: f32, label: egui::Label) -> egui::Response {
     let height = ui.spacing().interact_size.y;
@@ -312,8 +344,9 @@ fn curves_ui(ui: &mut egui::Ui, selection: &SelectionData) {
                     .iter()
                     .filter_map(|e| {
                         let loss = e.validation_loss.unwrap_or(e.train_loss);
+                        // Epochs counted from 1, as the list and the checkpoints count them.
                         loss.is_finite()
-                            .then_some([e.epoch as f64, f64::from(loss)])
+                            .then_some([(e.epoch + 1) as f64, f64::from(loss)])
                     })
                     .collect();
                 plot.line(
