@@ -157,26 +157,31 @@ pub struct RecordingReport {
     pub rows_per_sec: f64,
 }
 
+/// The record of a run the store benchmarks write: the tabular-mlp preset on iris.
+fn iris_record() -> Result<crate::store::RunRecord, BenchError> {
+    let data = crate::data::load_builtin("iris", &crate::data::DataOptions::default())
+        .map_err(|e| BenchError::Checkpoint(e.to_string()))?;
+    Ok(crate::store::RunRecord {
+        stack: preset("tabular-mlp")
+            .ok_or_else(|| BenchError::NoPreset("tabular-mlp".into()))?
+            .spec,
+        settings: crate::train::TrainConfig::default(),
+        card: data.card,
+        preset: None,
+        command: Vec::new(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        host: crate::store::Host::this_machine(),
+    })
+}
+
 /// Hands `events` batch events to a recorder on a store in `dir` and times both sides.
 pub fn run_recording_bench(
     dir: &std::path::Path,
     events: usize,
 ) -> Result<RecordingReport, BenchError> {
-    use crate::store::{Host, Recorder, RunEnd, RunRecord, RunStore};
+    use crate::store::{Recorder, RunEnd, RunStore};
     let fail = |e: crate::store::StoreError| BenchError::Checkpoint(e.to_string());
-    let data = crate::data::load_builtin("iris", &crate::data::DataOptions::default())
-        .map_err(|e| BenchError::Checkpoint(e.to_string()))?;
-    let record = RunRecord {
-        stack: preset("tabular-mlp")
-            .ok_or_else(|| BenchError::NoPreset("tabular-mlp".into()))?
-            .spec,
-        settings: crate::train::TrainConfig::default(),
-        card: data.card.clone(),
-        preset: None,
-        command: Vec::new(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        host: Host::this_machine(),
-    };
+    let record = iris_record()?;
     let mut store = RunStore::open(&dir.join(crate::store::STORE_FILE)).map_err(fail)?;
     let lease = store.create_run(&record, None, None).map_err(fail)?;
     let recorder = Recorder::start(lease).map_err(fail)?;
@@ -226,21 +231,9 @@ pub fn run_listing_bench(
     epochs: usize,
     repeats: usize,
 ) -> Result<ListingReport, BenchError> {
-    use crate::store::{Host, Recorder, RunEnd, RunFilter, RunRecord, RunStore};
+    use crate::store::{Recorder, RunEnd, RunFilter, RunStore};
     let fail = |e: crate::store::StoreError| BenchError::Checkpoint(e.to_string());
-    let data = crate::data::load_builtin("iris", &crate::data::DataOptions::default())
-        .map_err(|e| BenchError::Checkpoint(e.to_string()))?;
-    let record = RunRecord {
-        stack: preset("tabular-mlp")
-            .ok_or_else(|| BenchError::NoPreset("tabular-mlp".into()))?
-            .spec,
-        settings: crate::train::TrainConfig::default(),
-        card: data.card.clone(),
-        preset: None,
-        command: Vec::new(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        host: Host::this_machine(),
-    };
+    let record = iris_record()?;
     let path = dir.join("listing.sqlite");
     let mut store = RunStore::open(&path).map_err(fail)?;
     for _ in 0..runs {

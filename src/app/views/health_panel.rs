@@ -11,14 +11,7 @@ use crate::app::views::tokens;
 use crate::train::{HealthReport, MetricsHistory, TrainConfig, WarningKind};
 
 /// Line colours of successive layers.
-const LAYER_COLOURS: [Color32; 6] = [
-    Color32::from_rgb(0x4e, 0x9a, 0xf1),
-    Color32::from_rgb(0xf1, 0x8f, 0x3b),
-    Color32::from_rgb(0x59, 0xc2, 0x6b),
-    Color32::from_rgb(0xe0, 0x4f, 0x4f),
-    Color32::from_rgb(0xb0, 0x7a, 0xe0),
-    Color32::from_rgb(0xe0, 0xb0, 0x3f),
-];
+const LAYER_COLOURS: [Color32; 6] = tokens::SERIES_COLOURS;
 
 /// What the health view keeps between frames.
 #[derive(Default)]

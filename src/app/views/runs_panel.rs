@@ -16,15 +16,8 @@ const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 /// How often it is read again otherwise, while the tab is open.
 const IDLE_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A colour per ticked run, in the order they are listed.
-const RUN_COLOURS: [Color32; 6] = [
-    Color32::from_rgb(0x4e, 0x9a, 0xf1),
-    Color32::from_rgb(0xf1, 0x8f, 0x3b),
-    Color32::from_rgb(0x59, 0xc2, 0x6b),
-    Color32::from_rgb(0xd9, 0x5f, 0xc8),
-    Color32::from_rgb(0xe0, 0xd0, 0x4f),
-    Color32::from_rgb(0x6f, 0xd6, 0xd6),
-];
+/// A colour per ticked run, in the order of their ids.
+const RUN_COLOURS: [Color32; 6] = tokens::SERIES_COLOURS;
 
 /// The list's columns: title, width in points (the stack takes the rest), sort key.
 const COLUMNS: [(&str, f32, RunColumn); 7] = [

@@ -33,3 +33,13 @@ pub const CLASS_ZERO: Color32 = Color32::from_rgb(245, 147, 34);
 pub const CLASS_ONE: Color32 = Color32::from_rgb(8, 119, 189);
 /// Advice that does not stop training.
 pub const WARNING: Color32 = Color32::from_rgb(0xe0, 0xb0, 0x3f);
+
+/// Colours of successive series: a layer's in the health view, a ticked run's in the Runs tab.
+pub const SERIES_COLOURS: [Color32; 6] = [
+    Color32::from_rgb(0x4e, 0x9a, 0xf1),
+    Color32::from_rgb(0xf1, 0x8f, 0x3b),
+    Color32::from_rgb(0x59, 0xc2, 0x6b),
+    Color32::from_rgb(0xe0, 0x4f, 0x4f),
+    Color32::from_rgb(0xb0, 0x7a, 0xe0),
+    Color32::from_rgb(0xe0, 0xb0, 0x3f),
+];
