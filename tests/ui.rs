@@ -80,6 +80,17 @@ fn snapshot_harness(size: egui::Vec2) -> Harness<'static, LayerLabApp> {
     harness
 }
 
+/// The window at its smallest size, 1000x640, with the settings of a first launch (no
+/// pixels drawn: for tests that measure where things are).
+fn smallest_window() -> Harness<'static, LayerLabApp> {
+    test_models_dir();
+    Harness::builder()
+        .with_size(egui::vec2(1000.0, 640.0))
+        .build_eframe(|cc| {
+            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
+        })
+}
+
 /// Steps frames until `done` holds, sleeping a little between frames so worker threads run.
 #[track_caller]
 fn step_until(
@@ -866,12 +877,7 @@ fn snapshot_at_the_smallest_window_size() {
 
 #[test]
 fn side_panels_never_cover_the_centre_at_the_smallest_window() {
-    test_models_dir();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1000.0, 640.0))
-        .build_eframe(|cc| {
-            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
-        });
+    let mut harness = smallest_window();
     // The widest table (73 columns, a wide row form) with its column list opened.
     pick(&mut harness, "ames-housing");
     harness.get_by_label("Data").click();
@@ -903,12 +909,7 @@ fn side_panels_never_cover_the_centre_at_the_smallest_window() {
 /// mid-word) and every column inside the setup panel (the eighth ran under the charts).
 #[test]
 fn the_first_images_labels_stay_whole_and_inside_the_panel() {
-    test_models_dir();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1000.0, 640.0))
-        .build_eframe(|cc| {
-            LayerLabApp::with_state(&cc.egui_ctx, PersistedState::default(), default_mnist_dir())
-        });
+    let mut harness = smallest_window();
     pick(&mut harness, "fashion-mnist");
     harness.get_by_label("Data").click();
     harness.run_steps(3);

@@ -54,6 +54,22 @@ impl<T: Send + 'static> BackgroundTask<T> {
     }
 }
 
+/// Polls the task in `slot`, whose answer is a value or why there is none: once it has
+/// answered, empties the slot and gives the answer (a thread that ended without one as
+/// `Err(lost)`); `None` while it works or when there is no task.
+pub fn take_answer<T: Send + 'static>(
+    slot: &mut Option<BackgroundTask<Result<T, String>>>,
+    lost: &str,
+) -> Option<Result<T, String>> {
+    let answer = match slot.as_ref()?.poll() {
+        Polled::Pending => return None,
+        Polled::Done(answer) => answer,
+        Polled::Lost => Err(lost.to_string()),
+    };
+    *slot = None;
+    Some(answer)
+}
+
 /// `wake`, called at most once per `interval` however often the result is called: for a
 /// worker that reports thousands of times a second. Safe when `wake` schedules a repaint at
 /// least `interval` ahead (`request_repaint_after`): that repaint sees what the skipped calls
@@ -76,6 +92,33 @@ pub fn throttled(interval: Duration, wake: impl Fn() + Send + Sync + 'static) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_taken_once_and_a_lost_thread_becomes_its_reason() {
+        let waker: Waker = std::sync::Arc::new(|| {});
+        let mut slot = Some(BackgroundTask::spawn("t", waker.clone(), || Ok(7)).unwrap());
+        let started = Instant::now();
+        let answer = loop {
+            if let Some(answer) = take_answer(&mut slot, "lost") {
+                break answer;
+            }
+            assert!(started.elapsed().as_secs() < 10);
+            std::thread::yield_now();
+        };
+        assert_eq!(answer, Ok(7));
+        assert!(slot.is_none());
+        assert_eq!(take_answer(&mut slot, "lost"), None);
+        let mut lost: Option<BackgroundTask<Result<u8, String>>> =
+            Some(BackgroundTask::spawn("t", waker, || panic!("on purpose")).unwrap());
+        let answer = loop {
+            if let Some(answer) = take_answer(&mut lost, "the thread stopped") {
+                break answer;
+            }
+            assert!(started.elapsed().as_secs() < 10);
+            std::thread::yield_now();
+        };
+        assert_eq!(answer, Err("the thread stopped".to_string()));
+    }
 
     #[test]
     fn the_value_arrives_and_a_lost_thread_is_reported() {

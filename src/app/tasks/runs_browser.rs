@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::app::tasks::background::{BackgroundTask, Polled, Waker};
+use crate::app::tasks::background::{take_answer, BackgroundTask, Polled, Waker};
 use crate::export::SavedModel;
 use crate::store::{compare_runs, CheckpointRow, Comparison, RunFilter, RunRow, RunStore};
 use crate::train::EpochMetrics;
@@ -240,14 +240,10 @@ impl RunsBrowser {
 
     /// A checkpoint read for trying, once it has arrived.
     pub fn take_checkpoint_model(&mut self) -> Option<Result<CheckpointModel, String>> {
-        let polled = self.loading_checkpoint.as_ref()?.poll();
-        let taken = match polled {
-            Polled::Pending => return None,
-            Polled::Done(result) => result,
-            Polled::Lost => Err("reading the checkpoint failed".into()),
-        };
-        self.loading_checkpoint = None;
-        Some(taken)
+        take_answer(
+            &mut self.loading_checkpoint,
+            "reading the checkpoint failed",
+        )
     }
 
     /// Selects or unselects run `id`, and reads what the selection needs.
@@ -302,6 +298,7 @@ impl RunsBrowser {
     pub fn poll(&mut self) -> bool {
         let mut edited = false;
         if let Some(task) = &self.editing {
+            // A lost thread is told apart from a refused write: only an answer is read back.
             match task.poll() {
                 Polled::Pending => {}
                 Polled::Done(result) => {
@@ -315,43 +312,22 @@ impl RunsBrowser {
                 }
             }
         }
-        self.poll_reads();
+        if let Some(runs) = take_answer(&mut self.listing, "reading the run store failed") {
+            // Runs deleted elsewhere leave the selection.
+            if let Ok(rows) = &runs {
+                self.selected.retain(|id| rows.iter().any(|r| &r.id == id));
+            }
+            self.runs = Some(runs);
+            self.generation += 1;
+            self.fill_form();
+        }
+        if let Some(data) = take_answer(
+            &mut self.loading_selection,
+            "reading the selected runs failed",
+        ) {
+            self.selection = Some(data);
+        }
         edited
-    }
-
-    fn poll_reads(&mut self) {
-        if let Some(task) = &self.listing {
-            match task.poll() {
-                Polled::Pending => {}
-                Polled::Done(runs) => {
-                    // Runs deleted elsewhere leave the selection.
-                    if let Ok(rows) = &runs {
-                        self.selected.retain(|id| rows.iter().any(|r| &r.id == id));
-                    }
-                    self.runs = Some(runs);
-                    self.listing = None;
-                    self.generation += 1;
-                    self.fill_form();
-                }
-                Polled::Lost => {
-                    self.runs = Some(Err("reading the run store failed".into()));
-                    self.listing = None;
-                }
-            }
-        }
-        if let Some(task) = &self.loading_selection {
-            match task.poll() {
-                Polled::Pending => {}
-                Polled::Done(data) => {
-                    self.selection = Some(data);
-                    self.loading_selection = None;
-                }
-                Polled::Lost => {
-                    self.selection = Some(Err("reading the selected runs failed".into()));
-                    self.loading_selection = None;
-                }
-            }
-        }
     }
 
     /// The rows to show (indices into the list), filtered and sorted as chosen.

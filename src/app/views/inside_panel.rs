@@ -14,7 +14,7 @@ use std::sync::Arc;
 use eframe::egui::{self, RichText, TextureHandle};
 
 use crate::app::command::AppCommand;
-use crate::app::tasks::background::{BackgroundTask, Polled, Waker};
+use crate::app::tasks::background::{take_answer, BackgroundTask, Waker};
 use crate::app::tasks::predictor::LivePrediction;
 use crate::app::views::inside_pictures::{bars_ui, rgb_texture, Mosaic, Scale, MAX_MAPS};
 use crate::app::views::tokens;
@@ -117,18 +117,8 @@ impl InsidePanel {
         let Some(search) = &mut self.exciting else {
             return;
         };
-        if let Some(task) = &search.task {
-            match task.poll() {
-                Polled::Pending => {}
-                Polled::Done(found) => {
-                    search.found = Some(found);
-                    search.task = None;
-                }
-                Polled::Lost => {
-                    search.found = Some(Err("the search stopped unexpectedly".into()));
-                    search.task = None;
-                }
-            }
+        if let Some(found) = take_answer(&mut search.task, "the search stopped unexpectedly") {
+            search.found = Some(found);
         }
     }
 
