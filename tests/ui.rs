@@ -2157,3 +2157,267 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
         "the early and the last checkpoint predict alike"
     );
 }
+
+/// Steps frames until the window's run has ended as finished.
+fn wait_until_finished(harness: &mut Harness<'static, LayerLabApp>, what: &str) {
+    let started = Instant::now();
+    loop {
+        let app = harness.state();
+        assert!(
+            !matches!(app.run_status(), Some(RunStatus::Failed(_))) && started.elapsed() < PATIENCE,
+            "{what}: {:?} {:?}",
+            app.run_status(),
+            app.notifications()
+        );
+        if matches!(app.run_status(), Some(RunStatus::Finished)) && app.run_id().is_some() {
+            break;
+        }
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_steps(2);
+}
+
+/// The window's run store, opened as the CLI opens it.
+fn window_store() -> layerlab::store::RunStore {
+    test_models_dir();
+    layerlab::store::RunStore::open(&layerlab::store::default_store_path().unwrap()).unwrap()
+}
+
+/// Every recorded step of run `id`.
+fn recorded_steps(id: &str) -> Vec<usize> {
+    let mut steps = Vec::new();
+    window_store()
+        .for_each_step(id, |b| {
+            steps.push(b.step);
+            Ok(())
+        })
+        .unwrap();
+    steps
+}
+
+#[test]
+fn continue_training_forks_the_run_in_the_record_and_its_steps_go_on() {
+    let mut harness = harness(quick_state());
+    pick(&mut harness, "xor");
+    train_briefly(&mut harness, "xor", 3);
+    let parent = harness.state().run_id().unwrap().to_string();
+    let parent_last = harness.state().history().last_step();
+    assert!(parent_last > 0);
+    harness.get_by_label("Continue training").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the child run to start", |app| {
+        app.run_id().is_some_and(|id| id != parent)
+    });
+    wait_until_finished(&mut harness, "the child run");
+    let child = harness.state().run_id().unwrap().to_string();
+    // The charts go on from the parent's curve: every step once, from 1, no restart at 0.
+    let steps: Vec<usize> = harness
+        .state()
+        .history()
+        .batches
+        .iter()
+        .map(|b| b.step)
+        .collect();
+    assert_eq!(steps.first(), Some(&1));
+    assert!(
+        steps.windows(2).all(|w| w[1] == w[0] + 1),
+        "the charts' steps jump"
+    );
+    assert!(*steps.last().unwrap() > parent_last);
+    // The record: a child of the parent at its last step, whose steps go on from there,
+    // trained for the window's 3 epochs more.
+    let store = window_store();
+    let row = store.row(&child).unwrap();
+    assert_eq!(row.parent_id.as_deref(), Some(parent.as_str()));
+    assert_eq!(row.parent_step, Some(parent_last));
+    assert_eq!(row.epochs, 6);
+    assert_eq!(recorded_steps(&child).first(), Some(&(parent_last + 1)));
+    // The parent is as it was.
+    assert_eq!(store.row(&parent).unwrap().last_step, parent_last);
+    assert_eq!(store.row(&parent).unwrap().status, "finished");
+}
+
+#[test]
+fn a_checkpoint_is_scrubbed_with_the_arrow_keys_forked_and_left_for_the_live_model() {
+    let mut harness = harness(quick_state());
+    pick(&mut harness, "xor");
+    train_briefly(&mut harness, "xor", 4);
+    let parent = harness.state().run_id().unwrap().to_string();
+    let live_origin = harness.state().model_origin().unwrap().to_string();
+    open_tab(&mut harness, "Runs");
+    step_until(
+        &mut harness,
+        "the run listed",
+        |app| matches!(&app.runs_browser().runs, Some(Ok(runs)) if runs.iter().any(|r| r.id == parent)),
+    );
+    harness
+        .state_mut()
+        .send(AppCommand::ToggleRun(parent.clone()));
+    step_until(
+        &mut harness,
+        "its checkpoints",
+        |app| matches!(&app.runs_browser().selection, Some(Ok(s)) if s.checkpoints.len() >= 3),
+    );
+    let checkpoints: Vec<(usize, usize)> = match &harness.state().runs_browser().selection {
+        Some(Ok(selection)) => selection
+            .checkpoints
+            .iter()
+            .map(|c| (c.epoch, c.step))
+            .collect(),
+        _ => unreachable!(),
+    };
+    let label = |(epoch, step): (usize, usize)| {
+        format!("at epoch {epoch}, step {}", layerlab::app::thousands(step))
+    };
+    let button = |(epoch, step): (usize, usize)| {
+        format!("epoch {epoch} (step {})", layerlab::app::thousands(step))
+    };
+    harness.get_by_label(&button(checkpoints[0])).click();
+    step_until(&mut harness, "the first checkpoint tried", |app| {
+        app.model_origin()
+            .is_some_and(|o| o.contains(&label(checkpoints[0])))
+    });
+    assert!(harness.state().trying_checkpoint());
+    // The right arrow steps to the next checkpoint, the left one back.
+    tap(&mut harness, egui::Key::ArrowRight, egui::Modifiers::NONE);
+    step_until(&mut harness, "the next checkpoint tried", |app| {
+        app.model_origin()
+            .is_some_and(|o| o.contains(&label(checkpoints[1])))
+    });
+    tap(&mut harness, egui::Key::ArrowRight, egui::Modifiers::NONE);
+    step_until(&mut harness, "the third checkpoint tried", |app| {
+        app.model_origin()
+            .is_some_and(|o| o.contains(&label(checkpoints[2])))
+    });
+    tap(&mut harness, egui::Key::ArrowLeft, egui::Modifiers::NONE);
+    step_until(&mut harness, "back to the second", |app| {
+        app.model_origin()
+            .is_some_and(|o| o.contains(&label(checkpoints[1])))
+    });
+    // Back to live: the run's own model again.
+    harness.get_by_label("Back to live").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().model_origin(), Some(live_origin.as_str()));
+    assert!(!harness.state().trying_checkpoint());
+
+    // Fork from the second checkpoint with another learning rate: Train starts a child
+    // whose steps go on from the checkpoint's.
+    harness.get_by_label(&button(checkpoints[1])).click();
+    step_until(&mut harness, "the checkpoint tried again", |app| {
+        app.model_origin()
+            .is_some_and(|o| o.contains(&label(checkpoints[1])))
+    });
+    harness.get_by_label("Fork from here").click();
+    step_until(&mut harness, "the fork prepared", |app| {
+        app.pending_fork().is_some()
+    });
+    set_training(&mut harness, |config| {
+        config.optimizer = layerlab::optim::OptimizerConfig::default_for("sgd").unwrap();
+    });
+    harness.get_by_label("Train fork").click();
+    // The live model was never saved: the window asks first.
+    harness.run_steps(3);
+    harness.get_by_label("Train without saving").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the fork to start", |app| {
+        app.run_id().is_some_and(|id| id != parent)
+    });
+    wait_until_finished(&mut harness, "the fork");
+    let child = harness.state().run_id().unwrap().to_string();
+    let row = window_store().row(&child).unwrap();
+    assert_eq!(row.parent_id.as_deref(), Some(parent.as_str()));
+    assert_eq!(row.parent_step, Some(checkpoints[1].1));
+    assert_eq!(
+        recorded_steps(&child).first(),
+        Some(&(checkpoints[1].1 + 1))
+    );
+    let differences = layerlab::store::compare_runs(&window_store(), &[parent, child]).unwrap();
+    assert!(
+        differences
+            .differences
+            .iter()
+            .any(|d| d.path.starts_with("settings.optimizer")),
+        "{:?}",
+        differences.differences
+    );
+}
+
+#[test]
+fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
+    let mut harness = harness(quick_state());
+    pick(&mut harness, "xor");
+    harness.state_mut().send(AppCommand::LoadPreset(
+        layerlab::presets::presets_for("xor")[0].name,
+    ));
+    harness.run_steps(1);
+    // A run of the window's xor data whose driver went away after two of its five epochs
+    // (what killing the window leaves: the record stops at its last checkpoint).
+    let dataset = harness.state().dataset().unwrap().clone();
+    let mut config = harness.state().settings().training.clone();
+    config.epochs = 5;
+    config.checkpoints = layerlab::train::CheckpointPolicy {
+        enabled: true,
+        every_steps: 0,
+    };
+    let stack = harness.state().settings().stack.clone();
+    let record = layerlab::store::RunRecord {
+        stack: stack.clone(),
+        settings: config.clone(),
+        card: dataset.card.clone(),
+        preset: None,
+        command: Vec::new(),
+        version: "test".into(),
+        host: layerlab::store::Host::unknown(),
+    };
+    let lease = window_store().create_run(&record, None, None).unwrap();
+    let id = lease.id.clone();
+    let recorder = layerlab::store::Recorder::start(lease).unwrap();
+    let job = TrainJob {
+        spec: stack,
+        config,
+        dataset,
+        initial_weights: None,
+        resume_from: None,
+    };
+    let (_commands_tx, commands_rx) = crossbeam_channel::unbounded();
+    let mut epochs = 0;
+    let _ = run_training(job.prepare().unwrap(), &commands_rx, &mut |event| {
+        if matches!(event, layerlab::train::TrainEvent::Epoch(_)) {
+            epochs += 1;
+        }
+        recorder.observe(&event);
+        // Gone once two epochs and their checkpoints are in.
+        !(epochs >= 2 && matches!(event, layerlab::train::TrainEvent::Checkpoint { .. }))
+    });
+    drop(recorder);
+    let interrupted = window_store().row(&id).unwrap();
+    assert_eq!(interrupted.status, "interrupted");
+    assert!((2..5).contains(&interrupted.epochs_completed));
+
+    open_tab(&mut harness, "Runs");
+    step_until(&mut harness, "the interrupted run listed", |app| {
+        matches!(&app.runs_browser().runs, Some(Ok(runs))
+            if runs.iter().any(|r| r.id == id && r.status == "interrupted"))
+    });
+    harness.state_mut().send(AppCommand::ToggleRun(id.clone()));
+    harness.run_steps(2);
+    harness.get_by_label_contains("was interrupted at step");
+    harness.get_by_label("Resume").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the run resumed", |app| {
+        app.run_id() == Some(&id)
+    });
+    wait_until_finished(&mut harness, "the resumed run");
+    let row = window_store().row(&id).unwrap();
+    assert_eq!(row.status, "finished");
+    assert_eq!(row.epochs_completed, 5);
+    // Each step recorded once, from 1 to the last.
+    let steps = recorded_steps(&id);
+    assert_eq!(steps, (1..=row.last_step).collect::<Vec<_>>());
+    // The charts show the whole run, not only what came after the resume.
+    assert_eq!(
+        harness.state().history().batches.first().map(|b| b.step),
+        Some(1)
+    );
+}

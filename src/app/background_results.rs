@@ -121,6 +121,17 @@ impl LayerLabApp {
         if let Some(checkpoint) = self.runs.take_checkpoint_model() {
             self.take_checkpoint_model(checkpoint);
         }
+        self.poll_continuation(ctx);
+        for note in std::mem::take(&mut self.runs.notes) {
+            // A run the window (or the CLI) was training when it was killed.
+            let note = match note.split_once("; `layerlab runs resume") {
+                Some((what, _)) => {
+                    format!("The run store: {what}. To go on with it: Runs tab, tick it, Resume.")
+                }
+                None => format!("The run store: {note}"),
+            };
+            self.notifications.info(note);
+        }
         if self.training_active() {
             // Events wake the window at most at the chart rate; between them the status
             // line ticks at its own. A backlog is drained at once instead: a worker whose
@@ -208,14 +219,14 @@ impl LayerLabApp {
         checkpoint: Result<super::tasks::runs_browser::CheckpointModel, String>,
     ) {
         match checkpoint {
-            Ok((label, saved)) => {
+            Ok((label, saved, point)) => {
                 let card = saved.card_or_mnist();
                 if card.dataset == self.data_shape.name && self.fits_data(&saved) {
                     self.notifications.info(format!(
                         "Trying {label}: the try panel, Inside and Evaluation use it."
                     ));
                     self.evaluation = None;
-                    self.set_current(*saved, label, false);
+                    self.try_checkpoint(*saved, label, point);
                 } else {
                     self.notifications.error(format!(
                         "{label} is a model of {}, but the window has {} loaded: pick {} in the \

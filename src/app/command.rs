@@ -100,6 +100,16 @@ pub enum AppCommand {
     /// Make the checkpoint at a step of a run (by id) the model the try panel, the Inside tab
     /// and Evaluation use.
     TryCheckpoint(String, usize),
+    /// Continue a stopped or interrupted run (by id) from its last checkpoint, in its own
+    /// record, as it was recorded.
+    ResumeRun(String),
+    /// Fill the designer and settings with a run's (by id), for a child run from its
+    /// checkpoint at a step that Train then starts.
+    ForkFrom(String, usize),
+    /// Give up the fork "Fork from here" prepared.
+    ForgetFork,
+    /// From a checkpoint tried back to the model the window had (the live run's).
+    BackToLive,
     /// Write a change to a run's record (by id), then read the list again.
     EditRun(String, crate::app::tasks::runs_browser::RunEdit),
 }

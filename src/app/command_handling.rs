@@ -91,6 +91,21 @@ impl LayerLabApp {
             AppCommand::SortRuns(column, ascending) => self.runs.sort = (column, ascending),
             AppCommand::EditRunForm(form) => self.runs.form = Some(*form),
             AppCommand::EditRun(id, edit) => self.runs.edit(id, edit, repaint_waker(ctx)),
+            AppCommand::ResumeRun(id) => self.read_continuation(
+                ctx,
+                super::tasks::continuation::RunPoint {
+                    run_id: id,
+                    step: usize::MAX,
+                },
+                super::tasks::continuation::ContinueHow::Resume,
+            ),
+            AppCommand::ForkFrom(id, step) => self.read_continuation(
+                ctx,
+                super::tasks::continuation::RunPoint { run_id: id, step },
+                super::tasks::continuation::ContinueHow::Fork,
+            ),
+            AppCommand::ForgetFork => self.forget_fork(),
+            AppCommand::BackToLive => self.back_to_live(),
             AppCommand::TryCheckpoint(id, step) => {
                 self.runs.load_checkpoint(id, step, repaint_waker(ctx));
             }
@@ -106,13 +121,32 @@ impl LayerLabApp {
         }
     }
 
-    /// Trains the model in hand further.
+    /// Trains the model in hand further: a point of a recorded run goes on in the record
+    /// (resumed, or a fork whose steps go on from it); a model file starts a new run from its
+    /// weights.
     fn continue_training(&mut self, ctx: &egui::Context) {
         match &self.current {
-            Some(current) => {
-                let model = current.model.clone();
-                self.start_training(ctx, Some(model));
-            }
+            Some(current) => match current.run_point.clone() {
+                Some(point) => {
+                    // Said at once, before the store is read.
+                    let problem = self
+                        .dataset()
+                        .and_then(|data| other_data(&current.model, data, "continue training"));
+                    if let Some(problem) = problem {
+                        self.notifications.error(problem);
+                        return;
+                    }
+                    self.read_continuation(
+                        ctx,
+                        point,
+                        super::tasks::continuation::ContinueHow::Further,
+                    );
+                }
+                None => {
+                    let model = current.model.clone();
+                    self.start_training(ctx, Some(model));
+                }
+            },
             None => self
                 .notifications
                 .error("Nothing to continue: train or load a model first."),
@@ -292,10 +326,21 @@ impl LayerLabApp {
         }
     }
 
-    /// Starts a run: of the designed stack, or of `from`'s stack starting at its weights.
+    /// Starts a run: of the designed stack, or of `from`'s stack starting at its weights
+    /// (a model file: a new run in the record). A fork prepared with "Fork from here" is
+    /// started instead, with the settings as they are now.
     pub(super) fn start_training(&mut self, ctx: &egui::Context, from: Option<Arc<SavedModel>>) {
         if self.training_active() {
             return;
+        }
+        if from.is_none() {
+            if let Some(fork) = self.pending_fork.take() {
+                // Kept when it cannot start (a stack its weights do not fit, other data).
+                if !self.start_continued(ctx, (*fork).clone()) {
+                    self.pending_fork = Some(fork);
+                }
+                return;
+            }
         }
         let Some(dataset) = self.dataset().cloned() else {
             self.notifications
@@ -313,29 +358,39 @@ impl LayerLabApp {
             Some(model) => (model.spec.clone(), Some(Arc::new(model.weights.clone()))),
             None => (self.state.stack.clone(), None),
         };
-        // A NaN loss in the window rolls back and pauses: the person is there to resume.
-        // Checkpoints at each epoch's end and on Stop go to the run store.
-        let config = crate::train::TrainConfig {
-            on_divergence: crate::train::OnDivergence::RollBackAndPause,
-            checkpoints: crate::train::CheckpointPolicy {
-                enabled: true,
-                every_steps: 0,
-            },
-            ..self.state.training.clone()
-        };
-        let observer = run_recorder(&spec, &config, &dataset.card);
         let job = TrainJob {
-            spec: spec.clone(),
-            config,
+            spec,
+            config: self.state.training.clone(),
             dataset,
             initial_weights,
             resume_from: None,
         };
+        self.launch_run(ctx, job, crate::store::RunTarget::fresh(), None);
+    }
+
+    /// Starts `job` in the window, recorded where `target` says; the charts start from
+    /// `history` (a continued run's curves so far), else empty.
+    pub(super) fn launch_run(
+        &mut self,
+        ctx: &egui::Context,
+        mut job: TrainJob,
+        target: crate::store::RunTarget,
+        history: Option<MetricsHistory>,
+    ) -> bool {
+        // A NaN loss in the window rolls back and pauses: the person is there to resume.
+        // Checkpoints at each epoch's end and on Stop go to the run store.
+        job.config.on_divergence = crate::train::OnDivergence::RollBackAndPause;
+        job.config.checkpoints = crate::train::CheckpointPolicy {
+            enabled: true,
+            every_steps: 0,
+        };
+        let recorder = run_recorder(&job.spec, &job.config, &job.dataset.card, target);
+        let spec = job.spec.clone();
         let prepared = match job.prepare() {
             Ok(prepared) => prepared,
             Err(error) => {
                 self.notifications.error(format!("Cannot train: {error}"));
-                return;
+                return false;
             }
         };
         // Events wake the window, but no sooner than the chart rate, and the window is told
@@ -351,23 +406,26 @@ impl LayerLabApp {
         if let Some(task) = self.evaluation_task.take() {
             task.cancel();
         }
-        match TrainingSession::start(prepared, spec, waker, observer) {
+        match TrainingSession::start(prepared, spec, waker, recorder) {
             Ok(session) => {
                 // The frame times shown from now on are this run's.
                 self.frame_stats.clear();
                 self.frame_cpu_stats.clear();
                 // The previous run stays on show until this one has points to draw.
-                self.next_history = Some(MetricsHistory::default());
+                self.next_history = Some(history.unwrap_or_default());
                 self.session = Some(session);
                 self.health_warned.clear();
                 // The Inside tab stays open to watch the run from inside.
                 if self.main_tab != MainTab::Inside {
                     self.main_tab = MainTab::Charts;
                 }
+                true
             }
-            Err(e) => self
-                .notifications
-                .error(format!("Cannot start the training thread: {e}")),
+            Err(e) => {
+                self.notifications
+                    .error(format!("Cannot start the training thread: {e}"));
+                false
+            }
         }
     }
 
@@ -464,10 +522,20 @@ impl LayerLabApp {
 /// names another dataset, or the same one prepared otherwise. `None` when it fits (or the
 /// file has no card: models saved before cards were MNIST's).
 fn other_data(model: &SavedModel, dataset: &crate::data::Dataset, what: &str) -> Option<String> {
-    let card = model.card.as_ref()?;
+    other_card(model.card.as_ref()?, dataset, "The current model", what)
+}
+
+/// Why something trained on `card` (`whose`: "The current model", "Run x") cannot be used
+/// with `dataset` for `what`.
+pub(super) fn other_card(
+    card: &crate::data::DataCard,
+    dataset: &crate::data::Dataset,
+    whose: &str,
+    what: &str,
+) -> Option<String> {
     if card.dataset != dataset.card.dataset {
         return Some(format!(
-            "The current model was trained on {}, not {}: pick {} in the Data tab to {what}.",
+            "{whose} was trained on {}, not {}: pick {} in the Data tab to {what}.",
             card.dataset, dataset.card.dataset, card.dataset
         ));
     }
@@ -476,7 +544,7 @@ fn other_data(model: &SavedModel, dataset: &crate::data::Dataset, what: &str) ->
         .same_samples_as(&dataset.card.preprocessing))
     .then(|| {
         format!(
-            "The current model was trained on {} prepared otherwise (another split, vocabulary \
+            "{whose} was trained on {} prepared otherwise (another split, vocabulary \
              or scaling): load that data again to {what}.",
             card.dataset
         )
@@ -489,7 +557,8 @@ fn run_recorder(
     spec: &crate::spec::ModelSpec,
     config: &crate::train::TrainConfig,
     card: &crate::data::DataCard,
-) -> Option<crate::train::Observer> {
+    target: crate::store::RunTarget,
+) -> Option<(crate::train::Observer, crate::store::RunIdSlot)> {
     let store = crate::store::default_store_path().ok()?;
     let record = crate::store::RunRecord {
         stack: spec.clone(),
@@ -500,5 +569,5 @@ fn run_recorder(
         version: env!("CARGO_PKG_VERSION").to_string(),
         host: crate::store::Host::unknown(),
     };
-    Some(crate::store::recording_observer(store, record, None))
+    Some(crate::store::recording_observer(store, record, target))
 }

@@ -21,6 +21,7 @@ mod huge_pages;
 mod input;
 mod logic;
 mod persistence;
+mod run_continuation;
 mod tasks;
 mod training_events;
 mod views;
@@ -136,6 +137,15 @@ struct CurrentModel {
     /// Trained here and not yet saved by the person (the automatic copy does not count:
     /// the next run replaces it).
     unsaved: bool,
+    /// The point of a recorded run these weights are (a run's end, a checkpoint tried):
+    /// "Continue training" goes on from there in the record.
+    run_point: Option<tasks::continuation::RunPoint>,
+}
+
+/// A run's checkpoint being tried: the model it replaced, which "Back to live" returns to
+/// (while that run trains, its newest weights).
+struct Scrub {
+    live: Option<CurrentModel>,
 }
 
 /// A question the window is asking before it does something that loses work.
@@ -200,6 +210,12 @@ pub struct LayerLabApp {
     inside: views::inside_panel::InsidePanel,
     /// The Runs tab's list, ticked runs and their comparison, read off the UI thread.
     runs: tasks::runs_browser::RunsBrowser,
+    /// Set while a run's checkpoint is the current model.
+    scrub: Option<Scrub>,
+    /// A run being read from the store to resume or fork it.
+    continuing: Option<BackgroundTask<Result<tasks::continuation::Continuation, String>>>,
+    /// A fork "Fork from here" prepared: Train starts it.
+    pending_fork: Option<Box<tasks::continuation::Continuation>>,
     /// Health warnings already shown for this run: (kind, layer).
     health_warned: std::collections::HashSet<(crate::train::WarningKind, Option<usize>)>,
 }
@@ -334,7 +350,7 @@ impl LayerLabApp {
                 None
             }
         };
-        Self {
+        let mut app = Self {
             editor: StackEditor::new(&state.design()),
             state,
             dataset,
@@ -372,7 +388,14 @@ impl LayerLabApp {
             health_warned: Default::default(),
             inside: Default::default(),
             runs: Default::default(),
-        }
+            scrub: None,
+            continuing: None,
+            pending_fork: None,
+        };
+        // The store is read once at launch, on a thread: a run the window or the CLI was
+        // training when it was killed is found and said.
+        app.runs.refresh(tasks::background::repaint_waker(ctx));
+        app
     }
 
     // ---- read-only views for tests and the status bar ----
@@ -437,6 +460,11 @@ impl LayerLabApp {
         &self.history
     }
 
+    /// The id in the store of the run training (or trained last) in the window.
+    pub fn run_id(&self) -> Option<&str> {
+        self.session.as_ref()?.run_id()
+    }
+
     pub fn has_model(&self) -> bool {
         self.current.is_some()
     }
@@ -445,9 +473,15 @@ impl LayerLabApp {
         self.current.as_ref().map(|c| c.origin.as_str())
     }
 
-    /// Whether the current model was trained here and never saved by the person.
+    /// Whether the live model (the current one, or the one a checkpoint tried stands in
+    /// for) was trained here and never saved by the person.
     pub fn model_unsaved(&self) -> bool {
-        self.current.as_ref().is_some_and(|c| c.unsaved)
+        self.live_model().is_some_and(|c| c.unsaved)
+    }
+
+    /// Whether a checkpoint of a recorded run is being tried ("Back to live" returns).
+    pub fn trying_checkpoint(&self) -> bool {
+        self.scrub.is_some()
     }
 
     /// Test accuracy shown in the Evaluation tab (only results of the current model count).

@@ -106,6 +106,14 @@ impl LayerLabApp {
             )
         };
         self.set_run_weights(&summary.weights, origin, true);
+        // Its end in the record (the newest checkpoint at or before it).
+        let point = self.session.as_ref().and_then(|session| {
+            Some(super::tasks::continuation::RunPoint {
+                run_id: session.run_id()?.to_string(),
+                step: summary.steps,
+            })
+        });
+        self.set_live_run_point(point);
         self.keep_last_trained();
         if std::env::var_os("LAYERLAB_FRAME_STATS").is_some() {
             // Compared with `layerlab train --json`'s duration (measurements).
@@ -120,7 +128,7 @@ impl LayerLabApp {
             self.notifications
                 .error(format!("Training finished, but {warning}"));
         }
-        match (&summary.test, &self.current, self.dataset()) {
+        match (&summary.test, self.live_model(), self.dataset()) {
             (Some(test), Some(current), Some(dataset)) => {
                 self.evaluation = Some(EvaluationView::new(current.model.clone(), test, dataset));
                 self.notifications.info(format!(
@@ -137,7 +145,8 @@ impl LayerLabApp {
         }
     }
 
-    /// Makes weights of the running session the current model.
+    /// Makes weights of the running session the current model (or, while a checkpoint is
+    /// tried, the live model "Back to live" returns to).
     pub(super) fn set_run_weights(&mut self, weights: &Weights, origin: String, trained: bool) {
         let Some(session) = &self.session else {
             return;
@@ -150,22 +159,86 @@ impl LayerLabApp {
             card: Some(session.card.clone()),
             training: Some(session.config.clone()),
         };
-        self.set_current(model, origin, trained);
+        match &mut self.scrub {
+            Some(scrub) => {
+                scrub.live = Some(CurrentModel {
+                    model: Arc::new(model),
+                    origin,
+                    unsaved: trained,
+                    run_point: None,
+                });
+            }
+            None => self.set_current(model, origin, trained),
+        }
     }
 
+    /// `model` becomes the model the window uses (a checkpoint tried is let go).
     pub(super) fn set_current(&mut self, model: SavedModel, origin: String, unsaved: bool) {
+        self.scrub = None;
         self.current = Some(CurrentModel {
             model: Arc::new(model),
             origin,
             unsaved,
+            run_point: None,
         });
         self.request_prediction();
+    }
+
+    /// A checkpoint of a recorded run becomes the model the window uses, the model it
+    /// replaces kept for "Back to live" (and kept up to date while its run trains).
+    pub(super) fn try_checkpoint(
+        &mut self,
+        model: SavedModel,
+        label: String,
+        point: super::tasks::continuation::RunPoint,
+    ) {
+        let live = match self.scrub.take() {
+            Some(scrub) => scrub.live,
+            None => self.current.take(),
+        };
+        self.set_current(model, label, false);
+        if let Some(current) = &mut self.current {
+            current.run_point = Some(point);
+        }
+        self.scrub = Some(super::Scrub { live });
+    }
+
+    /// Back from a checkpoint tried to the live model (the run's newest weights).
+    pub(super) fn back_to_live(&mut self) {
+        if let Some(scrub) = self.scrub.take() {
+            self.current = scrub.live;
+            self.evaluation = None;
+            self.request_prediction();
+        }
+    }
+
+    /// The model "Back to live" returns to while a checkpoint is tried, else the current one.
+    pub(super) fn live_model(&self) -> Option<&CurrentModel> {
+        match &self.scrub {
+            Some(scrub) => scrub.live.as_ref(),
+            None => self.current.as_ref(),
+        }
+    }
+
+    /// Says which point of a recorded run the live model is ("Continue training" goes on
+    /// from there).
+    pub(super) fn set_live_run_point(
+        &mut self,
+        point: Option<super::tasks::continuation::RunPoint>,
+    ) {
+        let model = match &mut self.scrub {
+            Some(scrub) => scrub.live.as_mut(),
+            None => self.current.as_mut(),
+        };
+        if let Some(model) = model {
+            model.run_point = point;
+        }
     }
 
     /// Keeps a copy of the newest trained model in the models folder, so closing the window
     /// never loses it.
     pub(super) fn keep_last_trained(&mut self) {
-        let Some(current) = &self.current else {
+        let Some(current) = self.live_model() else {
             return;
         };
         match ensure_models_dir() {

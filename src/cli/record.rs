@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use layerlab::store::{
-    default_store_path, Parent, RecordReport, Recorder, RunEnd, RunRecord, RunStore,
-};
+use layerlab::store::{default_store_path, RecordReport, Recorder, RunEnd, RunRecord, RunStore};
 use layerlab::train::TrainEvent;
 
 /// Options that only say where results go; a run's record leaves them out.
@@ -120,17 +118,8 @@ pub fn open_store(path: &Path) -> anyhow::Result<RunStore> {
     Ok(store)
 }
 
-/// Where a run's record goes: a new run (maybe a fork of another) or a run continued.
-pub enum Target {
-    New {
-        name: Option<String>,
-        parent: Option<Parent>,
-    },
-    Continue {
-        id: String,
-        step: usize,
-    },
-}
+/// Where a run's record goes (the store's own type).
+pub use layerlab::store::RunTarget as Target;
 
 /// A run being recorded.
 pub struct Recording {
@@ -145,10 +134,7 @@ impl Recording {
             for note in store.notes() {
                 eprintln!("note: {note}");
             }
-            match target {
-                Target::New { name, parent } => store.create_run(record, name, parent),
-                Target::Continue { id, step } => store.reopen_run(&id, step),
-            }
+            store.lease(record, target)
         });
         match lease.and_then(Recorder::start) {
             Ok(recorder) => Some(Self { recorder }),

@@ -10,7 +10,7 @@ use clap::Parser;
 use layerlab::display::format_secs;
 use layerlab::store::tensorboard::export_run;
 use layerlab::store::{
-    compare_runs, read_checkpoint, CheckpointRow, Comparison, LayerOp, RunFilter, RunRow, RunStore,
+    compare_runs, CheckpointRow, Comparison, LayerOp, RunFilter, RunRow, RunStore,
 };
 use layerlab::train::TrainState;
 
@@ -352,28 +352,12 @@ fn checkpoint_at(
     id: &str,
     step: Option<usize>,
 ) -> anyhow::Result<(CheckpointRow, TrainState)> {
-    let checkpoints = store.checkpoints(id)?;
-    let mut candidates: Vec<&CheckpointRow> = checkpoints
-        .iter()
-        .filter(|c| step.is_none_or(|s| c.step <= s))
-        .collect();
-    while let Some(checkpoint) = candidates.pop() {
-        let path = store.checkpoint_path(checkpoint);
-        if !path.exists() {
-            eprintln!(
-                "note: the checkpoint at step {} is missing ({}); trying the one before",
-                checkpoint.step,
-                path.display()
-            );
-            continue;
-        }
-        let state = read_checkpoint(&path)?;
-        return Ok((checkpoint.clone(), state));
+    let mut skipped = Vec::new();
+    let found = store.checkpoint_at(id, step, &mut skipped);
+    for note in skipped {
+        eprintln!("note: {note}");
     }
-    match step {
-        Some(step) => bail!("run {id} has no checkpoint at or before step {step}"),
-        None => bail!("run {id} has no checkpoint to continue from"),
-    }
+    Ok(found?)
 }
 
 /// Train's arguments: the recorded command, `options`, and this store.

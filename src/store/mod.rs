@@ -31,8 +31,8 @@ pub use checkpoint_file::{read_checkpoint, write_checkpoint, CheckpointRow, MAX_
 pub use compare::{compare_runs, diff_layers, diff_settings, Comparison, Difference, LayerOp};
 pub use error::StoreError;
 pub use queries::{RunDetails, RunFilter, RunRow};
-pub use record::{stack_summary, Host, Parent, RunRecord};
-pub use recorder::{recording_observer, RecordReport, Recorder, RunEnd};
+pub use record::{stack_summary, Host, Parent, RunRecord, RunTarget};
+pub use recorder::{recording_observer, RecordReport, Recorder, RunEnd, RunIdSlot};
 pub use schema::SCHEMA_VERSION;
 
 /// The database's file name in the data folder.
@@ -201,6 +201,14 @@ impl RunStore {
             _lock: lock,
             store: self.path.clone(),
         })
+    }
+
+    /// Starts recording `record` where `target` says: a new run or one continued.
+    pub fn lease(&mut self, record: &RunRecord, target: RunTarget) -> Result<RunLease, StoreError> {
+        match target {
+            RunTarget::New { name, parent } => self.create_run(record, name, parent),
+            RunTarget::Continue { id, step } => self.reopen_run(&id, step),
+        }
     }
 
     /// A fresh id: 12 hex digits, unused in this store.

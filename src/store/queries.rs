@@ -222,6 +222,39 @@ impl RunStore {
         list_checkpoints(&self.connection, id)
     }
 
+    /// The newest checkpoint of run `id` at or before `step` (the newest of all without one)
+    /// whose file exists and reads, with the state it holds; `skipped` says which newer ones
+    /// were missing ("the checkpoint at step 400 is missing (...)").
+    pub fn checkpoint_at(
+        &self,
+        id: &str,
+        step: Option<usize>,
+        skipped: &mut Vec<String>,
+    ) -> Result<(CheckpointRow, crate::train::TrainState), StoreError> {
+        let checkpoints = self.checkpoints(id)?;
+        let mut candidates: Vec<&CheckpointRow> = checkpoints
+            .iter()
+            .filter(|c| step.is_none_or(|s| c.step <= s))
+            .collect();
+        while let Some(checkpoint) = candidates.pop() {
+            let path = self.checkpoint_path(checkpoint);
+            if !path.exists() {
+                skipped.push(format!(
+                    "the checkpoint at step {} is missing ({}); trying the one before",
+                    checkpoint.step,
+                    path.display()
+                ));
+                continue;
+            }
+            let state = super::read_checkpoint(&path)?;
+            return Ok((checkpoint.clone(), state));
+        }
+        Err(StoreError::Checkpoint(match step {
+            Some(step) => format!("run {id} has no checkpoint at or before step {step}"),
+            None => format!("run {id} has no checkpoint to continue from"),
+        }))
+    }
+
     /// A checkpoint's file.
     pub fn checkpoint_path(&self, checkpoint: &CheckpointRow) -> std::path::PathBuf {
         self.path

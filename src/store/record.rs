@@ -69,6 +69,30 @@ pub struct Parent {
     pub step: usize,
 }
 
+/// Where a run's record goes: a new run (a fork when it has a parent), or a stopped or
+/// interrupted run continued from its checkpoint at `step`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunTarget {
+    New {
+        name: Option<String>,
+        parent: Option<Parent>,
+    },
+    Continue {
+        id: String,
+        step: usize,
+    },
+}
+
+impl RunTarget {
+    /// A new run, unnamed and without a parent.
+    pub fn fresh() -> Self {
+        Self::New {
+            name: None,
+            parent: None,
+        }
+    }
+}
+
 /// A short summary of a stack for lists: "Conv32 Pool Conv64 Pool Dense128 Dense10".
 pub fn stack_summary(stack: &ModelSpec) -> String {
     stack

@@ -56,33 +56,44 @@ enum Message {
     End(RunEnd),
 }
 
+/// The id of the run a [`recording_observer`] records, once the store has made it (empty
+/// until then, and for good when the run could not be recorded).
+pub type RunIdSlot = Arc<std::sync::OnceLock<String>>;
+
 /// Records runs on the worker thread ([`crate::train::TrainingHandle::spawn_observed`]): the
-/// store is opened, the host read and the run created at its first event, off the driver's
-/// thread (`record.host` is filled in then); a store
-/// that cannot be used is said on standard error and the run trains unrecorded.
+/// store is opened, the host read and the run created (or continued, as `target` says) at its
+/// first event, off the driver's thread (`record.host` is filled in then); the run's id is put
+/// in the slot returned. A store that cannot be used is said on standard error and the run
+/// trains unrecorded.
 pub fn recording_observer(
     store: std::path::PathBuf,
     record: super::RunRecord,
-    name: Option<String>,
-) -> crate::train::Observer {
-    let mut pending = Some((store, record, name));
+    target: super::RunTarget,
+) -> (crate::train::Observer, RunIdSlot) {
+    let slot = RunIdSlot::default();
+    let id = slot.clone();
+    let mut pending = Some((store, record, target));
     let mut recorder: Option<Recorder> = None;
-    Box::new(move |event| {
-        if let Some((store, mut record, name)) = pending.take() {
+    let observer = Box::new(move |event: &TrainEvent| {
+        if let Some((store, mut record, target)) = pending.take() {
             // Read here, on the worker thread (a file read on Linux).
             record.host = super::Host::this_machine();
             let started = super::RunStore::open(&store)
-                .and_then(|mut opened| opened.create_run(&record, name, None))
+                .and_then(|mut opened| opened.lease(&record, target))
                 .and_then(Recorder::start);
             match started {
-                Ok(started) => recorder = Some(started),
+                Ok(started) => {
+                    let _ = id.set(started.id().to_string());
+                    recorder = Some(started);
+                }
                 Err(error) => eprintln!("warning: this run is not recorded: {error}"),
             }
         }
         if let Some(recorder) = &recorder {
             recorder.observe(event);
         }
-    })
+    });
+    (observer, slot)
 }
 
 /// Hands a run's events to the recording thread.

@@ -31,14 +31,23 @@ impl MetricsHistory {
             TrainEvent::Started {
                 steps_per_epoch,
                 total_steps,
+                first_step,
                 ..
             } => {
+                // A run resumed or forked at `first_step` goes on from the metrics before it
+                // (put here from the record); a new run starts empty.
+                let mut batches = std::mem::take(&mut self.batches);
+                batches.retain(|b| b.step <= *first_step);
+                // Room for the whole run at once: growing by doubling copied a long run's
+                // history (17 MB at 360,000 steps) inside a frame.
+                batches.reserve((*total_steps).min(MAX_RESERVED_BATCHES));
+                let mut epochs = std::mem::take(&mut self.epochs);
+                epochs.retain(|e| e.step <= *first_step);
                 *self = Self {
                     steps_per_epoch: *steps_per_epoch,
                     total_steps: *total_steps,
-                    // Room for the whole run at once: growing by doubling copied a long
-                    // run's history (17 MB at 360,000 steps) inside a frame.
-                    batches: Vec::with_capacity((*total_steps).min(MAX_RESERVED_BATCHES)),
+                    batches,
+                    epochs,
                     ..Self::default()
                 };
             }
@@ -394,6 +403,44 @@ mod tests {
             "{csv}"
         );
         assert_eq!(history.steps_per_epoch, 5);
+    }
+
+    #[test]
+    fn a_run_started_at_a_later_step_keeps_the_metrics_before_it_only() {
+        let batch = |step| {
+            TrainEvent::Batch(BatchMetrics {
+                step,
+                epoch: (step - 1) / 5,
+                loss: step as f32,
+                accuracy: None,
+                learning_rate: 0.1,
+                samples: 32,
+                train_secs: step as f64,
+            })
+        };
+        let started = |first_step| TrainEvent::Started {
+            total_steps: 20,
+            first_step,
+            steps_per_epoch: 5,
+            train_samples: 160,
+            validation_samples: 0,
+            test_samples: 10,
+            parameters: 1,
+        };
+        let mut history = MetricsHistory::default();
+        for step in 1..=8 {
+            history.record(&batch(step));
+        }
+        // Resumed (or forked) at step 5: steps 6 to 8 of the first try are forgotten.
+        history.record(&started(5));
+        assert_eq!(history.batches.len(), 5);
+        history.record(&batch(6));
+        let steps: Vec<usize> = history.batches.iter().map(|b| b.step).collect();
+        assert_eq!(steps, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(history.total_steps, 20);
+        // A new run starts empty.
+        history.record(&started(0));
+        assert!(history.batches.is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! predictor, evaluation, and model files; each talks to the window over channels.
 
 pub(super) mod background;
+pub(super) mod continuation;
 pub(super) mod evaluation_task;
 pub(super) mod model_files;
 pub(super) mod predictor;

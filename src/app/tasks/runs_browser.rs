@@ -43,13 +43,16 @@ pub struct SelectionData {
     pub checkpoints: Vec<CheckpointRow>,
 }
 
-/// A checkpoint's weights as a model to try, and how to label it ("run mnist cnn 7f3a at
-/// epoch 2, step 3,438").
-pub type CheckpointModel = (String, Box<SavedModel>);
+/// A checkpoint's weights as a model to try, how to label it ("run mnist cnn 7f3a at epoch 2,
+/// step 3,438"), and which point of which run it is.
+pub type CheckpointModel = (String, Box<SavedModel>, super::continuation::RunPoint);
 
 #[derive(Default)]
 pub struct RunsBrowser {
-    listing: Option<BackgroundTask<Result<Vec<RunRow>, String>>>,
+    listing: Option<BackgroundTask<Result<Listing, String>>>,
+    /// What opening the store found (runs whose process died, now interrupted), not yet
+    /// said to the person.
+    pub notes: Vec<String>,
     /// The newest list read, or why it could not be.
     pub runs: Option<Result<Vec<RunRow>, String>>,
     pub selected: BTreeSet<String>,
@@ -72,6 +75,9 @@ pub struct RunsBrowser {
     read_at: Option<std::time::Instant>,
     loading_checkpoint: Option<BackgroundTask<Result<CheckpointModel, String>>>,
 }
+
+/// The store's runs, and what opening it found.
+type Listing = (Vec<RunRow>, Vec<String>);
 
 /// The rows shown for a filter, a sort and a generation of the list.
 struct ShownRows {
@@ -160,7 +166,7 @@ impl RunsBrowser {
                 .list(&RunFilter::default())
                 .map_err(|e| e.to_string())?;
             runs.truncate(MAX_LISTED_RUNS);
-            Ok(runs)
+            Ok((runs, store.notes().to_vec()))
         });
         match task {
             Ok(task) => self.listing = Some(task),
@@ -231,7 +237,11 @@ impl RunsBrowser {
                 checkpoint.epoch,
                 crate::display::thousands(checkpoint.step)
             );
-            Ok((label, Box::new(model)))
+            let point = super::continuation::RunPoint {
+                run_id: id,
+                step: checkpoint.step,
+            };
+            Ok((label, Box::new(model), point))
         });
         if let Ok(task) = task {
             self.loading_checkpoint = Some(task);
@@ -312,7 +322,11 @@ impl RunsBrowser {
                 }
             }
         }
-        if let Some(runs) = take_answer(&mut self.listing, "reading the run store failed") {
+        if let Some(listing) = take_answer(&mut self.listing, "reading the run store failed") {
+            let runs = listing.map(|(runs, notes)| {
+                self.notes.extend(notes);
+                runs
+            });
             // Runs deleted elsewhere leave the selection.
             if let Ok(rows) = &runs {
                 self.selected.retain(|id| rows.iter().any(|r| &r.id == id));

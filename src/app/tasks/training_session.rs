@@ -118,16 +118,20 @@ pub struct TrainingSession {
     clock: TrainClock,
     /// Time the run trained (pauses left out), once it ended.
     ended_after: Option<Duration>,
+    /// The run's id in the store, once its recorder has made it.
+    run_id: crate::store::RunIdSlot,
 }
 
 impl TrainingSession {
-    /// Starts `job`; `observer` (the run recorder) sees its events on the worker thread.
+    /// Starts `job`; `recorder` (the run recorder and the slot of the id it records under)
+    /// sees its events on the worker thread.
     pub fn start(
         job: PreparedJob,
         spec: ModelSpec,
         waker: Waker,
-        observer: Option<crate::train::Observer>,
+        recorder: Option<(crate::train::Observer, crate::store::RunIdSlot)>,
     ) -> std::io::Result<Self> {
+        let (observer, run_id) = recorder.unzip();
         let card = job.dataset.card.clone();
         let config = job.config.clone();
         Ok(Self {
@@ -140,7 +144,13 @@ impl TrainingSession {
             last_batch_at: None,
             clock: TrainClock::start(),
             ended_after: None,
+            run_id: run_id.unwrap_or_default(),
         })
+    }
+
+    /// The run's id in the store (`None` before its recorder made it, or unrecorded).
+    pub fn run_id(&self) -> Option<&str> {
+        self.run_id.get().map(String::as_str)
     }
 
     pub fn is_active(&self) -> bool {

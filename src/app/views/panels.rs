@@ -141,7 +141,17 @@ impl LayerLabApp {
                     &mut self.commands,
                 );
             }
-            MainTab::Runs => runs_panel::runs_ui(ui, &mut self.runs, &mut self.commands),
+            MainTab::Runs => {
+                let context = runs_panel::RunsContext {
+                    tried: self
+                        .scrub
+                        .as_ref()
+                        .and(self.current.as_ref())
+                        .and_then(|c| c.run_point.clone()),
+                    busy: self.training_active() || self.continuation_pending(),
+                };
+                runs_panel::runs_ui(ui, &mut self.runs, &context, &mut self.commands);
+            }
         }
     }
 

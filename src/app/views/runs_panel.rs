@@ -6,6 +6,7 @@ use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Legend, Line, Plot};
 
 use crate::app::command::AppCommand;
+use crate::app::tasks::continuation::RunPoint;
 use crate::app::tasks::runs_browser::{RunColumn, RunEdit, RunsBrowser, SelectionData};
 use crate::app::views::{plot_axes, tokens};
 use crate::display::{decimal, format_secs};
@@ -30,7 +31,21 @@ const COLUMNS: [(&str, f32, RunColumn); 7] = [
     ("time", 50.0, RunColumn::Time),
 ];
 
-pub fn runs_ui(ui: &mut egui::Ui, browser: &mut RunsBrowser, commands: &mut Vec<AppCommand>) {
+/// What the window is doing with runs, for the tab: the checkpoint being tried, if one is.
+#[derive(Clone, Debug, Default)]
+pub struct RunsContext {
+    /// The point of a run whose checkpoint is the current model.
+    pub tried: Option<RunPoint>,
+    /// A run trains or waits to start here (Resume and Fork wait).
+    pub busy: bool,
+}
+
+pub fn runs_ui(
+    ui: &mut egui::Ui,
+    browser: &mut RunsBrowser,
+    context: &RunsContext,
+    commands: &mut Vec<AppCommand>,
+) {
     ui.horizontal(|ui| {
         let count = match &browser.runs {
             Some(Ok(runs)) if runs.len() == 1 => "1 run recorded".to_string(),
@@ -85,8 +100,11 @@ pub fn runs_ui(ui: &mut egui::Ui, browser: &mut RunsBrowser, commands: &mut Vec<
     list_ui(ui, runs, &shown, browser, commands);
     if let Some(form) = &browser.form {
         edit_ui(ui, form, browser.edit_error.as_deref(), commands);
+        if let Some(run) = runs.iter().find(|r| r.id == form.id) {
+            resume_ui(ui, run, context, commands);
+        }
         if let Some(Ok(selection)) = &browser.selection {
-            checkpoints_ui(ui, &form.id, &selection.checkpoints, commands);
+            checkpoints_ui(ui, &form.id, &selection.checkpoints, context, commands);
         }
     }
     ui.separator();
@@ -238,33 +256,116 @@ fn edit_ui(
     });
 }
 
-/// The one ticked run's checkpoints: a click tries that point of the run in the window.
+/// Resume, for a run that stopped or was interrupted (its own record goes on from its last
+/// checkpoint).
+fn resume_ui(
+    ui: &mut egui::Ui,
+    run: &RunRow,
+    context: &RunsContext,
+    commands: &mut Vec<AppCommand>,
+) {
+    if !matches!(run.status.as_str(), "stopped" | "interrupted") {
+        return;
+    }
+    ui.horizontal(|ui| {
+        let resume = ui.add_enabled(!context.busy, egui::Button::new("Resume"));
+        if resume
+            .on_hover_text("Go on from its last checkpoint, as it was recorded, in its own record")
+            .on_disabled_hover_text("Wait for the run going on here to end")
+            .clicked()
+        {
+            commands.push(AppCommand::ResumeRun(run.id.clone()));
+        }
+        ui.label(format!(
+            "This run {} at step {}.",
+            if run.status == "stopped" {
+                "was stopped"
+            } else {
+                "was interrupted"
+            },
+            crate::display::thousands(run.last_step)
+        ));
+    });
+}
+
+/// The one ticked run's checkpoints: a click tries that point of the run in the window (the
+/// arrow keys step to the one before or after), and the one tried can be forked.
 fn checkpoints_ui(
     ui: &mut egui::Ui,
     id: &str,
     checkpoints: &[crate::store::CheckpointRow],
+    context: &RunsContext,
     commands: &mut Vec<AppCommand>,
 ) {
     if checkpoints.is_empty() {
         return;
     }
+    let tried = context
+        .tried
+        .as_ref()
+        .filter(|point| point.run_id == id)
+        .and_then(|point| checkpoints.iter().position(|c| c.step == point.step));
     ui.horizontal_wrapped(|ui| {
         ui.label("Try the run at:");
-        for checkpoint in checkpoints {
+        for (index, checkpoint) in checkpoints.iter().enumerate() {
             let text = format!(
                 "epoch {} (step {})",
                 checkpoint.epoch,
                 crate::display::thousands(checkpoint.step)
             );
             if ui
-                .button(text)
-                .on_hover_text("Its weights in the try panel, Inside and Evaluation")
+                .selectable_label(tried == Some(index), text)
+                .on_hover_text("Its weights in the try panel, Inside and Evaluation (arrow keys: the one before or after)")
                 .clicked()
             {
                 commands.push(AppCommand::TryCheckpoint(id.to_string(), checkpoint.step));
             }
         }
     });
+    if let Some(index) = tried {
+        // Left and right step through the run, unless a text field has the keys.
+        let (left, right) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowLeft),
+                i.key_pressed(egui::Key::ArrowRight),
+            )
+        });
+        if !ui.ctx().egui_wants_keyboard_input() {
+            let next = if left {
+                index.checked_sub(1)
+            } else if right {
+                Some(index + 1).filter(|&n| n < checkpoints.len())
+            } else {
+                None
+            };
+            if let Some(next) = next {
+                commands.push(AppCommand::TryCheckpoint(
+                    id.to_string(),
+                    checkpoints[next].step,
+                ));
+            }
+        }
+        let checkpoint = &checkpoints[index];
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!context.busy, egui::Button::new("Fork from here"))
+                .on_hover_text(
+                    "The designer and settings become this run's; change what you want to try, \
+                     then Train starts a child run from this checkpoint",
+                )
+                .clicked()
+            {
+                commands.push(AppCommand::ForkFrom(id.to_string(), checkpoint.step));
+            }
+            if ui
+                .button("Back to live")
+                .on_hover_text("The model the window had before (the run training now, if one is)")
+                .clicked()
+            {
+                commands.push(AppCommand::BackToLive);
+            }
+        });
+    }
 }
 
 /// A column's cell: `width` points, its content on the left (cut with "…" if longer).

@@ -123,16 +123,38 @@ impl LayerLabApp {
                     .err()
                     .map(|e| e.to_string())
             });
-        let can_start = !active && !evaluating && self.dataset_ready() && stack_problem.is_none();
-        let train = ui.add_enabled(can_start, egui::Button::new("Train"));
-        let train = match &stack_problem {
-            Some(problem) => train.on_disabled_hover_text(format!("Cannot train: {problem}")),
-            None => train.on_hover_text("Start a new run of the designed stack (Space)"),
+        let waiting = self.continuation_pending();
+        let can_start =
+            !active && !evaluating && !waiting && self.dataset_ready() && stack_problem.is_none();
+        let fork = self.pending_fork();
+        let train = ui.add_enabled(
+            can_start,
+            egui::Button::new(if fork.is_some() {
+                "Train fork"
+            } else {
+                "Train"
+            }),
+        );
+        let train = match (&stack_problem, &fork) {
+            (Some(problem), _) => train.on_disabled_hover_text(format!("Cannot train: {problem}")),
+            (None, Some(fork)) => train.on_hover_text(format!(
+                "Start a child run of {fork} with the settings as they are now (Space)"
+            )),
+            (None, None) => train.on_hover_text("Start a new run of the designed stack (Space)"),
         };
         if train.clicked() {
             self.commands.push(AppCommand::StartTraining);
         }
-        let can_continue = !active && !evaluating && self.dataset_ready() && self.current.is_some();
+        if fork.is_some()
+            && ui
+                .small_button("Forget fork")
+                .on_hover_text("Train starts a new run again")
+                .clicked()
+        {
+            self.commands.push(AppCommand::ForgetFork);
+        }
+        let can_continue =
+            !active && !evaluating && !waiting && self.dataset_ready() && self.current.is_some();
         if ui
             .add_enabled(can_continue, egui::Button::new("Continue training"))
             .on_hover_text("Train the current model further, from its weights")
