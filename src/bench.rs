@@ -284,6 +284,93 @@ pub fn run_listing_bench(
     })
 }
 
+/// How long the Runs tab's chart data takes: reading `runs` runs of `steps` steps each from
+/// the store and thinning their curves, as the tab does off the UI thread when they are ticked.
+#[derive(Clone, Debug, Serialize)]
+pub struct OverlayReport {
+    pub runs: usize,
+    pub steps_per_run: usize,
+    /// Median over `repeats` of opening the store and reading every run's curves.
+    pub read_ms: f64,
+    /// Points drawn per run and curve at most.
+    pub points_per_curve: usize,
+}
+
+/// Fills a store at `path` (kept: the window can be pointed at it) with `runs` finished runs
+/// of `steps` batch steps (a noisy falling loss, epochs of 1,000 steps), then times reading
+/// their curves.
+pub fn run_overlay_bench(
+    path: &std::path::Path,
+    runs: usize,
+    steps: usize,
+    repeats: usize,
+) -> Result<OverlayReport, BenchError> {
+    use crate::store::{Recorder, RunEnd, RunFilter, RunStore};
+    let fail = |e: crate::store::StoreError| BenchError::Checkpoint(e.to_string());
+    let record = iris_record()?;
+    let mut store = RunStore::open(path).map_err(fail)?;
+    for run in 0..runs {
+        let recorder =
+            Recorder::start(store.create_run(&record, None, None).map_err(fail)?).map_err(fail)?;
+        for step in 1..=steps {
+            let wobble = ((step * 7_919 + run * 104_729) % 1_000) as f32 / 4_000.0;
+            let loss = 2.0 / (1.0 + step as f32 / 2_000.0) + wobble + run as f32 * 0.01;
+            recorder.observe(&crate::train::TrainEvent::Batch(
+                crate::train::BatchMetrics {
+                    step,
+                    epoch: (step - 1) / 1_000,
+                    loss,
+                    accuracy: Some(0.5),
+                    learning_rate: 1e-3,
+                    samples: 64,
+                    train_secs: step as f64 * 2e-3,
+                },
+            ));
+            if step % 1_000 == 0 {
+                recorder.observe(&crate::train::TrainEvent::Epoch(
+                    crate::train::EpochMetrics {
+                        epoch: step / 1_000 - 1,
+                        step,
+                        train_loss: loss,
+                        train_accuracy: Some(0.8),
+                        train_rmse: None,
+                        validation_loss: Some(loss * 0.9),
+                        validation_accuracy: Some(0.8),
+                        validation_rmse: None,
+                        validation_mae: None,
+                        images_per_sec: 1_000.0,
+                        duration_secs: 2.0,
+                    },
+                ));
+            }
+        }
+        let report = recorder.finish(RunEnd::Finished { test: None });
+        if let Some(problem) = report.problems.first() {
+            return Err(BenchError::Checkpoint(problem.clone()));
+        }
+    }
+    drop(store);
+    let mut times = Vec::with_capacity(repeats.max(1));
+    let mut points = 0;
+    for _ in 0..repeats.max(1) {
+        let started = Instant::now();
+        let store = RunStore::open(path).map_err(fail)?;
+        let rows = store.list(&RunFilter::default()).map_err(fail)?;
+        for row in rows {
+            let curves = store.curves(row).map_err(fail)?;
+            points = points.max(curves.loss_by_step.len());
+        }
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(OverlayReport {
+        runs,
+        steps_per_run: steps,
+        read_ms: round1(times[times.len() / 2]),
+        points_per_curve: points,
+    })
+}
+
 /// A tiny tabular model's speed, where per-step overhead dominates: optimizer steps per second.
 #[derive(Clone, Debug, Serialize)]
 pub struct TabularReport {

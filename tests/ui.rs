@@ -2061,10 +2061,15 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
     let Some(Ok(selection)) = &harness.state().runs_browser().selection else {
         unreachable!()
     };
-    // Both curves, each with its epochs.
-    let mut epochs: Vec<usize> = selection.epochs.iter().map(|(_, e)| e.len()).collect();
+    // Both curves, each with its epochs and every step's loss (thinned to the budget).
+    let mut epochs: Vec<usize> = selection.runs.iter().map(|r| r.epochs.len()).collect();
     epochs.sort_unstable();
     assert_eq!(epochs, [7, 9]);
+    for run in &selection.runs {
+        assert!(!run.loss_by_step.is_empty());
+        assert!(run.loss_by_step.len() <= layerlab::app::MAX_CURVE_POINTS);
+        assert_eq!(run.loss_by_step.len(), run.loss_by_secs.len());
+    }
     let comparison = selection.comparison.as_ref().unwrap();
     let differing: Vec<&str> = comparison
         .differences
@@ -2075,6 +2080,31 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
     assert!(!differing.contains(&"settings.batch_size"), "{differing:?}");
     harness.get_by_label("What differs");
     harness.get_by_label("settings.epochs");
+    let Some(Ok(selection)) = &harness.state().runs_browser().selection else {
+        unreachable!()
+    };
+    let names: Vec<String> = selection.runs.iter().map(|r| r.row.name.clone()).collect();
+    // The training loss against seconds: the choice is kept and both runs are in the legend.
+    harness.get_by_label("training loss").click();
+    harness.get_by_label("Seconds").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().runs_browser().curves.metric,
+        layerlab::app::CurveMetric::TrainingLoss
+    );
+    assert_eq!(
+        harness.state().runs_browser().curves.axis,
+        layerlab::app::CurveAxis::WallTime
+    );
+    for name in &names {
+        assert!(
+            harness.query_all_by_label(name).count() >= 2,
+            "{name} in the list and the legend"
+        );
+    }
+    harness.get_by_label("validation loss").click();
+    harness.get_by_label("Epochs").click();
+    harness.run_steps(2);
 
     // One run ticked: its name, tags and note can be edited and saved to the store; the
     // filter then finds it by its tag, and a click on a column's title sorts.
@@ -2184,6 +2214,23 @@ fn window_store() -> layerlab::store::RunStore {
     layerlab::store::RunStore::open(&layerlab::store::default_store_path().unwrap()).unwrap()
 }
 
+/// Run `id`'s line of the store once its recorder has written how it ended (a moment after
+/// the window hears of it).
+fn ended_row(id: &str) -> layerlab::store::RunRow {
+    let started = Instant::now();
+    loop {
+        let row = window_store().row(id).unwrap();
+        if row.status != "running" {
+            return row;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "run {id} never recorded as ended"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Every recorded step of run `id`.
 fn recorded_steps(id: &str) -> Vec<usize> {
     let mut steps = Vec::new();
@@ -2227,8 +2274,8 @@ fn continue_training_forks_the_run_in_the_record_and_its_steps_go_on() {
     assert!(*steps.last().unwrap() > parent_last);
     // The record: a child of the parent at its last step, whose steps go on from there,
     // trained for the window's 3 epochs more.
+    let row = ended_row(&child);
     let store = window_store();
-    let row = store.row(&child).unwrap();
     assert_eq!(row.parent_id.as_deref(), Some(parent.as_str()));
     assert_eq!(row.parent_step, Some(parent_last));
     assert_eq!(row.epochs, 6);
@@ -2325,7 +2372,7 @@ fn a_checkpoint_is_scrubbed_with_the_arrow_keys_forked_and_left_for_the_live_mod
     });
     wait_until_finished(&mut harness, "the fork");
     let child = harness.state().run_id().unwrap().to_string();
-    let row = window_store().row(&child).unwrap();
+    let row = ended_row(&child);
     assert_eq!(row.parent_id.as_deref(), Some(parent.as_str()));
     assert_eq!(row.parent_step, Some(checkpoints[1].1));
     assert_eq!(
@@ -2409,7 +2456,7 @@ fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
         app.run_id() == Some(&id)
     });
     wait_until_finished(&mut harness, "the resumed run");
-    let row = window_store().row(&id).unwrap();
+    let row = ended_row(&id);
     assert_eq!(row.status, "finished");
     assert_eq!(row.epochs_completed, 5);
     // Each step recorded once, from 1 to the last.

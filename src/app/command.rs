@@ -93,6 +93,8 @@ pub enum AppCommand {
     RefreshRuns,
     /// Tick or untick a run in the Runs tab (by id).
     ToggleRun(String),
+    /// Tick (or untick) every run the Runs tab shows under its filter.
+    TickShown(bool),
     /// Sort the Runs tab's list by a column, ascending or not.
     SortRuns(crate::app::tasks::runs_browser::RunColumn, bool),
     /// The ticked run's name, tags and note as typed (not saved yet).

@@ -88,6 +88,7 @@ impl LayerLabApp {
             AppCommand::Quit => self.quit(ctx),
             AppCommand::RefreshRuns => self.runs.refresh(repaint_waker(ctx)),
             AppCommand::ToggleRun(id) => self.runs.toggle(id, repaint_waker(ctx)),
+            AppCommand::TickShown(tick) => self.runs.tick_shown(tick, repaint_waker(ctx)),
             AppCommand::SortRuns(column, ascending) => self.runs.sort = (column, ascending),
             AppCommand::EditRunForm(form) => self.runs.form = Some(*form),
             AppCommand::EditRun(id, edit) => self.runs.edit(id, edit, repaint_waker(ctx)),

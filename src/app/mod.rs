@@ -32,13 +32,14 @@ pub use persistence::models_folder::{models_dir, LAST_TRAINED};
 pub use persistence::saved_state::repair_storage_file;
 pub use persistence::state::{Design, PersistedState};
 pub use tasks::predictor::LivePrediction;
-pub use tasks::runs_browser::RunColumn;
+pub use tasks::runs_browser::{RunColumn, MAX_CURVE_POINTS};
 pub use tasks::training_session::{status_line, Progress, RunStatus};
 pub use views::canvas::{canvas_id, Canvas};
 pub use views::charts::{ChartSettings, XAxis};
 pub use views::evaluation_panel::per_class_scores;
 pub use views::file_dialog::FilePurpose;
 pub use views::inside_panel::{InsidePanel, InsideView};
+pub use views::run_curves::{CurveAxis, CurveMetric};
 pub use views::stack_editor::StackEditor;
 pub use views::table_import::TableImport;
 

@@ -602,6 +602,10 @@ pub struct BenchArgs {
     /// writing the file) and recording 200,000 batch events.
     #[arg(long, conflicts_with = "tabular")]
     pub run_store: bool,
+    /// With --run-store: keep the store of 20 runs of 100,000 steps in this folder (point
+    /// LAYERLAB_DATA_DIR at it to measure the Runs tab's chart in the window).
+    #[arg(long, requires = "run_store")]
+    pub keep_store: Option<PathBuf>,
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

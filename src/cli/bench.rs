@@ -1,8 +1,8 @@
 //! `layerlab bench`: see `layerlab::bench` for the method.
 
 use layerlab::bench::{
-    run_bench, run_checkpoint_bench, run_listing_bench, run_preset_bench, run_recording_bench,
-    run_tabular_bench,
+    run_bench, run_checkpoint_bench, run_listing_bench, run_overlay_bench, run_preset_bench,
+    run_recording_bench, run_tabular_bench,
 };
 use layerlab::data::{default_mnist_dir, load_builtin, DataOptions, Dataset};
 
@@ -39,6 +39,33 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 listing.epochs_per_run,
                 listing.open_and_list_ms,
                 args.runs
+            );
+        }
+        // The Runs tab's chart of 20 runs of 100,000 steps: a store kept in --keep-store's
+        // folder (as `runs.sqlite`, for LAYERLAB_DATA_DIR) when one is given.
+        let overlay_dir = match &args.keep_store {
+            Some(kept) => {
+                std::fs::create_dir_all(kept)?;
+                kept.clone()
+            }
+            None => dir.path().join("overlay"),
+        };
+        let overlay = run_overlay_bench(
+            &overlay_dir.join(layerlab::store::STORE_FILE),
+            20,
+            100_000,
+            args.runs,
+        )?;
+        if args.json {
+            outln!("{}", serde_json::to_string(&overlay)?);
+        } else {
+            outln!(
+                "reading the curves of {} runs of {} steps, as the Runs tab does when they are ticked: {:.1} ms (median of {}; at most {} points per curve)",
+                overlay.runs,
+                layerlab::display::thousands(overlay.steps_per_run),
+                overlay.read_ms,
+                args.runs,
+                overlay.points_per_curve
             );
         }
         let recording = run_recording_bench(dir.path(), 200_000)?;

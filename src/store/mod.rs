@@ -9,11 +9,13 @@
 //! One file, one job: `schema.rs` (tables, version, migrations), `record.rs` (what a run
 //! is), `liveness.rs` (a killed run becomes "interrupted"), `recorder.rs` (the writing
 //! thread), `checkpoint_file.rs` (checkpoints as safetensors, retention), `queries.rs`
-//! (list, show, delete, tag, rename, note), `compare.rs` (what differs between runs) and
+//! (list, show, delete, tag, rename, note), `compare.rs` (what differs between runs), `curves.rs` (a run's curves thinned for a
+//! chart) and
 //! `tensorboard/` (runs as TensorBoard event files).
 
 mod checkpoint_file;
 mod compare;
+mod curves;
 mod error;
 mod liveness;
 mod queries;
@@ -29,6 +31,7 @@ use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
 
 pub use checkpoint_file::{read_checkpoint, write_checkpoint, CheckpointRow, MAX_CHECKPOINTS};
 pub use compare::{compare_runs, diff_layers, diff_settings, Comparison, Difference, LayerOp};
+pub use curves::{RunCurves, MAX_CURVE_POINTS};
 pub use error::StoreError;
 pub use queries::{RunDetails, RunFilter, RunRow};
 pub use record::{stack_summary, Host, Parent, RunRecord, RunTarget};

@@ -348,3 +348,51 @@ fn a_run_exported_for_tensorboard_reads_back_with_its_scalars_and_hparams() {
     let end = HParamsPluginData::decode(end.as_slice()).unwrap();
     assert_eq!(end.session_end_info.unwrap().status, 1);
 }
+
+#[test]
+fn a_long_run_reads_as_thinned_curves_that_keep_its_ends_and_spikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = RunStore::open(&dir.path().join(STORE_FILE)).unwrap();
+    let data = iris();
+    let lease = store
+        .create_run(&record_of(&data, &config(1)), None, None)
+        .unwrap();
+    let id = lease.id.clone();
+    let recorder = Recorder::start(lease).unwrap();
+    let steps = 30_000;
+    for step in 1..=steps {
+        let loss = match step {
+            12_345 => 50.0,
+            20_000 => f32::NAN,
+            _ => 1.0 / step as f32,
+        };
+        recorder.observe(&TrainEvent::Batch(crate::train::BatchMetrics {
+            step,
+            epoch: 0,
+            loss,
+            accuracy: None,
+            learning_rate: 0.1,
+            samples: 16,
+            train_secs: step as f64 / 100.0,
+        }));
+    }
+    assert!(recorder
+        .finish(RunEnd::Finished { test: None })
+        .problems
+        .is_empty());
+    let curves = store.curves(store.row(&id).unwrap()).unwrap();
+    for series in [
+        &curves.loss_by_step,
+        &curves.loss_by_secs,
+        &curves.lr_by_step,
+    ] {
+        assert!(series.len() <= MAX_CURVE_POINTS, "{}", series.len());
+        assert!(series.windows(2).all(|w| w[0][0] < w[1][0]));
+    }
+    // The first and last steps, the spike, and no NaN.
+    assert_eq!(curves.loss_by_step.first(), Some(&[1.0, 1.0]));
+    assert_eq!(curves.loss_by_step.last().map(|p| p[0]), Some(steps as f64));
+    assert!(curves.loss_by_step.contains(&[12_345.0, 50.0]));
+    assert!(curves.loss_by_secs.contains(&[123.45, 50.0]));
+    assert!(curves.loss_by_step.iter().all(|p| p[1].is_finite()));
+}

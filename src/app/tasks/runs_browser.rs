@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use crate::app::tasks::background::{take_answer, BackgroundTask, Polled, Waker};
 use crate::export::SavedModel;
 use crate::store::{compare_runs, CheckpointRow, Comparison, RunFilter, RunRow, RunStore};
-use crate::train::EpochMetrics;
 
 /// Runs listed at most (newest first): the list is drawn as a virtual list, but a store of
 /// a million runs need not be read whole to show its newest.
@@ -35,9 +34,11 @@ pub struct RunEdit {
     pub note: String,
 }
 
-/// What the selected runs need: each one's epochs, and their comparison when two or more.
+pub use crate::store::{RunCurves, MAX_CURVE_POINTS};
+
+/// What the selected runs need: each one's curves, and their comparison when two or more.
 pub struct SelectionData {
-    pub epochs: Vec<(RunRow, Vec<EpochMetrics>)>,
+    pub runs: Vec<RunCurves>,
     pub comparison: Option<Comparison>,
     /// The checkpoints of the one ticked run, oldest first (none for two or more).
     pub checkpoints: Vec<CheckpointRow>,
@@ -74,6 +75,8 @@ pub struct RunsBrowser {
     /// When the list was last asked for.
     read_at: Option<std::time::Instant>,
     loading_checkpoint: Option<BackgroundTask<Result<CheckpointModel, String>>>,
+    /// What the chart draws, against what.
+    pub curves: crate::app::views::run_curves::CurveChoice,
 }
 
 /// The store's runs, and what opening it found.
@@ -266,6 +269,30 @@ impl RunsBrowser {
         self.load_selection(waker);
     }
 
+    /// Ticks (or unticks) every run shown under the filter, and reads what that needs.
+    pub fn tick_shown(&mut self, tick: bool, waker: Waker) {
+        let ids: Vec<String> = match &self.runs {
+            Some(Ok(runs)) => {
+                let runs: &[RunRow] = runs;
+                self.shown
+                    .as_ref()
+                    .map(|shown| shown.rows.iter().map(|&i| runs[i].id.clone()).collect())
+                    .unwrap_or_default()
+            }
+            Some(Err(_)) | None => Vec::new(),
+        };
+        for id in ids {
+            if tick {
+                self.selected.insert(id);
+            } else {
+                self.selected.remove(&id);
+            }
+        }
+        self.form = None;
+        self.fill_form();
+        self.load_selection(waker);
+    }
+
     fn load_selection(&mut self, waker: Waker) {
         if self.selected.is_empty() {
             self.loading_selection = None;
@@ -278,10 +305,10 @@ impl RunsBrowser {
         let ids: Vec<String> = self.selected.iter().cloned().collect();
         let task = BackgroundTask::spawn("run-selection", waker, move || {
             let store = RunStore::open(&path).map_err(|e| e.to_string())?;
-            let mut epochs = Vec::with_capacity(ids.len());
+            let mut runs = Vec::with_capacity(ids.len());
             for id in &ids {
                 let row = store.row(id).map_err(|e| e.to_string())?;
-                epochs.push((row, store.epochs(id).map_err(|e| e.to_string())?));
+                runs.push(store.curves(row).map_err(|e| e.to_string())?);
             }
             let comparison = if ids.len() >= 2 {
                 Some(compare_runs(&store, &ids).map_err(|e| e.to_string())?)
@@ -293,7 +320,7 @@ impl RunsBrowser {
                 _ => Vec::new(),
             };
             Ok(SelectionData {
-                epochs,
+                runs,
                 comparison,
                 checkpoints,
             })

@@ -17,6 +17,7 @@ pub(super) mod panels;
 pub(super) mod plot_axes;
 pub(super) mod prediction_panel;
 pub(super) mod row_form;
+pub(super) mod run_curves;
 pub(super) mod runs_panel;
 pub(super) mod stack_editor;
 pub(super) mod table_import;

@@ -142,15 +142,24 @@ impl LayerLabApp {
                 );
             }
             MainTab::Runs => {
+                let busy = self.training_active() || self.continuation_pending();
                 let context = runs_panel::RunsContext {
                     tried: self
                         .scrub
                         .as_ref()
                         .and(self.current.as_ref())
                         .and_then(|c| c.run_point.clone()),
-                    busy: self.training_active() || self.continuation_pending(),
+                    busy,
+                    live: self
+                        .session
+                        .as_ref()
+                        .filter(|s| s.is_active())
+                        .map(|session| super::run_curves::LiveRun {
+                            id: session.run_id(),
+                            history: &self.history,
+                        }),
                 };
-                runs_panel::runs_ui(ui, &mut self.runs, &context, &mut self.commands);
+                runs_panel::runs_ui(ui, &mut self.runs, context, &mut self.commands);
             }
         }
     }

@@ -3,12 +3,11 @@
 //! settings that differ and the layer stacks diffed, the engine's `runs compare`).
 
 use eframe::egui::{self, Color32, RichText};
-use egui_plot::{Legend, Line, Plot};
 
 use crate::app::command::AppCommand;
 use crate::app::tasks::continuation::RunPoint;
-use crate::app::tasks::runs_browser::{RunColumn, RunEdit, RunsBrowser, SelectionData};
-use crate::app::views::{plot_axes, tokens};
+use crate::app::tasks::runs_browser::{RunColumn, RunEdit, RunsBrowser};
+use crate::app::views::tokens;
 use crate::display::{decimal, format_secs};
 use crate::store::{Comparison, LayerOp, RunRow};
 
@@ -17,8 +16,7 @@ const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 /// How often it is read again otherwise, while the tab is open.
 const IDLE_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A colour per ticked run, in the order of their ids.
-const RUN_COLOURS: [Color32; 6] = tokens::SERIES_COLOURS;
+use super::run_curves::{run_colour, LiveRun};
 
 /// The list's columns: title, width in points (the stack takes the rest), sort key.
 const COLUMNS: [(&str, f32, RunColumn); 7] = [
@@ -31,19 +29,20 @@ const COLUMNS: [(&str, f32, RunColumn); 7] = [
     ("time", 50.0, RunColumn::Time),
 ];
 
-/// What the window is doing with runs, for the tab: the checkpoint being tried, if one is.
-#[derive(Clone, Debug, Default)]
-pub struct RunsContext {
+/// What the window is doing with runs, for the tab.
+pub struct RunsContext<'a> {
     /// The point of a run whose checkpoint is the current model.
     pub tried: Option<RunPoint>,
     /// A run trains or waits to start here (Resume and Fork wait).
     pub busy: bool,
+    /// The run training in the window, always on the chart.
+    pub live: Option<LiveRun<'a>>,
 }
 
 pub fn runs_ui(
     ui: &mut egui::Ui,
     browser: &mut RunsBrowser,
-    context: &RunsContext,
+    context: RunsContext<'_>,
     commands: &mut Vec<AppCommand>,
 ) {
     ui.horizontal(|ui| {
@@ -83,7 +82,21 @@ pub fn runs_ui(
         IDLE_REFRESH
     });
     let shown = browser.shown().to_vec();
-    let browser = &*browser;
+    let mut curves = browser.curves;
+    draw_runs(ui, browser, &shown, &context, &mut curves, commands);
+    browser.curves = curves;
+}
+
+/// The tab below its title and filter: the list, the ticked run's form, the chart and what
+/// differs.
+fn draw_runs(
+    ui: &mut egui::Ui,
+    browser: &RunsBrowser,
+    shown: &[usize],
+    context: &RunsContext<'_>,
+    curves: &mut super::run_curves::CurveChoice,
+    commands: &mut Vec<AppCommand>,
+) {
     let runs = match &browser.runs {
         Some(Ok(runs)) => runs,
         Some(Err(why)) => {
@@ -97,7 +110,7 @@ pub fn runs_ui(
         return;
     }
     ui.small("Tick runs to overlay their curves; tick two or more to see what differs; click a column's title to sort.");
-    list_ui(ui, runs, &shown, browser, commands);
+    list_ui(ui, runs, shown, browser, commands);
     if let Some(form) = &browser.form {
         edit_ui(ui, form, browser.edit_error.as_deref(), commands);
         if let Some(run) = runs.iter().find(|r| r.id == form.id) {
@@ -108,8 +121,39 @@ pub fn runs_ui(
         }
     }
     ui.separator();
+    let live = || {
+        context.live.as_ref().map(|l| LiveRun {
+            id: l.id,
+            history: l.history,
+        })
+    };
     match &browser.selection {
-        Some(Ok(selection)) => selection_ui(ui, selection),
+        Some(Ok(selection)) => {
+            let checkpoints = browser
+                .form
+                .as_ref()
+                .map(|form| (form.id.as_str(), selection.checkpoints.as_slice()));
+            egui::ScrollArea::both()
+                .id_salt("runs-selection")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    super::run_curves::curves_ui(
+                        ui,
+                        curves,
+                        &selection.runs,
+                        live(),
+                        checkpoints,
+                        commands,
+                    );
+                    if let Some(comparison) = &selection.comparison {
+                        ui.separator();
+                        differences_ui(ui, comparison);
+                    }
+                });
+        }
+        None if context.live.is_some() => {
+            super::run_curves::curves_ui(ui, curves, &[], live(), None, commands);
+        }
         Some(Err(why)) => {
             ui.colored_label(tokens::ERROR, format!("Cannot read the runs: {why}"));
         }
@@ -129,7 +173,16 @@ fn list_ui(
         .id_salt("runs-columns")
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.add_space(ui.spacing().interact_size.y + ui.spacing().item_spacing.x);
+                let shown_ids = || shown.iter().map(|&i| &runs[i].id);
+                let mut all =
+                    !shown.is_empty() && shown_ids().all(|id| browser.selected.contains(id));
+                if ui
+                    .checkbox(&mut all, "")
+                    .on_hover_text("Tick every run shown (the filter's), or untick them")
+                    .changed()
+                {
+                    commands.push(AppCommand::TickShown(all));
+                }
                 for (title, width, column) in COLUMNS {
                     let (sorted_by, ascending) = browser.sort;
                     let arrow = match (sorted_by == column, ascending) {
@@ -177,7 +230,7 @@ fn row_ui(ui: &mut egui::Ui, run: &RunRow, browser: &RunsBrowser, commands: &mut
             .selected
             .iter()
             .position(|id| id == &run.id)
-            .map(|i| RUN_COLOURS[i % RUN_COLOURS.len()]);
+            .map(run_colour);
         if ui.checkbox(&mut ticked, "").changed() {
             commands.push(AppCommand::ToggleRun(run.id.clone()));
         }
@@ -405,51 +458,6 @@ fn test_metric(run: &RunRow) -> String {
         (None, Some(rmse)) => format!("RMSE {}", decimal(rmse, 2)),
         (None, None) => "-".into(),
     }
-}
-
-/// The ticked runs: their curves by epoch, then what differs.
-fn selection_ui(ui: &mut egui::Ui, selection: &SelectionData) {
-    egui::ScrollArea::both()
-        .id_salt("runs-selection")
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            curves_ui(ui, selection);
-            if let Some(comparison) = &selection.comparison {
-                ui.separator();
-                differences_ui(ui, comparison);
-            }
-        });
-}
-
-/// Validation loss (training loss where a run held none out) of each ticked run, by epoch.
-fn curves_ui(ui: &mut egui::Ui, selection: &SelectionData) {
-    ui.label(
-        RichText::new("Validation loss by epoch (training loss where none was held out)").strong(),
-    );
-    Plot::new("runs-overlay")
-        .height(200.0)
-        .legend(Legend::default())
-        .x_grid_spacer(plot_axes::whole_marks)
-        .x_axis_label("epoch")
-        .y_axis_label("loss")
-        .show(ui, |plot| {
-            for (i, (run, epochs)) in selection.epochs.iter().enumerate() {
-                let points: Vec<[f64; 2]> = epochs
-                    .iter()
-                    .filter_map(|e| {
-                        let loss = e.validation_loss.unwrap_or(e.train_loss);
-                        // Epochs counted from 1, as the list and the checkpoints count them.
-                        loss.is_finite()
-                            .then_some([(e.epoch + 1) as f64, f64::from(loss)])
-                    })
-                    .collect();
-                plot.line(
-                    Line::new(run.name.clone(), points)
-                        .color(RUN_COLOURS[i % RUN_COLOURS.len()])
-                        .width(2.0),
-                );
-            }
-        });
 }
 
 /// Only the settings that differ, and the first run's stack against each other's.
