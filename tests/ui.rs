@@ -2468,3 +2468,85 @@ fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
         Some(1)
     );
 }
+
+#[test]
+fn three_runs_chart_a_setting_against_the_result_and_a_deleted_run_can_be_brought_back() {
+    let mut harness = harness(quick_state());
+    pick(&mut harness, "xor");
+    let mut ids = Vec::new();
+    for lr in [0.1, 0.03, 0.01] {
+        train_briefly(&mut harness, "xor", 2);
+        // train_briefly loads the preset (its optimizer), so the rate is set after a first
+        // run: the three differ in their learning rate from the second on.
+        set_training(&mut harness, |config| {
+            config.optimizer.set_learning_rate(lr);
+        });
+        ids.push(harness.state().run_id().unwrap().to_string());
+    }
+    harness.state_mut().send(AppCommand::LoadPreset(
+        layerlab::presets::presets_for("xor")[0].name,
+    ));
+    set_training(&mut harness, |config| {
+        config.epochs = 2;
+        config.train_limit = Some(2_000);
+        config.optimizer.set_learning_rate(0.003);
+    });
+    harness.state_mut().send(AppCommand::StartTrainingConfirmed);
+    harness.run_steps(1);
+    wait_until_finished(&mut harness, "the fourth run");
+    ids.push(harness.state().run_id().unwrap().to_string());
+    for id in &ids {
+        ended_row(id);
+    }
+    open_tab(&mut harness, "Runs");
+    step_until(&mut harness, "the runs listed", |app| {
+        matches!(&app.runs_browser().runs, Some(Ok(runs))
+            if ids.iter().all(|id| runs.iter().any(|r| &r.id == id && r.status == "finished")))
+    });
+    for id in &ids[1..] {
+        harness.state_mut().send(AppCommand::ToggleRun(id.clone()));
+        harness.run_steps(1);
+    }
+    step_until(
+        &mut harness,
+        "the comparison of three",
+        |app| matches!(&app.runs_browser().selection, Some(Ok(s)) if s.comparison.as_ref().is_some_and(|c| c.runs.len() == 3)),
+    );
+    harness.run_steps(2);
+    harness.get_by_label("A setting against the result");
+    assert_eq!(
+        harness.state().runs_browser().hparams.setting.as_deref(),
+        Some("settings.optimizer.lr")
+    );
+
+    // Delete the first of them: hidden at once, back with Undo, gone from the store when
+    // Undo was not pressed in time.
+    let name = window_store().row(&ids[1]).unwrap().name;
+    for id in &ids[2..] {
+        harness.state_mut().send(AppCommand::ToggleRun(id.clone()));
+        harness.run_steps(1);
+    }
+    harness.run_steps(2);
+    assert_eq!(harness.state().runs_browser().selected.len(), 1);
+    harness.get_by_label("Delete run").click();
+    step_until(&mut harness, "the run hidden", |app| {
+        app.runs_browser().deleted.is_some()
+    });
+    harness.run_steps(2);
+    assert_eq!(harness.query_all_by_label(&name).count(), 0);
+    harness.get_by_label_contains("1 run deleted.");
+    harness.get_by_label("Undo delete").click();
+    step_until(&mut harness, "the run back", |app| {
+        app.runs_browser().deleted.is_none()
+    });
+    harness.run_steps(2);
+    assert!(harness.query_all_by_label(&name).count() > 0);
+    assert!(harness.state().runs_browser().selected.contains(&ids[1]));
+    harness.get_by_label("Delete run").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the run gone from the store", |_| {
+        window_store().row(&ids[1]).is_err()
+    });
+    // The others are still there.
+    assert!(window_store().row(&ids[2]).is_ok());
+}

@@ -113,6 +113,12 @@ impl LayerLabApp {
         self.inside.poll();
         self.poll_evaluation_task();
         self.poll_file_dialog(ctx);
+        if self.runs.deleted.is_some() {
+            let waker = super::tasks::background::repaint_waker(ctx);
+            if let Some(due) = self.runs.tick_deletion(waker) {
+                ctx.request_repaint_after(due);
+            }
+        }
         if self.runs.poll() {
             // An edit was written: the list as the store now has it.
             self.runs

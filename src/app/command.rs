@@ -95,6 +95,10 @@ pub enum AppCommand {
     ToggleRun(String),
     /// Tick (or untick) every run the Runs tab shows under its filter.
     TickShown(bool),
+    /// Delete the ticked runs (hidden at once, gone from the store when Undo was not
+    /// pressed in time).
+    DeleteTickedRuns,
+    UndoDeleteRuns,
     /// Sort the Runs tab's list by a column, ascending or not.
     SortRuns(crate::app::tasks::runs_browser::RunColumn, bool),
     /// The ticked run's name, tags and note as typed (not saved yet).

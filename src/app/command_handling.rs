@@ -89,6 +89,8 @@ impl LayerLabApp {
             AppCommand::RefreshRuns => self.runs.refresh(repaint_waker(ctx)),
             AppCommand::ToggleRun(id) => self.runs.toggle(id, repaint_waker(ctx)),
             AppCommand::TickShown(tick) => self.runs.tick_shown(tick, repaint_waker(ctx)),
+            AppCommand::DeleteTickedRuns => self.runs.delete_ticked(repaint_waker(ctx)),
+            AppCommand::UndoDeleteRuns => self.runs.undo_delete(repaint_waker(ctx)),
             AppCommand::SortRuns(column, ascending) => self.runs.sort = (column, ascending),
             AppCommand::EditRunForm(form) => self.runs.form = Some(*form),
             AppCommand::EditRun(id, edit) => self.runs.edit(id, edit, repaint_waker(ctx)),

@@ -8,6 +8,9 @@ use crate::app::tasks::background::{take_answer, BackgroundTask, Polled, Waker};
 use crate::export::SavedModel;
 use crate::store::{compare_runs, CheckpointRow, Comparison, RunFilter, RunRow, RunStore};
 
+/// How long a deletion can be undone before the runs leave the store.
+pub const UNDO_DELETE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs listed at most (newest first): the list is drawn as a virtual list, but a store of
 /// a million runs need not be read whole to show its newest.
 pub const MAX_LISTED_RUNS: usize = 5_000;
@@ -77,6 +80,21 @@ pub struct RunsBrowser {
     loading_checkpoint: Option<BackgroundTask<Result<CheckpointModel, String>>>,
     /// What the chart draws, against what.
     pub curves: crate::app::views::run_curves::CurveChoice,
+    /// The setting against the result, for three runs or more.
+    pub hparams: crate::app::views::run_hparams::HParamChoice,
+    /// Runs deleted in the tab, hidden from it until [`UNDO_DELETE`] has passed (then they
+    /// leave the store); Undo brings them back. Closing the window before then keeps them.
+    pub deleted: Option<Deleted>,
+    /// Why the last deletion failed (a run training in another process, say).
+    pub delete_error: Option<String>,
+    deleting: Option<BackgroundTask<Result<(), String>>>,
+}
+
+/// Runs being deleted, while the deletion can be undone.
+#[derive(Clone, Debug)]
+pub struct Deleted {
+    pub ids: BTreeSet<String>,
+    pub at: std::time::Instant,
 }
 
 /// The store's runs, and what opening it found.
@@ -87,6 +105,7 @@ struct ShownRows {
     filter: String,
     sort: (RunColumn, bool),
     generation: u64,
+    hidden: usize,
     rows: Vec<usize>,
 }
 
@@ -259,6 +278,73 @@ impl RunsBrowser {
         )
     }
 
+    /// Hides the ticked runs and deletes them once [`UNDO_DELETE`] has passed without Undo
+    /// (a deletion still waiting is carried out first).
+    pub fn delete_ticked(&mut self, waker: Waker) {
+        self.finish_deletion(waker.clone());
+        let ids = std::mem::take(&mut self.selected);
+        if ids.is_empty() {
+            return;
+        }
+        self.deleted = Some(Deleted {
+            ids,
+            at: std::time::Instant::now(),
+        });
+        self.form = None;
+        self.load_selection(waker);
+    }
+
+    /// Brings back the runs deleted last, ticked as they were.
+    pub fn undo_delete(&mut self, waker: Waker) {
+        if let Some(deleted) = self.deleted.take() {
+            self.selected = deleted.ids;
+            self.fill_form();
+            self.load_selection(waker);
+        }
+    }
+
+    /// Deletes the hidden runs from the store on a thread, then reads the list again.
+    fn finish_deletion(&mut self, waker: Waker) {
+        let Some(deleted) = self.deleted.take() else {
+            return;
+        };
+        let Ok(path) = crate::store::default_store_path() else {
+            return;
+        };
+        let task = BackgroundTask::spawn("run-delete", waker, move || {
+            let mut store = RunStore::open(&path).map_err(|e| e.to_string())?;
+            let failed: Vec<String> = deleted
+                .ids
+                .iter()
+                .filter_map(|id| store.delete(id).err().map(|e| e.to_string()))
+                .collect();
+            match failed.as_slice() {
+                [] => Ok(()),
+                [one] => Err(one.clone()),
+                [first, ..] => Err(format!("{first} (and {} more)", failed.len() - 1)),
+            }
+        });
+        match task {
+            Ok(task) => self.deleting = Some(task),
+            Err(error) => {
+                self.delete_error = Some(format!("Not deleted: cannot start a thread: {error}"))
+            }
+        }
+    }
+
+    /// Carries out a deletion whose time to undo has passed; how long until the next one is
+    /// due, for a repaint then.
+    pub fn tick_deletion(&mut self, waker: Waker) -> Option<std::time::Duration> {
+        let due = self.deleted.as_ref()?.at + UNDO_DELETE;
+        let now = std::time::Instant::now();
+        if now >= due {
+            self.finish_deletion(waker);
+            None
+        } else {
+            Some(due - now)
+        }
+    }
+
     /// Selects or unselects run `id`, and reads what the selection needs.
     pub fn toggle(&mut self, id: String, waker: Waker) {
         if !self.selected.remove(&id) {
@@ -349,6 +435,10 @@ impl RunsBrowser {
                 }
             }
         }
+        if let Some(done) = take_answer(&mut self.deleting, "deleting runs failed") {
+            self.delete_error = done.err().map(|why| format!("Not deleted: {why}"));
+            edited = true;
+        }
         if let Some(listing) = take_answer(&mut self.listing, "reading the run store failed") {
             let runs = listing.map(|(runs, notes)| {
                 self.notes.extend(notes);
@@ -373,20 +463,26 @@ impl RunsBrowser {
 
     /// The rows to show (indices into the list), filtered and sorted as chosen.
     pub fn shown(&mut self) -> &[usize] {
+        let hidden = self.deleted.as_ref().map_or(0, |d| d.ids.len());
         let fresh = self.shown.as_ref().is_some_and(|shown| {
             shown.filter == self.filter
                 && shown.sort == self.sort
                 && shown.generation == self.generation
+                && shown.hidden == hidden
         });
         if !fresh {
-            let rows = match &self.runs {
+            let mut rows = match &self.runs {
                 Some(Ok(runs)) => shown_runs(runs, &self.filter, self.sort),
                 Some(Err(_)) | None => Vec::new(),
             };
+            if let (Some(deleted), Some(Ok(runs))) = (&self.deleted, &self.runs) {
+                rows.retain(|&i| !deleted.ids.contains(&runs[i].id));
+            }
             self.shown = Some(ShownRows {
                 filter: self.filter.clone(),
                 sort: self.sort,
                 generation: self.generation,
+                hidden,
                 rows,
             });
         }
@@ -425,7 +521,10 @@ impl RunsBrowser {
     }
 
     pub fn is_loading(&self) -> bool {
-        self.listing.is_some() || self.loading_selection.is_some() || self.editing.is_some()
+        self.listing.is_some()
+            || self.loading_selection.is_some()
+            || self.editing.is_some()
+            || self.deleting.is_some()
     }
 }
 

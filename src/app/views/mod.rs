@@ -18,6 +18,7 @@ pub(super) mod plot_axes;
 pub(super) mod prediction_panel;
 pub(super) mod row_form;
 pub(super) mod run_curves;
+pub(super) mod run_hparams;
 pub(super) mod runs_panel;
 pub(super) mod stack_editor;
 pub(super) mod table_import;

@@ -61,6 +61,33 @@ pub fn runs_ui(
         if browser.is_loading() {
             ui.spinner();
         }
+        let ticked = browser.selected.len();
+        if ticked > 0
+            && ui
+                .button(if ticked == 1 {
+                    "Delete run".to_string()
+                } else {
+                    format!("Delete {ticked} runs")
+                })
+                .on_hover_text("Its record, curves and checkpoints (Undo for 10 s)")
+                .clicked()
+        {
+            commands.push(AppCommand::DeleteTickedRuns);
+        }
+        if let Some(deleted) = &browser.deleted {
+            let count = deleted.ids.len();
+            ui.label(if count == 1 {
+                "1 run deleted.".to_string()
+            } else {
+                format!("{count} runs deleted.")
+            });
+            if ui.button("Undo delete").clicked() {
+                commands.push(AppCommand::UndoDeleteRuns);
+            }
+        }
+        if let Some(error) = &browser.delete_error {
+            ui.colored_label(tokens::ERROR, error);
+        }
     });
     ui.horizontal(|ui| {
         let label = ui.label("Filter");
@@ -82,9 +109,19 @@ pub fn runs_ui(
         IDLE_REFRESH
     });
     let shown = browser.shown().to_vec();
-    let mut curves = browser.curves;
-    draw_runs(ui, browser, &shown, &context, &mut curves, commands);
-    browser.curves = curves;
+    let mut choices = Choices {
+        curves: browser.curves,
+        hparams: browser.hparams.clone(),
+    };
+    draw_runs(ui, browser, &shown, &context, &mut choices, commands);
+    browser.curves = choices.curves;
+    browser.hparams = choices.hparams;
+}
+
+/// The charts' choices, changed while the tab draws.
+struct Choices {
+    curves: super::run_curves::CurveChoice,
+    hparams: super::run_hparams::HParamChoice,
 }
 
 /// The tab below its title and filter: the list, the ticked run's form, the chart and what
@@ -94,7 +131,7 @@ fn draw_runs(
     browser: &RunsBrowser,
     shown: &[usize],
     context: &RunsContext<'_>,
-    curves: &mut super::run_curves::CurveChoice,
+    choices: &mut Choices,
     commands: &mut Vec<AppCommand>,
 ) {
     let runs = match &browser.runs {
@@ -139,7 +176,7 @@ fn draw_runs(
                 .show(ui, |ui| {
                     super::run_curves::curves_ui(
                         ui,
-                        curves,
+                        &mut choices.curves,
                         &selection.runs,
                         live(),
                         checkpoints,
@@ -148,11 +185,12 @@ fn draw_runs(
                     if let Some(comparison) = &selection.comparison {
                         ui.separator();
                         differences_ui(ui, comparison);
+                        super::run_hparams::hparams_ui(ui, comparison, &mut choices.hparams);
                     }
                 });
         }
         None if context.live.is_some() => {
-            super::run_curves::curves_ui(ui, curves, &[], live(), None, commands);
+            super::run_curves::curves_ui(ui, &mut choices.curves, &[], live(), None, commands);
         }
         Some(Err(why)) => {
             ui.colored_label(tokens::ERROR, format!("Cannot read the runs: {why}"));
