@@ -1031,6 +1031,22 @@ fn the_lr_finder_sweeps_exponentially_stops_on_a_blow_up_and_puts_the_weights_ba
 }
 
 #[test]
+fn a_cancelled_lr_sweep_says_so_and_puts_the_weights_back() {
+    use layerlab::train::{lr_find_observed, LrFindSettings, TrainError};
+    let mut prepared = early_stopping_job(1, None).prepare().unwrap();
+    let before = prepared.model.weights();
+    let mut seen = 0;
+    let result = lr_find_observed(&mut prepared, LrFindSettings::default(), &mut |point| {
+        seen += 1;
+        assert!(point.lr > 0.0);
+        seen < 5
+    });
+    assert!(matches!(result, Err(TrainError::Cancelled)), "{result:?}");
+    assert_eq!(seen, 5);
+    assert_eq!(prepared.model.weights(), before, "weights restored");
+}
+
+#[test]
 fn augmentation_changes_training_only_and_the_same_seed_gives_the_same_run() {
     use layerlab::data::Augmentation;
     let augmented = |seed: u64| {

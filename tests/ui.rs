@@ -2550,3 +2550,65 @@ fn three_runs_chart_a_setting_against_the_result_and_a_deleted_run_can_be_brough
     // The others are still there.
     assert!(window_store().row(&ids[2]).is_ok());
 }
+
+#[test]
+fn the_optimizer_tab_previews_the_schedule_finds_a_rate_and_shows_augmented_images() {
+    let mut harness = harness(quick_state());
+    step_until(&mut harness, "MNIST to load", |app| app.dataset_ready());
+    harness.get_by_label("Optimizer").click();
+    harness.run_steps(2);
+    harness.get_by_label("Learning rate over the run");
+    set_training(&mut harness, |config| {
+        config.schedule.schedule = layerlab::optim::Schedule::Plateau(Default::default());
+    });
+    harness.run_steps(1);
+    harness.get_by_label("Learning rate over the run (lowered when the validation loss stalls)");
+
+    // The range test: progress, then the curve and suggestions, one of which is used.
+    harness.get_by_label("Find learning rate").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the sweep's curve", |app| {
+        app.lr_find_progress().is_none() && app.lr_find_result().is_some()
+    });
+    let result = match harness.state().lr_find_result() {
+        Some(Ok(result)) => result.clone(),
+        other => panic!("no curve: {other:?}"),
+    };
+    assert!(result.points.len() > 10);
+    let valley = result.valley.expect("a valley on MNIST").lr;
+    harness.run_steps(1);
+    harness
+        .get_by_label(&format!("Use {valley:.1e} (valley)"))
+        .click();
+    harness.run_steps(1);
+    assert_eq!(
+        harness
+            .state()
+            .settings()
+            .training
+            .optimizer
+            .learning_rate(),
+        valley
+    );
+    // A sweep cancelled leaves the last curve's place empty and no error (the cnn preset's
+    // sweep lasts long enough to be cancelled).
+    harness.state_mut().send(AppCommand::LoadPreset("cnn"));
+    harness.run_steps(1);
+    harness.get_by_label("Find learning rate").click();
+    step_until(&mut harness, "the sweep to start", |app| {
+        app.lr_find_progress().is_some()
+    });
+    harness.get_by_label("Cancel sweep").click();
+    step_until(&mut harness, "the sweep to stop", |app| {
+        app.lr_find_progress().is_none()
+    });
+    assert!(harness.state().lr_find_result().is_none());
+
+    // Augmentation: its parts and the grid of what training sees.
+    harness.get_by_label("Augment").click();
+    harness.run_steps(2);
+    harness.get_by_label("What training sees");
+    harness.get_by_label("Re-roll").click();
+    harness.run_steps(2);
+    assert!(harness.state().settings().training.augmentation.is_some());
+}

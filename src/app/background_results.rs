@@ -128,6 +128,7 @@ impl LayerLabApp {
             self.take_checkpoint_model(checkpoint);
         }
         self.poll_continuation(ctx);
+        self.lr_finder.poll();
         for note in std::mem::take(&mut self.runs.notes) {
             // A run the window (or the CLI) was training when it was killed.
             let note = match note.split_once("; `layerlab runs resume") {

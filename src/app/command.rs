@@ -89,6 +89,9 @@ pub enum AppCommand {
     CloseConfirmed,
     /// File > Quit (Ctrl+Q): close the window, asking first while a run is going on.
     Quit,
+    /// Run the learning-rate range test on the designed stack, the data and the optimizer.
+    FindLearningRate,
+    CancelLrFind,
     /// Read the run store's list again (the Runs tab).
     RefreshRuns,
     /// Tick or untick a run in the Runs tab (by id).

@@ -86,6 +86,8 @@ impl LayerLabApp {
             AppCommand::CloseUnit => self.inside.selected = None,
             AppCommand::CloseConfirmed => self.close_confirmed(ctx),
             AppCommand::Quit => self.quit(ctx),
+            AppCommand::FindLearningRate => self.find_learning_rate(ctx),
+            AppCommand::CancelLrFind => self.lr_finder.cancel(),
             AppCommand::RefreshRuns => self.runs.refresh(repaint_waker(ctx)),
             AppCommand::ToggleRun(id) => self.runs.toggle(id, repaint_waker(ctx)),
             AppCommand::TickShown(tick) => self.runs.tick_shown(tick, repaint_waker(ctx)),
@@ -121,6 +123,27 @@ impl LayerLabApp {
             self.confirm = Some(Confirm::ReplaceUnsavedModel);
         } else {
             self.start_training(ctx, None);
+        }
+    }
+
+    /// Starts the range test on the designed stack and the data, unless a run goes on.
+    fn find_learning_rate(&mut self, ctx: &egui::Context) {
+        if self.training_active() || self.lr_finder.progress().is_some() {
+            return;
+        }
+        let Some(dataset) = self.dataset().cloned() else {
+            self.notifications
+                .error("The dataset is still loading; try again in a moment.");
+            return;
+        };
+        let started = self.lr_finder.start(
+            self.state.stack.clone(),
+            self.state.training.clone(),
+            dataset,
+            repaint_waker(ctx),
+        );
+        if let Err(why) = started {
+            self.notifications.error(why);
         }
     }
 

@@ -211,6 +211,10 @@ pub struct LayerLabApp {
     inside: views::inside_panel::InsidePanel,
     /// The Runs tab's list, ticked runs and their comparison, read off the UI thread.
     runs: tasks::runs_browser::RunsBrowser,
+    /// The augmentation preview grid on show.
+    augment_preview: views::augmentation_panel::AugmentPreview,
+    /// "Find learning rate": the sweep going on, or its curve.
+    lr_finder: tasks::lr_finder::LrFinder,
     /// Set while a run's checkpoint is the current model.
     scrub: Option<Scrub>,
     /// A run being read from the store to resume or fork it.
@@ -389,6 +393,8 @@ impl LayerLabApp {
             health_warned: Default::default(),
             inside: Default::default(),
             runs: Default::default(),
+            lr_finder: Default::default(),
+            augment_preview: Default::default(),
             scrub: None,
             continuing: None,
             pending_fork: None,
@@ -478,6 +484,16 @@ impl LayerLabApp {
     /// for) was trained here and never saved by the person.
     pub fn model_unsaved(&self) -> bool {
         self.live_model().is_some_and(|c| c.unsaved)
+    }
+
+    /// The learning-rate sweep's steps done while it goes on.
+    pub fn lr_find_progress(&self) -> Option<usize> {
+        self.lr_finder.progress()
+    }
+
+    /// The last learning-rate sweep's curve and suggestions, or why it failed.
+    pub fn lr_find_result(&self) -> Option<&Result<crate::train::LrFindResult, String>> {
+        self.lr_finder.result.as_ref()
     }
 
     /// Whether a checkpoint of a recorded run is being tried ("Back to live" returns).

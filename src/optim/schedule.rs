@@ -202,6 +202,35 @@ impl LrSchedule {
         self.after_warmup(base, at)
     }
 
+    /// The learning rate over a whole run of `epochs` epochs of `steps_per_epoch` steps, at
+    /// no more than `points` steps spread evenly (the first and last always): (epoch as a
+    /// fraction, rate). ReduceLROnPlateau depends on the validation loss, so its preview is
+    /// its base rate.
+    pub fn preview(
+        &self,
+        base: f64,
+        steps_per_epoch: usize,
+        epochs: usize,
+        points: usize,
+    ) -> Vec<[f64; 2]> {
+        let per_epoch = steps_per_epoch.max(1);
+        let total_steps = per_epoch * epochs.max(1);
+        let points = points.clamp(2, total_steps.max(2));
+        (0..points)
+            .map(|i| {
+                let step = (i * (total_steps - 1)) / (points - 1).max(1);
+                let at = SchedulePoint {
+                    step,
+                    epoch: step / per_epoch,
+                    total_steps,
+                    epochs: epochs.max(1),
+                    plateau_lr: None,
+                };
+                [step as f64 / per_epoch as f64, self.at(base, at).lr]
+            })
+            .collect()
+    }
+
     /// The schedule itself, at a step past the warm-up.
     fn after_warmup(&self, base: f64, at: SchedulePoint) -> Scheduled {
         let warmup = self.warmup_steps;
@@ -328,6 +357,26 @@ mod tests {
             epochs: 10,
             plateau_lr: None,
         }
+    }
+
+    #[test]
+    fn the_preview_is_the_schedule_at_evenly_spread_steps() {
+        let schedule = LrSchedule {
+            schedule: Schedule::one_cycle(),
+            warmup_steps: 5,
+            ..LrSchedule::default()
+        };
+        // 10 epochs of 10 steps, at most 12 points: steps 0, 9, 18, ... 99.
+        let preview = schedule.preview(0.1, 10, 10, 12);
+        assert_eq!(preview.len(), 12);
+        assert_eq!(preview[0][0], 0.0);
+        assert_eq!(preview[11][0], 9.9);
+        for [x, lr] in &preview {
+            let step = (x * 10.0).round() as usize;
+            assert_eq!(*lr, schedule.at(0.1, point(step, step / 10)).lr);
+        }
+        // A short run is drawn at every step.
+        assert_eq!(schedule.preview(0.1, 3, 1, 400).len(), 3);
     }
 
     #[test]

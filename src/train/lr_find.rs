@@ -105,9 +105,19 @@ pub fn lr_find(
     job: &mut PreparedJob,
     settings: LrFindSettings,
 ) -> Result<LrFindResult, TrainError> {
+    lr_find_observed(job, settings, &mut |_| true)
+}
+
+/// [`lr_find`], with `each` told every point as it is measured (a progress bar); the sweep
+/// ends with [`TrainError::Cancelled`] (the weights put back) when it returns false.
+pub fn lr_find_observed(
+    job: &mut PreparedJob,
+    settings: LrFindSettings,
+    each: &mut dyn FnMut(&LrFindPoint) -> bool,
+) -> Result<LrFindResult, TrainError> {
     settings.validate().map_err(TrainError::LrFind)?;
     let saved = job.model.weights();
-    let result = sweep(job, settings);
+    let result = sweep(job, settings, each);
     let model = &job.model;
     job.model = Model::from_weights(
         model.spec.clone(),
@@ -118,7 +128,11 @@ pub fn lr_find(
     result
 }
 
-fn sweep(job: &mut PreparedJob, settings: LrFindSettings) -> Result<LrFindResult, TrainError> {
+fn sweep(
+    job: &mut PreparedJob,
+    settings: LrFindSettings,
+    each: &mut dyn FnMut(&LrFindPoint) -> bool,
+) -> Result<LrFindResult, TrainError> {
     let config = &job.config;
     let mut optimizer = Optimizer::new(config.optimizer.clone(), &job.model.params)?;
     let scaling = job.dataset.card.preprocessing.target;
@@ -159,7 +173,11 @@ fn sweep(job: &mut PreparedJob, settings: LrFindSettings) -> Result<LrFindResult
             let loss = outcome.loss;
             average = settings.beta * average + (1.0 - settings.beta) * f64::from(loss);
             let smoothed = average / (1.0 - settings.beta.powi(index as i32 + 1));
-            points.push(LrFindPoint { lr, loss, smoothed });
+            let point = LrFindPoint { lr, loss, smoothed };
+            if !each(&point) {
+                return Err(TrainError::Cancelled);
+            }
+            points.push(point);
             if !smoothed.is_finite() || (index > 0 && smoothed > settings.diverge_factor * best) {
                 diverged = true;
                 break 'sweep;

@@ -49,7 +49,8 @@ pub use history::{
 };
 pub use job::{PreparedJob, TrainJob};
 pub use lr_find::{
-    lr_find, steepest, valley, LrFindError, LrFindPoint, LrFindResult, LrFindSettings, Suggestion,
+    lr_find, lr_find_observed, steepest, valley, LrFindError, LrFindPoint, LrFindResult,
+    LrFindSettings, Suggestion,
 };
 pub use pool::in_compute_pool;
 pub use run::run_training;

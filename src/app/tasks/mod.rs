@@ -4,6 +4,7 @@
 pub(super) mod background;
 pub(super) mod continuation;
 pub(super) mod evaluation_task;
+pub(super) mod lr_finder;
 pub(super) mod model_files;
 pub(super) mod predictor;
 pub(super) mod runs_browser;

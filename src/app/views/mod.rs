@@ -1,6 +1,7 @@
 //! What the window draws: the panels and their widgets, the dialogs, the notifications,
 //! and the design tokens they share. Each file draws; none runs heavy work.
 
+pub(super) mod augmentation_panel;
 pub(super) mod canvas;
 pub(super) mod charts;
 pub(super) mod data_panel;
@@ -11,6 +12,7 @@ pub(super) mod file_dialog;
 pub(super) mod health_panel;
 pub(super) mod inside_panel;
 pub(super) mod inside_pictures;
+pub(super) mod lr_finder_panel;
 pub(super) mod notifications;
 pub(super) mod optimizer_panel;
 pub(super) mod panels;

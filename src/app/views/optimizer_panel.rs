@@ -14,6 +14,7 @@ pub fn optimizer_ui(
     ui: &mut egui::Ui,
     config: &mut TrainConfig,
     training_active: bool,
+    steps_per_epoch: Option<usize>,
     commands: &mut Vec<AppCommand>,
 ) {
     let lr_before = config.optimizer.learning_rate();
@@ -71,6 +72,44 @@ pub fn optimizer_ui(
     if let Err(error) = config.optimizer.validate() {
         ui.colored_label(tokens::ERROR, error.to_string());
     }
+    if let Some(steps_per_epoch) = steps_per_epoch {
+        schedule_preview_ui(ui, config, steps_per_epoch);
+    }
+}
+
+/// The learning rate over the whole run, as the schedule will set it (before training).
+fn schedule_preview_ui(ui: &mut egui::Ui, config: &TrainConfig, steps_per_epoch: usize) {
+    /// Points drawn at most, spread over the run.
+    const PREVIEW_POINTS: usize = 300;
+    if config.schedule.validate().is_err() {
+        return;
+    }
+    let base = config.optimizer.learning_rate();
+    let preview = config
+        .schedule
+        .preview(base, steps_per_epoch, config.epochs, PREVIEW_POINTS);
+    let plateau = matches!(config.schedule.schedule, Schedule::Plateau(_));
+    ui.label(if plateau {
+        "Learning rate over the run (lowered when the validation loss stalls)"
+    } else {
+        "Learning rate over the run"
+    });
+    egui_plot::Plot::new("schedule-preview")
+        .height(90.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .include_y(0.0)
+        .x_axis_label("epoch")
+        .x_grid_spacer(super::plot_axes::labelled_marks)
+        .x_axis_formatter(|mark, _| {
+            // 0.5 and 2.25 as they are (the default rounds a short run's marks to "0").
+            let text = format!("{:.2}", mark.value);
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        })
+        .show(ui, |plot| {
+            plot.line(egui_plot::Line::new("learning rate", preview).color(tokens::TRAIN_LOSS));
+        });
 }
 
 /// The learning-rate schedule: the common ones with PyTorch's defaults (the CLI has them all

@@ -77,12 +77,40 @@ impl LayerLabApp {
                     &mut self.commands,
                 );
             }
-            SetupTab::Optimizer => optimizer_panel::optimizer_ui(
-                ui,
-                &mut self.state.training,
-                active,
-                &mut self.commands,
-            ),
+            SetupTab::Optimizer => {
+                // The schedule's preview spans the run these settings would train.
+                let steps_per_epoch = self
+                    .dataset()
+                    .and_then(|data| self.state.training.validate(data).ok())
+                    .map(|split| split.steps_per_epoch(self.state.training.batch_size));
+                optimizer_panel::optimizer_ui(
+                    ui,
+                    &mut self.state.training,
+                    active,
+                    steps_per_epoch,
+                    &mut self.commands,
+                );
+                let dataset = match &self.dataset {
+                    DatasetSlot::Ready(dataset, _) => Some(dataset.as_ref()),
+                    DatasetSlot::Loading { .. } | DatasetSlot::Failed(_) => None,
+                };
+                ui.add_enabled_ui(!active, |ui| {
+                    super::augmentation_panel::augmentation_ui(
+                        ui,
+                        &mut self.state.training,
+                        dataset,
+                        &mut self.augment_preview,
+                    );
+                });
+                let can_find = !active && steps_per_epoch.is_some();
+                super::lr_finder_panel::lr_finder_ui(
+                    ui,
+                    &self.lr_finder,
+                    &mut self.state.training,
+                    can_find,
+                    &mut self.commands,
+                );
+            }
         });
     }
 
