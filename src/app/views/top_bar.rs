@@ -107,6 +107,37 @@ impl LayerLabApp {
         .on_hover_text("Instead of the desktop's dialog (the XDG portal)");
     }
 
+    /// Train (or "Train fork" when "Fork from here" prepared one, with "Forget fork").
+    fn train_button_ui(&mut self, ui: &mut egui::Ui, can_start: bool, stack_problem: Option<&str>) {
+        let fork = self.pending_fork();
+        let train = ui.add_enabled(
+            can_start,
+            egui::Button::new(if fork.is_some() {
+                "Train fork"
+            } else {
+                "Train"
+            }),
+        );
+        let train = match (stack_problem, &fork) {
+            (Some(problem), _) => train.on_disabled_hover_text(format!("Cannot train: {problem}")),
+            (None, Some(fork)) => train.on_hover_text(format!(
+                "Start a child run of {fork} with the settings as they are now (Space)"
+            )),
+            (None, None) => train.on_hover_text("Start a new run of the designed stack (Space)"),
+        };
+        if train.clicked() {
+            self.commands.push(AppCommand::StartTraining);
+        }
+        if fork.is_some()
+            && ui
+                .small_button("Forget fork")
+                .on_hover_text("Train starts a new run again")
+                .clicked()
+        {
+            self.commands.push(AppCommand::ForgetFork);
+        }
+    }
+
     fn run_controls_ui(&mut self, ui: &mut egui::Ui) {
         let status = self.run_status().cloned();
         let active = self.training_active();
@@ -126,33 +157,7 @@ impl LayerLabApp {
         let waiting = self.continuation_pending();
         let can_start =
             !active && !evaluating && !waiting && self.dataset_ready() && stack_problem.is_none();
-        let fork = self.pending_fork();
-        let train = ui.add_enabled(
-            can_start,
-            egui::Button::new(if fork.is_some() {
-                "Train fork"
-            } else {
-                "Train"
-            }),
-        );
-        let train = match (&stack_problem, &fork) {
-            (Some(problem), _) => train.on_disabled_hover_text(format!("Cannot train: {problem}")),
-            (None, Some(fork)) => train.on_hover_text(format!(
-                "Start a child run of {fork} with the settings as they are now (Space)"
-            )),
-            (None, None) => train.on_hover_text("Start a new run of the designed stack (Space)"),
-        };
-        if train.clicked() {
-            self.commands.push(AppCommand::StartTraining);
-        }
-        if fork.is_some()
-            && ui
-                .small_button("Forget fork")
-                .on_hover_text("Train starts a new run again")
-                .clicked()
-        {
-            self.commands.push(AppCommand::ForgetFork);
-        }
+        self.train_button_ui(ui, can_start, stack_problem.as_deref());
         let can_continue =
             !active && !evaluating && !waiting && self.dataset_ready() && self.current.is_some();
         if ui
