@@ -2009,6 +2009,27 @@ fn the_centre_stays_clear_of_a_wide_row_form_at_the_smallest_window() {
 
 /// Two runs of the window in the Runs tab: listed from the store, ticked, their curves
 /// overlaid and what differs between them (the epochs) shown.
+/// Waits until the one ticked run's checkpoints (at least `count`) have been read, and gives
+/// their (epoch, step), oldest first.
+fn ticked_checkpoints(
+    harness: &mut Harness<'static, LayerLabApp>,
+    count: usize,
+) -> Vec<(usize, usize)> {
+    step_until(
+        harness,
+        "the run's checkpoints",
+        |app| matches!(&app.runs_browser().selection, Some(Ok(s)) if s.checkpoints.len() >= count),
+    );
+    match &harness.state().runs_browser().selection {
+        Some(Ok(selection)) => selection
+            .checkpoints
+            .iter()
+            .map(|c| (c.epoch, c.step))
+            .collect(),
+        _ => unreachable!(),
+    }
+}
+
 #[test]
 fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
     let since = std::time::SystemTime::now()
@@ -2154,19 +2175,7 @@ fn the_runs_tab_lists_runs_overlays_them_and_shows_what_differs() {
 
     // Its checkpoints: a click makes that point of the run the model the window tries, and
     // the decision regions change from an early checkpoint to the last.
-    step_until(
-        &mut harness,
-        "the run's checkpoints",
-        |app| matches!(&app.runs_browser().selection, Some(Ok(s)) if s.checkpoints.len() >= 2),
-    );
-    let steps: Vec<(usize, usize)> = match &harness.state().runs_browser().selection {
-        Some(Ok(selection)) => selection
-            .checkpoints
-            .iter()
-            .map(|c| (c.epoch, c.step))
-            .collect(),
-        _ => unreachable!(),
-    };
+    let steps = ticked_checkpoints(&mut harness, 2);
     let mut planes = Vec::new();
     for &(epoch, step) in [steps[0], steps[steps.len() - 1]].iter() {
         let button = format!("epoch {epoch} (step {})", layerlab::app::thousands(step));
@@ -2301,19 +2310,7 @@ fn a_checkpoint_is_scrubbed_with_the_arrow_keys_forked_and_left_for_the_live_mod
     harness
         .state_mut()
         .send(AppCommand::ToggleRun(parent.clone()));
-    step_until(
-        &mut harness,
-        "its checkpoints",
-        |app| matches!(&app.runs_browser().selection, Some(Ok(s)) if s.checkpoints.len() >= 3),
-    );
-    let checkpoints: Vec<(usize, usize)> = match &harness.state().runs_browser().selection {
-        Some(Ok(selection)) => selection
-            .checkpoints
-            .iter()
-            .map(|c| (c.epoch, c.step))
-            .collect(),
-        _ => unreachable!(),
-    };
+    let checkpoints = ticked_checkpoints(&mut harness, 3);
     let label = |(epoch, step): (usize, usize)| {
         format!("at epoch {epoch}, step {}", layerlab::app::thousands(step))
     };

@@ -2,7 +2,7 @@
 //! the same seed would train on.
 
 use anyhow::Context;
-use layerlab::data::{preview_grid, shuffled_indices, Augmentation};
+use layerlab::data::{preview_grid, preview_images, Augmentation};
 use layerlab::train::{check_augmentation, image_shape};
 
 use super::args::AugmentPreviewArgs;
@@ -21,19 +21,7 @@ pub fn run(args: AugmentPreviewArgs) -> anyhow::Result<()> {
     let dataset = loaded.dataset;
     check_augmentation(&augmentation, &dataset)?;
     let shape = image_shape(&dataset).context("not an image dataset")?;
-    let available = dataset.train.len();
-    let indices: Vec<u32> = shuffled_indices(available, args.seed)
-        .into_iter()
-        .take(args.images)
-        .collect();
-    let images: Vec<Vec<f32>> = indices
-        .iter()
-        .map(|&index| {
-            let mut pixels = Vec::new();
-            dataset.train.fill_inputs(&[index], &mut pixels);
-            pixels
-        })
-        .collect();
+    let (indices, images) = preview_images(&dataset.train, args.seed, args.images);
     let grid = preview_grid(
         &augmentation,
         shape,

@@ -24,8 +24,8 @@ mod toys;
 use std::path::PathBuf;
 
 pub use augment::{
-    draw_rectangle, erase, preview_grid, warp, Affine, AugmentError, Augmentation, ImageShape,
-    Rectangle, SampleDraw, AUGMENT_KEYS,
+    draw_rectangle, erase, preview_grid, preview_images, warp, Affine, AugmentError, Augmentation,
+    ImageShape, Rectangle, SampleDraw, AUGMENT_KEYS,
 };
 pub use batches::shuffled_indices;
 pub use builtin::{

@@ -5,7 +5,7 @@
 
 use eframe::egui::{self, Slider};
 
-use crate::data::{preview_grid, shuffled_indices, Augmentation, Dataset};
+use crate::data::{preview_grid, preview_images, Augmentation, Dataset};
 use crate::train::{check_augmentation, image_shape, TrainConfig};
 
 /// Training images in the grid, and augmented copies of each.
@@ -116,18 +116,7 @@ fn grid_texture(
     key: &PreviewKey,
 ) -> Option<egui::TextureHandle> {
     let shape = image_shape(dataset)?;
-    let indices: Vec<u32> = shuffled_indices(dataset.train.len(), key.seed)
-        .into_iter()
-        .take(PREVIEW_IMAGES)
-        .collect();
-    let images: Vec<Vec<f32>> = indices
-        .iter()
-        .map(|&index| {
-            let mut pixels = Vec::new();
-            dataset.train.fill_inputs(&[index], &mut pixels);
-            pixels
-        })
-        .collect();
+    let (indices, images) = preview_images(&dataset.train, key.seed, PREVIEW_IMAGES);
     let grid = preview_grid(
         &key.augmentation,
         shape,

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use affine::{warp, Affine};
 pub use erase::{draw_rectangle, erase, Rectangle};
-pub use preview::preview_grid;
+pub use preview::{preview_grid, preview_images};
 
 /// What a training image may go through; every part is off at its default.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,28 @@ const ZOOM: u32 = 3;
 const GAP: u32 = 4;
 const HEADER: u32 = 14;
 
+/// `count` training images of `train` picked by `seed` (as a run with that seed would shuffle
+/// them first), with their indices: what [`preview_grid`] draws.
+pub fn preview_images(
+    train: &crate::data::Samples,
+    seed: u64,
+    count: usize,
+) -> (Vec<u32>, Vec<Vec<f32>>) {
+    let indices: Vec<u32> = crate::data::shuffled_indices(train.len(), seed)
+        .into_iter()
+        .take(count)
+        .collect();
+    let images = indices
+        .iter()
+        .map(|&index| {
+            let mut pixels = Vec::new();
+            train.fill_inputs(&[index], &mut pixels);
+            pixels
+        })
+        .collect();
+    (indices, images)
+}
+
 /// The grid for `images` (each `shape`, values in [0, 1]) with `copies` augmented copies
 /// each, drawn as epochs 0, 1, ... of a run with `seed`; `indices` are the images' indices
 /// in the training split (what the draws depend on).
