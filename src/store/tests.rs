@@ -396,3 +396,69 @@ fn a_long_run_reads_as_thinned_curves_that_keep_its_ends_and_spikes() {
     assert!(curves.loss_by_secs.contains(&[123.45, 50.0]));
     assert!(curves.loss_by_step.iter().all(|p| p[1].is_finite()));
 }
+
+#[test]
+fn a_forks_curves_start_on_its_parents_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = RunStore::open(&dir.path().join(STORE_FILE)).unwrap();
+    let (parent, events) = recorded_run(&mut store, config(3));
+    let epochs: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::Epoch(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    let at = epochs[1].step;
+    let parent_batch = events
+        .iter()
+        .find_map(|e| match e {
+            TrainEvent::Batch(b) if b.step == at => Some(b.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let data = iris();
+    let lease = store
+        .create_run(
+            &record_of(&data, &config(3)),
+            None,
+            Some(Parent {
+                run: parent.clone(),
+                step: at,
+            }),
+        )
+        .unwrap();
+    let child = lease.id.clone();
+    let recorder = Recorder::start(lease).unwrap();
+    recorder.observe(&TrainEvent::Batch(crate::train::BatchMetrics {
+        step: at + 1,
+        epoch: 2,
+        loss: 0.125,
+        accuracy: None,
+        learning_rate: 0.5,
+        samples: 16,
+        train_secs: parent_batch.train_secs + 1.0,
+    }));
+    assert!(recorder.finish(RunEnd::Stopped).problems.is_empty());
+
+    let curves = store.curves(store.row(&child).unwrap()).unwrap();
+    let join = curves.join.clone().unwrap();
+    assert_eq!(join.step, at);
+    assert_eq!(join.epoch.as_ref().map(|e| e.epoch), Some(1));
+    let loss = f64::from(parent_batch.loss);
+    assert_eq!(
+        curves.loss_by_step,
+        vec![[at as f64, loss], [(at + 1) as f64, 0.125]]
+    );
+    assert_eq!(curves.loss_by_secs[0], [parent_batch.train_secs, loss]);
+    assert_eq!(curves.lr_by_step[1], [(at + 1) as f64, 0.5]);
+    // A first run starts nowhere else; a fork whose parent is gone starts on its own.
+    assert_eq!(
+        store.curves(store.row(&parent).unwrap()).unwrap().join,
+        None
+    );
+    store.delete(&parent).unwrap();
+    let orphan = store.curves(store.row(&child).unwrap()).unwrap();
+    assert_eq!(orphan.join, None);
+    assert_eq!(orphan.loss_by_step, vec![[(at + 1) as f64, 0.125]]);
+}

@@ -296,8 +296,9 @@ fn epoch_curve(
     epochs: &[crate::train::EpochMetrics],
     per_epoch: f64,
     choice: CurveChoice,
+    start_secs: f64,
 ) -> Vec<[f64; 2]> {
-    let mut secs = 0.0;
+    let mut secs = start_secs;
     epochs
         .iter()
         .filter_map(|e| {
@@ -340,7 +341,23 @@ fn curve_of_run(run: &RunCurves, choice: CurveChoice) -> Vec<[f64; 2]> {
         (CurveMetric::LearningRate, CurveAxis::WallTime) => run.lr_by_secs.clone(),
         (CurveMetric::LearningRate, _) => rescaled(&run.lr_by_step),
         (CurveMetric::ValidationLoss | CurveMetric::ValidationScore, _) => {
-            epoch_curve(&run.epochs, per_epoch, choice)
+            // A fork's or continuation's line starts on its parent's last epoch before it.
+            let join = run.join.as_ref();
+            let start_secs = join.map_or(0.0, |j| j.epoch_secs);
+            let from_parent = join.and_then(|j| {
+                let epoch = j.epoch.as_ref()?;
+                let x = match choice.axis {
+                    CurveAxis::WallTime => j.epoch_secs,
+                    axis @ (CurveAxis::Steps | CurveAxis::Epochs) => {
+                        x_of_step(epoch.step, per_epoch, axis)
+                    }
+                };
+                epoch_value(epoch, choice.metric).map(|y| [x, y])
+            });
+            from_parent
+                .into_iter()
+                .chain(epoch_curve(&run.epochs, per_epoch, choice, start_secs))
+                .collect()
         }
     }
 }
@@ -373,7 +390,7 @@ fn curve_of_history(history: &MetricsHistory, choice: CurveChoice) -> Vec<[f64; 
                 .collect(),
         ),
         CurveMetric::ValidationLoss | CurveMetric::ValidationScore => {
-            epoch_curve(&history.epochs, per_epoch, choice)
+            epoch_curve(&history.epochs, per_epoch, choice, 0.0)
         }
     }
 }
@@ -408,15 +425,15 @@ mod tests {
             smoothing: 0.0,
         };
         assert_eq!(
-            epoch_curve(&epochs, 50.0, choice(CurveAxis::Steps)),
+            epoch_curve(&epochs, 50.0, choice(CurveAxis::Steps), 0.0),
             [[50.0, 0.5], [100.0, 0.25]]
         );
         assert_eq!(
-            epoch_curve(&epochs, 50.0, choice(CurveAxis::Epochs)),
+            epoch_curve(&epochs, 50.0, choice(CurveAxis::Epochs), 0.0),
             [[1.0, 0.5], [2.0, 0.25]]
         );
         assert_eq!(
-            epoch_curve(&epochs, 50.0, choice(CurveAxis::WallTime)),
+            epoch_curve(&epochs, 50.0, choice(CurveAxis::WallTime), 0.0),
             [[2.0, 0.5], [5.0, 0.25]]
         );
         let score = CurveChoice {
@@ -424,7 +441,7 @@ mod tests {
             ..choice(CurveAxis::Steps)
         };
         assert_eq!(
-            epoch_curve(&epochs, 50.0, score),
+            epoch_curve(&epochs, 50.0, score, 0.0),
             [[50.0, 0.5], [100.0, 0.75]]
         );
     }
