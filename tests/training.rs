@@ -838,6 +838,10 @@ fn early_stopping_job(epochs: usize, rule: Option<layerlab::train::EarlyStopping
     let config = TrainConfig {
         epochs,
         early_stopping: rule,
+        checkpoints: layerlab::train::CheckpointPolicy {
+            enabled: true,
+            every_steps: 0,
+        },
         ..quick_config(256)
     };
     job(spec, config, mnist())
@@ -885,6 +889,22 @@ fn early_stopping_restores_the_best_epoch_whether_it_stopped_the_run_or_the_run_
             .as_str()
         )
     );
+    assert_eq!(
+        (stopped.restored_epoch, stopped.stopped_after_epoch),
+        (Some(0), Some(2))
+    );
+    // The window's history marks both, and every checkpoint (one per epoch here).
+    let mut history = layerlab::train::MetricsHistory::default();
+    for event in &events {
+        history.record(event);
+    }
+    history.record(&TrainEvent::Finished(Box::new(stopped.clone())));
+    assert_eq!(
+        (history.restored_epoch, history.stopped_after_epoch),
+        (Some(0), Some(2))
+    );
+    let epoch_ends: Vec<usize> = history.epochs.iter().map(|e| e.step).collect();
+    assert_eq!(history.checkpoints, epoch_ends);
 
     // Patience 100: the run reaches its 4 epochs and still gets the first one's weights
     // (Keras would keep the last: keras #12511).
@@ -896,6 +916,10 @@ fn early_stopping_restores_the_best_epoch_whether_it_stopped_the_run_or_the_run_
         .as_deref()
         .unwrap()
         .ends_with("ran every epoch"));
+    assert_eq!(
+        (ended.restored_epoch, ended.stopped_after_epoch),
+        (Some(0), None)
+    );
 
     // Without restoring, the last epoch's weights stay.
     let last = EarlyStopping {
@@ -904,6 +928,7 @@ fn early_stopping_restores_the_best_epoch_whether_it_stopped_the_run_or_the_run_
     };
     let (_, kept_last) = run_to_end(early_stopping_job(4, Some(last)), &[]);
     assert_eq!(kept_last.weights.tensors, four_epochs.weights.tensors);
+    assert_eq!(kept_last.restored_epoch, None);
 }
 
 #[test]

@@ -80,6 +80,12 @@ pub struct RunSummary {
     /// (best val_loss 0.0412); stopped after epoch 10: no improvement for 3 epochs".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<String>,
+    /// The epoch (0-based) whose weights early stopping put back, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored_epoch: Option<usize>,
+    /// The epoch (0-based) after which early stopping ended the run, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_after_epoch: Option<usize>,
     #[serde(skip)]
     pub weights: Arc<Weights>,
 }

@@ -20,6 +20,12 @@ pub struct MetricsHistory {
     pub total_steps: usize,
     /// Training-health reports, oldest first (thinned past [`MAX_HEALTH_REPORTS`]).
     pub health: Vec<HealthReport>,
+    /// Steps the run wrote a checkpoint at.
+    pub checkpoints: Vec<usize>,
+    /// Early stopping's end: the epoch (0-based) whose weights it put back, and the one
+    /// after which it stopped the run.
+    pub restored_epoch: Option<usize>,
+    pub stopped_after_epoch: Option<usize>,
 }
 
 impl MetricsHistory {
@@ -43,11 +49,14 @@ impl MetricsHistory {
                 batches.reserve((*total_steps).min(MAX_RESERVED_BATCHES));
                 let mut epochs = std::mem::take(&mut self.epochs);
                 epochs.retain(|e| e.step <= *first_step);
+                let mut checkpoints = std::mem::take(&mut self.checkpoints);
+                checkpoints.retain(|&step| step <= *first_step);
                 *self = Self {
                     steps_per_epoch: *steps_per_epoch,
                     total_steps: *total_steps,
                     batches,
                     epochs,
+                    checkpoints,
                     ..Self::default()
                 };
             }
@@ -63,14 +72,17 @@ impl MetricsHistory {
                 }
                 self.health.push((**report).clone());
             }
+            TrainEvent::Checkpoint { step, .. } => self.checkpoints.push(*step),
+            TrainEvent::Finished(summary) => {
+                self.restored_epoch = summary.restored_epoch;
+                self.stopped_after_epoch = summary.stopped_after_epoch;
+            }
             TrainEvent::Snapshot { .. }
-            | TrainEvent::Checkpoint { .. }
             | TrainEvent::RolledBack { .. }
             | TrainEvent::Paused { .. }
             | TrainEvent::Resumed { .. }
             | TrainEvent::LearningRateChanged { .. }
             | TrainEvent::Evaluating { .. }
-            | TrainEvent::Finished(_)
             | TrainEvent::Failed { .. } => {}
         }
     }

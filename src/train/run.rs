@@ -49,7 +49,11 @@ pub fn run_training(
             break;
         }
     }
-    let early_stopping = run.restore_best()?;
+    let (early_stopping, restored_epoch) = run.restore_best()?;
+    let stopped_after_epoch = run
+        .position
+        .early_stopping
+        .and_then(|state| state.stopped_after);
     // However short the run, weights or metrics that are not numbers are no result.
     let weights = Arc::new(run.model.weights());
     run.check_finite_result(&weights)?;
@@ -66,6 +70,8 @@ pub fn run_training(
         duration_secs: started.elapsed().as_secs_f64(),
         warning: no_learning_warning(&run.losses, &run.config, &run.model.spec),
         early_stopping,
+        restored_epoch,
+        stopped_after_epoch,
         weights,
     })
 }
@@ -437,12 +443,13 @@ impl<'a> TrainingLoop<'a> {
     }
 
     /// Puts the best epoch's weights back when early stopping is on and keeps them, however
-    /// the run ended; the summary's sentence on what it kept and why it stopped.
-    fn restore_best(&mut self) -> Result<Option<String>, TrainError> {
+    /// the run ended; the summary's sentence on what it kept and why it stopped, and the
+    /// epoch restored.
+    fn restore_best(&mut self) -> Result<(Option<String>, Option<usize>), TrainError> {
         let (Some(rule), Some(state)) =
             (&self.config.early_stopping, &self.position.early_stopping)
         else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let restored = match (&self.best_weights, rule.restore_best) {
             (Some(best), true) => {
@@ -457,7 +464,8 @@ impl<'a> TrainingLoop<'a> {
             }
             _ => false,
         };
-        Ok(Some(rule.describe(state, restored)))
+        let restored_epoch = state.best_epoch.filter(|_| restored);
+        Ok((Some(rule.describe(state, restored)), restored_epoch))
     }
 
     /// `Err(NotFinite)` naming the first tensor that holds a value that is not a number, or

@@ -79,6 +79,12 @@ pub struct ChartCache {
     best_validation: Option<f64>,
     /// Where the learning rate was changed during the run.
     learning_rate_changes: Vec<PlotPoint>,
+    /// Checkpoints (x, step), and what the marks below were made from.
+    checkpoint_marks: Vec<(f64, usize)>,
+    /// Early stopping's restored epoch and the epoch it stopped after (their ends' x).
+    restored: Option<f64>,
+    stopped: Option<f64>,
+    marks_for: (usize, usize, Option<usize>, Option<usize>),
 }
 
 /// What egui_plot draws of the per-batch series.
@@ -141,6 +147,7 @@ impl ChartCache {
                 v
             }
         };
+        self.refresh_run_marks(history, &x_of_step);
         let new_batches = &history.batches[self.seen..];
         if !new_batches.is_empty() {
             // Regression has no accuracy: its batches give none, and nothing is drawn.
@@ -203,6 +210,34 @@ impl ChartCache {
     }
 }
 
+impl ChartCache {
+    /// Checkpoints and early stopping's ends, remade when any of them changes.
+    fn refresh_run_marks(&mut self, history: &MetricsHistory, x_of_step: &dyn Fn(usize) -> f64) {
+        let marks_for = (
+            history.checkpoints.len(),
+            history.epochs.len(),
+            history.restored_epoch,
+            history.stopped_after_epoch,
+        );
+        if marks_for == self.marks_for {
+            return;
+        }
+        self.marks_for = marks_for;
+        self.checkpoint_marks = history
+            .checkpoints
+            .iter()
+            .map(|&step| (x_of_step(step), step))
+            .collect();
+        let end_of = |epoch: Option<usize>| {
+            let epoch = epoch?;
+            let end = history.epochs.iter().find(|e| e.epoch == epoch)?;
+            Some(x_of_step(end.step))
+        };
+        self.restored = end_of(history.restored_epoch);
+        self.stopped = end_of(history.stopped_after_epoch);
+    }
+}
+
 /// Chart controls: smoothing, log scale, x axis.
 pub fn chart_controls_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
     ui.horizontal_wrapped(|ui| {
@@ -244,12 +279,13 @@ fn hover_label(x_axis: XAxis) -> impl Fn(&HoverPosition<'_>) -> Option<String> {
 
 /// The loss and accuracy plots one above the other, filling the panel's height, and the
 /// learning rate in a strip below; x axes linked.
+/// Draws the charts; the step of the checkpoint clicked on, if one was.
 pub fn charts_ui(
     ui: &mut egui::Ui,
     history: &MetricsHistory,
     settings: &ChartSettings,
     cache: &mut ChartCache,
-) {
+) -> Option<usize> {
     cache.refresh(history, settings);
     let spacing = ui.spacing().item_spacing.y;
     let chart_height = ((ui.available_height() - LEARNING_RATE_HEIGHT - 3.0 * spacing) / 2.0)
@@ -261,14 +297,18 @@ pub fn charts_ui(
         empty: history.batches.is_empty(),
         marks: &cache.epoch_marks,
         best: cache.best_validation,
+        checkpoints: &cache.checkpoint_marks,
+        restored: cache.restored,
+        stopped: cache.stopped,
     };
-    loss_chart(ui, &frame, cache, chart_height, settings.log_loss);
+    let clicked = loss_chart(ui, &frame, cache, chart_height, settings.log_loss);
     if cache.regression {
         rmse_chart(ui, &frame, cache, chart_height);
     } else {
         accuracy_chart(ui, &frame, cache, chart_height);
     }
     learning_rate_chart(ui, &frame, cache);
+    clicked
 }
 
 /// What the stacked charts share: the linked x axis, its unit, the epoch marks.
@@ -278,6 +318,9 @@ struct ChartFrame<'a> {
     empty: bool,
     marks: &'a [f64],
     best: Option<f64>,
+    checkpoints: &'a [(f64, usize)],
+    restored: Option<f64>,
+    stopped: Option<f64>,
 }
 
 impl ChartFrame<'_> {
@@ -302,6 +345,30 @@ impl ChartFrame<'_> {
         }
     }
 
+    /// Checkpoints as triangles on the plot's x axis, painted over it (a plotted point would
+    /// move the plot's bounds).
+    fn paint_checkpoints(&self, ui: &egui::Ui, transform: &egui_plot::PlotTransform) {
+        let frame = transform.frame();
+        let painter = ui.painter_at(*frame);
+        let size = tokens::CHECKPOINT_MARK_RADIUS;
+        for &(x, _) in self.checkpoints {
+            let at = transform.position_from_point_x(x);
+            if at < frame.left() || at > frame.right() {
+                continue;
+            }
+            let bottom = frame.bottom();
+            painter.add(egui::Shape::convex_polygon(
+                vec![
+                    egui::pos2(at, bottom - 2.0 * size),
+                    egui::pos2(at + size, bottom),
+                    egui::pos2(at - size, bottom),
+                ],
+                tokens::CHECKPOINT_MARK,
+                egui::Stroke::NONE,
+            ));
+        }
+    }
+
     fn x_label(&self) -> &'static str {
         match self.x_axis {
             XAxis::Steps => "step",
@@ -309,7 +376,8 @@ impl ChartFrame<'_> {
         }
     }
 
-    /// The epochs' ends, and the best validation epoch dashed.
+    /// The epochs' ends, the best validation epoch dashed, early stopping's restored and
+    /// last epochs.
     fn draw_marks(&self, plot: &mut egui_plot::PlotUi<'_>) {
         for &x in self.marks {
             plot.vline(VLine::new("epoch", x).color(tokens::EPOCH_MARK));
@@ -321,16 +389,31 @@ impl ChartFrame<'_> {
                     .style(egui_plot::LineStyle::dashed_loose()),
             );
         }
+        if let Some(x) = self.restored {
+            plot.vline(
+                VLine::new("restored epoch (early stopping)", x)
+                    .color(tokens::VALIDATION)
+                    .width(2.0),
+            );
+        }
+        if let Some(x) = self.stopped {
+            plot.vline(
+                VLine::new("stopped early", x)
+                    .color(tokens::STOPPED_MARK)
+                    .width(2.0),
+            );
+        }
     }
 }
 
+/// Draws the loss chart; the checkpoint clicked on, if one was.
 fn loss_chart(
     ui: &mut egui::Ui,
     frame: &ChartFrame<'_>,
     cache: &ChartCache,
     height: f32,
     log_loss: bool,
-) {
+) -> Option<usize> {
     let label = if log_loss { "log10 loss" } else { "loss" };
     let mut plot = frame
         .plot("loss_plot", height, label)
@@ -339,7 +422,7 @@ fn loss_chart(
     if frame.empty {
         plot = plot.include_y(0.0).include_y(2.5);
     }
-    plot.show(ui, |plot| {
+    let response = plot.show(ui, |plot| {
         plot.line(
             Line::new("batch loss", &cache.drawn.batch_loss_raw[..])
                 .color(tokens::TRAIN_LOSS.gamma_multiply(tokens::RAW_SERIES_OPACITY)),
@@ -362,7 +445,10 @@ fn loss_chart(
             tokens::VALIDATION,
         );
         frame.draw_marks(plot);
+        plot.pointer_coordinate()
     });
+    frame.paint_checkpoints(ui, &response.transform);
+    plot_axes::clicked_mark(&response, frame.checkpoints)
 }
 
 fn rmse_chart(ui: &mut egui::Ui, frame: &ChartFrame<'_>, cache: &ChartCache, height: f32) {
@@ -566,5 +652,40 @@ mod tests {
         };
         growing.refresh(&next, &epochs);
         assert_eq!(growing.drawn.batch_loss_raw.last().unwrap().x, 60.0);
+    }
+
+    #[test]
+    fn checkpoints_and_early_stoppings_ends_sit_where_they_happened() {
+        let mut history = history(1..301, 0.0);
+        for (epoch, step) in [(0, 100), (1, 200), (2, 300)] {
+            history.epochs.push(crate::train::EpochMetrics {
+                epoch,
+                step,
+                train_loss: 0.5,
+                train_accuracy: None,
+                train_rmse: None,
+                validation_loss: Some(0.5),
+                validation_accuracy: None,
+                validation_rmse: None,
+                validation_mae: None,
+                images_per_sec: 1.0,
+                duration_secs: 1.0,
+            });
+        }
+        history.checkpoints = vec![100, 150, 300];
+        history.restored_epoch = Some(0);
+        history.stopped_after_epoch = Some(2);
+        let settings = ChartSettings {
+            x_axis: XAxis::Epochs,
+            ..ChartSettings::default()
+        };
+        let mut cache = ChartCache::default();
+        cache.refresh(&history, &settings);
+        assert_eq!(cache.checkpoint_marks, [(1.0, 100), (1.5, 150), (3.0, 300)]);
+        assert_eq!((cache.restored, cache.stopped), (Some(1.0), Some(3.0)));
+        // A checkpoint written later (between epochs) is marked on the next frame.
+        history.checkpoints.push(320);
+        cache.refresh(&history, &settings);
+        assert_eq!(cache.checkpoint_marks.last(), Some(&(3.2, 320)));
     }
 }

@@ -137,7 +137,14 @@ impl LayerLabApp {
                 if self.history.batches.is_empty() {
                     ui.label("Press Train (or Space) to start; loss and accuracy appear here as the model learns.");
                 }
-                charts::charts_ui(ui, &self.history, &self.state.charts, &mut self.chart_cache);
+                let clicked =
+                    charts::charts_ui(ui, &self.history, &self.state.charts, &mut self.chart_cache);
+                // A checkpoint's triangle tries those weights (the run's id is known once
+                // the store made its record).
+                if let (Some(step), Some(id)) = (clicked, self.run_id()) {
+                    self.commands
+                        .push(AppCommand::TryCheckpoint(id.to_string(), step));
+                }
             }
             MainTab::Evaluation => {
                 let dataset = self.dataset().cloned();

@@ -6,7 +6,7 @@
 //! marks step by 1, 2 or 5 times a power of ten, the smallest that puts labelled marks at
 //! least [`LABEL_SPACING`] points apart, at any plot width.
 
-use egui_plot::{GridInput, GridMark};
+use egui_plot::{GridInput, GridMark, PlotPoint, PlotResponse};
 
 /// Points between labelled marks: past egui_plot's 80, where a label is drawn at full strength.
 const LABEL_SPACING: f64 = 90.0;
@@ -162,4 +162,24 @@ mod tests {
         // Bounds no plot shows (a zoom gone wild): no marks at all.
         assert!(labelled_marks(input((-1e300, 1e300), 1e-300)).is_empty());
     }
+}
+
+/// How near (in points) a click must be to a mark to take it.
+const MARK_REACH: f32 = 8.0;
+
+/// The mark (x, what it stands for) a click on the plot landed on: the nearest one within
+/// [`MARK_REACH`] points of the pointer, if the plot was clicked. The plot's closure returns
+/// the pointer's coordinate.
+pub(super) fn clicked_mark<T: Copy>(
+    response: &PlotResponse<Option<PlotPoint>>,
+    marks: &[(f64, T)],
+) -> Option<T> {
+    let pointer = response.inner.filter(|_| response.response.clicked())?;
+    let at = response.transform.position_from_point_x(pointer.x);
+    let distance = |x: f64| (response.transform.position_from_point_x(x) - at).abs();
+    marks
+        .iter()
+        .min_by(|a, b| distance(a.0).total_cmp(&distance(b.0)))
+        .filter(|mark| distance(mark.0) <= MARK_REACH)
+        .map(|mark| mark.1)
 }

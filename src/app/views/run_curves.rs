@@ -31,8 +31,6 @@ pub fn run_colour(index: usize) -> Color32 {
 }
 /// The colour of the run training in the window when it is not ticked.
 const LIVE_COLOUR: Color32 = Color32::from_rgb(230, 230, 230);
-/// How near (in points) a click must be to a checkpoint's mark to try it.
-const MARK_REACH: f32 = 8.0;
 
 /// What the chart draws.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -158,20 +156,8 @@ pub fn curves_ui(
             }
             plot.pointer_coordinate()
         });
-    if let (Some(pointer), Some((id, _))) = (response.inner, checkpoints) {
-        if response.response.clicked() {
-            let at = response.transform.position_from_point_x(pointer.x);
-            let nearest = marks.iter().min_by(|a, b| {
-                let da = (response.transform.position_from_point_x(a.0) - at).abs();
-                let db = (response.transform.position_from_point_x(b.0) - at).abs();
-                da.total_cmp(&db)
-            });
-            if let Some(&(x, step)) = nearest {
-                if (response.transform.position_from_point_x(x) - at).abs() <= MARK_REACH {
-                    commands.push(AppCommand::TryCheckpoint(id.to_string(), step));
-                }
-            }
-        }
+    if let (Some(step), Some((id, _))) = (plot_axes::clicked_mark(&response, &marks), checkpoints) {
+        commands.push(AppCommand::TryCheckpoint(id.to_string(), step));
     }
     values_at_pointer_ui(ui, &curves, response.inner.map(|p| p.x), choice.axis);
 }

@@ -9,6 +9,11 @@ pub const EPOCH_POINT_RADIUS: f32 = 4.0;
 pub const VALIDATION: Color32 = Color32::from_rgb(0xf1, 0x8f, 0x3b);
 pub const EPOCH_TRAIN: Color32 = Color32::from_rgb(0x59, 0xc2, 0x6b);
 pub const EPOCH_MARK: Color32 = Color32::from_rgba_premultiplied(0x40, 0x40, 0x40, 0x60);
+/// Where early stopping ended a run.
+pub const STOPPED_MARK: Color32 = Color32::from_rgb(0xe0, 0x4f, 0x4f);
+/// Checkpoints: triangles on a chart's x axis.
+pub const CHECKPOINT_MARK: Color32 = Color32::from_rgb(0x9a, 0x6e, 0xd8);
+pub const CHECKPOINT_MARK_RADIUS: f32 = 5.0;
 pub const ERROR: Color32 = Color32::from_rgb(0xe0, 0x4f, 0x4f);
 pub const OK: Color32 = Color32::from_rgb(0x59, 0xc2, 0x6b);
 pub const PREDICTED_BAR: Color32 = Color32::from_rgb(0x4e, 0x9a, 0xf1);
