@@ -103,6 +103,26 @@ fn labelled_values(bounds: (f64, f64), width: f64, whole: bool) -> Vec<f64> {
         .collect()
 }
 
+/// How near (in points) a click must be to a mark to take it.
+const MARK_REACH: f32 = 8.0;
+
+/// The mark (x, what it stands for) a click on the plot landed on: the nearest one within
+/// [`MARK_REACH`] points of the pointer, if the plot was clicked. The plot's closure returns
+/// the pointer's coordinate.
+pub(super) fn clicked_mark<T: Copy>(
+    response: &PlotResponse<Option<PlotPoint>>,
+    marks: &[(f64, T)],
+) -> Option<T> {
+    let pointer = response.inner.filter(|_| response.response.clicked())?;
+    let at = response.transform.position_from_point_x(pointer.x);
+    let distance = |x: f64| (response.transform.position_from_point_x(x) - at).abs();
+    marks
+        .iter()
+        .min_by(|a, b| distance(a.0).total_cmp(&distance(b.0)))
+        .filter(|mark| distance(mark.0) <= MARK_REACH)
+        .map(|mark| mark.1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,24 +182,4 @@ mod tests {
         // Bounds no plot shows (a zoom gone wild): no marks at all.
         assert!(labelled_marks(input((-1e300, 1e300), 1e-300)).is_empty());
     }
-}
-
-/// How near (in points) a click must be to a mark to take it.
-const MARK_REACH: f32 = 8.0;
-
-/// The mark (x, what it stands for) a click on the plot landed on: the nearest one within
-/// [`MARK_REACH`] points of the pointer, if the plot was clicked. The plot's closure returns
-/// the pointer's coordinate.
-pub(super) fn clicked_mark<T: Copy>(
-    response: &PlotResponse<Option<PlotPoint>>,
-    marks: &[(f64, T)],
-) -> Option<T> {
-    let pointer = response.inner.filter(|_| response.response.clicked())?;
-    let at = response.transform.position_from_point_x(pointer.x);
-    let distance = |x: f64| (response.transform.position_from_point_x(x) - at).abs();
-    marks
-        .iter()
-        .min_by(|a, b| distance(a.0).total_cmp(&distance(b.0)))
-        .filter(|mark| distance(mark.0) <= MARK_REACH)
-        .map(|mark| mark.1)
 }
