@@ -2387,6 +2387,71 @@ fn a_checkpoint_is_scrubbed_with_the_arrow_keys_forked_and_left_for_the_live_mod
     );
 }
 
+/// The flow in the real window: draw a digit, then step through the run with the
+/// arrow keys. Drawing focuses the canvas (for Ctrl+Z); the keys must still step, and the
+/// prediction follows each checkpoint's weights. (They did nothing once the canvas had the
+/// focus, and egui moved the focus away with them.)
+#[test]
+fn arrow_keys_step_through_checkpoints_after_drawing_on_the_canvas() {
+    let mut harness = harness(quick_state());
+    pick(&mut harness, "mnist");
+    train_briefly(&mut harness, "mnist", 2);
+    let run = harness.state().run_id().unwrap().to_string();
+    open_tab(&mut harness, "Runs");
+    step_until(
+        &mut harness,
+        "the run listed",
+        |app| matches!(&app.runs_browser().runs, Some(Ok(runs)) if runs.iter().any(|r| r.id == run)),
+    );
+    harness.state_mut().send(AppCommand::ToggleRun(run.clone()));
+    let checkpoints = ticked_checkpoints(&mut harness, 2);
+    let at = |(epoch, step): (usize, usize)| {
+        format!("at epoch {epoch}, step {}", layerlab::app::thousands(step))
+    };
+    harness
+        .get_by_label(&format!(
+            "epoch {} (step {})",
+            checkpoints[0].0,
+            layerlab::app::thousands(checkpoints[0].1)
+        ))
+        .click();
+    step_until(&mut harness, "the first checkpoint tried", |app| {
+        app.model_origin()
+            .is_some_and(|o| o.contains(&at(checkpoints[0])))
+    });
+    draw_stroke(
+        &mut harness,
+        &[(0.5, 0.15), (0.5, 0.3), (0.5, 0.5), (0.5, 0.7), (0.5, 0.85)],
+    );
+    step_until(&mut harness, "a prediction with the first weights", |app| {
+        app.prediction_is_current() && matches!(app.prediction(), Some(Ok(_)))
+    });
+    let first = match harness.state().prediction() {
+        Some(Ok(p)) => p.probabilities.clone(),
+        _ => unreachable!(),
+    };
+    let canvas_focused = |harness: &Harness<'static, LayerLabApp>| {
+        harness.ctx.memory(|m| m.focused()) == Some(layerlab::app::canvas_id())
+    };
+    assert!(canvas_focused(&harness));
+    tap(&mut harness, egui::Key::ArrowRight, egui::Modifiers::NONE);
+    step_until(&mut harness, "the next checkpoint tried", |app| {
+        app.model_origin()
+            .is_some_and(|o| o.contains(&at(checkpoints[1])))
+    });
+    step_until(&mut harness, "the drawing predicted again", |app| {
+        app.prediction_is_current()
+            && matches!(app.prediction(), Some(Ok(p)) if p.probabilities != first)
+    });
+    // The canvas kept the focus, so the left arrow steps back as well.
+    assert!(canvas_focused(&harness));
+    tap(&mut harness, egui::Key::ArrowLeft, egui::Modifiers::NONE);
+    step_until(&mut harness, "back to the first checkpoint", |app| {
+        app.model_origin()
+            .is_some_and(|o| o.contains(&at(checkpoints[0])))
+    });
+}
+
 #[test]
 fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
     let mut harness = harness(quick_state());

@@ -162,6 +162,17 @@ pub fn canvas_ui(
     if response.is_pointer_button_down_on() || response.clicked() || response.secondary_clicked() {
         response.request_focus();
     }
+    // The focused canvas keeps left and right (they step through a run's checkpoints while
+    // one is tried) instead of egui moving the focus to a neighbouring widget with them.
+    ui.memory_mut(|m| {
+        m.set_focus_lock_filter(
+            canvas_id(),
+            egui::EventFilter {
+                horizontal_arrows: true,
+                ..Default::default()
+            },
+        );
+    });
     let response = response.on_hover_text(
         "Draw a digit: left button draws, right button erases. Ctrl+Z undoes the last stroke.",
     );

@@ -414,14 +414,16 @@ fn checkpoints_ui(
         }
     });
     if let Some(index) = tried {
-        // Left and right step through the run, unless a text field has the keys.
+        // Left and right step through the run when no widget has the keys, or the canvas
+        // has them (a person draws, then steps); a focused field or slider keeps its own.
         let (left, right) = ui.input(|i| {
             (
                 i.key_pressed(egui::Key::ArrowLeft),
                 i.key_pressed(egui::Key::ArrowRight),
             )
         });
-        if !ui.ctx().egui_wants_keyboard_input() {
+        let focused = ui.memory(|m| m.focused());
+        if focused.is_none() || focused == Some(crate::app::canvas_id()) {
             let next = if left {
                 index.checked_sub(1)
             } else if right {
