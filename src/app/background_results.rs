@@ -229,9 +229,10 @@ impl LayerLabApp {
             Ok((label, saved, point)) => {
                 let card = saved.card_or_mnist();
                 if card.dataset == self.data_shape.name && self.fits_data(&saved) {
-                    self.notifications.info(format!(
-                        "Trying {label}: the try panel, Inside and Evaluation use it."
-                    ));
+                    self.notifications.info_on(
+                        "tried checkpoint",
+                        format!("Trying {label}: the try panel, Inside and Evaluation use it."),
+                    );
                     self.evaluation = None;
                     self.try_checkpoint(*saved, label, point);
                 } else {

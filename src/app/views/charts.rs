@@ -336,7 +336,9 @@ impl ChartFrame<'_> {
         // Labels at any width; steps are whole (no "0.1 step" marks on a short run's axis).
         let plot = match self.x_axis {
             XAxis::Steps => plot.x_grid_spacer(plot_axes::whole_marks),
-            XAxis::Epochs => plot.x_grid_spacer(plot_axes::labelled_marks),
+            XAxis::Epochs => plot
+                .x_grid_spacer(plot_axes::labelled_marks)
+                .x_axis_formatter(plot_axes::mark_text),
         };
         if self.empty {
             plot.include_x(1.0)

@@ -27,6 +27,9 @@ pub struct Notification {
     /// How many times this message was raised while shown.
     pub count: usize,
     pub shown_at: Instant,
+    /// What the message is about, when a newer message on it replaces it (the checkpoint
+    /// being tried: stepping through twenty leaves one line, not twenty).
+    pub topic: Option<&'static str>,
 }
 
 impl Notification {
@@ -53,6 +56,15 @@ impl Notifications {
         self.push(Level::Error, text.into(), Instant::now());
     }
 
+    /// An info that replaces the one shown on the same `topic`, if any.
+    pub fn info_on(&mut self, topic: &'static str, text: impl Into<String>) {
+        self.items.retain(|n| n.topic != Some(topic));
+        self.push(Level::Info, text.into(), Instant::now());
+        if let Some(newest) = self.items.last_mut() {
+            newest.topic = Some(topic);
+        }
+    }
+
     /// Dismisses every message.
     pub fn clear(&mut self) {
         self.items.clear();
@@ -75,6 +87,7 @@ impl Notifications {
                 text,
                 count: 1,
                 shown_at: now,
+                topic: None,
             });
         }
         let len = self.items.len();
@@ -168,5 +181,16 @@ mod tests {
             .map(|n| n.text.as_str())
             .collect();
         assert_eq!(texts, ["message 2", "message 3", "message 4"]);
+    }
+
+    #[test]
+    fn a_message_on_a_topic_replaces_the_last_one_on_it() {
+        let mut notifications = Notifications::default();
+        notifications.info("Saved a.safetensors");
+        notifications.info_on("try", "Trying run a at epoch 1");
+        notifications.info_on("try", "Trying run a at epoch 2");
+        notifications.info_on("try", "Trying run a at epoch 3");
+        let texts: Vec<&str> = notifications.current().map(|n| n.text.as_str()).collect();
+        assert_eq!(texts, ["Saved a.safetensors", "Trying run a at epoch 3"]);
     }
 }

@@ -102,11 +102,7 @@ fn schedule_preview_ui(ui: &mut egui::Ui, config: &TrainConfig, steps_per_epoch:
         .include_y(0.0)
         .x_axis_label("epoch")
         .x_grid_spacer(super::plot_axes::labelled_marks)
-        .x_axis_formatter(|mark, _| {
-            // 0.5 and 2.25 as they are (the default rounds a short run's marks to "0").
-            let text = format!("{:.2}", mark.value);
-            text.trim_end_matches('0').trim_end_matches('.').to_string()
-        })
+        .x_axis_formatter(super::plot_axes::mark_text)
         .show(ui, |plot| {
             plot.line(egui_plot::Line::new("learning rate", preview).color(tokens::TRAIN_LOSS));
         });

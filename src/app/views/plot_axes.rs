@@ -25,6 +25,24 @@ pub(super) fn whole_marks(input: GridInput) -> Vec<GridMark> {
     marks(input, 1.0)
 }
 
+/// A mark's label with the decimals its value needs: 1.5 and 2.5 on an axis stepping by 0.5
+/// (egui_plot's default takes the decimals from the step's power of ten, so 1.5 and 2.5 both
+/// read "2"), 0.25, 0.3 rather than 0.30000000000000004, whole numbers without a point.
+pub(super) fn mark_text(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    let tolerance = if mark.step_size.is_finite() && mark.step_size > 0.0 {
+        mark.step_size * 1e-6
+    } else {
+        mark.value.abs() * 1e-9
+    };
+    let decimals = (0..12)
+        .find(|&d| {
+            let scale = 10f64.powi(d);
+            ((mark.value * scale).round() / scale - mark.value).abs() <= tolerance
+        })
+        .unwrap_or(12);
+    format!("{:.*}", decimals as usize, mark.value)
+}
+
 fn marks(input: GridInput, smallest_step: f64) -> Vec<GridMark> {
     let (low, high) = input.bounds;
     let per_point = input.base_step_size / PLOT_GRID_SPACING_MIN;
@@ -155,6 +173,27 @@ mod tests {
             labelled_values((-50_000.0, 650_000.0), 500.0, false),
             [0.0, 200_000.0, 400_000.0, 600_000.0]
         );
+    }
+
+    #[test]
+    fn labels_of_half_steps_are_not_rounded_onto_their_neighbours() {
+        // Four epochs over 650 points step by 0.5: every label is its own.
+        let input = GridInput {
+            bounds: (0.8, 4.2),
+            base_step_size: 3.4 / 650.0 * PLOT_GRID_SPACING_MIN,
+        };
+        let labels: Vec<String> = labelled_marks(input)
+            .into_iter()
+            .filter(|m| m.step_size >= 0.5)
+            .map(|m| mark_text(m, &(0.8..=4.2)))
+            .collect();
+        assert_eq!(labels, ["1", "1.5", "2", "2.5", "3", "3.5", "4"]);
+        let text = |value, step_size| mark_text(GridMark { value, step_size }, &(0.0..=1.0));
+        assert_eq!(text(0.25, 0.05), "0.25");
+        assert_eq!(text(0.1 + 0.2, 0.1), "0.3");
+        assert_eq!(text(1200.0, 200.0), "1200");
+        assert_eq!(text(7.0, 1.0), "7");
+        assert_eq!(text(3.0, f64::NAN), "3");
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub fn curves_ui(
             CurveAxis::Steps => plot_axes::whole_marks,
             CurveAxis::Epochs | CurveAxis::WallTime => plot_axes::labelled_marks,
         })
+        .x_axis_formatter(plot_axes::mark_text)
         .x_axis_label(axis_name(choice.axis))
         .y_axis_label(metric_name(choice.metric))
         .show(ui, |plot| {
@@ -199,16 +200,21 @@ fn values_at_pointer_ui(ui: &mut egui::Ui, curves: &[Curve], x: Option<f64>, axi
     };
     ui.horizontal_wrapped(|ui| {
         ui.small(format!("at {}:", x_text(x, axis)));
+        let mut any = false;
         for curve in curves {
             let at = curve.points.partition_point(|p| p[0] <= x);
             let Some(point) = at.checked_sub(1).map(|i| curve.points[i]) else {
                 continue;
             };
+            any = true;
             ui.label(
                 RichText::new(format!("{} {}", curve.name, y_text(point[1])))
                     .color(curve.colour)
                     .small(),
             );
+        }
+        if !any {
+            ui.small("before the first point");
         }
     });
 }
