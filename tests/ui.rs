@@ -2367,7 +2367,13 @@ fn a_checkpoint_is_scrubbed_with_the_arrow_keys_forked_and_left_for_the_live_mod
     step_until(&mut harness, "the fork to start", |app| {
         app.run_id().is_some_and(|id| id != parent)
     });
+    // Training the fork let the checkpoint go: the try panel follows the fork's weights.
+    assert!(!harness.state().trying_checkpoint());
     wait_until_finished(&mut harness, "the fork");
+    step_until(&mut harness, "the fork's own model", |app| {
+        app.model_origin()
+            .is_some_and(|o| !o.contains(&label(checkpoints[1])))
+    });
     let child = harness.state().run_id().unwrap().to_string();
     let row = ended_row(&child);
     assert_eq!(row.parent_id.as_deref(), Some(parent.as_str()));

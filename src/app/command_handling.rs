@@ -441,6 +441,9 @@ impl LayerLabApp {
                 self.next_history = Some(history.unwrap_or_default());
                 self.session = Some(session);
                 self.health_warned.clear();
+                // Train means "show me this run": a checkpoint tried goes back, and the try
+                // panel follows the new run's weights (not "at epoch 2" of the old one).
+                self.back_to_live();
                 // The Inside tab stays open to watch the run from inside.
                 if self.main_tab != MainTab::Inside {
                     self.main_tab = MainTab::Charts;

@@ -134,10 +134,22 @@ impl RunStore {
     ) -> Result<RunLease, StoreError> {
         let id = self.new_id()?;
         let lock = liveness::hold(&self.run_dir(&id))?;
-        let name = name.unwrap_or_else(|| {
-            let from = record.preset.as_deref().unwrap_or("custom");
-            format!("{} {from} {}", record.card.dataset, &id[..4])
-        });
+        let name = match (name, &parent) {
+            (Some(name), _) => name,
+            // A fork is named after its parent ("mnist mlp fork 3f2a"), a fork of a fork
+            // after the first name in its line rather than "... fork 3f2a fork 9c01".
+            (None, Some(parent)) => match self.row(&parent.run) {
+                Ok(row) => {
+                    let base = row.name.split(" fork ").next().unwrap_or(&row.name);
+                    format!("{base} fork {}", &id[..4])
+                }
+                Err(_) => format!("{} fork {}", record.card.dataset, &id[..4]),
+            },
+            (None, None) => {
+                let from = record.preset.as_deref().unwrap_or("custom");
+                format!("{} {from} {}", record.card.dataset, &id[..4])
+            }
+        };
         self.connection.execute(
             "INSERT INTO runs (id, name, parent_id, parent_step, status, created_at, dataset,
                 preset, stack_summary, stack_json, settings_json, card_json, command_json,

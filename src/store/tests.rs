@@ -429,6 +429,12 @@ fn a_forks_curves_start_on_its_parents_point() {
         )
         .unwrap();
     let child = lease.id.clone();
+    // Named after its parent (not "iris custom ..." like a run of its own).
+    let parent_name = store.row(&parent).unwrap().name;
+    assert_eq!(
+        store.row(&child).unwrap().name,
+        format!("{parent_name} fork {}", &child[..4])
+    );
     let recorder = Recorder::start(lease).unwrap();
     recorder.observe(&TrainEvent::Batch(crate::train::BatchMetrics {
         step: at + 1,
