@@ -234,7 +234,7 @@ pub fn run_listing_bench(
     use crate::store::{Recorder, RunEnd, RunFilter, RunStore};
     let fail = |e: crate::store::StoreError| BenchError::Checkpoint(e.to_string());
     let record = iris_record()?;
-    let path = dir.join("listing.sqlite");
+    let path = dir.join(crate::store::STORE_FILE);
     let mut store = RunStore::open(&path).map_err(fail)?;
     for _ in 0..runs {
         let recorder =

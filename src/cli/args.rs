@@ -163,15 +163,10 @@ pub enum RunsCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    Rename {
-        id: String,
-        name: String,
-    },
+    /// Give a run a new name.
+    Rename { id: String, name: String },
     /// Set a run's note (an empty string clears it).
-    Note {
-        id: String,
-        note: String,
-    },
+    Note { id: String, note: String },
     /// Delete runs, their metrics and their checkpoint files.
     Delete {
         #[arg(required = true)]
@@ -602,8 +597,9 @@ pub struct BenchArgs {
     /// writing the file) and recording 200,000 batch events.
     #[arg(long, conflicts_with = "tabular")]
     pub run_store: bool,
-    /// With --run-store: keep the store of 20 runs of 100,000 steps in this folder (point
-    /// LAYERLAB_DATA_DIR at it to measure the Runs tab's chart in the window).
+    /// With --run-store: keep the store of 20 runs of 100,000 steps in this folder, and the
+    /// store of 1,000 runs in its `listing` folder (point LAYERLAB_DATA_DIR at either to
+    /// measure the Runs tab's chart or list in the window).
     #[arg(long, requires = "run_store")]
     pub keep_store: Option<PathBuf>,
     #[arg(long)]

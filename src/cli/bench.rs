@@ -28,8 +28,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 );
             }
         }
-        // The Runs tab's read of a store of 1,000 runs of 20 epochs.
-        let listing = run_listing_bench(dir.path(), 1_000, 20, args.runs)?;
+        // The Runs tab's read of a store of 1,000 runs of 20 epochs, kept in --keep-store's
+        // `listing` folder when one is given (the window's list of 1,000 runs, scrolled).
+        let listing_dir = match &args.keep_store {
+            Some(kept) => kept.join("listing"),
+            None => dir.path().join("listing"),
+        };
+        std::fs::create_dir_all(&listing_dir)?;
+        let listing = run_listing_bench(&listing_dir, 1_000, 20, args.runs)?;
         if args.json {
             outln!("{}", serde_json::to_string(&listing)?);
         } else {

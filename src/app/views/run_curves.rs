@@ -160,7 +160,9 @@ pub fn curves_ui(
     if let (Some(step), Some((id, _))) = (plot_axes::clicked_mark(&response, &marks), checkpoints) {
         commands.push(AppCommand::TryCheckpoint(id.to_string(), step));
     }
-    values_at_pointer_ui(ui, &curves, response.inner.map(|p| p.x), choice.axis);
+    // The pointer's coordinate is given wherever the pointer is: a readout only over the plot.
+    let hovered = response.inner.filter(|_| response.response.hovered());
+    values_at_pointer_ui(ui, &curves, hovered.map(|p| p.x), choice.axis);
 }
 
 fn choices_ui(ui: &mut egui::Ui, choice: &mut CurveChoice) {
