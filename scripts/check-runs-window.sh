@@ -6,7 +6,8 @@
 # weights), "Fork from here" and "Train fork" start a child run. The store is then read with
 # `layerlab runs --json`: the fork must be there, named after its parent, with its parent and
 # the checkpoint's step, and finished. Writes screenshots/runs-checkpoint.png (1440x900, the
-# checkpoint being scrubbed) and /tmp/layerlab-runs-*.png for each step at both sizes.
+# checkpoint being scrubbed) and /tmp/layerlab-runs-*.png for each step at both sizes; then
+# runs "Find learning rate" at 1000x640 and writes screenshots/lr-finder-1000x640.png.
 # Debian packages: xvfb openbox xdotool imagemagick mesa-vulkan-drivers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,3 +74,22 @@ cp /tmp/layerlab-runs-1440x900-scrubbed.png screenshots/runs-checkpoint.png
 echo "captured screenshots/runs-checkpoint.png"
 DISPLAY_NUMBER=:98 flow 1000x640 575,86 357,210 622,327 850 400,373 31,55
 echo "the checkpoint flow works at 1440x900 and 1000x640"
+
+# "Find learning rate" at 1000x640: the Optimizer tab, the sweep (a progress bar and Cancel
+# while it runs), its curve with the suggestions, scrolled into view.
+start_desktop :99 1440x900
+start_app
+find_window
+place_window 1000 640
+sleep 4
+xdotool mousemove 158 80 click 1                                       # the Optimizer tab
+sleep 1
+xdotool mousemove 67 520 click 1                                       # Find learning rate
+sleep 1
+import -window root -crop 1000x640+0+0 /tmp/layerlab-lr-find-sweeping.png
+sleep 30
+xdotool mousemove 170 400 click --repeat 10 --delay 30 5              # scroll to the result
+xdotool mousemove 990 630
+sleep 1
+import -window root -crop 1000x640+0+0 screenshots/lr-finder-1000x640.png
+echo "captured screenshots/lr-finder-1000x640.png"

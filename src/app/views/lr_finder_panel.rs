@@ -71,7 +71,9 @@ fn result_ui(ui: &mut egui::Ui, result: &LrFindResult, config: &mut TrainConfig)
             .collect();
     Plot::new("lr-finder")
         .height(140.0)
-        .x_axis_label("learning rate (log10)")
+        .x_axis_label("learning rate (log scale)")
+        .x_grid_spacer(super::plot_axes::whole_marks)
+        .x_axis_formatter(power_of_ten_text)
         .y_axis_label("smoothed loss")
         .allow_scroll(false)
         .show(ui, |plot| {
@@ -106,4 +108,37 @@ fn result_ui(ui: &mut egui::Ui, result: &LrFindResult, config: &mut TrainConfig)
             );
         }
     });
+}
+
+/// A mark on the log10 axis as the learning rate it stands for: "1e-4", "1", "10" (the axis
+/// read "0" alone, in log10 units, over a sweep from 1e-7 to 10).
+fn power_of_ten_text(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    match mark.value.round() as i64 {
+        0 => "1".into(),
+        1 => "10".into(),
+        power => format!("1e{power}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_axis_is_labelled_in_learning_rates() {
+        let text = |value| {
+            power_of_ten_text(
+                egui_plot::GridMark {
+                    value,
+                    step_size: 1.0,
+                },
+                &(-7.0..=1.0),
+            )
+        };
+        assert_eq!(text(-7.0), "1e-7");
+        assert_eq!(text(-3.0), "1e-3");
+        assert_eq!(text(0.0), "1");
+        assert_eq!(text(1.0), "10");
+        assert_eq!(text(2.0), "1e2");
+    }
 }
