@@ -2458,6 +2458,68 @@ fn arrow_keys_step_through_checkpoints_after_drawing_on_the_canvas() {
     });
 }
 
+/// Killed before its first epoch ended, a run has no checkpoint: the Runs tab says there is
+/// nothing to resume from instead of offering a Resume that can only fail.
+#[test]
+fn resuming_a_run_interrupted_before_any_checkpoint_says_why_it_cannot() {
+    let mut harness = harness(quick_state());
+    pick(&mut harness, "xor");
+    harness.state_mut().send(AppCommand::LoadPreset(
+        layerlab::presets::presets_for("xor")[0].name,
+    ));
+    harness.run_steps(1);
+    let dataset = harness.state().dataset().unwrap().clone();
+    let mut config = harness.state().settings().training.clone();
+    config.epochs = 5;
+    let stack = harness.state().settings().stack.clone();
+    let record = layerlab::store::RunRecord {
+        stack: stack.clone(),
+        settings: config.clone(),
+        card: dataset.card.clone(),
+        preset: None,
+        command: Vec::new(),
+        version: "test".into(),
+        host: layerlab::store::Host::unknown(),
+    };
+    let lease = window_store().create_run(&record, None, None).unwrap();
+    let id = lease.id.clone();
+    let recorder = layerlab::store::Recorder::start(lease).unwrap();
+    let job = TrainJob {
+        spec: stack,
+        config,
+        dataset,
+        initial_weights: None,
+        resume_from: None,
+    };
+    let (_commands_tx, commands_rx) = crossbeam_channel::unbounded();
+    let mut batches = 0;
+    let _ = run_training(job.prepare().unwrap(), &commands_rx, &mut |event| {
+        recorder.observe(&event);
+        if matches!(event, layerlab::train::TrainEvent::Batch(_)) {
+            batches += 1;
+        }
+        // Gone after a few steps of the first epoch.
+        batches < 5
+    });
+    drop(recorder);
+    assert_eq!(window_store().row(&id).unwrap().status, "interrupted");
+
+    open_tab(&mut harness, "Runs");
+    step_until(&mut harness, "the interrupted run listed", |app| {
+        matches!(&app.runs_browser().runs, Some(Ok(runs))
+            if runs.iter().any(|r| r.id == id && r.status == "interrupted"))
+    });
+    harness.state_mut().send(AppCommand::ToggleRun(id.clone()));
+    harness.run_steps(2);
+    step_until(&mut harness, "the run's checkpoints read", |app| {
+        matches!(&app.runs_browser().selection, Some(Ok(_)))
+    });
+    harness.run_steps(2);
+    harness.get_by_label_contains("before its first checkpoint");
+    harness.get_by_label_contains("nothing to resume from");
+    assert!(harness.query_by_label("Resume").is_none());
+}
+
 #[test]
 fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
     let mut harness = harness(quick_state());

@@ -251,7 +251,10 @@ impl RunStore {
         }
         Err(StoreError::Checkpoint(match step {
             Some(step) => format!("run {id} has no checkpoint at or before step {step}"),
-            None => format!("run {id} has no checkpoint to continue from"),
+            None => format!(
+                "run {id} has no checkpoint to continue from (it stopped before its first, \
+                 written at an epoch's end): train it again instead"
+            ),
         }))
     }
 

@@ -151,7 +151,11 @@ fn draw_runs(
     if let Some(form) = &browser.form {
         edit_ui(ui, form, browser.edit_error.as_deref(), commands);
         if let Some(run) = runs.iter().find(|r| r.id == form.id) {
-            resume_ui(ui, run, context, commands);
+            let checkpoints = match &browser.selection {
+                Some(Ok(selection)) => Some(selection.checkpoints.len()),
+                _ => None,
+            };
+            resume_ui(ui, run, checkpoints, context, commands);
         }
         if let Some(Ok(selection)) = &browser.selection {
             checkpoints_ui(ui, &form.id, &selection.checkpoints, context, commands);
@@ -349,13 +353,32 @@ fn edit_ui(
 
 /// Resume, for a run that stopped or was interrupted (its own record goes on from its last
 /// checkpoint).
+/// `checkpoints`: how many the run has, once read. One that stopped before its first
+/// checkpoint has nothing to resume from, and says so rather than offering Resume.
 fn resume_ui(
     ui: &mut egui::Ui,
     run: &RunRow,
+    checkpoints: Option<usize>,
     context: &RunsContext,
     commands: &mut Vec<AppCommand>,
 ) {
     if !matches!(run.status.as_str(), "stopped" | "interrupted") {
+        return;
+    }
+    let ended = format!(
+        "This run {} at step {}",
+        if run.status == "stopped" {
+            "was stopped"
+        } else {
+            "was interrupted"
+        },
+        crate::display::thousands(run.last_step)
+    );
+    if checkpoints == Some(0) {
+        ui.label(format!(
+            "{ended}, before its first checkpoint (one is written at each epoch's end): there \
+             is nothing to resume from. Train starts it afresh."
+        ));
         return;
     }
     ui.horizontal(|ui| {
@@ -367,15 +390,7 @@ fn resume_ui(
         {
             commands.push(AppCommand::ResumeRun(run.id.clone()));
         }
-        ui.label(format!(
-            "This run {} at step {}.",
-            if run.status == "stopped" {
-                "was stopped"
-            } else {
-                "was interrupted"
-            },
-            crate::display::thousands(run.last_step)
-        ));
+        ui.label(format!("{ended}."));
     });
 }
 
