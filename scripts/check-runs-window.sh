@@ -20,7 +20,9 @@ layerlab=./target/release/layerlab
 flow() {
     local size=$1 runs_tab=$2 tick=$3 epoch2=$4 canvas_x=$5 fork=$6 train=$7
     local width=${size%x*} height=${size#*x}
-    start_desktop "$DISPLAY_NUMBER" 1440x900
+    # A screen taller than the window, so the title bar does not push its bottom (where
+    # messages show) off the screen.
+    start_desktop "$DISPLAY_NUMBER" 1440x960
     "$layerlab" train --dataset mnist --preset mlp --lr 0.1 --epochs 4 --limit 6000 \
         --name "mnist mlp" --quiet >/dev/null
     start_app
@@ -30,7 +32,7 @@ flow() {
     shot() {
         xdotool mousemove 5 $((height - 5))
         sleep 1
-        import -window root -crop "${size}+0+0" "/tmp/layerlab-runs-$size-$1.png"
+        import -window root -crop "${width}x$((height + 40))+0+0" "/tmp/layerlab-runs-$size-$1.png"
         echo "captured /tmp/layerlab-runs-$size-$1.png"
     }
     click() { xdotool mousemove ${1/,/ } click 1; sleep "${2:-1.5}"; }
