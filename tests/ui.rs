@@ -2592,11 +2592,20 @@ fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
     // Each step recorded once, from 1 to the last.
     let steps = recorded_steps(&id);
     assert_eq!(steps, (1..=row.last_step).collect::<Vec<_>>());
-    // The charts show the whole run, not only what came after the resume.
+    // The charts show the whole run, not only what came after the resume, with every
+    // checkpoint marked: those before the interruption too.
     assert_eq!(
         harness.state().history().batches.first().map(|b| b.step),
         Some(1)
     );
+    let marked = &harness.state().history().checkpoints;
+    let recorded: Vec<usize> = window_store()
+        .checkpoints(&id)
+        .unwrap()
+        .iter()
+        .map(|c| c.step)
+        .collect();
+    assert_eq!(marked, &recorded);
 }
 
 #[test]

@@ -137,6 +137,17 @@ pub fn read(store: PathBuf, point: RunPoint, how: ContinueHow) -> Result<Continu
         .into_iter()
         .filter(|e| e.step <= checkpoint.step)
         .collect();
+    // A run going on in its own record keeps its earlier checkpoints' marks (a child's
+    // would be its parent's, which its own record cannot open).
+    if resume {
+        history.checkpoints = store
+            .checkpoints(&id)
+            .map_err(fail)?
+            .into_iter()
+            .map(|c| c.step)
+            .filter(|&step| step <= checkpoint.step)
+            .collect();
+    }
     Ok(Continuation {
         resume,
         fork_asked: how == ContinueHow::Fork,
