@@ -2458,78 +2458,18 @@ fn arrow_keys_step_through_checkpoints_after_drawing_on_the_canvas() {
     });
 }
 
-/// Killed before its first epoch ended, a run has no checkpoint: the Runs tab says there is
-/// nothing to resume from instead of offering a Resume that can only fail.
-#[test]
-fn resuming_a_run_interrupted_before_any_checkpoint_says_why_it_cannot() {
-    let mut harness = harness(quick_state());
-    pick(&mut harness, "xor");
+/// A five-epoch run of the window's xor data, recorded in the window's store with a
+/// checkpoint at each epoch's end, whose driver went away when `keep_going` said no (what
+/// killing the window leaves: the record stops where it was). Returns its id.
+fn interrupted_xor_run(
+    harness: &mut Harness<'static, LayerLabApp>,
+    mut keep_going: impl FnMut(&layerlab::train::TrainEvent) -> bool + Send,
+) -> String {
+    pick(harness, "xor");
     harness.state_mut().send(AppCommand::LoadPreset(
         layerlab::presets::presets_for("xor")[0].name,
     ));
     harness.run_steps(1);
-    let dataset = harness.state().dataset().unwrap().clone();
-    let mut config = harness.state().settings().training.clone();
-    config.epochs = 5;
-    let stack = harness.state().settings().stack.clone();
-    let record = layerlab::store::RunRecord {
-        stack: stack.clone(),
-        settings: config.clone(),
-        card: dataset.card.clone(),
-        preset: None,
-        command: Vec::new(),
-        version: "test".into(),
-        host: layerlab::store::Host::unknown(),
-    };
-    let lease = window_store().create_run(&record, None, None).unwrap();
-    let id = lease.id.clone();
-    let recorder = layerlab::store::Recorder::start(lease).unwrap();
-    let job = TrainJob {
-        spec: stack,
-        config,
-        dataset,
-        initial_weights: None,
-        resume_from: None,
-    };
-    let (_commands_tx, commands_rx) = crossbeam_channel::unbounded();
-    let mut batches = 0;
-    let _ = run_training(job.prepare().unwrap(), &commands_rx, &mut |event| {
-        recorder.observe(&event);
-        if matches!(event, layerlab::train::TrainEvent::Batch(_)) {
-            batches += 1;
-        }
-        // Gone after a few steps of the first epoch.
-        batches < 5
-    });
-    drop(recorder);
-    assert_eq!(window_store().row(&id).unwrap().status, "interrupted");
-
-    open_tab(&mut harness, "Runs");
-    step_until(&mut harness, "the interrupted run listed", |app| {
-        matches!(&app.runs_browser().runs, Some(Ok(runs))
-            if runs.iter().any(|r| r.id == id && r.status == "interrupted"))
-    });
-    harness.state_mut().send(AppCommand::ToggleRun(id.clone()));
-    harness.run_steps(2);
-    step_until(&mut harness, "the run's checkpoints read", |app| {
-        matches!(&app.runs_browser().selection, Some(Ok(_)))
-    });
-    harness.run_steps(2);
-    harness.get_by_label_contains("before its first checkpoint");
-    harness.get_by_label_contains("nothing to resume from");
-    assert!(harness.query_by_label("Resume").is_none());
-}
-
-#[test]
-fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
-    let mut harness = harness(quick_state());
-    pick(&mut harness, "xor");
-    harness.state_mut().send(AppCommand::LoadPreset(
-        layerlab::presets::presets_for("xor")[0].name,
-    ));
-    harness.run_steps(1);
-    // A run of the window's xor data whose driver went away after two of its five epochs
-    // (what killing the window leaves: the record stops at its last checkpoint).
     let dataset = harness.state().dataset().unwrap().clone();
     let mut config = harness.state().settings().training.clone();
     config.epochs = 5;
@@ -2558,27 +2498,68 @@ fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
         resume_from: None,
     };
     let (_commands_tx, commands_rx) = crossbeam_channel::unbounded();
-    let mut epochs = 0;
     let _ = run_training(job.prepare().unwrap(), &commands_rx, &mut |event| {
+        recorder.observe(&event);
+        keep_going(&event)
+    });
+    drop(recorder);
+    id
+}
+
+/// The Runs tab opened, `id` listed as interrupted and ticked.
+fn tick_interrupted_run(harness: &mut Harness<'static, LayerLabApp>, id: &str) {
+    open_tab(harness, "Runs");
+    step_until(harness, "the interrupted run listed", |app| {
+        matches!(&app.runs_browser().runs, Some(Ok(runs))
+            if runs.iter().any(|r| r.id == id && r.status == "interrupted"))
+    });
+    harness
+        .state_mut()
+        .send(AppCommand::ToggleRun(id.to_string()));
+    harness.run_steps(2);
+}
+
+/// Killed before its first epoch ended, a run has no checkpoint: the Runs tab says there is
+/// nothing to resume from instead of offering a Resume that can only fail.
+#[test]
+fn resuming_a_run_interrupted_before_any_checkpoint_says_why_it_cannot() {
+    let mut harness = harness(quick_state());
+    let mut batches = 0;
+    // Gone after a few steps of the first epoch.
+    let id = interrupted_xor_run(&mut harness, |event| {
+        if matches!(event, layerlab::train::TrainEvent::Batch(_)) {
+            batches += 1;
+        }
+        batches < 5
+    });
+    assert_eq!(window_store().row(&id).unwrap().status, "interrupted");
+
+    tick_interrupted_run(&mut harness, &id);
+    step_until(&mut harness, "the run's checkpoints read", |app| {
+        matches!(&app.runs_browser().selection, Some(Ok(_)))
+    });
+    harness.run_steps(2);
+    harness.get_by_label_contains("before its first checkpoint");
+    harness.get_by_label_contains("nothing to resume from");
+    assert!(harness.query_by_label("Resume").is_none());
+}
+
+#[test]
+fn a_run_interrupted_mid_way_is_resumed_from_the_runs_tab_in_its_own_record() {
+    let mut harness = harness(quick_state());
+    // Gone once two epochs and their checkpoints are in.
+    let mut epochs = 0;
+    let id = interrupted_xor_run(&mut harness, |event| {
         if matches!(event, layerlab::train::TrainEvent::Epoch(_)) {
             epochs += 1;
         }
-        recorder.observe(&event);
-        // Gone once two epochs and their checkpoints are in.
         !(epochs >= 2 && matches!(event, layerlab::train::TrainEvent::Checkpoint { .. }))
     });
-    drop(recorder);
     let interrupted = window_store().row(&id).unwrap();
     assert_eq!(interrupted.status, "interrupted");
     assert!((2..5).contains(&interrupted.epochs_completed));
 
-    open_tab(&mut harness, "Runs");
-    step_until(&mut harness, "the interrupted run listed", |app| {
-        matches!(&app.runs_browser().runs, Some(Ok(runs))
-            if runs.iter().any(|r| r.id == id && r.status == "interrupted"))
-    });
-    harness.state_mut().send(AppCommand::ToggleRun(id.clone()));
-    harness.run_steps(2);
+    tick_interrupted_run(&mut harness, &id);
     harness.get_by_label_contains("was interrupted at step");
     harness.get_by_label("Resume").click();
     harness.run_steps(1);
