@@ -2542,6 +2542,9 @@ fn resuming_a_run_interrupted_before_any_checkpoint_says_why_it_cannot() {
     harness.get_by_label_contains("before its first checkpoint");
     harness.get_by_label_contains("nothing to resume from");
     assert!(harness.query_by_label("Resume").is_none());
+    // Its chart of validation loss (the default) says why it is empty instead of drawing
+    // an empty plot on a made-up axis.
+    harness.get_by_label_contains("No validation loss recorded for the ticked runs");
 }
 
 #[test]

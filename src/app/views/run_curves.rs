@@ -120,6 +120,20 @@ pub fn curves_ui(
             });
         }
     }
+    if !curves.is_empty() && curves.iter().all(|c| c.points.is_empty()) {
+        // An empty plot with a made-up axis says nothing; this says why it is empty.
+        let when = match choice.metric {
+            CurveMetric::ValidationLoss | CurveMetric::ValidationScore => {
+                ": validation comes at each epoch's end, and none has ended yet"
+            }
+            CurveMetric::TrainingLoss | CurveMetric::LearningRate => "",
+        };
+        ui.label(format!(
+            "No {} recorded for the ticked runs{when}.",
+            metric_name(choice.metric)
+        ));
+        return;
+    }
     let marks: Vec<(f64, usize)> = checkpoints
         .zip(runs.first())
         .filter(|_| runs.len() == 1 && choice.axis != CurveAxis::WallTime)
