@@ -139,10 +139,7 @@ impl RunStore {
             // A fork is named after its parent ("mnist mlp fork 3f2a"), a fork of a fork
             // after the first name in its line rather than "... fork 3f2a fork 9c01".
             (None, Some(parent)) => match self.row(&parent.run) {
-                Ok(row) => {
-                    let base = row.name.split(" fork ").next().unwrap_or(&row.name);
-                    format!("{base} fork {}", &id[..4])
-                }
+                Ok(row) => format!("{} fork {}", first_of_line(&row.name), &id[..4]),
                 Err(_) => format!("{} fork {}", record.card.dataset, &id[..4]),
             },
             (None, None) => {
@@ -269,9 +266,24 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     let mut connection = Connection::open(path).map_err(open)?;
     connection.busy_timeout(BUSY_TIMEOUT).map_err(open)?;
     // WAL: readers never block the writer, and a kill loses at most the last transaction.
-    let _mode: String = connection
-        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-        .map_err(open)?;
+    // Switching a new file to WAL answers "busy" at once, without the busy timeout, while
+    // another process opens the same new store (the CLI and the window, or two CLIs): it is
+    // tried again until the timeout, as any other busy statement waits.
+    let started = std::time::Instant::now();
+    loop {
+        match connection.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        }) {
+            Ok(_) => break,
+            Err(error)
+                if error.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(error) => return Err(open(error)),
+        }
+    }
     connection
         .pragma_update(None, "synchronous", "NORMAL")
         .map_err(open)?;
@@ -318,6 +330,21 @@ pub(crate) fn now() -> f64 {
 /// if it ever did).
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// The name a line of forks started from: "mnist mlp" for "mnist mlp fork 3f2a fork 9c01".
+/// Only the " fork " and four hex digits that naming adds are taken off, so a person's own
+/// name with "fork" in it ("spoon fork handle") stays whole.
+fn first_of_line(name: &str) -> &str {
+    let mut name = name;
+    while let Some((base, id)) = name.rsplit_once(" fork ") {
+        if id.len() == 4 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            name = base;
+        } else {
+            break;
+        }
+    }
+    name
 }
 
 #[cfg(test)]

@@ -435,6 +435,17 @@ fn a_forks_curves_start_on_its_parents_point() {
         store.row(&child).unwrap().name,
         format!("{parent_name} fork {}", &child[..4])
     );
+    // A fork of a fork is named after the first of its line; a name of a person's own with
+    // "fork" in it stays whole.
+    assert_eq!(
+        super::first_of_line("mnist mlp fork 3f2a fork 9c01"),
+        "mnist mlp"
+    );
+    assert_eq!(
+        super::first_of_line("spoon fork handle"),
+        "spoon fork handle"
+    );
+    assert_eq!(super::first_of_line("a fork b fork 3f2a"), "a fork b");
     let recorder = Recorder::start(lease).unwrap();
     recorder.observe(&TrainEvent::Batch(crate::train::BatchMetrics {
         step: at + 1,
