@@ -151,8 +151,13 @@ fn draw_runs(
     if let Some(form) = &browser.form {
         edit_ui(ui, form, browser.edit_error.as_deref(), commands);
         if let Some(run) = runs.iter().find(|r| r.id == form.id) {
+            // Known only when this run is the one ticked (two or more list no checkpoints).
             let checkpoints = match &browser.selection {
-                Some(Ok(selection)) => Some(selection.checkpoints.len()),
+                Some(Ok(selection))
+                    if selection.runs.len() == 1 && selection.runs[0].row.id == run.id =>
+                {
+                    Some(selection.checkpoints.len())
+                }
                 _ => None,
             };
             resume_ui(ui, run, checkpoints, context, commands);
