@@ -163,6 +163,18 @@ pub enum RunsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a run as a folder that trains it with PyTorch: train.py (one process, or
+    /// unchanged under `torchrun --nproc_per_node N`), run.json (the record, the data's files
+    /// and fitted preprocessing, the split's rows), the run's last checkpoint and a README.
+    ExportTorch {
+        id: String,
+        /// The folder to write (created; an earlier export in it is replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Record what an exported folder's train.py wrote (metrics.jsonl, model.safetensors) as a
+    /// run, its parent the exported run. Checks everything before writing anything.
+    Import { dir: PathBuf },
     /// Give a run a new name.
     Rename { id: String, name: String },
     /// Set a run's note (an empty string clears it).

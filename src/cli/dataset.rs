@@ -14,6 +14,8 @@ use super::args::{ColourMode, DataArgs};
 pub struct LoadedData {
     pub dataset: Dataset,
     pub notes: Vec<String>,
+    /// The column predicted, for a CSV file.
+    pub target_column: Option<String>,
 }
 
 impl DataArgs {
@@ -69,6 +71,7 @@ impl DataArgs {
             return Ok(LoadedData {
                 dataset,
                 notes: Vec::new(),
+                target_column: None,
             });
         }
         let path = Path::new(&source);
@@ -84,7 +87,11 @@ impl DataArgs {
                     seed: self.split_seed,
                 },
             )?;
-            return Ok(LoadedData { dataset, notes });
+            return Ok(LoadedData {
+                dataset,
+                notes,
+                target_column: None,
+            });
         }
         let table = RawTable::read(path)?;
         let table_options = TableOptions {
@@ -115,6 +122,10 @@ impl DataArgs {
             report.columns_line()
         )];
         notes.extend(report.notes);
-        Ok(LoadedData { dataset, notes })
+        Ok(LoadedData {
+            dataset,
+            notes,
+            target_column: Some(report.target),
+        })
     }
 }

@@ -33,6 +33,7 @@ mod predict;
 mod presets;
 mod record;
 mod runs;
+mod runs_torch;
 mod train;
 
 pub use args::{Cli, Command};

@@ -16,6 +16,7 @@ use layerlab::train::TrainState;
 
 use super::args::{Cli, Command, RunsArgs, RunsCommand, TrainArgs};
 use super::record::{self, open_store};
+use super::runs_torch as torch;
 use super::train::{train, Continuation};
 
 pub fn run(args: RunsArgs) -> anyhow::Result<()> {
@@ -70,6 +71,11 @@ pub fn run(args: RunsArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(RunsCommand::ExportTorch { id, out }) => {
+            let id = store.resolve(&id)?;
+            torch::export(&store, &id, &out)
+        }
+        Some(RunsCommand::Import { dir }) => torch::import(&mut store, &dir, args.json),
         Some(RunsCommand::Rename { id, name }) => Ok(store.rename(&store.resolve(&id)?, &name)?),
         Some(RunsCommand::Note { id, note }) => Ok(store.set_note(&store.resolve(&id)?, &note)?),
         Some(RunsCommand::Delete { ids, yes }) => {
@@ -194,8 +200,12 @@ fn show(store: &RunStore, id: &str, json: bool) -> anyhow::Result<()> {
     outln!("run {}: {}", row.id, row.name);
     outln!("status: {}", status(row));
     outln!("created: {}", when(row.created_at));
-    if let (Some(parent), Some(step)) = (&row.parent_id, row.parent_step) {
-        outln!("forked from: {parent} at step {step}");
+    match (&row.parent_id, row.parent_step, &details.record.host.torch) {
+        (Some(parent), _, Some(_)) => {
+            outln!("exported from: {parent} (trained again by PyTorch, imported)");
+        }
+        (Some(parent), Some(step), None) => outln!("forked from: {parent} at step {step}"),
+        _ => {}
     }
     outln!("dataset: {}", row.dataset);
     if let Some(preset) = &row.preset {
@@ -222,13 +232,20 @@ fn show(store: &RunStore, id: &str, json: bool) -> anyhow::Result<()> {
         metric(row.test_accuracy, row.test_rmse)
     );
     let host = &details.record.host;
-    outln!(
-        "host: {} ({} threads, {}); LayerLab {}",
-        host.cpu,
-        host.threads,
-        host.os,
-        details.record.version
-    );
+    match &host.torch {
+        Some(torch) => outln!(
+            "trained by {}; exported from LayerLab {}",
+            torch.describe(),
+            details.record.version
+        ),
+        None => outln!(
+            "host: {} ({} threads, {}); LayerLab {}",
+            host.cpu,
+            host.threads,
+            host.os,
+            details.record.version
+        ),
+    }
     if !row.tags.is_empty() {
         outln!("tags: {}", row.tags.join(", "));
     }
@@ -361,7 +378,7 @@ fn checkpoint_at(
 }
 
 /// Train's arguments: the recorded command, `options`, and this store.
-fn train_args(command: &[String], options: &[String], store: &Path) -> anyhow::Result<TrainArgs> {
+pub(super) fn train_args(command: &[String], options: &[String], store: &Path) -> anyhow::Result<TrainArgs> {
     let argv = ["layerlab", "train"]
         .into_iter()
         .map(str::to_string)

@@ -237,7 +237,7 @@ pub(super) fn plan(args: &TrainArgs) -> anyhow::Result<Planned> {
         }
         None => None,
     };
-    let LoadedData { dataset, notes } = args
+    let LoadedData { dataset, notes, .. } = args
         .data
         .load(named.as_ref().is_some_and(|p| p.log_target))?;
     for note in &notes {

@@ -11,7 +11,8 @@
 //! thread), `checkpoint_file.rs` (checkpoints as safetensors, retention), `queries.rs`
 //! (list, show, delete, tag, rename, note), `compare.rs` (what differs between runs), `curves.rs` (a run's curves thinned for a
 //! chart) and
-//! `tensorboard/` (runs as TensorBoard event files).
+//! `tensorboard/` (runs as TensorBoard event files) and `torch/` (a run as a PyTorch training
+//! script for `torchrun`, and its result brought back).
 
 mod checkpoint_file;
 mod compare;
@@ -23,6 +24,7 @@ mod record;
 mod recorder;
 mod schema;
 pub mod tensorboard;
+pub mod torch;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,7 +36,7 @@ pub use compare::{compare_runs, diff_layers, diff_settings, Comparison, Differen
 pub use curves::{RunCurves, MAX_CURVE_POINTS};
 pub use error::StoreError;
 pub use queries::{RunDetails, RunFilter, RunRow};
-pub use record::{stack_summary, Host, Parent, RunRecord, RunTarget};
+pub use record::{stack_summary, Host, Parent, RunRecord, RunTarget, TorchHost};
 pub use recorder::{recording_observer, RecordReport, Recorder, RunEnd, RunIdSlot};
 pub use schema::SCHEMA_VERSION;
 

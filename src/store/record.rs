@@ -30,6 +30,34 @@ pub struct Host {
     pub cpu: String,
     pub threads: usize,
     pub os: String,
+    /// Set for a run trained by PyTorch from an export and imported (`runs import`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub torch: Option<TorchHost>,
+}
+
+/// Where an imported PyTorch run trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TorchHost {
+    /// `torch.__version__`.
+    pub version: String,
+    /// Processes of the run (`torchrun --nproc_per_node`), 1 without torchrun.
+    pub world_size: usize,
+    /// "cpu", or the GPU's name.
+    pub device: String,
+    /// The process group's backend under torchrun (gloo, nccl).
+    pub backend: Option<String>,
+}
+
+impl TorchHost {
+    /// "PyTorch 2.5.1, 2 processes (gloo) on cpu".
+    pub fn describe(&self) -> String {
+        let processes = match (&self.backend, self.world_size) {
+            (Some(backend), n) => format!("{n} processes ({backend})"),
+            (None, 1) => "1 process".to_string(),
+            (None, n) => format!("{n} processes"),
+        };
+        format!("PyTorch {}, {processes} on {}", self.version, self.device)
+    }
 }
 
 impl Host {
@@ -39,6 +67,7 @@ impl Host {
             cpu: String::new(),
             threads: 0,
             os: String::new(),
+            torch: None,
         }
     }
 
@@ -58,6 +87,7 @@ impl Host {
             cpu,
             threads: rayon::current_num_threads(),
             os: std::env::consts::OS.to_string(),
+            torch: None,
         }
     }
 }

@@ -1,0 +1,338 @@
+//! `runs import DIR`: a PyTorch run of an exported folder brought back as a run of the store,
+//! its parent the exported run. Everything is read and checked first (run.json, every line of
+//! metrics.jsonl, the weights against the stack); only then is anything written.
+
+use std::io::{BufRead, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use dfdx::prelude::Cpu;
+use serde::Deserialize;
+
+use super::run_file::read_run_file;
+use super::TorchError;
+use crate::export::SavedModel;
+use crate::optim::Optimizer;
+use crate::store::{Parent, Recorder, RunEnd, RunStore, TorchHost};
+use crate::train::{
+    BatchMetrics, EpochMetrics, Evaluation, Position, RegressionMetrics, TrainEvent, TrainState,
+};
+
+/// A metrics line longer than this is refused (the longest real one is a few hundred bytes).
+const MAX_LINE_BYTES: usize = 1 << 16;
+
+/// What an import recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportReport {
+    pub id: String,
+    pub name: String,
+    pub parent: String,
+    pub torch: TorchHost,
+    /// "test_accuracy=0.9812 test_loss=0.0601", when the run was tested.
+    pub test_line: Option<String>,
+    pub steps: usize,
+    pub epochs: usize,
+}
+
+/// The events of a finished PyTorch run, as read from metrics.jsonl.
+struct TorchMetrics {
+    torch: TorchHost,
+    batches: Vec<BatchMetrics>,
+    epochs: Vec<EpochMetrics>,
+    test: Option<Evaluation>,
+    train_secs: f64,
+}
+
+#[derive(Deserialize)]
+struct StartedLine {
+    torch: StartedTorch,
+}
+
+#[derive(Deserialize)]
+struct StartedTorch {
+    version: String,
+    world_size: usize,
+    device: String,
+    backend: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BatchLine {
+    step: usize,
+    epoch: usize,
+    loss: f32,
+    accuracy: Option<f32>,
+    learning_rate: f64,
+    samples: usize,
+    train_secs: f64,
+}
+
+#[derive(Deserialize)]
+struct EpochLine {
+    epoch: usize,
+    step: usize,
+    train_loss: f32,
+    train_accuracy: Option<f32>,
+    train_rmse: Option<f32>,
+    validation_loss: Option<f32>,
+    validation_accuracy: Option<f32>,
+    validation_rmse: Option<f32>,
+    validation_mae: Option<f32>,
+    images_per_sec: f64,
+    duration_secs: f64,
+}
+
+#[derive(Deserialize)]
+struct FinishedLine {
+    steps: usize,
+    test: Option<TestLine>,
+    duration_secs: f64,
+}
+
+#[derive(Deserialize)]
+struct TestLine {
+    loss: f32,
+    accuracy: Option<f32>,
+    regression: Option<RegressionMetrics>,
+}
+
+/// Brings the PyTorch run in `dir` (an export folder after `train.py` ran) into `store`.
+pub fn import_run(store: &mut RunStore, dir: &Path) -> Result<ImportReport, TorchError> {
+    let run_file = read_run_file(&dir.join("run.json")).map_err(TorchError::Import)?;
+    let metrics = read_metrics(&dir.join("metrics.jsonl"))?;
+    let model_path = dir.join("model.safetensors");
+    let saved = SavedModel::load(&model_path).map_err(|e| TorchError::Import(e.to_string()))?;
+    if saved.spec != run_file.record.stack {
+        return Err(TorchError::Import(format!(
+            "{} holds another layer stack than the exported run's; nothing imported",
+            model_path.display()
+        )));
+    }
+    let model = saved
+        .into_model(&Cpu::default(), &model_path.display().to_string())
+        .map_err(|e| TorchError::Import(format!("{e}; nothing imported")))?;
+    let optimizer = Optimizer::new(run_file.record.settings.optimizer.clone(), &model.params)
+        .map_err(|e| TorchError::Import(format!("cannot make the optimizer's state: {e:?}")))?;
+    let parent = store.row(&run_file.run.id).map_err(|_| {
+        TorchError::Import(format!(
+            "the exported run {} is not in this store ({}); import into the store it was exported from, with --store",
+            run_file.run.id,
+            store.path().display()
+        ))
+    })?;
+
+    let mut record = run_file.record.clone();
+    record.host.torch = Some(metrics.torch.clone());
+    record.settings.epochs = metrics.epochs.len().max(record.settings.epochs);
+    let name = format!("{} torch {}", parent.name, &metrics.torch.describe_short());
+    let lease = store.create_run(
+        &record,
+        Some(name.clone()),
+        Some(Parent {
+            run: run_file.run.id.clone(),
+            step: 0,
+        }),
+    )?;
+    let recorder = Recorder::start(lease)?;
+    let id = recorder.id().to_string();
+    for batch in &metrics.batches {
+        recorder.observe(&TrainEvent::Batch(batch.clone()));
+    }
+    for epoch in &metrics.epochs {
+        recorder.observe(&TrainEvent::Epoch(epoch.clone()));
+    }
+    let steps = metrics.batches.last().map_or(0, |b| b.step);
+    let state = TrainState {
+        position: Position {
+            step: steps,
+            epoch: metrics.epochs.len(),
+            epochs_completed: metrics.epochs.len(),
+            train_secs: metrics.train_secs,
+            ..Position::default()
+        },
+        weights: Arc::new(model.weights()),
+        optimizer: optimizer.state(),
+        best_weights: None,
+    };
+    recorder.observe(&TrainEvent::Checkpoint {
+        step: steps,
+        state: Arc::new(state),
+    });
+    let test_line = metrics.test.as_ref().map(|t| t.metrics_line("test"));
+    let report = recorder.finish(RunEnd::Finished { test: metrics.test });
+    if let Some(problem) = report.problems.first() {
+        return Err(TorchError::Import(format!(
+            "run {id} was imported in part: {problem}"
+        )));
+    }
+    Ok(ImportReport {
+        id,
+        name,
+        parent: run_file.run.id,
+        torch: metrics.torch,
+        test_line,
+        steps,
+        epochs: metrics.epochs.len(),
+    })
+}
+
+impl TorchHost {
+    /// "2x gloo" or "cpu": what the run's name says of it.
+    fn describe_short(&self) -> String {
+        match &self.backend {
+            Some(backend) => format!("{}x {backend}", self.world_size),
+            None => self.device.clone(),
+        }
+    }
+}
+
+/// Reads every line of metrics.jsonl: a `started` line first, a `finished` line last, every
+/// number finite.
+fn read_metrics(path: &Path) -> Result<TorchMetrics, TorchError> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        TorchError::Import(format!(
+            "cannot read {} ({e}); run train.py in the folder first",
+            path.display()
+        ))
+    })?;
+    let at = |line: usize, why: String| {
+        TorchError::Import(format!(
+            "{} line {line}: {why}; nothing imported",
+            path.display()
+        ))
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let mut torch = None;
+    let mut batches = Vec::new();
+    let mut epochs = Vec::new();
+    let mut finished: Option<FinishedLine> = None;
+    let mut text = String::new();
+    let mut number = 0;
+    loop {
+        text.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_line(&mut text)
+            .map_err(|e| at(number + 1, format!("cannot read ({e})")))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if text.len() > MAX_LINE_BYTES {
+            return Err(at(number, "a line longer than 64 KB".into()));
+        }
+        if text.trim().is_empty() {
+            continue;
+        }
+        if finished.is_some() {
+            return Err(at(number, "a line after the run's end".into()));
+        }
+        if !text.ends_with('\n') {
+            return Err(at(number, "the file ends mid-line (truncated?)".into()));
+        }
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| at(number, format!("not JSON ({e}); a truncated or edited file?")))?;
+        let kind = value.get("event").and_then(|e| e.as_str()).unwrap_or("");
+        let parse = |what: &str| format!("not a {what} event as train.py writes it");
+        match kind {
+            "started" => {
+                let line: StartedLine =
+                    serde_json::from_value(value).map_err(|e| at(number, format!("{} ({e})", parse("started"))))?;
+                torch = Some(TorchHost {
+                    version: line.torch.version,
+                    world_size: line.torch.world_size,
+                    device: line.torch.device,
+                    backend: line.torch.backend,
+                });
+            }
+            "batch" => {
+                let b: BatchLine =
+                    serde_json::from_value(value).map_err(|e| at(number, format!("{} ({e})", parse("batch"))))?;
+                if !b.loss.is_finite() {
+                    return Err(at(
+                        number,
+                        format!("the loss at step {} is {}: the run diverged", b.step, b.loss),
+                    ));
+                }
+                batches.push(BatchMetrics {
+                    step: b.step,
+                    epoch: b.epoch,
+                    loss: b.loss,
+                    accuracy: b.accuracy,
+                    learning_rate: b.learning_rate,
+                    samples: b.samples,
+                    train_secs: b.train_secs,
+                });
+            }
+            "epoch" => {
+                let e: EpochLine =
+                    serde_json::from_value(value).map_err(|e| at(number, format!("{} ({e})", parse("epoch"))))?;
+                epochs.push(EpochMetrics {
+                    epoch: e.epoch,
+                    step: e.step,
+                    train_loss: e.train_loss,
+                    train_accuracy: e.train_accuracy,
+                    train_rmse: e.train_rmse,
+                    validation_loss: e.validation_loss,
+                    validation_accuracy: e.validation_accuracy,
+                    validation_rmse: e.validation_rmse,
+                    validation_mae: e.validation_mae,
+                    images_per_sec: e.images_per_sec,
+                    duration_secs: e.duration_secs,
+                });
+            }
+            "finished" => {
+                let f: FinishedLine = serde_json::from_value(value)
+                    .map_err(|e| at(number, format!("{} ({e})", parse("finished"))))?;
+                finished = Some(f);
+            }
+            // Events LayerLab has and train.py does not write are passed over.
+            _ => {}
+        }
+        if number == 1 && torch.is_none() {
+            return Err(at(1, "the first line is not the run's `started` event".into()));
+        }
+    }
+    let torch = torch.ok_or_else(|| at(1, "the file is empty".into()))?;
+    let finished = finished.ok_or_else(|| {
+        at(
+            number,
+            "the file ends before the run's `finished` event: train.py did not finish, or the file was cut"
+                .into(),
+        )
+    })?;
+    if batches.last().map_or(0, |b| b.step) != finished.steps {
+        return Err(at(
+            number,
+            format!(
+                "the run's end counts {} steps but the file has {}",
+                finished.steps,
+                batches.len()
+            ),
+        ));
+    }
+    let test = match finished.test {
+        Some(t) => {
+            let evaluation = Evaluation {
+                loss: t.loss,
+                accuracy: t.accuracy,
+                regression: t.regression,
+                predictions: Vec::new(),
+                confidences: Vec::new(),
+                predicted_values: Vec::new(),
+            };
+            if let Some((metric, value)) = evaluation.non_finite_metric() {
+                return Err(at(number, format!("the test {metric} is {value}")));
+            }
+            Some(evaluation)
+        }
+        None => None,
+    };
+    Ok(TorchMetrics {
+        torch,
+        batches,
+        epochs,
+        test,
+        train_secs: finished.duration_secs,
+    })
+}
