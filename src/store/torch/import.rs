@@ -230,8 +230,17 @@ fn read_metrics(path: &Path) -> Result<TorchMetrics, TorchError> {
         if !text.ends_with('\n') {
             return Err(at(number, "the file ends mid-line (truncated?)".into()));
         }
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| at(number, format!("not JSON ({e}); a truncated or edited file?")))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            // Python's json writes a diverged loss as NaN or Infinity, which JSON has not.
+            if ["NaN", "Infinity"].iter().any(|word| text.contains(word)) {
+                at(
+                    number,
+                    "a value is not a number (NaN or Infinity): the PyTorch run diverged".into(),
+                )
+            } else {
+                at(number, format!("not JSON ({e}); an edited file?"))
+            }
+        })?;
         let kind = value.get("event").and_then(|e| e.as_str()).unwrap_or("");
         let parse = |what: &str| format!("not a {what} event as train.py writes it");
         match kind {
