@@ -45,7 +45,13 @@ fn run_count(store: &Path) -> usize {
 fn tiny_csv() -> String {
     let mut csv = String::from("size,colour,review,label\n");
     let colours = ["red", "green", "blue"];
-    let words = ["great tea", "bad coffee", "good good tea", "awful taste", "lovely"];
+    let words = [
+        "great tea",
+        "bad coffee",
+        "good good tea",
+        "awful taste",
+        "lovely",
+    ];
     for i in 0..40 {
         let size = if i == 7 {
             "NA".to_string()
@@ -105,7 +111,10 @@ fn an_exported_run_json_matches_the_golden_file_and_train_py_compiles() {
         &store,
         &["runs", "export-torch", &id, "--out", out.to_str().unwrap()],
     ));
-    assert!(said.contains("torchrun --nproc_per_node 2 train.py"), "{said}");
+    assert!(
+        said.contains("torchrun --nproc_per_node 2 train.py"),
+        "{said}"
+    );
     let run_json = std::fs::read_to_string(out.join("run.json")).unwrap();
     let ours = normalised(&run_json, dir.path());
     let golden_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/torch_run.json");
@@ -121,7 +130,13 @@ fn an_exported_run_json_matches_the_golden_file_and_train_py_compiles() {
     );
     // The split: 32 training rows of the seeded 80/20 (8 test), the last 5 for validation.
     assert_eq!(ours["split"]["train"]["rows"].as_array().unwrap().len(), 27);
-    assert_eq!(ours["split"]["validation"]["rows"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        ours["split"]["validation"]["rows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
     assert_eq!(ours["split"]["test"]["rows"].as_array().unwrap().len(), 8);
     assert!(out.join("checkpoint.safetensors").is_file());
     assert!(std::fs::read_to_string(out.join("README.md"))
@@ -201,7 +216,9 @@ fn an_import_checks_everything_first_and_brings_the_run_back_with_its_parent() {
     let mut train = vec!["train", "--preset", "mlp", "--name", "exported"];
     train.extend(quick);
     assert_ok(&in_store(&store, &train));
-    let mut other = vec!["train", "--preset", "mlp-deep", "--name", "other", "--export"];
+    let mut other = vec![
+        "train", "--preset", "mlp-deep", "--name", "other", "--export",
+    ];
     let other_model = dir.path().join("other.safetensors");
     other.push(other_model.to_str().unwrap());
     other.extend(quick);

@@ -2735,3 +2735,53 @@ fn the_optimizer_tab_previews_the_schedule_finds_a_rate_and_shows_augmented_imag
     harness.run_steps(2);
     assert!(harness.state().settings().training.augmentation.is_some());
 }
+
+#[test]
+fn a_run_is_exported_as_a_pytorch_training_script_from_the_file_menu() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = quick_state();
+    state.in_window_file_picker = true;
+    state.last_folder = Some(dir.path().to_path_buf());
+    let mut harness = harness(state);
+    // Nothing trained and nothing ticked: the item is there, and says what it needs.
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    assert!(harness
+        .get_by_label("Export as PyTorch training script…")
+        .accesskit_node()
+        .is_disabled());
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+
+    pick(&mut harness, "xor");
+    train_briefly(&mut harness, "xor", 2);
+    wait_until_finished(&mut harness, "the xor run");
+    let id = harness.state().run_id().unwrap().to_string();
+    ended_row(&id);
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("Export as PyTorch training script…")
+        .click();
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().file_dialog_open(),
+        Some(layerlab::app::FilePurpose::ExportTorch)
+    );
+    // The picker starts where the last dialog ended: one click chooses the folder.
+    harness.get_by_label("Use this folder").click();
+    step_until(&mut harness, "the export", |app| {
+        app.notifications().iter().any(|n| n.contains("train.py"))
+    });
+    let folder = dir.path().join(format!("layerlab-run-{id}-torch"));
+    let said = harness.state().notifications().join("\n");
+    assert!(said.contains(&folder.display().to_string()), "{said}");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["run"]["id"], id.as_str());
+    // A generated set travels as its prepared samples.
+    assert_eq!(run["data"]["kind"], "prepared");
+    assert!(folder.join("data.safetensors").is_file());
+    assert!(folder.join("train.py").is_file());
+    assert!(folder.join("checkpoint.safetensors").is_file());
+}

@@ -129,6 +129,15 @@ impl LayerLabApp {
         }
         self.poll_continuation(ctx);
         self.lr_finder.poll();
+        match self.torch_export.poll() {
+            Some(Ok(report)) => self.notifications.info(format!(
+                "Wrote {}: there, `python train.py` trains the run with PyTorch (or `torchrun --nproc_per_node 2 train.py`); `layerlab runs import {}` brings the result back.",
+                report.folder.display(),
+                report.folder.display()
+            )),
+            Some(Err(why)) => self.notifications.error(format!("Export as PyTorch training script: {why}")),
+            None => {}
+        }
         for note in std::mem::take(&mut self.runs.notes) {
             // A run the window (or the CLI) was training when it was killed.
             let note = match note.split_once("; `layerlab runs resume") {
@@ -204,6 +213,7 @@ impl LayerLabApp {
                     FilePurpose::ImportFolder => AppCommand::ImportFolderFrom(path),
                     FilePurpose::ExportMetrics => AppCommand::ExportMetricsTo(path),
                     FilePurpose::ExportOnnx => AppCommand::ExportOnnxTo(path),
+                    FilePurpose::ExportTorch => AppCommand::ExportTorchTo(path),
                 };
                 self.commands.push(command);
             }

@@ -58,6 +58,9 @@ pub enum AppCommand {
     ExportWeightsTo(PathBuf),
     ExportOnnxDialog,
     ExportOnnxTo(PathBuf),
+    /// Ask for a folder, then write this run there as a PyTorch training script.
+    ExportTorchDialog(String),
+    ExportTorchTo(PathBuf),
     /// Save the current model in the models folder under a timestamped name.
     SaveToModelsFolder,
     LoadModelDialog,

@@ -57,6 +57,16 @@ impl LayerLabApp {
                 self.open_export_dialog(ctx, FilePurpose::ExportWeights)
             }
             AppCommand::ExportOnnxDialog => self.open_export_dialog(ctx, FilePurpose::ExportOnnx),
+            AppCommand::ExportTorchDialog(id) => {
+                self.torch_export.run = Some(id);
+                self.open_file_dialog(ctx, FilePurpose::ExportTorch);
+            }
+            AppCommand::ExportTorchTo(folder) => {
+                let waker = super::tasks::background::repaint_waker(ctx);
+                if let Err(why) = self.torch_export.start(&folder, waker) {
+                    self.notifications.error(why);
+                }
+            }
             AppCommand::ExportOnnxTo(path) => self.export_model(path, true),
             AppCommand::ExportWeightsTo(path) => self.export_model(path, false),
             AppCommand::SaveToModelsFolder => self.save_to_models_folder(),
@@ -333,6 +343,7 @@ impl LayerLabApp {
                 ensure_models_dir().ok()
             }
             FilePurpose::OpenImage
+            | FilePurpose::ExportTorch
             | FilePurpose::ImportCsv
             | FilePurpose::ImportFolder
             | FilePurpose::ExportMetrics => None,

@@ -215,6 +215,8 @@ pub struct LayerLabApp {
     augment_preview: views::augmentation_panel::AugmentPreview,
     /// "Find learning rate": the sweep going on, or its curve.
     lr_finder: tasks::lr_finder::LrFinder,
+    /// File > Export as PyTorch training script, in progress.
+    torch_export: tasks::torch_export::TorchExport,
     /// Set while a run's checkpoint is the current model.
     scrub: Option<Scrub>,
     /// A run being read from the store to resume or fork it.
@@ -394,6 +396,7 @@ impl LayerLabApp {
             inside: Default::default(),
             runs: Default::default(),
             lr_finder: Default::default(),
+            torch_export: Default::default(),
             augment_preview: Default::default(),
             scrub: None,
             continuing: None,

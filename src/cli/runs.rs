@@ -378,7 +378,11 @@ fn checkpoint_at(
 }
 
 /// Train's arguments: the recorded command, `options`, and this store.
-pub(super) fn train_args(command: &[String], options: &[String], store: &Path) -> anyhow::Result<TrainArgs> {
+pub(super) fn train_args(
+    command: &[String],
+    options: &[String],
+    store: &Path,
+) -> anyhow::Result<TrainArgs> {
     let argv = ["layerlab", "train"]
         .into_iter()
         .map(str::to_string)

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context};
-use layerlab::data::{builtin, load_builtin, DataOptions};
-use layerlab::store::torch::{builtin_source, export_run, import_run, DataSource};
+use anyhow::Context;
+use layerlab::data::builtin;
+use layerlab::store::torch::{export_builtin_run, export_run, import_run, DataSource};
 use layerlab::store::RunStore;
 
 use super::runs::train_args;
@@ -13,56 +13,45 @@ use super::runs::train_args;
 /// that it is still what the run trained on.
 pub fn export(store: &RunStore, id: &str, out: &Path) -> anyhow::Result<()> {
     let record = store.record(id)?;
-    let log_target = record
-        .card
-        .preprocessing
-        .target
-        .is_some_and(|scaling| scaling.log);
-    let (dataset, source) = if record.command.is_empty() {
-        // Made in the window: a built-in dataset is found again by name.
-        let name = &record.card.dataset;
-        if builtin(name).is_none() {
-            bail!(
-                "run {id} was trained in the window on {name}, whose path its record does not keep; export runs on data of your own that were trained with `layerlab train --dataset PATH`"
-            );
+    let own_data = train_args(&record.command, &[], store.path())
+        .ok()
+        .map(|args| args.data)
+        .filter(|data| !record.command.is_empty() && builtin(&data.source()).is_none());
+    let report = match own_data {
+        None => export_builtin_run(store, id, out)?,
+        Some(data) => {
+            let log_target = record
+                .card
+                .preprocessing
+                .target
+                .is_some_and(|scaling| scaling.log);
+            let loaded = data
+                .load(log_target)
+                .with_context(|| format!("loading run {id}'s data again"))?;
+            let name = data.source();
+            let source = if Path::new(&name).is_dir() {
+                DataSource::prepared(&loaded.dataset)
+            } else {
+                let target = loaded
+                    .target_column
+                    .clone()
+                    .context("the CSV's target column is not known")?;
+                let rows = loaded.dataset.train.len() + loaded.dataset.test.len();
+                DataSource::seeded_csv(name.into(), target, rows, data.split_seed)
+            };
+            export_run(store, id, &loaded.dataset, source, out)?
         }
-        let options = record
-            .card
-            .builtin_options
-            .clone()
-            .unwrap_or_else(DataOptions::default);
-        let dataset = load_builtin(name, &options)?;
-        let source = builtin_source(name, &options, &dataset)?;
-        (dataset, source)
-    } else {
-        let args = train_args(&record.command, &[], store.path())?;
-        let loaded = args
-            .data
-            .load(log_target)
-            .with_context(|| format!("loading run {id}'s data again"))?;
-        let name = args.data.source();
-        let source = if builtin(&name).is_some() {
-            builtin_source(&name, &args.data.options(), &loaded.dataset)?
-        } else if Path::new(&name).is_dir() {
-            DataSource::prepared(&loaded.dataset)
-        } else {
-            let target = loaded
-                .target_column
-                .clone()
-                .context("the CSV's target column is not known")?;
-            let rows = loaded.dataset.train.len() + loaded.dataset.test.len();
-            DataSource::seeded_csv(name.into(), target, rows, args.data.split_seed)
-        };
-        (loaded.dataset, source)
     };
-    let report = export_run(store, id, &dataset, source, out)?;
     outln!(
         "wrote {} ({}) for run {id}",
         report.folder.display(),
         report.files.join(", ")
     );
     outln!("  cd {} && python train.py", report.folder.display());
-    outln!("  cd {} && torchrun --nproc_per_node 2 train.py", report.folder.display());
+    outln!(
+        "  cd {} && torchrun --nproc_per_node 2 train.py",
+        report.folder.display()
+    );
     outln!("then: layerlab runs import {}", report.folder.display());
     Ok(())
 }

@@ -8,4 +8,5 @@ pub(super) mod lr_finder;
 pub(super) mod model_files;
 pub(super) mod predictor;
 pub(super) mod runs_browser;
+pub(super) mod torch_export;
 pub(super) mod training_session;

@@ -41,6 +41,8 @@ pub enum FilePurpose {
     ExportMetrics,
     /// Where to write the model as ONNX.
     ExportOnnx,
+    /// The folder to write a run's PyTorch training script in (a folder of its own inside).
+    ExportTorch,
 }
 
 impl FilePurpose {
@@ -53,6 +55,7 @@ impl FilePurpose {
             Self::ImportFolder => "Import an image or IDX folder",
             Self::ExportMetrics => "Export metrics as CSV",
             Self::ExportOnnx => "Export ONNX",
+            Self::ExportTorch => "Export as PyTorch training script: choose a folder",
         }
     }
 
@@ -62,7 +65,7 @@ impl FilePurpose {
             Self::OpenImage => &["png", "jpg", "jpeg", "bmp", "gif"],
             Self::ImportCsv => &["csv", "gz", "tsv"],
             // Folders only: the listing shows sub-folders and no files.
-            Self::ImportFolder => &[],
+            Self::ImportFolder | Self::ExportTorch => &[],
             Self::ExportMetrics => &["csv"],
             Self::ExportOnnx => &["onnx"],
         }
@@ -77,7 +80,7 @@ impl FilePurpose {
 
     /// The answer is a folder, not a file.
     pub fn picks_folder(self) -> bool {
-        matches!(self, Self::ImportFolder)
+        matches!(self, Self::ImportFolder | Self::ExportTorch)
     }
 
     fn default_name(self) -> &'static str {
@@ -85,7 +88,11 @@ impl FilePurpose {
             Self::ExportWeights => "layerlab-model.safetensors",
             Self::ExportMetrics => "layerlab-metrics.csv",
             Self::ExportOnnx => "layerlab-model.onnx",
-            Self::LoadModel | Self::OpenImage | Self::ImportCsv | Self::ImportFolder => "",
+            Self::LoadModel
+            | Self::OpenImage
+            | Self::ImportCsv
+            | Self::ImportFolder
+            | Self::ExportTorch => "",
         }
     }
 }

@@ -60,6 +60,7 @@ impl LayerLabApp {
         {
             self.commands.push(AppCommand::ExportOnnxDialog);
         }
+        self.export_torch_button_ui(ui);
         let folder = models_dir().map_or_else(|e| e, |d| d.display().to_string());
         if ui
             .add_enabled(has_model, egui::Button::new("Save to models folder"))
@@ -81,6 +82,40 @@ impl LayerLabApp {
             .clicked()
         {
             self.commands.push(AppCommand::Quit);
+        }
+    }
+
+    /// The run File > "Export as PyTorch training script…" writes: the one ticked in the Runs
+    /// tab, else the window's newest run.
+    pub(in crate::app) fn torch_export_run(&self) -> Option<String> {
+        match self.runs.selected.len() {
+            1 => self.runs.selected.first().cloned(),
+            _ => self.run_id().map(str::to_string),
+        }
+    }
+
+    fn export_torch_button_ui(&mut self, ui: &mut egui::Ui) {
+        let run = self.torch_export_run();
+        let button = ui
+            .add_enabled(
+                run.is_some() && !self.torch_export.is_busy(),
+                egui::Button::new("Export as PyTorch training script…"),
+            )
+            .on_disabled_hover_text(if self.torch_export.is_busy() {
+                "An export is being written"
+            } else {
+                "Train a run, or tick one in the Runs tab, first"
+            });
+        let button = match &run {
+            Some(id) => button.on_hover_text(format!(
+                "Run {id} as a folder that trains it with PyTorch: `python train.py`, or \
+                 `torchrun --nproc_per_node N train.py` on many GPUs or machines; \
+                 `layerlab runs import` brings the result back"
+            )),
+            None => button,
+        };
+        if let (true, Some(id)) = (button.clicked(), run) {
+            self.commands.push(AppCommand::ExportTorchDialog(id));
         }
     }
 

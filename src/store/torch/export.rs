@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use ::safetensors::tensor::{Dtype, TensorView};
 
 use super::run_file::{
-    split_rows, DataFiles, DataSource, ExportedRun, RunFile, PREPARED_FILE, RUN_FILE_FORMAT,
-    RUN_FILE_VERSION,
+    builtin_source, split_rows, DataFiles, DataSource, ExportedRun, RunFile, PREPARED_FILE,
+    RUN_FILE_FORMAT, RUN_FILE_VERSION,
 };
 use super::TorchError;
-use crate::data::{Dataset, Inputs, Samples, Targets};
+use crate::data::{builtin, load_builtin, Dataset, Inputs, Samples, Targets};
 use crate::export::SavedModel;
 use crate::store::{read_checkpoint, RunStore};
 
@@ -76,7 +76,11 @@ pub fn export_run(
         )));
     }
     prepare_folder(out)?;
-    let mut files = vec!["train.py".to_string(), "run.json".into(), "README.md".into()];
+    let mut files = vec![
+        "train.py".to_string(),
+        "run.json".into(),
+        "README.md".into(),
+    ];
     if matches!(source.files, DataFiles::Prepared { .. }) {
         write_file(&out.join(PREPARED_FILE), &prepared_bytes(dataset)?)?;
         files.push(PREPARED_FILE.into());
@@ -112,17 +116,35 @@ pub fn export_run(
     })
 }
 
+/// Exports a run on a built-in dataset, found again by the name and options its card
+/// records (the window's way, and the command line's for built-in data). A run on a file of
+/// the person's own is refused with the command that exports it.
+pub fn export_builtin_run(
+    store: &RunStore,
+    id: &str,
+    out: &Path,
+) -> Result<ExportReport, TorchError> {
+    let record = store.record(id)?;
+    let name = &record.card.dataset;
+    if builtin(name).is_none() {
+        return Err(TorchError::Data(format!(
+            "run {id} trained on {name}, data of your own: export it from the command line, which reloads it from the path it recorded: layerlab runs export-torch {id} --out DIR"
+        )));
+    }
+    let options = record.card.builtin_options.clone().unwrap_or_default();
+    let dataset = load_builtin(name, &options).map_err(|e| TorchError::Data(e.to_string()))?;
+    let source =
+        builtin_source(name, &options, &dataset).map_err(|e| TorchError::Data(e.to_string()))?;
+    export_run(store, id, &dataset, source, out)
+}
+
 /// Creates `out`, or checks that what it holds is an earlier export's (nothing else is
 /// overwritten).
 fn prepare_folder(out: &Path) -> Result<(), TorchError> {
-    std::fs::create_dir_all(out).map_err(TorchError::io(format!(
-        "cannot create {}",
-        out.display()
-    )))?;
-    let entries = std::fs::read_dir(out).map_err(TorchError::io(format!(
-        "cannot read {}",
-        out.display()
-    )))?;
+    std::fs::create_dir_all(out)
+        .map_err(TorchError::io(format!("cannot create {}", out.display())))?;
+    let entries =
+        std::fs::read_dir(out).map_err(TorchError::io(format!("cannot read {}", out.display())))?;
     let foreign: Vec<String> = entries
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -138,8 +160,7 @@ fn prepare_folder(out: &Path) -> Result<(), TorchError> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), TorchError> {
-    crate::export::write_atomically(path, bytes)
-        .map_err(|e| TorchError::Data(e.to_string()))
+    crate::export::write_atomically(path, bytes).map_err(|e| TorchError::Data(e.to_string()))
 }
 
 /// The weights of the run's newest readable checkpoint, as a LayerLab model file that
@@ -187,12 +208,7 @@ fn prepared_bytes(dataset: &Dataset) -> Result<Vec<u8>, TorchError> {
                 values.iter().flat_map(|v| v.to_le_bytes()).collect(),
             ),
         };
-        tensors.push((
-            format!("{name}.targets"),
-            dtype,
-            vec![samples.len()],
-            bytes,
-        ));
+        tensors.push((format!("{name}.targets"), dtype, vec![samples.len()], bytes));
     }
     let views = tensors
         .iter()

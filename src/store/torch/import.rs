@@ -186,6 +186,134 @@ impl TorchHost {
     }
 }
 
+/// The lines of metrics.jsonl read so far.
+#[derive(Default)]
+struct Collected {
+    torch: Option<TorchHost>,
+    batches: Vec<BatchMetrics>,
+    epochs: Vec<EpochMetrics>,
+    finished: Option<FinishedLine>,
+}
+
+fn event<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    kind: &str,
+) -> Result<T, String> {
+    serde_json::from_value(value)
+        .map_err(|e| format!("not a {kind} event as train.py writes it ({e})"))
+}
+
+impl Collected {
+    /// Takes one event; events LayerLab has and train.py does not write are passed over.
+    fn take(&mut self, value: serde_json::Value) -> Result<(), String> {
+        match value.get("event").and_then(|e| e.as_str()).unwrap_or("") {
+            "started" => {
+                let line: StartedLine = event(value, "started")?;
+                self.torch = Some(TorchHost {
+                    version: line.torch.version,
+                    world_size: line.torch.world_size,
+                    device: line.torch.device,
+                    backend: line.torch.backend,
+                });
+            }
+            "batch" => {
+                let b: BatchLine = event(value, "batch")?;
+                if !b.loss.is_finite() {
+                    return Err(format!(
+                        "the loss at step {} is {}: the run diverged",
+                        b.step, b.loss
+                    ));
+                }
+                self.batches.push(BatchMetrics {
+                    step: b.step,
+                    epoch: b.epoch,
+                    loss: b.loss,
+                    accuracy: b.accuracy,
+                    learning_rate: b.learning_rate,
+                    samples: b.samples,
+                    train_secs: b.train_secs,
+                });
+            }
+            "epoch" => {
+                let e: EpochLine = event(value, "epoch")?;
+                self.epochs.push(EpochMetrics {
+                    epoch: e.epoch,
+                    step: e.step,
+                    train_loss: e.train_loss,
+                    train_accuracy: e.train_accuracy,
+                    train_rmse: e.train_rmse,
+                    validation_loss: e.validation_loss,
+                    validation_accuracy: e.validation_accuracy,
+                    validation_rmse: e.validation_rmse,
+                    validation_mae: e.validation_mae,
+                    images_per_sec: e.images_per_sec,
+                    duration_secs: e.duration_secs,
+                });
+            }
+            "finished" => self.finished = Some(event(value, "finished")?),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The whole run, once every line is read: a start, an end that counts the steps read,
+    /// a finite test result.
+    fn finish(self, lines: usize) -> Result<TorchMetrics, (usize, String)> {
+        let torch = self.torch.ok_or((1, "the file is empty".to_string()))?;
+        let finished = self.finished.ok_or((
+            lines,
+            "the file ends before the run's `finished` event: train.py did not finish, or the file was cut"
+                .to_string(),
+        ))?;
+        let steps = self.batches.last().map_or(0, |b| b.step);
+        if steps != finished.steps {
+            return Err((
+                lines,
+                format!(
+                    "the run's end counts {} steps but the file has {steps}",
+                    finished.steps
+                ),
+            ));
+        }
+        let test = match finished.test {
+            Some(t) => {
+                let evaluation = Evaluation {
+                    loss: t.loss,
+                    accuracy: t.accuracy,
+                    regression: t.regression,
+                    predictions: Vec::new(),
+                    confidences: Vec::new(),
+                    predicted_values: Vec::new(),
+                };
+                if let Some((metric, value)) = evaluation.non_finite_metric() {
+                    return Err((lines, format!("the test {metric} is {value}")));
+                }
+                Some(evaluation)
+            }
+            None => None,
+        };
+        Ok(TorchMetrics {
+            torch,
+            batches: self.batches,
+            epochs: self.epochs,
+            test,
+            train_secs: finished.duration_secs,
+        })
+    }
+}
+
+/// One line as JSON. Python's json writes a diverged loss as NaN or Infinity, which JSON
+/// has not: said as such rather than as a broken file.
+fn parse_line(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| {
+        if ["NaN", "Infinity"].iter().any(|word| text.contains(word)) {
+            "a value is not a number (NaN or Infinity): the PyTorch run diverged".to_string()
+        } else {
+            format!("not JSON ({e}); an edited file?")
+        }
+    })
+}
+
 /// Reads every line of metrics.jsonl: a `started` line first, a `finished` line last, every
 /// number finite.
 fn read_metrics(path: &Path) -> Result<TorchMetrics, TorchError> {
@@ -202,10 +330,7 @@ fn read_metrics(path: &Path) -> Result<TorchMetrics, TorchError> {
         ))
     };
     let mut reader = std::io::BufReader::new(file);
-    let mut torch = None;
-    let mut batches = Vec::new();
-    let mut epochs = Vec::new();
-    let mut finished: Option<FinishedLine> = None;
+    let mut collected = Collected::default();
     let mut text = String::new();
     let mut number = 0;
     loop {
@@ -218,130 +343,30 @@ fn read_metrics(path: &Path) -> Result<TorchMetrics, TorchError> {
             break;
         }
         number += 1;
-        if text.len() > MAX_LINE_BYTES {
-            return Err(at(number, "a line longer than 64 KB".into()));
-        }
-        if text.trim().is_empty() {
+        let problem = if text.len() > MAX_LINE_BYTES {
+            Some("a line longer than 64 KB".to_string())
+        } else if text.trim().is_empty() {
             continue;
+        } else if collected.finished.is_some() {
+            Some("a line after the run's end".to_string())
+        } else if !text.ends_with('\n') {
+            Some("the file ends mid-line (truncated?)".to_string())
+        } else {
+            parse_line(&text)
+                .and_then(|value| collected.take(value))
+                .err()
+        };
+        if let Some(why) = problem {
+            return Err(at(number, why));
         }
-        if finished.is_some() {
-            return Err(at(number, "a line after the run's end".into()));
-        }
-        if !text.ends_with('\n') {
-            return Err(at(number, "the file ends mid-line (truncated?)".into()));
-        }
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            // Python's json writes a diverged loss as NaN or Infinity, which JSON has not.
-            if ["NaN", "Infinity"].iter().any(|word| text.contains(word)) {
-                at(
-                    number,
-                    "a value is not a number (NaN or Infinity): the PyTorch run diverged".into(),
-                )
-            } else {
-                at(number, format!("not JSON ({e}); an edited file?"))
-            }
-        })?;
-        let kind = value.get("event").and_then(|e| e.as_str()).unwrap_or("");
-        let parse = |what: &str| format!("not a {what} event as train.py writes it");
-        match kind {
-            "started" => {
-                let line: StartedLine =
-                    serde_json::from_value(value).map_err(|e| at(number, format!("{} ({e})", parse("started"))))?;
-                torch = Some(TorchHost {
-                    version: line.torch.version,
-                    world_size: line.torch.world_size,
-                    device: line.torch.device,
-                    backend: line.torch.backend,
-                });
-            }
-            "batch" => {
-                let b: BatchLine =
-                    serde_json::from_value(value).map_err(|e| at(number, format!("{} ({e})", parse("batch"))))?;
-                if !b.loss.is_finite() {
-                    return Err(at(
-                        number,
-                        format!("the loss at step {} is {}: the run diverged", b.step, b.loss),
-                    ));
-                }
-                batches.push(BatchMetrics {
-                    step: b.step,
-                    epoch: b.epoch,
-                    loss: b.loss,
-                    accuracy: b.accuracy,
-                    learning_rate: b.learning_rate,
-                    samples: b.samples,
-                    train_secs: b.train_secs,
-                });
-            }
-            "epoch" => {
-                let e: EpochLine =
-                    serde_json::from_value(value).map_err(|e| at(number, format!("{} ({e})", parse("epoch"))))?;
-                epochs.push(EpochMetrics {
-                    epoch: e.epoch,
-                    step: e.step,
-                    train_loss: e.train_loss,
-                    train_accuracy: e.train_accuracy,
-                    train_rmse: e.train_rmse,
-                    validation_loss: e.validation_loss,
-                    validation_accuracy: e.validation_accuracy,
-                    validation_rmse: e.validation_rmse,
-                    validation_mae: e.validation_mae,
-                    images_per_sec: e.images_per_sec,
-                    duration_secs: e.duration_secs,
-                });
-            }
-            "finished" => {
-                let f: FinishedLine = serde_json::from_value(value)
-                    .map_err(|e| at(number, format!("{} ({e})", parse("finished"))))?;
-                finished = Some(f);
-            }
-            // Events LayerLab has and train.py does not write are passed over.
-            _ => {}
-        }
-        if number == 1 && torch.is_none() {
-            return Err(at(1, "the first line is not the run's `started` event".into()));
+        if collected.torch.is_none() {
+            return Err(at(
+                number,
+                "the first line is not the run's `started` event".into(),
+            ));
         }
     }
-    let torch = torch.ok_or_else(|| at(1, "the file is empty".into()))?;
-    let finished = finished.ok_or_else(|| {
-        at(
-            number,
-            "the file ends before the run's `finished` event: train.py did not finish, or the file was cut"
-                .into(),
-        )
-    })?;
-    if batches.last().map_or(0, |b| b.step) != finished.steps {
-        return Err(at(
-            number,
-            format!(
-                "the run's end counts {} steps but the file has {}",
-                finished.steps,
-                batches.len()
-            ),
-        ));
-    }
-    let test = match finished.test {
-        Some(t) => {
-            let evaluation = Evaluation {
-                loss: t.loss,
-                accuracy: t.accuracy,
-                regression: t.regression,
-                predictions: Vec::new(),
-                confidences: Vec::new(),
-                predicted_values: Vec::new(),
-            };
-            if let Some((metric, value)) = evaluation.non_finite_metric() {
-                return Err(at(number, format!("the test {metric} is {value}")));
-            }
-            Some(evaluation)
-        }
-        None => None,
-    };
-    Ok(TorchMetrics {
-        torch,
-        batches,
-        epochs,
-        test,
-        train_secs: finished.duration_secs,
-    })
+    collected
+        .finish(number)
+        .map_err(|(line, why)| at(line, why))
 }

@@ -13,11 +13,11 @@ mod run_file;
 
 use std::path::PathBuf;
 
-pub use export::{export_run, ExportReport, TRAIN_PY};
+pub use export::{export_builtin_run, export_run, ExportReport, TRAIN_PY};
 pub use import::{import_run, ImportReport};
 pub use run_file::{
-    builtin_source, read_run_file, split_rows, DataFiles, DataSource, ExportedRun, Rows,
-    RunFile, SplitPart, SplitRows, PREPARED_FILE, RUN_FILE_FORMAT, RUN_FILE_VERSION,
+    builtin_source, read_run_file, split_rows, DataFiles, DataSource, ExportedRun, Rows, RunFile,
+    SplitPart, SplitRows, PREPARED_FILE, RUN_FILE_FORMAT, RUN_FILE_VERSION,
 };
 
 use super::StoreError;
@@ -28,10 +28,7 @@ pub enum TorchError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{what}: {cause}")]
-    Io {
-        what: String,
-        cause: std::io::Error,
-    },
+    Io { what: String, cause: std::io::Error },
     #[error("{0}")]
     Data(String),
     #[error("the data of {dataset} no longer prepares as run {run} recorded it (its fitted preprocessing differs): the file changed since the run")]

@@ -77,8 +77,12 @@ pub struct SplitPart {
 #[serde(untagged)]
 pub enum Rows {
     /// `start..stop`.
-    Range { range: [usize; 2] },
-    List { rows: Vec<u32> },
+    Range {
+        range: [usize; 2],
+    },
+    List {
+        rows: Vec<u32>,
+    },
 }
 
 impl Rows {
@@ -241,8 +245,8 @@ pub fn split_rows(source: &DataSource, settings: &TrainConfig) -> SplitRows {
 pub fn read_run_file(path: &Path) -> Result<RunFile, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(RUN_FILE_FORMAT) {
         return Err(format!(
             "{} is not a run exported by `layerlab runs export-torch`",
@@ -267,10 +271,7 @@ mod tests {
     fn rows_that_count_up_are_a_range_and_others_a_list() {
         assert_eq!(Rows::of(&[3, 4, 5]), Rows::Range { range: [3, 6] });
         assert_eq!(Rows::of(&[]), Rows::Range { range: [0, 0] });
-        assert_eq!(
-            Rows::of(&[4, 3]),
-            Rows::List { rows: vec![4, 3] }
-        );
+        assert_eq!(Rows::of(&[4, 3]), Rows::List { rows: vec![4, 3] });
         assert_eq!(Rows::of(&[4, 3]).len(), 2);
     }
 
@@ -290,7 +291,12 @@ mod tests {
             ..TrainConfig::default()
         };
         let split = split_rows(&source, &settings);
-        assert_eq!(split.train.rows, Rows::List { rows: vec![9, 2, 7] });
+        assert_eq!(
+            split.train.rows,
+            Rows::List {
+                rows: vec![9, 2, 7]
+            }
+        );
         assert_eq!(split.validation.rows, Rows::List { rows: vec![1, 8] });
         assert_eq!(split.test.rows, Rows::List { rows: vec![0, 3] });
     }
