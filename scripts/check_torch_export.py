@@ -165,9 +165,9 @@ def main():
                 worst = max(abs(one - ours) / ours, abs(two - ours) / ours)
                 ok = worst <= tolerance
                 spread = f"{worst * 100:.1f}% (allowed {tolerance * 100:.0f}%)"
-            print(f"{name}: test_{metric} LayerLab {ours:.4f} ({t_layerlab:.0f} s), "
-                  f"python train.py {one:.4f} ({t_python:.0f} s), "
-                  f"torchrun x2 {two:.4f} ({t_torchrun:.0f} s): apart by {spread}"
+            print(f"{name}: test_{metric} LayerLab {ours:.4f} ({t_layerlab:.1f} s), "
+                  f"python train.py {one:.4f} ({t_python:.1f} s), "
+                  f"torchrun x2 {two:.4f} ({t_torchrun:.1f} s): apart by {spread}"
                   f"{'' if ok else '  FAILED'}", flush=True)
             if not ok:
                 failures.append(name)

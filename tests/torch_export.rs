@@ -282,6 +282,9 @@ fn an_import_checks_everything_first_and_brings_the_run_back_with_its_parent() {
     assert!(said.contains(&format!("(parent {id})")), "{said}");
     assert!(said.contains("test_accuracy=0.8125"), "{said}");
     assert_eq!(run_count(&store), 3);
+    // The same result twice would be two runs of one training.
+    assert_refused(&import(), "was imported already");
+    assert_eq!(run_count(&store), 3);
     let listed = assert_ok(&in_store(&store, &["runs", "--json"]));
     let runs: serde_json::Value = serde_json::from_str(&listed).unwrap();
     let imported = runs
@@ -317,4 +320,18 @@ fn an_import_checks_everything_first_and_brings_the_run_back_with_its_parent() {
     ]);
     assert_ok(&forked);
     assert_eq!(run_count(&store), 4);
+
+    // Exporting again clears what training the earlier export left, so no old metrics are
+    // imported with the new run.json.
+    assert_ok(&in_store(
+        &store,
+        &["runs", "export-torch", &id, "--out", out.to_str().unwrap()],
+    ));
+    for stale in ["metrics.jsonl", "model.safetensors", "imported.json"] {
+        assert!(
+            !out.join(stale).exists(),
+            "{stale} left by an earlier export"
+        );
+    }
+    assert!(out.join("checkpoint.safetensors").is_file());
 }

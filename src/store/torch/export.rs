@@ -19,7 +19,7 @@ use crate::store::{read_checkpoint, RunStore};
 pub const TRAIN_PY: &str = include_str!("train.py");
 
 /// The files an export writes; a folder holding anything else is not overwritten.
-const EXPORT_FILES: [&str; 7] = [
+const EXPORT_FILES: [&str; 8] = [
     "train.py",
     "run.json",
     "README.md",
@@ -27,6 +27,17 @@ const EXPORT_FILES: [&str; 7] = [
     PREPARED_FILE,
     "metrics.jsonl",
     "model.safetensors",
+    super::import::IMPORTED_FILE,
+];
+
+/// What a training of an earlier export left: removed by a new export, so that an import
+/// never takes an old run's metrics for the new one's.
+const TRAINED_FILES: [&str; 5] = [
+    "metrics.jsonl",
+    "model.safetensors",
+    super::import::IMPORTED_FILE,
+    PREPARED_FILE,
+    "checkpoint.safetensors",
 ];
 
 /// Dense prepared samples larger than this are refused (a sparse bag of words made dense).
@@ -139,7 +150,7 @@ pub fn export_builtin_run(
 }
 
 /// Creates `out`, or checks that what it holds is an earlier export's (nothing else is
-/// overwritten).
+/// overwritten) and removes what training that export left.
 fn prepare_folder(out: &Path) -> Result<(), TorchError> {
     std::fs::create_dir_all(out)
         .map_err(TorchError::io(format!("cannot create {}", out.display())))?;
@@ -151,6 +162,13 @@ fn prepare_folder(out: &Path) -> Result<(), TorchError> {
         .filter(|name| !EXPORT_FILES.contains(&name.as_str()))
         .collect();
     if foreign.is_empty() {
+        for name in TRAINED_FILES {
+            let path = out.join(name);
+            if path.exists() {
+                std::fs::remove_file(&path)
+                    .map_err(TorchError::io(format!("cannot replace {}", path.display())))?;
+            }
+        }
         return Ok(());
     }
     Err(TorchError::NotEmpty {

@@ -18,6 +18,25 @@ use crate::train::{
     BatchMetrics, EpochMetrics, Evaluation, Position, RegressionMetrics, TrainEvent, TrainState,
 };
 
+/// Written into the folder by an import: the run it became and in which store, so the same
+/// result is not imported twice.
+pub const IMPORTED_FILE: &str = "imported.json";
+
+#[derive(serde::Serialize, Deserialize)]
+struct ImportedMark {
+    run: String,
+    store: std::path::PathBuf,
+}
+
+/// The run this folder was imported as into `store`, if it was and that run is still there.
+fn imported_before(store: &RunStore, dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(IMPORTED_FILE)).ok()?;
+    let mark: ImportedMark = serde_json::from_str(&text).ok()?;
+    let same_store =
+        std::fs::canonicalize(&mark.store).ok()? == std::fs::canonicalize(store.path()).ok()?;
+    (same_store && store.row(&mark.run).is_ok()).then_some(mark.run)
+}
+
 /// A metrics line longer than this is refused (the longest real one is a few hundred bytes).
 const MAX_LINE_BYTES: usize = 1 << 16;
 
@@ -99,6 +118,12 @@ struct TestLine {
 /// Brings the PyTorch run in `dir` (an export folder after `train.py` ran) into `store`.
 pub fn import_run(store: &mut RunStore, dir: &Path) -> Result<ImportReport, TorchError> {
     let run_file = read_run_file(&dir.join("run.json")).map_err(TorchError::Import)?;
+    if let Some(run) = imported_before(store, dir) {
+        return Err(TorchError::Import(format!(
+            "{} was imported already, as run {run}; train it again (python train.py) or delete that run to import it again",
+            dir.display()
+        )));
+    }
     let metrics = read_metrics(&dir.join("metrics.jsonl"))?;
     let model_path = dir.join("model.safetensors");
     let saved = SavedModel::load(&model_path).map_err(|e| TorchError::Import(e.to_string()))?;
@@ -159,11 +184,19 @@ pub fn import_run(store: &mut RunStore, dir: &Path) -> Result<ImportReport, Torc
         state: Arc::new(state),
     });
     let test_line = metrics.test.as_ref().map(|t| t.metrics_line("test"));
+    let mark = ImportedMark {
+        run: id.clone(),
+        store: store.path().to_path_buf(),
+    };
     let report = recorder.finish(RunEnd::Finished { test: metrics.test });
     if let Some(problem) = report.problems.first() {
         return Err(TorchError::Import(format!(
             "run {id} was imported in part: {problem}"
         )));
+    }
+    // Without the mark the run is still imported; only a second import goes unnoticed.
+    if let Ok(text) = serde_json::to_string(&mark) {
+        let _ = crate::export::write_atomically(&dir.join(IMPORTED_FILE), text.as_bytes());
     }
     Ok(ImportReport {
         id,

@@ -724,6 +724,8 @@ def main():
     loss_kind = settings["loss"]
 
     os.makedirs(args.out, exist_ok=True)
+    if writer and os.path.exists(os.path.join(args.out, "imported.json")):
+        os.remove(os.path.join(args.out, "imported.json"))  # a new result, not imported yet
     log = open(os.path.join(args.out, "metrics.jsonl"), "w") if writer else None
 
     def emit(event):
