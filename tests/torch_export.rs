@@ -302,6 +302,19 @@ fn an_import_checks_everything_first_and_brings_the_run_back_with_its_parent() {
         "{shown}"
     );
     assert!(shown.contains("checkpoints at steps: 5"), "{shown}");
+    // Compared with the run it came from, what differs is who trained it.
+    let compared = assert_ok(&in_store(
+        &store,
+        &["runs", "compare", &id, imported_id, "--json"],
+    ));
+    let compared: serde_json::Value = serde_json::from_str(&compared).unwrap();
+    let differences = compared["differences"].to_string();
+    assert!(
+        differences.contains("trained_by")
+            && differences.contains("LayerLab")
+            && differences.contains("PyTorch 2.5.1, 2 processes (gloo) on cpu"),
+        "{differences}"
+    );
     let steps = assert_ok(&in_store(
         &store,
         &["runs", "show", imported_id, "--metrics"],

@@ -2784,4 +2784,42 @@ fn a_run_is_exported_as_a_pytorch_training_script_from_the_file_menu() {
     assert!(folder.join("data.safetensors").is_file());
     assert!(folder.join("train.py").is_file());
     assert!(folder.join("checkpoint.safetensors").is_file());
+
+    // What train.py would write (the run's own weights stand in for torch's), imported:
+    // the Runs tab says who trained it, and its weights are tried like any checkpoint's.
+    std::fs::copy(
+        folder.join("checkpoint.safetensors"),
+        folder.join("model.safetensors"),
+    )
+    .unwrap();
+    let lines = [
+        r#"{"event": "started", "total_steps": 3, "torch": {"version": "2.5.1", "world_size": 2, "device": "cpu", "backend": "gloo"}}"#.to_string(),
+        r#"{"event": "batch", "step": 1, "epoch": 0, "loss": 0.7, "accuracy": 0.5, "learning_rate": 0.01, "samples": 10, "train_secs": 0.1}"#.to_string(),
+        r#"{"event": "batch", "step": 2, "epoch": 0, "loss": 0.6, "accuracy": 0.6, "learning_rate": 0.01, "samples": 10, "train_secs": 0.2}"#.to_string(),
+        r#"{"event": "batch", "step": 3, "epoch": 0, "loss": 0.5, "accuracy": 0.7, "learning_rate": 0.01, "samples": 10, "train_secs": 0.3}"#.to_string(),
+        r#"{"event": "epoch", "epoch": 0, "step": 3, "train_loss": 0.6, "train_accuracy": 0.6, "validation_loss": 0.5, "validation_accuracy": 0.75, "images_per_sec": 100.0, "duration_secs": 0.3}"#.to_string(),
+        r#"{"event": "finished", "steps": 3, "test": {"loss": 0.5, "accuracy": 0.8}, "duration_secs": 0.4}"#.to_string(),
+    ];
+    std::fs::write(folder.join("metrics.jsonl"), lines.join("\n") + "\n").unwrap();
+    let imported =
+        layerlab::store::torch::import_run(&mut window_store(), &folder).expect("the import");
+    open_tab(&mut harness, "Runs");
+    harness.state_mut().send(AppCommand::RefreshRuns);
+    step_until(&mut harness, "the imported run listed", |app| {
+        matches!(&app.runs_browser().runs, Some(Ok(runs))
+            if runs.iter().any(|r| r.id == imported.id))
+    });
+    harness
+        .state_mut()
+        .send(AppCommand::ToggleRun(imported.id.clone()));
+    step_until(&mut harness, "the imported run's details", |app| {
+        matches!(&app.runs_browser().selection, Some(Ok(selection))
+            if selection.trained_by.is_some())
+    });
+    harness.run_steps(2);
+    harness.get_by_label_contains("Trained by PyTorch 2.5.1, 2 processes (gloo) on cpu");
+    harness.get_by_label("epoch 1 (step 3)").click();
+    step_until(&mut harness, "the imported weights tried", |app| {
+        app.model_origin().is_some_and(|o| o.contains("step 3"))
+    });
 }

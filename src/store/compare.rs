@@ -58,10 +58,17 @@ pub fn compare_runs(store: &RunStore, ids: &[String]) -> Result<Comparison, Stor
     for id in ids {
         let record = store.record(id)?;
         runs.push(store.row(id)?);
+        // Who trained it: LayerLab, or PyTorch from an export (brought back by `runs import`).
+        let trained_by = record
+            .host
+            .torch
+            .as_ref()
+            .map_or_else(|| "LayerLab".to_string(), |torch| torch.describe());
         settings.push(serde_json::json!({
             "settings": record.settings,
             "data": record.card,
             "preset": record.preset,
+            "trained_by": trained_by,
         }));
         stacks.push(record.stack.layers);
     }

@@ -45,6 +45,9 @@ pub struct SelectionData {
     pub comparison: Option<Comparison>,
     /// The checkpoints of the one ticked run, oldest first (none for two or more).
     pub checkpoints: Vec<CheckpointRow>,
+    /// Where the one ticked run trained when PyTorch trained it from an export ("PyTorch
+    /// 2.5.1, 2 processes (gloo) on cpu"); none for LayerLab's own runs.
+    pub trained_by: Option<String>,
 }
 
 /// A checkpoint's weights as a model to try, how to label it ("run mnist cnn 7f3a at epoch 2,
@@ -401,14 +404,23 @@ impl RunsBrowser {
             } else {
                 None
             };
-            let checkpoints = match ids.as_slice() {
-                [one] => store.checkpoints(one).map_err(|e| e.to_string())?,
-                _ => Vec::new(),
+            let (checkpoints, trained_by) = match ids.as_slice() {
+                [one] => (
+                    store.checkpoints(one).map_err(|e| e.to_string())?,
+                    store
+                        .record(one)
+                        .map_err(|e| e.to_string())?
+                        .host
+                        .torch
+                        .map(|torch| torch.describe()),
+                ),
+                _ => (Vec::new(), None),
             };
             Ok(SelectionData {
                 runs,
                 comparison,
                 checkpoints,
+                trained_by,
             })
         });
         if let Ok(task) = task {

@@ -163,6 +163,15 @@ fn draw_runs(
             resume_ui(ui, run, checkpoints, context, commands);
         }
         if let Some(Ok(selection)) = &browser.selection {
+            if let (Some(trained_by), Some(run)) = (
+                &selection.trained_by,
+                selection.runs.first().filter(|r| r.row.id == form.id),
+            ) {
+                let parent = run.row.parent_id.as_deref().unwrap_or("a run");
+                ui.label(format!(
+                    "Trained by {trained_by} from an export of run {parent}, brought back by `layerlab runs import`."
+                ));
+            }
             checkpoints_ui(ui, &form.id, &selection.checkpoints, context, commands);
         }
     }
