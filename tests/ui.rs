@@ -2823,3 +2823,24 @@ fn a_run_is_exported_as_a_pytorch_training_script_from_the_file_menu() {
         app.model_origin().is_some_and(|o| o.contains("step 3"))
     });
 }
+
+/// A message longer than the window is wrapped, not cut at the window's edge (the export's
+/// message at 1000x640 lost its last words: "on the folder brings").
+#[test]
+fn a_long_message_wraps_inside_the_smallest_window() {
+    let mut harness = smallest_window();
+    let long = format!("/tmp/{}/model.safetensors", "a-long-folder-name".repeat(12));
+    harness
+        .state_mut()
+        .send(AppCommand::LoadModelFrom(long.clone().into()));
+    step_until(&mut harness, "the error", |app| {
+        app.notifications().iter().any(|n| n.contains(&long))
+    });
+    harness.run_steps(2);
+    let message = harness.get_by_label_contains("a-long-folder-name");
+    let rect = message.rect();
+    assert!(
+        rect.right() <= 1000.0 && rect.bottom() <= 640.0,
+        "the message reaches {rect:?}, outside the 1000x640 window"
+    );
+}

@@ -131,9 +131,8 @@ impl LayerLabApp {
         self.lr_finder.poll();
         match self.torch_export.poll() {
             Some(Ok(report)) => self.notifications.info(format!(
-                "Wrote {}: there, `python train.py` trains the run with PyTorch (or `torchrun --nproc_per_node 2 train.py`); `layerlab runs import {}` brings the result back.",
+                "Wrote {}: `python train.py` there trains it with PyTorch, `layerlab runs import` on the folder brings it back.",
                 report.folder.display(),
-                report.folder.display()
             )),
             Some(Err(why)) => self.notifications.error(format!("Export as PyTorch training script: {why}")),
             None => {}

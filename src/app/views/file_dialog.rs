@@ -83,6 +83,25 @@ impl FilePurpose {
         matches!(self, Self::ImportFolder | Self::ExportTorch)
     }
 
+    /// What the folder chosen is for, when the answer is a folder.
+    fn folder_hint(self) -> Option<&'static str> {
+        match self {
+            Self::ImportFolder => {
+                Some("Showing folders: pick the dataset's folder (double-click opens one)")
+            }
+            Self::ExportTorch => Some(
+                "Showing folders: the export goes into a new folder of its own inside the one \
+                 picked (double-click opens one)",
+            ),
+            Self::ExportWeights
+            | Self::LoadModel
+            | Self::OpenImage
+            | Self::ImportCsv
+            | Self::ExportMetrics
+            | Self::ExportOnnx => None,
+        }
+    }
+
     fn default_name(self) -> &'static str {
         match self {
             Self::ExportWeights => "layerlab-model.safetensors",
@@ -320,8 +339,8 @@ impl InWindowPicker {
                 if let Some(error) = &self.error {
                     ui.colored_label(tokens::ERROR, error);
                 }
-                if self.purpose.picks_folder() {
-                    ui.label("Showing folders: pick the dataset's folder (double-click opens one)");
+                if let Some(hint) = self.purpose.folder_hint() {
+                    ui.label(hint);
                 } else {
                     let filter = self.purpose.extensions().join(", ");
                     ui.label(format!("Showing folders and .{filter} files"));

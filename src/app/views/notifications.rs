@@ -106,12 +106,13 @@ impl Notifications {
         self.items.iter().filter(move |n| !n.expired(now))
     }
 
-    /// Shows the messages one line each, errors in red, each with a dismiss button.
+    /// Shows the messages, errors in red, each with a dismiss button; a message longer than
+    /// the window wraps onto more lines instead of running off its edge.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.expire(Instant::now());
         let mut dismissed = None;
         for (i, item) in self.items.iter().enumerate() {
-            ui.horizontal(|ui| {
+            ui.horizontal_top(|ui| {
                 if ui
                     .small_button("x")
                     .on_hover_text("Dismiss this message")
@@ -124,10 +125,11 @@ impl Notifications {
                 } else {
                     item.text.clone()
                 };
-                match item.level {
-                    Level::Info => ui.label(text),
-                    Level::Error => ui.colored_label(tokens::ERROR, text),
+                let text = match item.level {
+                    Level::Info => egui::RichText::new(text),
+                    Level::Error => egui::RichText::new(text).color(tokens::ERROR),
                 };
+                ui.add(egui::Label::new(text).wrap());
             });
         }
         if let Some(i) = dismissed {
