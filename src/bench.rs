@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::data::Dataset;
 use crate::model::softmax;
 use crate::model::{InferenceModel, Model};
+use crate::ops::profile::{self, timed, OpKind};
 use crate::optim::Optimizer;
 use crate::presets::{preset, Preset};
 use crate::spec::validate;
@@ -440,10 +441,12 @@ fn bench_preset_here(
         }
         let batch = &all[position..(position + batch_size).min(all.len())];
         position += batch_size;
-        dataset.train.fill_inputs(batch, &mut inputs);
-        let targets = dataset
-            .train
-            .fill_targets(batch, dataset.outputs(), scaling.as_ref());
+        let targets = timed(OpKind::Batching, || {
+            dataset.train.fill_inputs(batch, &mut inputs);
+            dataset
+                .train
+                .fill_targets(batch, dataset.outputs(), scaling.as_ref())
+        });
         train_step(model, &mut optimizer, inputs.clone(), targets, loss)
             .map(|_| ())
             .map_err(BenchError::from)
@@ -451,6 +454,7 @@ fn bench_preset_here(
     for _ in 0..WARM_UP_BATCHES {
         step(&mut model)?;
     }
+    profile::reset();
     let mut rates = Vec::with_capacity(runs);
     for _ in 0..runs {
         let started = Instant::now();
@@ -458,6 +462,9 @@ fn bench_preset_here(
             step(&mut model)?;
         }
         rates.push((batches_per_run * batch_size) as f64 / started.elapsed().as_secs_f64());
+    }
+    if profile::profiling() {
+        print_profile(batches_per_run * runs);
     }
 
     let mut one = Vec::new();
@@ -474,6 +481,30 @@ fn bench_preset_here(
         latencies.push(started.elapsed().as_secs_f64() * 1e6);
     }
     Ok((median(rates), median(latencies)))
+}
+
+/// Each kind of op's time per step, to stderr (`LAYERLAB_PROFILE_OPS=1`).
+fn print_profile(steps: usize) {
+    let totals = profile::totals();
+    let step_total: f64 = totals
+        .iter()
+        .filter(|(k, _)| {
+            matches!(
+                k,
+                OpKind::Forward | OpKind::Backward | OpKind::Optimizer | OpKind::Batching
+            )
+        })
+        .map(|(_, s)| s)
+        .sum();
+    eprintln!("time per step by op ({steps} steps):");
+    for (kind, seconds) in totals {
+        eprintln!(
+            "  {:<32} {:>8.1} us  {:>5.1}%",
+            kind.label(),
+            seconds / steps as f64 * 1e6,
+            100.0 * seconds / step_total.max(1e-12)
+        );
+    }
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

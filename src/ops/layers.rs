@@ -16,6 +16,7 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::matmul::{matmul, Layout};
+use super::profile::{add_elapsed, timed, OpKind::*};
 use super::unfold::{col2im, im2col};
 use super::{Activations, Param, Window};
 
@@ -90,18 +91,25 @@ fn affine<T: Tape<f32, Cpu>>(
     let (x, mut tape) = x.split_tape();
     let out_features = bias.len();
     let (rows, row_len) = (lowering.rows(), lowering.row_len());
-    let mut input = vec![0.0; x.shape().num_elements()];
-    x.copy_into(&mut input);
-    let (lowered, weight_rows) = match lowering {
-        Lowering::Dense { .. } => (input, weight.shared_values()),
-        Lowering::Conv(window) => {
-            let mut columns = vec![0.0; rows * row_len];
-            im2col(&input, &mut columns, window);
-            let reordered = to_window_order(weight.values(), out_features, window);
-            (columns, Arc::new(reordered))
-        }
+    let (forward_kind, weight_kind, input_kind) = match lowering {
+        Lowering::Dense { .. } => (LinearForward, LinearBackward, LinearBackward),
+        Lowering::Conv(_) => (ConvForward, ConvBackwardWeight, ConvBackwardInput),
     };
-    let output = affine_forward(&lowered, &weight_rows, bias.values(), rows, row_len);
+    let (lowered, weight_rows, output) = timed(forward_kind, || {
+        let mut input = vec![0.0; x.shape().num_elements()];
+        x.copy_into(&mut input);
+        let (lowered, weight_rows) = match lowering {
+            Lowering::Dense { .. } => (input, weight.shared_values()),
+            Lowering::Conv(window) => {
+                let mut columns = vec![0.0; rows * row_len];
+                timed(Unfold, || im2col(&input, &mut columns, window));
+                let reordered = to_window_order(weight.values(), out_features, window);
+                (columns, Arc::new(reordered))
+            }
+        };
+        let output = affine_forward(&lowered, &weight_rows, bias.values(), rows, row_len);
+        (lowered, weight_rows, output)
+    });
     let batch = lowering.batch();
     let output = x
         .device()
@@ -117,6 +125,7 @@ fn affine<T: Tape<f32, Cpu>>(
         tape.add_backward_op(move |grads| {
             let grad_output: Vec<f32> =
                 std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
+            let weight_started = std::time::Instant::now();
             add_column_sums(&grad_output, grads.get_or_alloc_mut(&bias_ghost)?);
             // Weight: (out x rows) · (rows x row_len); input: (rows x out) · (out x row_len).
             let weight_product = |dst: &mut [f32], accumulate: bool| {
@@ -157,17 +166,18 @@ fn affine<T: Tape<f32, Cpu>>(
                     add_from_window_order(&grad_rows, grad_weight, out_features, window);
                 }
             }
+            add_elapsed(weight_kind, weight_started);
             if input_grad {
                 let grad_input = grads.get_or_alloc_mut(&x_ghost)?;
-                match lowering {
+                timed(input_kind, || match lowering {
                     Lowering::Dense { .. } => input_product(grad_input, true),
                     Lowering::Conv(window) => {
                         // Back through im2col.
                         let mut grad_columns = vec![0.0; rows * row_len];
                         input_product(&mut grad_columns, false);
-                        col2im(&grad_columns, grad_input, window);
+                        timed(Unfold, || col2im(&grad_columns, grad_input, window));
                     }
-                }
+                });
             }
             Ok(())
         });

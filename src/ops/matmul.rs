@@ -1,6 +1,8 @@
 //! A safe row-major front to `gemm`, the matrix kernel dfdx's own matmul uses.
 
 use gemm::Parallelism;
+
+use super::avx512::{self, Strided};
 use rayon::prelude::*;
 
 /// Below this many multiply-adds a product runs on one thread: waking the pool costs more
@@ -146,6 +148,15 @@ pub fn matmul(
         dot_products(dst, m, n, k, lhs, rhs, accumulate);
         return;
     }
+    if wide_product(
+        dst,
+        (m, n, k),
+        (lhs, lhs_layout),
+        (rhs, rhs_layout),
+        accumulate,
+    ) {
+        return;
+    }
     let lhs = Operand::new(lhs, lhs_layout, m, k);
     let rhs = Operand::new(rhs, rhs_layout, k, n);
     let threads = thread_count();
@@ -217,6 +228,56 @@ pub fn matmul(
         }
     }
 }
+
+/// The product on AVX-512 ([`avx512::product`]) where the CPU has it, the output's rows fill
+/// whole registers and `rhs` is stored with its columns contiguous (or is small beside the
+/// product, so a transposed copy costs little: a convolution's weights). False when it did
+/// not run.
+fn wide_product(
+    dst: &mut [f32],
+    (m, n, k): (usize, usize, usize),
+    (lhs, lhs_layout): (&[f32], Layout),
+    (rhs, rhs_layout): (&[f32], Layout),
+    accumulate: bool,
+) -> bool {
+    if !n.is_multiple_of(avx512::LANES) || !avx512::available() {
+        return false;
+    }
+    let a = match lhs_layout {
+        Layout::AsIs => Strided {
+            values: lhs,
+            row_stride: k,
+            depth_stride: 1,
+        },
+        Layout::Transposed => Strided {
+            values: lhs,
+            row_stride: 1,
+            depth_stride: m,
+        },
+    };
+    let threads = if m * n * k < PARALLEL_MIN_MACS {
+        1
+    } else {
+        thread_count()
+    };
+    match rhs_layout {
+        Layout::AsIs => avx512::product(dst, (m, n, k), a, rhs, accumulate, threads),
+        Layout::Transposed if m >= TRANSPOSED_RHS_MIN_ROWS => {
+            let mut columns = vec![0.0f32; k * n];
+            for (j, row) in rhs[..n * k].chunks_exact(k).enumerate() {
+                for (p, &value) in row.iter().enumerate() {
+                    columns[p * n + j] = value;
+                }
+            }
+            avx512::product(dst, (m, n, k), a, &columns, accumulate, threads)
+        }
+        Layout::Transposed => false,
+    }
+}
+
+/// Rows of the output from which transposing a stored-transposed `rhs` pays (a convolution
+/// has thousands; a Linear layer's batch of 32 does not, and its weight is large).
+const TRANSPOSED_RHS_MIN_ROWS: usize = 256;
 
 /// Which dimension of a product is divided between threads. Each choice makes the threads
 /// repeat some work: dividing the rows makes every thread pack all of rhs (k x n), dividing

@@ -16,6 +16,7 @@
 //! Each op is checked in its tests against a naive loop, finite differences and numbers
 //! from PyTorch (tests/fixtures, made by scripts/make_fixtures.py).
 
+mod avx512;
 mod batch_norm;
 mod custom_op;
 mod dropout;
@@ -24,6 +25,7 @@ mod layers;
 mod matmul;
 mod param;
 mod pool;
+pub mod profile;
 mod unfold;
 mod window;
 

@@ -3,6 +3,7 @@
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
+use super::profile::{add_elapsed, timed, OpKind};
 use super::{custom_op::unary_op, Activations, Window};
 
 /// Max pooling. The gradient goes to the first maximum of each window, as in PyTorch: MNIST's
@@ -42,12 +43,15 @@ fn max_pool_op<T: Tape<f32, Cpu>>(
         x,
         output_shape,
         move |input, output| {
-            // Inputs are bounded by MAX_ACTIVATIONS_PER_SAMPLE * batch, far below u32::MAX.
-            let mut argmax = vec![0u32; output.len()];
-            max_pool_forward(input, output, Some(&mut argmax), window, floor);
-            argmax
+            timed(OpKind::PoolForward, || {
+                // Inputs are bounded by MAX_ACTIVATIONS_PER_SAMPLE * batch, far below u32::MAX.
+                let mut argmax = vec![0u32; output.len()];
+                max_pool_forward(input, output, Some(&mut argmax), window, floor);
+                argmax
+            })
         },
         move |argmax, grad_output, grad_input| {
+            let started = std::time::Instant::now();
             // Each image's gradient lands inside that image: one rayon task per image.
             let (per_input, per_output) = image_lengths(window);
             grad_input
@@ -66,6 +70,7 @@ fn max_pool_op<T: Tape<f32, Cpu>>(
                         }
                     }
                 });
+            add_elapsed(OpKind::PoolBackward, started);
         },
     )
 }

@@ -6,6 +6,7 @@ use super::evaluate::batch_loss;
 use super::health::{observe_gradients, LayerHealth};
 use super::LossKind;
 use crate::model::{DropoutSeed, ForwardOptions, Mode, Model};
+use crate::ops::profile::{add_elapsed, timed, OpKind};
 use crate::optim::Optimizer;
 
 /// What one step produced: the batch loss and the model's outputs before the update.
@@ -71,21 +72,27 @@ fn step_on_batch(
         ..ForwardOptions::default()
     };
     let layers = 0..model.plan.layers.len();
-    let outputs = model.forward_layers(x.leaky_trace(), layers, Mode::Train, &mut options);
+    let outputs = timed(OpKind::Forward, || {
+        model.forward_layers(x.leaky_trace(), layers, Mode::Train, &mut options)
+    });
     let width = outputs.shape().1;
     let targets = device.try_tensor_from_vec(targets, (batch, width))?;
     let output_values = outputs.retaped::<NoneTape>().as_vec();
+    let backward_started = std::time::Instant::now();
     let loss_tensor = batch_loss(outputs, targets, loss);
     let loss_value = loss_tensor.array();
     let mut health = Vec::new();
     if loss_value.is_finite() {
         let mut grads = loss_tensor.backward();
+        add_elapsed(OpKind::Backward, backward_started);
         let observed = if step_options.observe {
             observe_gradients(model, &mut grads)?
         } else {
             Vec::new()
         };
-        optimizer.step(&mut model.params, &mut grads)?;
+        timed(OpKind::Optimizer, || {
+            optimizer.step(&mut model.params, &mut grads)
+        })?;
         // Batch norm's running statistics follow only the batches that were learned from.
         model.update_running_statistics(&options.batch_statistics);
         health = observed.into_iter().map(|o| o.finish(model)).collect();
