@@ -42,6 +42,40 @@ fn for_each_patch(window: Window, mut visit: impl FnMut(usize, usize)) {
     }
 }
 
+/// With stride 1 and no padding, a kernel row's `kernel * channels` values are contiguous
+/// both in the image (channels last, neighbouring pixels) and in the row: one copy instead
+/// of `kernel` (the cnn's second im2col made 35,000 128-byte copies per batch).
+fn kernel_row_span(window: Window) -> Option<usize> {
+    (window.stride == 1 && window.padding == 0).then_some(window.kernel * window.channels)
+}
+
+/// Visits every (output row, kernel row) pair of an unpadded stride-1 window, with the
+/// offsets of its `kernel * channels` contiguous values in the rows and in the image.
+#[inline]
+fn for_each_kernel_row(window: Window, mut visit: impl FnMut(usize, usize)) {
+    let Window {
+        batch,
+        channels,
+        height,
+        width,
+        kernel,
+        ..
+    } = window;
+    let (out_h, out_w) = (window.out_height(), window.out_width());
+    let row_len = kernel * kernel * channels;
+    for b in 0..batch {
+        for oh in 0..out_h {
+            for ow in 0..out_w {
+                let row = ((b * out_h + oh) * out_w + ow) * row_len;
+                for kh in 0..kernel {
+                    let pixel = ((b * height + oh + kh) * width + ow) * channels;
+                    visit(row + kh * kernel * channels, pixel);
+                }
+            }
+        }
+    }
+}
+
 /// Unfolds `(batch, h*w*c)` channels-last images into `(batch*oh*ow, k*k*c)` rows.
 ///
 /// Columns are ordered (kernel row, kernel column, channel), so the matching weight is
@@ -55,6 +89,10 @@ pub(crate) fn im2col(input: &[f32], output: &mut [f32], window: Window) {
         .for_each(|(output, input)| {
             if c < MIN_CHANNELS_TO_COPY {
                 unfold_few_channels(input, output, image);
+            } else if let Some(span) = kernel_row_span(image) {
+                for_each_kernel_row(image, |col, pixel| {
+                    output[col..col + span].copy_from_slice(&input[pixel..pixel + span]);
+                });
             } else {
                 for_each_patch(image, |col, pixel| {
                     output[col..col + c].copy_from_slice(&input[pixel..pixel + c]);
@@ -127,6 +165,17 @@ pub(crate) fn col2im(grad_output: &[f32], grad_input: &mut [f32], window: Window
         .par_chunks_mut(per_input)
         .zip(grad_output.par_chunks(per_output))
         .for_each(|(grad_input, grad_output)| {
+            if let Some(span) = kernel_row_span(image) {
+                for_each_kernel_row(image, |col, pixel| {
+                    for (g_in, g_out) in grad_input[pixel..pixel + span]
+                        .iter_mut()
+                        .zip(&grad_output[col..col + span])
+                    {
+                        *g_in += g_out;
+                    }
+                });
+                return;
+            }
             for_each_patch(image, |col, pixel| {
                 for (g_in, g_out) in grad_input[pixel..pixel + c]
                     .iter_mut()
@@ -192,6 +241,8 @@ mod tests {
             // Enough channels for the copying path (the ones above take the per-value one).
             window(2, 5, 7, 6, 3, 2, 1),
             window(1, 8, 5, 5, 3, 1, 0),
+            // Stride 1, no padding: whole kernel rows copied at once; batch 2, non-square.
+            window(2, 6, 7, 5, 3, 1, 0),
         ]
     }
 
