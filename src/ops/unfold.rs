@@ -7,9 +7,11 @@ use rayon::prelude::*;
 use super::Window;
 
 /// Visits every (output row, kernel offset) pair whose source pixel is inside the image,
-/// with the offsets of the `channels` contiguous values in the rows and in the image.
+/// with the offsets of the `channels` contiguous values in the rows and in the image. With
+/// `whole_kernel_rows` (only for stride 1 and no padding: see [`kernel_row_span`]) it visits
+/// each kernel row once, at its first offset.
 #[inline]
-fn for_each_patch(window: Window, mut visit: impl FnMut(usize, usize)) {
+fn for_each_patch(window: Window, whole_kernel_rows: bool, mut visit: impl FnMut(usize, usize)) {
     let Window {
         batch,
         channels,
@@ -28,6 +30,13 @@ fn for_each_patch(window: Window, mut visit: impl FnMut(usize, usize)) {
                     let Some(ih) = window.source(oh, kh, height) else {
                         continue;
                     };
+                    if whole_kernel_rows {
+                        visit(
+                            row + kh * kernel * channels,
+                            ((b * height + ih) * width + ow) * channels,
+                        );
+                        continue;
+                    }
                     for kw in 0..kernel {
                         let Some(iw) = window.source(ow, kw, width) else {
                             continue;
@@ -49,33 +58,6 @@ fn kernel_row_span(window: Window) -> Option<usize> {
     (window.stride == 1 && window.padding == 0).then_some(window.kernel * window.channels)
 }
 
-/// Visits every (output row, kernel row) pair of an unpadded stride-1 window, with the
-/// offsets of its `kernel * channels` contiguous values in the rows and in the image.
-#[inline]
-fn for_each_kernel_row(window: Window, mut visit: impl FnMut(usize, usize)) {
-    let Window {
-        batch,
-        channels,
-        height,
-        width,
-        kernel,
-        ..
-    } = window;
-    let (out_h, out_w) = (window.out_height(), window.out_width());
-    let row_len = kernel * kernel * channels;
-    for b in 0..batch {
-        for oh in 0..out_h {
-            for ow in 0..out_w {
-                let row = ((b * out_h + oh) * out_w + ow) * row_len;
-                for kh in 0..kernel {
-                    let pixel = ((b * height + oh + kh) * width + ow) * channels;
-                    visit(row + kh * kernel * channels, pixel);
-                }
-            }
-        }
-    }
-}
-
 /// Unfolds `(batch, h*w*c)` channels-last images into `(batch*oh*ow, k*k*c)` rows.
 ///
 /// Columns are ordered (kernel row, kernel column, channel), so the matching weight is
@@ -90,11 +72,11 @@ pub(crate) fn im2col(input: &[f32], output: &mut [f32], window: Window) {
             if c < MIN_CHANNELS_TO_COPY {
                 unfold_few_channels(input, output, image);
             } else if let Some(span) = kernel_row_span(image) {
-                for_each_kernel_row(image, |col, pixel| {
+                for_each_patch(image, true, |col, pixel| {
                     output[col..col + span].copy_from_slice(&input[pixel..pixel + span]);
                 });
             } else {
-                for_each_patch(image, |col, pixel| {
+                for_each_patch(image, false, |col, pixel| {
                     output[col..col + c].copy_from_slice(&input[pixel..pixel + c]);
                 });
             }
@@ -166,7 +148,7 @@ pub(crate) fn col2im(grad_output: &[f32], grad_input: &mut [f32], window: Window
         .zip(grad_output.par_chunks(per_output))
         .for_each(|(grad_input, grad_output)| {
             if let Some(span) = kernel_row_span(image) {
-                for_each_kernel_row(image, |col, pixel| {
+                for_each_patch(image, true, |col, pixel| {
                     for (g_in, g_out) in grad_input[pixel..pixel + span]
                         .iter_mut()
                         .zip(&grad_output[col..col + span])
@@ -176,7 +158,7 @@ pub(crate) fn col2im(grad_output: &[f32], grad_input: &mut [f32], window: Window
                 });
                 return;
             }
-            for_each_patch(image, |col, pixel| {
+            for_each_patch(image, false, |col, pixel| {
                 for (g_in, g_out) in grad_input[pixel..pixel + c]
                     .iter_mut()
                     .zip(&grad_output[col..col + c])
