@@ -21,6 +21,7 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 
 pub use crate::ops::Param;
 
+use crate::ops::profile::{timed, OpKind};
 use crate::ops::{self, Activations, BatchStatistics, Window};
 use crate::spec::{ActivationShape, Layer, LayerPlan, ModelSpec, Plan};
 
@@ -419,7 +420,7 @@ impl Model {
                 window(layer, batch, kernel_size, stride.unwrap_or(kernel_size), 0),
             ),
             Layer::Flatten => flatten(x, layer.input),
-            Layer::ReLU => x.relu(),
+            Layer::ReLU => timed(OpKind::ActivationForward, || x.relu()),
             Layer::LeakyReLU { negative_slope } => x.prelu(negative_slope),
             Layer::Sigmoid => x.sigmoid(),
             Layer::Tanh => x.tanh(),

@@ -18,6 +18,8 @@
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
+use super::profile::{add_elapsed, OpKind};
+use super::scratch::Scratch;
 use super::{Activations, Param};
 
 /// The statistics one training batch had, per channel, for the running averages.
@@ -39,30 +41,29 @@ pub fn batch_norm_train<T: Tape<f32, Cpu>>(
     eps: f32,
     input_grad: bool,
 ) -> (Activations<T>, BatchStatistics) {
+    let started = std::time::Instant::now();
     let channels = weight.len();
     let (x, tape) = x.split_tape();
-    let mut values = vec![0.0f32; x.shape().num_elements()];
-    x.copy_into(&mut values);
+    let values = Scratch::copy_of(&x);
     let statistics = batch_statistics(&values, channels);
     let inverse_std = inverse_std(&statistics.variance, eps);
-    normalise(&mut values, &statistics.mean, &inverse_std);
     let count = statistics.count as f64;
-    let gamma = weight.values().to_vec();
+    // weight / (n sqrt(var + eps)) * (n dy - Σdy - x̂ Σdy x̂)
+    //   = slope * (dy - mean dy - x̂ mean dy x̂), per channel, in f64: in f32 the
+    // subtraction moved the gradients of later layers 1e-4 of their size from PyTorch's.
+    let slope: Vec<f64> = weight
+        .values()
+        .iter()
+        .zip(&inverse_std)
+        .map(|(g, s)| f64::from(*g) * f64::from(*s))
+        .collect();
     let output = record(
         x,
         tape,
-        values,
+        (values, &statistics.mean, &inverse_std),
         (weight, bias),
         input_grad,
         move |grad_output, x_hat, sums, grad_input| {
-            // weight / (n sqrt(var + eps)) * (n dy - Σdy - x̂ Σdy x̂)
-            //   = slope * (dy - mean dy - x̂ mean dy x̂), per channel.
-            // In f64: in f32 the subtraction cost gradients 1e-4 of their size.
-            let slope: Vec<f64> = gamma
-                .iter()
-                .zip(&inverse_std)
-                .map(|(g, s)| f64::from(g * s))
-                .collect();
             let mean_dy: Vec<f64> = sums.dy.iter().map(|s| s / count).collect();
             let mean_dy_x_hat: Vec<f64> = sums.dy_x_hat.iter().map(|s| s / count).collect();
             let block = block_len(channels);
@@ -76,16 +77,20 @@ pub fn batch_norm_train<T: Tape<f32, Cpu>>(
                         .zip(dy.chunks_exact(channels))
                         .zip(x_hat.chunks_exact(channels))
                     {
-                        for c in 0..channels {
-                            let centred = f64::from(dy[c])
-                                - mean_dy[c]
-                                - f64::from(x_hat[c]) * mean_dy_x_hat[c];
-                            dx[c] += (slope[c] * centred) as f32;
+                        // Zipped, not indexed: without bounds checks the loop is vector code.
+                        let constants = slope.iter().zip(&mean_dy).zip(&mean_dy_x_hat);
+                        for (((dx, dy), x_hat), ((slope, mean_dy), mean_dy_x_hat)) in
+                            dx.iter_mut().zip(dy).zip(x_hat).zip(constants)
+                        {
+                            let centred =
+                                f64::from(*dy) - mean_dy - f64::from(*x_hat) * mean_dy_x_hat;
+                            *dx += (slope * centred) as f32;
                         }
                     }
                 });
         },
     );
+    add_elapsed(OpKind::BatchNormForward, started);
     (output, statistics)
 }
 
@@ -101,10 +106,8 @@ pub fn batch_norm_eval<T: Tape<f32, Cpu>>(
     let channels = weight.len();
     let (mean, variance) = running;
     let (x, tape) = x.split_tape();
-    let mut values = vec![0.0f32; x.shape().num_elements()];
-    x.copy_into(&mut values);
+    let values = Scratch::copy_of(&x);
     let inverse_std = inverse_std(variance, eps);
-    normalise(&mut values, mean, &inverse_std);
     let slope: Vec<f32> = weight
         .values()
         .iter()
@@ -114,7 +117,7 @@ pub fn batch_norm_eval<T: Tape<f32, Cpu>>(
     record(
         x,
         tape,
-        values,
+        (values, mean, &inverse_std),
         (weight, bias),
         input_grad,
         move |grad_output, _, _, grad_input| {
@@ -124,8 +127,8 @@ pub fn batch_norm_eval<T: Tape<f32, Cpu>>(
                 .zip(grad_output.par_chunks(block))
                 .for_each(|(dx, dy)| {
                     for (dx, dy) in dx.chunks_exact_mut(channels).zip(dy.chunks_exact(channels)) {
-                        for c in 0..channels {
-                            dx[c] += dy[c] * slope[c];
+                        for ((dx, dy), slope) in dx.iter_mut().zip(dy).zip(&slope) {
+                            *dx += dy * slope;
                         }
                     }
                 });
@@ -138,28 +141,18 @@ fn inverse_std(variance: &[f32], eps: f32) -> Vec<f32> {
     variance.iter().map(|v| 1.0 / (v + eps).sqrt()).collect()
 }
 
-/// `(x - mean) * inverse_std` in place, per channel.
-fn normalise(values: &mut [f32], mean: &[f32], inverse_std: &[f32]) {
-    let channels = mean.len();
-    values
-        .par_chunks_mut(block_len(channels))
-        .for_each(|block| {
-            for row in block.chunks_exact_mut(channels) {
-                for ((v, m), s) in row.iter_mut().zip(mean).zip(inverse_std) {
-                    *v = (*v - m) * s;
-                }
-            }
-        });
-}
-
 /// Values one parallel task takes: whole rows of `channels`, about 32 Ki values.
 fn block_len(channels: usize) -> usize {
     const BLOCK_VALUES: usize = 32 * 1024;
     channels.max(1) * (BLOCK_VALUES / channels.max(1)).max(1)
 }
 
-/// Per-channel `Σ a` and `Σ a·b` (`Σ a²` without `b`) of interleaved columns, summed in f64
-/// over blocks of rows in parallel.
+/// Rows added up in f32 before a running f64 sum takes them: few enough that f32 rounding
+/// stays near 1e-6 of the sum, enough that the per-value loop is f32 vector code.
+const ROWS_PER_F32_SUM: usize = 16;
+
+/// Per-channel `Σ a` and `Σ a·b` (`Σ a²` without `b`) of interleaved columns: f32 sums of
+/// [`ROWS_PER_F32_SUM`] rows at a time, gathered in f64, over blocks of rows in parallel.
 fn column_sums(a: &[f32], b: Option<&[f32]>, channels: usize) -> (Vec<f64>, Vec<f64>) {
     let block = block_len(channels);
     let zeros = || (vec![0.0f64; channels], vec![0.0f64; channels]);
@@ -167,26 +160,22 @@ fn column_sums(a: &[f32], b: Option<&[f32]>, channels: usize) -> (Vec<f64>, Vec<
         .enumerate()
         .map(|(index, a)| {
             let (mut sum, mut products) = zeros();
+            let (mut sum32, mut products32) = (vec![0.0f32; channels], vec![0.0f32; channels]);
             let start = index * block;
-            match b {
-                Some(b) => {
-                    let b = &b[start..start + a.len()];
-                    for (a, b) in a.chunks_exact(channels).zip(b.chunks_exact(channels)) {
-                        for c in 0..channels {
-                            let x = f64::from(a[c]);
-                            sum[c] += x;
-                            products[c] += x * f64::from(b[c]);
-                        }
+            let b = b.map_or(a, |b| &b[start..start + a.len()]);
+            let group = channels * ROWS_PER_F32_SUM;
+            for (a, b) in a.chunks(group).zip(b.chunks(group)) {
+                for (a, b) in a.chunks_exact(channels).zip(b.chunks_exact(channels)) {
+                    let partial = sum32.iter_mut().zip(products32.iter_mut());
+                    for ((s, p), (a, b)) in partial.zip(a.iter().zip(b)) {
+                        *s += a;
+                        *p += a * b;
                     }
                 }
-                None => {
-                    for a in a.chunks_exact(channels) {
-                        for c in 0..channels {
-                            let x = f64::from(a[c]);
-                            sum[c] += x;
-                            products[c] += x * x;
-                        }
-                    }
+                let partial = sum32.iter_mut().zip(products32.iter_mut());
+                for ((s, p), (s32, p32)) in sum.iter_mut().zip(products.iter_mut()).zip(partial) {
+                    *s += f64::from(std::mem::take(s32));
+                    *p += f64::from(std::mem::take(p32));
                 }
             }
             (sum, products)
@@ -204,18 +193,23 @@ struct ChannelSums {
     dy_x_hat: Vec<f64>,
 }
 
-/// Puts `weight * x̂ + bias` on the tape: its backward pass adds `Σ dy` to the bias's
-/// gradient, `Σ dy x̂` to the weight's, and lets `input_backward` add the input's.
+/// Normalises `values` in place into `x̂ = (x - mean) * inverse_std` and puts
+/// `weight * x̂ + bias` on the tape: its backward pass adds `Σ dy` to the bias's gradient,
+/// `Σ dy x̂` to the weight's, and lets `input_backward` add the input's.
 fn record<T: Tape<f32, Cpu>>(
     x: Tensor<(usize, usize), f32, Cpu>,
     mut tape: T,
-    x_hat: Vec<f32>,
+    (mut x_hat, mean, inverse_std): (Scratch, &[f32], &[f32]),
     (weight, bias): (&Param, &Param),
     input_grad: bool,
     input_backward: impl FnOnce(&[f32], &[f32], &ChannelSums, &mut [f32]) + 'static,
 ) -> Activations<T> {
     let channels = weight.len();
-    let output = scale_and_shift(&x_hat, weight.values(), bias.values());
+    let output = normalise_scale_and_shift(
+        &mut x_hat,
+        (mean, inverse_std),
+        (weight.values(), bias.values()),
+    );
     let output = x.device().tensor_from_vec(output, *x.shape());
     if T::OWNS_TAPE {
         let (x_ghost, weight_ghost, bias_ghost, output_ghost) = (
@@ -225,6 +219,7 @@ fn record<T: Tape<f32, Cpu>>(
             output.ghost(),
         );
         tape.add_backward_op(move |grads| {
+            let started = std::time::Instant::now();
             let grad_output: Vec<f32> =
                 std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
             // Summed in f64: the input's gradient subtracts these from n dy, and in f32 the
@@ -246,6 +241,7 @@ fn record<T: Tape<f32, Cpu>>(
                 let grad_input = grads.get_or_alloc_mut(&x_ghost)?;
                 input_backward(&grad_output, &x_hat, &sums, grad_input);
             }
+            add_elapsed(OpKind::BatchNormBackward, started);
             Ok(())
         });
     }
@@ -274,29 +270,45 @@ pub(crate) fn folded_scale_and_shift(
     (scale, shift)
 }
 
+/// In one pass: `values` becomes `x̂ = (x - mean) * inverse_std` and the returned output
 /// `weight * x̂ + bias`, per channel.
-fn scale_and_shift(normalised: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
+fn normalise_scale_and_shift(
+    values: &mut [f32],
+    (mean, inverse_std): (&[f32], &[f32]),
+    (weight, bias): (&[f32], &[f32]),
+) -> Vec<f32> {
     let channels = weight.len();
-    let mut output = vec![0.0f32; normalised.len()];
+    let mut output = Vec::with_capacity(values.len());
     let block = block_len(channels);
     output
+        .spare_capacity_mut()
         .par_chunks_mut(block)
-        .zip(normalised.par_chunks(block))
-        .for_each(|(out, x_hat)| {
-            for (out, x_hat) in out
+        .zip(values.par_chunks_mut(block))
+        .for_each(|(out, x)| {
+            for (out, x) in out
                 .chunks_exact_mut(channels)
-                .zip(x_hat.chunks_exact(channels))
+                .zip(x.chunks_exact_mut(channels))
             {
-                for c in 0..channels {
-                    out[c] = x_hat[c] * weight[c] + bias[c];
+                let constants = mean.iter().zip(inverse_std).zip(weight.iter().zip(bias));
+                for ((out, x), ((mean, inverse_std), (weight, bias))) in
+                    out.iter_mut().zip(x).zip(constants)
+                {
+                    let x_hat = (*x - mean) * inverse_std;
+                    *x = x_hat;
+                    out.write(x_hat * weight + bias);
                 }
             }
         });
+    // SAFETY: the loop above wrote every one of the `values.len()` slots (both sides are
+    // split into the same blocks of whole rows, and `values.len()` is a multiple of
+    // `channels`: the tensor is `(rows, positions * channels)`).
+    unsafe { output.set_len(values.len()) };
     output
 }
 
 /// Mean and biased variance of each of `channels` interleaved columns of `values` (from
-/// `Σx` and `Σx²` in f64, exact enough for f32 data whose mean is not 10⁸ deviations away).
+/// `Σx` and `Σx²` gathered in f64, exact enough for f32 data whose mean is not 10⁸
+/// deviations away).
 fn batch_statistics(values: &[f32], channels: usize) -> BatchStatistics {
     let count = values.len() / channels.max(1);
     let (sum, squares) = column_sums(values, None, channels);

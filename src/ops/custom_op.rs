@@ -2,6 +2,7 @@
 
 use dfdx::prelude::*;
 
+use super::scratch::Scratch;
 use super::Activations;
 
 /// Runs `forward` on the input's values and records `backward` on the tape.
@@ -20,9 +21,7 @@ where
     C: 'static,
 {
     let (input, mut tape) = input.split_tape();
-    let (rows, cols) = *input.shape();
-    let mut input_values = vec![0.0f32; rows * cols];
-    input.copy_into(&mut input_values);
+    let input_values = Scratch::copy_of(&input);
     let mut output_values = vec![0.0f32; output_shape.0 * output_shape.1];
     let context = forward(&input_values, &mut output_values);
     let output = input.device().tensor_from_vec(output_values, output_shape);

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use super::matmul::{matmul, Layout};
 use super::profile::{add_elapsed, timed, OpKind::*};
+use super::scratch::Scratch;
 use super::unfold::{col2im, im2col};
 use super::{Activations, Param, Window};
 
@@ -96,12 +97,16 @@ fn affine<T: Tape<f32, Cpu>>(
         Lowering::Conv(_) => (ConvForward, ConvBackwardWeight, ConvBackwardInput),
     };
     let (lowered, weight_rows, output) = timed(forward_kind, || {
-        let mut input = vec![0.0; x.shape().num_elements()];
-        x.copy_into(&mut input);
+        let input = Scratch::copy_of(&x);
         let (lowered, weight_rows) = match lowering {
             Lowering::Dense { .. } => (input, weight.shared_values()),
             Lowering::Conv(window) => {
-                let mut columns = vec![0.0; rows * row_len];
+                // im2col skips the padding: zero the buffer first where there is some.
+                let mut columns = if window.padding > 0 {
+                    Scratch::zeroed(rows * row_len)
+                } else {
+                    Scratch::for_overwrite(rows * row_len)
+                };
                 timed(Unfold, || im2col(&input, &mut columns, window));
                 let reordered = to_window_order(weight.values(), out_features, window);
                 (columns, Arc::new(reordered))
@@ -161,7 +166,7 @@ fn affine<T: Tape<f32, Cpu>>(
                 // Dense rows are already PyTorch's layout: accumulate in place.
                 Lowering::Dense { .. } => weight_product(grad_weight, true),
                 Lowering::Conv(window) => {
-                    let mut grad_rows = vec![0.0; out_features * row_len];
+                    let mut grad_rows = Scratch::for_overwrite(out_features * row_len);
                     weight_product(&mut grad_rows, false);
                     add_from_window_order(&grad_rows, grad_weight, out_features, window);
                 }
@@ -173,7 +178,7 @@ fn affine<T: Tape<f32, Cpu>>(
                     Lowering::Dense { .. } => input_product(grad_input, true),
                     Lowering::Conv(window) => {
                         // Back through im2col.
-                        let mut grad_columns = vec![0.0; rows * row_len];
+                        let mut grad_columns = Scratch::for_overwrite(rows * row_len);
                         input_product(&mut grad_columns, false);
                         timed(Unfold, || col2im(&grad_columns, grad_input, window));
                     }

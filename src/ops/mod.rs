@@ -26,6 +26,7 @@ mod matmul;
 mod param;
 mod pool;
 pub mod profile;
+mod scratch;
 mod unfold;
 mod window;
 
@@ -35,6 +36,7 @@ pub use gelu::gelu;
 pub use layers::{conv2d, linear};
 pub use param::{FlatTensor, Param};
 pub use pool::{avg_pool, max_pool, relu_max_pool};
+pub use scratch::release as release_scratch_buffers;
 pub use window::Window;
 
 use dfdx::prelude::*;

@@ -18,6 +18,10 @@ pub enum OpKind {
     LinearBackward,
     PoolForward,
     PoolBackward,
+    BatchNormForward,
+    BatchNormBackward,
+    /// ReLU and the other activations' forward pass (dfdx's ops; their backward is not timed).
+    ActivationForward,
     /// im2col and col2im (inside the conv figures).
     Unfold,
     /// The whole forward pass (the ops above are inside it, dfdx's own ops too).
@@ -29,7 +33,7 @@ pub enum OpKind {
     Batching,
 }
 
-const KINDS: [OpKind; 12] = [
+const KINDS: [OpKind; 15] = [
     OpKind::ConvForward,
     OpKind::ConvBackwardWeight,
     OpKind::ConvBackwardInput,
@@ -37,6 +41,9 @@ const KINDS: [OpKind; 12] = [
     OpKind::LinearBackward,
     OpKind::PoolForward,
     OpKind::PoolBackward,
+    OpKind::BatchNormForward,
+    OpKind::BatchNormBackward,
+    OpKind::ActivationForward,
     OpKind::Unfold,
     OpKind::Forward,
     OpKind::Backward,
@@ -54,11 +61,14 @@ impl OpKind {
             Self::LinearBackward => 4,
             Self::PoolForward => 5,
             Self::PoolBackward => 6,
-            Self::Unfold => 7,
-            Self::Forward => 8,
-            Self::Backward => 9,
-            Self::Optimizer => 10,
-            Self::Batching => 11,
+            Self::BatchNormForward => 7,
+            Self::BatchNormBackward => 8,
+            Self::ActivationForward => 9,
+            Self::Unfold => 10,
+            Self::Forward => 11,
+            Self::Backward => 12,
+            Self::Optimizer => 13,
+            Self::Batching => 14,
         }
     }
 
@@ -71,6 +81,9 @@ impl OpKind {
             Self::LinearBackward => "linear backward",
             Self::PoolForward => "pool forward",
             Self::PoolBackward => "pool backward",
+            Self::BatchNormForward => "batch norm forward",
+            Self::BatchNormBackward => "batch norm backward",
+            Self::ActivationForward => "activation forward",
             Self::Unfold => "  of which im2col and col2im",
             Self::Forward => "forward pass, all",
             Self::Backward => "loss and backward pass, all",

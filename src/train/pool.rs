@@ -7,8 +7,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// runs partly on the calling thread and wakes one helper; from outside, every product is
 /// handed to the pool and the caller sleeps until it is done. Measured on the cnn preset,
 /// 2 cores: 2,607 -> 3,098 training img/s.
+///
+/// The pool's threads outlive the run, so the working buffers the ops lent on this one are
+/// freed when `work` ends, also by a panic.
 pub fn in_compute_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    rayon::scope(|_| work())
+    rayon::scope(|_| {
+        let _release = ReleaseScratchOnDrop;
+        work()
+    })
+}
+
+/// Frees the thread's pooled working buffers when dropped.
+struct ReleaseScratchOnDrop;
+
+impl Drop for ReleaseScratchOnDrop {
+    fn drop(&mut self) {
+        crate::ops::release_scratch_buffers();
+    }
 }
 
 /// Idle polls between two `sched_yield`s while a helper waits for work: the spinning thread
