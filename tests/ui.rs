@@ -1533,6 +1533,13 @@ fn snapshot_both_sizes(
     name: &str,
     results: &mut egui_kittest::SnapshotResults,
 ) {
+    // These views draw many small shapes (thumbnails of the mistakes, a scatter of points over
+    // the decision regions) that Mesa's software renderer rasterises a little differently on
+    // different CPUs: the same commit gave 5-118 differing pixels (of 576,000-1,296,000) on
+    // an AMD EPYC box against snapshots taken on an Intel Xeon. What the views must show is
+    // asserted by label and position around these calls; the pixels still catch anything
+    // bigger than a few scattered marks.
+    let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(TRAINED_VIEW_PIXELS);
     for (size, suffix) in [
         (egui::vec2(1440.0, 900.0), "1440x900"),
         (egui::vec2(1000.0, 640.0), "1000x640"),
@@ -1540,9 +1547,12 @@ fn snapshot_both_sizes(
         harness.set_size(size);
         harness.state_mut().dismiss_notifications();
         harness.run_steps(4);
-        results.add(harness.try_snapshot(format!("{name}_{suffix}")));
+        results.add(harness.try_snapshot_options(format!("{name}_{suffix}"), &options));
     }
 }
+
+/// Pixels a trained view's snapshot may differ by (see [`snapshot_both_sizes`]).
+const TRAINED_VIEW_PIXELS: usize = 160;
 
 #[test]
 fn snapshots_of_trained_views_for_each_kind_of_data() {

@@ -4,6 +4,7 @@
 //! reshaped at forward time; this keeps optimizers and export uniform. Only a [`Plan`] (a
 //! validated spec) can become a [`Model`], so dfdx never sees a shape that does not fit.
 
+mod fusion;
 mod inference;
 mod outputs;
 mod weights;
@@ -24,6 +25,7 @@ pub use crate::ops::Param;
 use crate::ops::profile::{timed, OpKind};
 use crate::ops::{self, Activations, BatchStatistics, Window};
 use crate::spec::{ActivationShape, Layer, LayerPlan, ModelSpec, Plan};
+use fusion::Fused;
 
 /// Whether dropout is active.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -347,18 +349,33 @@ impl Model {
             .skip(layers.start)
             .peekable();
         while let Some((index, layer)) = layers.next() {
-            // A ReLU beside a max-pool (either order) runs as one fused op on the pooled side.
-            let fused_pool = if fuse {
-                fused_relu_pool(layer, &mut layers, batch)
+            let input_grad =
+                options.input_gradient || first_learning.is_some_and(|first| index > first);
+            let fused = if fuse {
+                fusion::fused_with_next(layer, &mut layers, batch, mode)
             } else {
                 None
             };
-            if let Some(pool) = fused_pool {
-                x = ops::relu_max_pool(x, pool);
-                continue;
+            match fused {
+                Some(Fused::ReluMaxPool(pool)) => {
+                    x = ops::relu_max_pool(x, pool);
+                    continue;
+                }
+                Some(Fused::BatchNormReluMaxPool { eps, pool }) => {
+                    let (weight, bias) = next_pair(&mut params);
+                    let (y, statistics) = ops::batch_norm_relu_max_pool_train(
+                        x,
+                        (weight, bias),
+                        eps,
+                        input_grad,
+                        pool,
+                    );
+                    options.batch_statistics.push((index, statistics));
+                    x = y;
+                    continue;
+                }
+                None => {}
             }
-            let input_grad =
-                options.input_gradient || first_learning.is_some_and(|first| index > first);
             let step = LayerStep {
                 index,
                 layer,
@@ -487,34 +504,6 @@ struct LayerStep<'a> {
     input_grad: bool,
 }
 
-/// A ReLU beside a max-pool (either order) runs as one fused op on the pooled side: the
-/// pool's window when `layer` and the next layer are such a pair (the next one is taken).
-fn fused_relu_pool<'a>(
-    layer: &LayerPlan,
-    layers: &mut std::iter::Peekable<impl Iterator<Item = (usize, &'a LayerPlan)>>,
-    batch: usize,
-) -> Option<Window> {
-    match layer.layer {
-        Layer::ReLU => layers
-            .next_if(|(_, next)| max_pool_window(next, batch).is_some())
-            .and_then(|(_, pool)| max_pool_window(pool, batch)),
-        Layer::MaxPool2d { .. } => layers
-            .next_if(|(_, next)| next.layer == Layer::ReLU)
-            .and_then(|_| max_pool_window(layer, batch)),
-        Layer::Linear { .. }
-        | Layer::Conv2d { .. }
-        | Layer::AvgPool2d { .. }
-        | Layer::Flatten
-        | Layer::LeakyReLU { .. }
-        | Layer::Sigmoid
-        | Layer::Tanh
-        | Layer::GELU
-        | Layer::Dropout { .. }
-        | Layer::BatchNorm1d { .. }
-        | Layer::BatchNorm2d { .. } => None,
-    }
-}
-
 fn next_pair<'a>(params: &mut impl Iterator<Item = &'a Param>) -> (&'a Param, &'a Param) {
     // `parameter_shapes` gives every learning layer exactly a weight and a bias, in stack order.
     match (params.next(), params.next()) {
@@ -532,34 +521,6 @@ fn flatten<T: Tape<f32, Cpu>>(x: Activations<T>, shape: ActivationShape) -> Acti
             width,
         } => ops::to_channels_first(x, channels, height, width),
         ActivationShape::Flat { .. } => x,
-    }
-}
-
-/// The window of a MaxPool2d layer; `None` for any other layer.
-fn max_pool_window(layer: &LayerPlan, batch: usize) -> Option<Window> {
-    match layer.layer {
-        Layer::MaxPool2d {
-            kernel_size,
-            stride,
-        } => Some(window(
-            layer,
-            batch,
-            kernel_size,
-            stride.unwrap_or(kernel_size),
-            0,
-        )),
-        Layer::Linear { .. }
-        | Layer::Conv2d { .. }
-        | Layer::AvgPool2d { .. }
-        | Layer::Flatten
-        | Layer::ReLU
-        | Layer::LeakyReLU { .. }
-        | Layer::Sigmoid
-        | Layer::Tanh
-        | Layer::GELU
-        | Layer::Dropout { .. }
-        | Layer::BatchNorm1d { .. }
-        | Layer::BatchNorm2d { .. } => None,
     }
 }
 

@@ -18,9 +18,10 @@
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
+use super::pool::{max_pool_backward, max_pool_forward, pooled_shape, Floor};
 use super::profile::{add_elapsed, OpKind};
 use super::scratch::Scratch;
-use super::{Activations, Param};
+use super::{Activations, Param, Window};
 
 /// The statistics one training batch had, per channel, for the running averages.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +41,29 @@ pub fn batch_norm_train<T: Tape<f32, Cpu>>(
     bias: &Param,
     eps: f32,
     input_grad: bool,
+) -> (Activations<T>, BatchStatistics) {
+    batch_norm_then(x, (weight, bias), eps, input_grad, None)
+}
+
+/// [`batch_norm_train`] followed by a ReLU and the max-pool `window` (in either order: they
+/// commute), as one op: the normalised activations are pooled while in cache and never
+/// become a tensor, nor does their gradient (the cnn-bn preset's largest activations).
+pub fn batch_norm_relu_max_pool_train<T: Tape<f32, Cpu>>(
+    x: Activations<T>,
+    (weight, bias): (&Param, &Param),
+    eps: f32,
+    input_grad: bool,
+    window: Window,
+) -> (Activations<T>, BatchStatistics) {
+    batch_norm_then(x, (weight, bias), eps, input_grad, Some(window))
+}
+
+fn batch_norm_then<T: Tape<f32, Cpu>>(
+    x: Activations<T>,
+    (weight, bias): (&Param, &Param),
+    eps: f32,
+    input_grad: bool,
+    pool: Option<Window>,
 ) -> (Activations<T>, BatchStatistics) {
     let started = std::time::Instant::now();
     let channels = weight.len();
@@ -62,7 +86,7 @@ pub fn batch_norm_train<T: Tape<f32, Cpu>>(
         tape,
         (values, &statistics.mean, &inverse_std),
         (weight, bias),
-        input_grad,
+        (input_grad, pool),
         move |grad_output, x_hat, sums, grad_input| {
             let mean_dy: Vec<f64> = sums.dy.iter().map(|s| s / count).collect();
             let mean_dy_x_hat: Vec<f64> = sums.dy_x_hat.iter().map(|s| s / count).collect();
@@ -119,7 +143,7 @@ pub fn batch_norm_eval<T: Tape<f32, Cpu>>(
         tape,
         (values, mean, &inverse_std),
         (weight, bias),
-        input_grad,
+        (input_grad, None),
         move |grad_output, _, _, grad_input| {
             let block = block_len(channels);
             grad_input
@@ -194,23 +218,39 @@ struct ChannelSums {
 }
 
 /// Normalises `values` in place into `x̂ = (x - mean) * inverse_std` and puts
-/// `weight * x̂ + bias` on the tape: its backward pass adds `Σ dy` to the bias's gradient,
-/// `Σ dy x̂` to the weight's, and lets `input_backward` add the input's.
+/// `weight * x̂ + bias` on the tape, or with `pool` its ReLU max-pooled: the backward pass
+/// routes the pooled gradient back to the normalised values first, then adds `Σ dy` to the
+/// bias's gradient, `Σ dy x̂` to the weight's, and lets `input_backward` add the input's.
 fn record<T: Tape<f32, Cpu>>(
     x: Tensor<(usize, usize), f32, Cpu>,
     mut tape: T,
     (mut x_hat, mean, inverse_std): (Scratch, &[f32], &[f32]),
     (weight, bias): (&Param, &Param),
-    input_grad: bool,
+    (input_grad, pool): (bool, Option<Window>),
     input_backward: impl FnOnce(&[f32], &[f32], &ChannelSums, &mut [f32]) + 'static,
 ) -> Activations<T> {
     let channels = weight.len();
-    let output = normalise_scale_and_shift(
+    let normalised = normalise_scale_and_shift(
         &mut x_hat,
         (mean, inverse_std),
         (weight.values(), bias.values()),
     );
-    let output = x.device().tensor_from_vec(output, *x.shape());
+    let (output, argmax) = match pool {
+        None => (x.device().tensor_from_vec(normalised, *x.shape()), None),
+        Some(window) => {
+            let shape = pooled_shape(window);
+            let mut pooled = vec![0.0; shape.0 * shape.1];
+            // Inputs are bounded by MAX_ACTIVATIONS_PER_SAMPLE * batch, far below u32::MAX.
+            let mut argmax = vec![0u32; pooled.len()];
+            let sources = Some(argmax.as_mut_slice());
+            max_pool_forward(&normalised, &mut pooled, sources, window, Floor::Zero);
+            (
+                x.device().tensor_from_vec(pooled, shape),
+                Some((argmax, window)),
+            )
+        }
+    };
+    let values_len = x_hat.len();
     if T::OWNS_TAPE {
         let (x_ghost, weight_ghost, bias_ghost, output_ghost) = (
             x.ghost(),
@@ -220,11 +260,20 @@ fn record<T: Tape<f32, Cpu>>(
         );
         tape.add_backward_op(move |grads| {
             let started = std::time::Instant::now();
-            let grad_output: Vec<f32> =
-                std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
+            let taken: Vec<f32> = std::mem::take(&mut **grads.get_or_alloc_mut(&output_ghost)?);
+            let unpooled;
+            let grad_output: &[f32] = match &argmax {
+                None => &taken,
+                Some((argmax, window)) => {
+                    let mut scattered = Scratch::zeroed(values_len);
+                    max_pool_backward(argmax, &taken, &mut scattered, *window);
+                    unpooled = scattered;
+                    &unpooled
+                }
+            };
             // Summed in f64: the input's gradient subtracts these from n dy, and in f32 the
             // cancellation cost a conv layer's gradient 1e-4 of its size against PyTorch.
-            let (dy, dy_x_hat) = column_sums(&grad_output, Some(&x_hat), channels);
+            let (dy, dy_x_hat) = column_sums(grad_output, Some(&x_hat), channels);
             let sums = ChannelSums { dy, dy_x_hat };
             for (g, s) in grads
                 .get_or_alloc_mut(&bias_ghost)?
@@ -239,7 +288,7 @@ fn record<T: Tape<f32, Cpu>>(
             }
             if input_grad {
                 let grad_input = grads.get_or_alloc_mut(&x_ghost)?;
-                input_backward(&grad_output, &x_hat, &sums, grad_input);
+                input_backward(grad_output, &x_hat, &sums, grad_input);
             }
             add_elapsed(OpKind::BatchNormBackward, started);
             Ok(())
@@ -409,5 +458,51 @@ mod tests {
         let grads = y.sum().backward();
         assert_all_close(&grads.get(bias.handle()).as_vec(), &[12.0, 12.0], 1e-6);
         assert_all_close(&grads.get(weight.handle()).as_vec(), &[0.0, 0.0], 1e-5);
+    }
+
+    #[test]
+    fn fused_relu_max_pool_matches_batch_norm_then_relu_max_pool() {
+        // 3 images of 5x4 pixels, 3 channels, pooled 2x2 (stride 2: a 2x2 output, the last
+        // row and column dropped as PyTorch does).
+        let dev = Cpu::default();
+        let window = crate::ops::testing::window(3, 3, 5, 4, 2, 2, 0);
+        let values = pseudo_random(window.input_len(), 21);
+        let (weight, bias) = (
+            param(&[1.5, -0.7, 0.3], &dev),
+            param(&[0.2, -0.3, 0.05], &dev),
+        );
+        let run = |fused: bool| {
+            let x = dev.tensor_from_vec(values.clone(), (3, values.len() / 3));
+            let (y, statistics) = if fused {
+                batch_norm_relu_max_pool_train(
+                    x.leaky_trace(),
+                    (&weight, &bias),
+                    1e-5,
+                    true,
+                    window,
+                )
+            } else {
+                let (y, statistics) = batch_norm_train(x.leaky_trace(), &weight, &bias, 1e-5, true);
+                (crate::ops::relu_max_pool(y, window), statistics)
+            };
+            let outputs = y.retaped::<NoneTape>().as_vec();
+            let r = dev.tensor_from_vec(pseudo_random(outputs.len(), 22), *y.shape());
+            let grads = (y * r).sum().backward();
+            let gradients = [
+                grads.get(&x).as_vec(),
+                grads.get(weight.handle()).as_vec(),
+                grads.get(bias.handle()).as_vec(),
+            ];
+            (outputs, statistics, gradients)
+        };
+        let (fused, separate) = (run(true), run(false));
+        assert_eq!(fused.0.len(), 3 * 2 * 2 * 3);
+        assert!(fused.0.contains(&0.0) && fused.0.iter().any(|&v| v > 0.0));
+        assert_all_close(&fused.0, &separate.0, 1e-6);
+        assert_eq!(fused.1, separate.1);
+        for (f, s) in fused.2.iter().zip(&separate.2) {
+            assert!(s.iter().any(|&g| g != 0.0));
+            assert_all_close(f, s, 1e-6);
+        }
     }
 }

@@ -30,7 +30,9 @@ mod scratch;
 mod unfold;
 mod window;
 
-pub use batch_norm::{batch_norm_eval, batch_norm_train, BatchStatistics};
+pub use batch_norm::{
+    batch_norm_eval, batch_norm_relu_max_pool_train, batch_norm_train, BatchStatistics,
+};
 pub use dropout::{dropout_seed, dropout_seeded};
 pub use gelu::gelu;
 pub use layers::{conv2d, linear};

@@ -52,27 +52,38 @@ fn max_pool_op<T: Tape<f32, Cpu>>(
         },
         move |argmax, grad_output, grad_input| {
             let started = std::time::Instant::now();
-            // Each image's gradient lands inside that image: one rayon task per image.
-            let (per_input, per_output) = image_lengths(window);
-            grad_input
-                .par_chunks_mut(per_input)
-                .zip(
-                    argmax
-                        .par_chunks(per_output)
-                        .zip(grad_output.par_chunks(per_output)),
-                )
-                .enumerate()
-                .for_each(|(b, (grad_input, (argmax, grad_output)))| {
-                    let base = b * per_input;
-                    for (&source, &g) in argmax.iter().zip(grad_output) {
-                        if source != NO_SOURCE {
-                            grad_input[source as usize - base] += g;
-                        }
-                    }
-                });
+            max_pool_backward(&argmax, grad_output, grad_input, window);
             add_elapsed(OpKind::PoolBackward, started);
         },
     )
+}
+
+/// Adds each pooled output's gradient to the input its `argmax` names (none for a window
+/// a fused ReLU zeroed). Each image's gradient lands inside that image: one rayon task per
+/// image.
+pub(crate) fn max_pool_backward(
+    argmax: &[u32],
+    grad_output: &[f32],
+    grad_input: &mut [f32],
+    window: Window,
+) {
+    let (per_input, per_output) = image_lengths(window);
+    grad_input
+        .par_chunks_mut(per_input)
+        .zip(
+            argmax
+                .par_chunks(per_output)
+                .zip(grad_output.par_chunks(per_output)),
+        )
+        .enumerate()
+        .for_each(|(b, (grad_input, (argmax, grad_output)))| {
+            let base = b * per_input;
+            for (&source, &g) in argmax.iter().zip(grad_output) {
+                if source != NO_SOURCE {
+                    grad_input[source as usize - base] += g;
+                }
+            }
+        });
 }
 
 /// The max-pool kernel: fills `output` and, when given, the index (into the whole batch) of
@@ -232,7 +243,7 @@ pub(crate) fn avg_pool_forward(input: &[f32], output: &mut [f32], window: Window
     });
 }
 
-fn pooled_shape(window: Window) -> (usize, usize) {
+pub(crate) fn pooled_shape(window: Window) -> (usize, usize) {
     (window.batch, image_lengths(window).1)
 }
 
