@@ -63,38 +63,25 @@ fn fused_relu_pool<'a>(
     }
 }
 
-/// The window of a MaxPool2d layer; `None` for any other layer.
+/// The window of a MaxPool2d layer; `None` for any other layer (one variant matters by
+/// definition, so no list of the others).
 fn max_pool_window(layer: &LayerPlan, batch: usize) -> Option<Window> {
-    match layer.layer {
-        Layer::MaxPool2d {
-            kernel_size,
-            stride,
-        } => Some(window(
-            layer,
-            batch,
-            kernel_size,
-            stride.unwrap_or(kernel_size),
-            0,
-        )),
-        Layer::Linear { .. }
-        | Layer::Conv2d { .. }
-        | Layer::AvgPool2d { .. }
-        | Layer::Flatten
-        | Layer::ReLU
-        | Layer::LeakyReLU { .. }
-        | Layer::Sigmoid
-        | Layer::Tanh
-        | Layer::GELU
-        | Layer::Dropout { .. }
-        | Layer::BatchNorm1d { .. }
-        | Layer::BatchNorm2d { .. } => None,
-    }
+    let Layer::MaxPool2d {
+        kernel_size,
+        stride,
+    } = layer.layer
+    else {
+        return None;
+    };
+    let stride = stride.unwrap_or(kernel_size);
+    Some(window(layer, batch, kernel_size, stride, 0))
 }
 
 #[cfg(test)]
 mod tests {
     use dfdx::prelude::*;
 
+    use crate::model::tests::outputs_and_gradients;
     use crate::model::{ForwardOptions, Mode, Model};
     use crate::ops::testing::{assert_all_close, pseudo_random};
     use crate::spec::{validate, ActivationShape, Layer, ModelSpec};
@@ -172,14 +159,7 @@ mod tests {
             let x = device.tensor_from_vec(x.clone(), (batch, input.numel()));
             let layers = 0..model.plan.layers.len();
             let y = model.forward_layers(x.leaky_trace(), layers, Mode::Train, &mut options);
-            let outputs = y.retaped::<NoneTape>().as_vec();
-            let r = device.tensor_from_vec(pseudo_random(outputs.len(), 2), *y.shape());
-            let mut grads = (y * r).sum().backward();
-            let gradients: Vec<Vec<f32>> = model
-                .params
-                .iter()
-                .map(|p| p.gradient(&mut grads).unwrap().to_vec())
-                .collect();
+            let (outputs, gradients) = outputs_and_gradients(&model, y);
             (outputs, gradients, options.batch_statistics)
         };
         let (fused, separate) = (run(false), run(true));

@@ -780,6 +780,24 @@ mod tests {
         assert_eq!(InferenceModel::new(&model).predict(&input, 1), [3.0, 4.0]);
     }
 
+    /// `y`'s values, and each parameter's gradient of `sum(y * r)` for a fixed random `r`.
+    pub(super) fn outputs_and_gradients(
+        model: &Model,
+        y: Activations<OwnedTape<f32, Cpu>>,
+    ) -> (Vec<f32>, Vec<Vec<f32>>) {
+        let outputs = y.retaped::<NoneTape>().as_vec();
+        let r = y
+            .device()
+            .tensor_from_vec(pseudo_random(outputs.len(), 2), *y.shape());
+        let mut grads = (y * r).sum().backward();
+        let gradients = model
+            .params
+            .iter()
+            .map(|p| p.gradient(&mut grads).unwrap().to_vec())
+            .collect();
+        (outputs, gradients)
+    }
+
     #[test]
     fn fused_relu_and_max_pool_match_the_separate_layers_in_both_orders() {
         let input = ActivationShape::image(2, 9, 7);
@@ -793,14 +811,7 @@ mod tests {
             let model = Model::initialise(spec, plan, &device, 7);
             let x = device.tensor_from_vec(x.clone(), (batch, input.numel()));
             let y = model.forward(x.leaky_trace(), Mode::Train);
-            let outputs = y.retaped::<NoneTape>().as_vec();
-            let r = device.tensor_from_vec(pseudo_random(outputs.len(), 2), *y.shape());
-            let mut grads = (y * r).sum().backward();
-            let gradients: Vec<Vec<f32>> = model
-                .params
-                .iter()
-                .map(|p| p.gradient(&mut grads).unwrap().to_vec())
-                .collect();
+            let (outputs, gradients) = outputs_and_gradients(&model, y);
             let inference = InferenceModel::new(&model).predict(&x.as_vec(), batch);
             (outputs, gradients, inference)
         };
