@@ -9,15 +9,17 @@
 use super::Model;
 use crate::ops::kernels::{
     affine_forward, avg_pool_forward, channels_first, channels_last, folded_scale_and_shift,
-    gelu_value, im2col, max_pool_forward, to_window_order, Floor,
+    gelu_value, im2col, max_pool_forward, to_window_order, Floor, Layout,
 };
 use crate::ops::Window;
 use crate::spec::{ActivationShape, Layer};
 
 enum Step {
-    /// `rows · Wᵀ + b`; `lowering` is the conv window (batch filled in per call) if any.
+    /// `rows · W + b`, `W` stored as `layout` says; `window` is the conv window (batch
+    /// filled in per call) if any.
     Affine {
-        weight_rows: Vec<f32>,
+        weight: Vec<f32>,
+        layout: Layout,
         bias: Vec<f32>,
         window: Option<Window>,
     },
@@ -60,6 +62,18 @@ fn spatial(shape: ActivationShape) -> Option<(usize, usize, usize)> {
         } if channels > 1 && height * width > 1 => Some((channels, height, width)),
         ActivationShape::Spatial { .. } | ActivationShape::Flat { .. } => None,
     }
+}
+
+/// `values` (`rows x columns`, row-major) transposed.
+fn transposed(values: &[f32], rows: usize) -> Vec<f32> {
+    let columns = values.len() / rows.max(1);
+    let mut out = vec![0.0; values.len()];
+    for (r, row) in values.chunks_exact(columns).enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            out[c * rows + r] = *value;
+        }
+    }
+    out
 }
 
 fn window_of(shape: ActivationShape, kernel: usize, stride: usize, padding: usize) -> Window {
@@ -117,12 +131,21 @@ impl InferenceModel {
                             None
                         }
                     };
-                    let weight_rows = match window {
-                        Some(w) => to_window_order(&weight, bias.len(), w),
-                        None => weight,
+                    // A convolution's weight as columns (row_len x out): the AVX-512 product
+                    // takes them as they are, where stored as rows it needs a transposed
+                    // copy per call or falls back to AVX2 (one image's 121 rows of the
+                    // cnn's second conv). A Linear layer keeps PyTorch's rows, which the
+                    // one-image dot products read.
+                    let (weight, layout) = match window {
+                        Some(w) => {
+                            let rows = to_window_order(&weight, bias.len(), w);
+                            (transposed(&rows, bias.len()), Layout::AsIs)
+                        }
+                        None => (weight, Layout::Transposed),
                     };
                     steps.push(Step::Affine {
-                        weight_rows,
+                        weight,
+                        layout,
                         bias,
                         window,
                     });
@@ -200,7 +223,8 @@ impl InferenceModel {
         for step in &self.steps {
             x = match step {
                 Step::Affine {
-                    weight_rows,
+                    weight,
+                    layout,
                     bias,
                     window,
                 } => {
@@ -217,7 +241,7 @@ impl InferenceModel {
                         }
                         None => (batch, x.len() / batch.max(1), x),
                     };
-                    affine_forward(&lowered, weight_rows, bias, rows, row_len)
+                    affine_forward(&lowered, (weight, *layout), bias, rows, row_len)
                 }
                 Step::MaxPool(w, floor) => {
                     let w = Window { batch, ..*w };

@@ -17,7 +17,6 @@ use rayon::prelude::*;
 
 use super::matmul::{matmul, Layout};
 use super::profile::{add_elapsed, timed, OpKind::*};
-use super::scratch::Scratch;
 use super::unfold::{col2im, im2col};
 use super::{Activations, Param, Window};
 
@@ -97,22 +96,20 @@ fn affine<T: Tape<f32, Cpu>>(
         Lowering::Conv(_) => (ConvForward, ConvBackwardWeight, ConvBackwardInput),
     };
     let (lowered, weight_rows, output) = timed(forward_kind, || {
-        let input = Scratch::copy_of(&x);
+        let mut input = vec![0.0; x.shape().num_elements()];
+        x.copy_into(&mut input);
         let (lowered, weight_rows) = match lowering {
             Lowering::Dense { .. } => (input, weight.shared_values()),
             Lowering::Conv(window) => {
                 // im2col skips the padding: zero the buffer first where there is some.
-                let mut columns = if window.padding > 0 {
-                    Scratch::zeroed(rows * row_len)
-                } else {
-                    Scratch::for_overwrite(rows * row_len)
-                };
+                let mut columns = vec![0.0; rows * row_len];
                 timed(Unfold, || im2col(&input, &mut columns, window));
                 let reordered = to_window_order(weight.values(), out_features, window);
                 (columns, Arc::new(reordered))
             }
         };
-        let output = affine_forward(&lowered, &weight_rows, bias.values(), rows, row_len);
+        let weight = (weight_rows.as_slice(), Layout::Transposed);
+        let output = affine_forward(&lowered, weight, bias.values(), rows, row_len);
         (lowered, weight_rows, output)
     });
     let batch = lowering.batch();
@@ -166,7 +163,7 @@ fn affine<T: Tape<f32, Cpu>>(
                 // Dense rows are already PyTorch's layout: accumulate in place.
                 Lowering::Dense { .. } => weight_product(grad_weight, true),
                 Lowering::Conv(window) => {
-                    let mut grad_rows = Scratch::for_overwrite(out_features * row_len);
+                    let mut grad_rows = vec![0.0; out_features * row_len];
                     weight_product(&mut grad_rows, false);
                     add_from_window_order(&grad_rows, grad_weight, out_features, window);
                 }
@@ -178,7 +175,7 @@ fn affine<T: Tape<f32, Cpu>>(
                     Lowering::Dense { .. } => input_product(grad_input, true),
                     Lowering::Conv(window) => {
                         // Back through im2col.
-                        let mut grad_columns = Scratch::for_overwrite(rows * row_len);
+                        let mut grad_columns = vec![0.0; rows * row_len];
                         input_product(&mut grad_columns, false);
                         timed(Unfold, || col2im(&grad_columns, grad_input, window));
                     }
@@ -190,10 +187,12 @@ fn affine<T: Tape<f32, Cpu>>(
     output.put_tape(tape)
 }
 
-/// `rows (rows x row_len) · weight_rowsᵀ + bias`, with `weight_rows` stored `out x row_len`.
+/// `rows (rows x row_len) · weight + bias`: `weight` stored `out x row_len` with
+/// `Layout::Transposed` (PyTorch's Linear rows; im2col's weight rows), or `row_len x out`
+/// with `Layout::AsIs` (columns: what the AVX-512 product reads without a transposed copy).
 pub(crate) fn affine_forward(
     lowered: &[f32],
-    weight_rows: &[f32],
+    (weight, weight_layout): (&[f32], Layout),
     bias: &[f32],
     rows: usize,
     row_len: usize,
@@ -207,8 +206,8 @@ pub(crate) fn affine_forward(
         row_len,
         lowered,
         Layout::AsIs,
-        weight_rows,
-        Layout::Transposed,
+        weight,
+        weight_layout,
         false,
     );
     output
@@ -309,7 +308,8 @@ mod tests {
         let (rows, row_len) = (ROWS_PER_TASK + 5, 3);
         let lowered = vec![0.0; rows * row_len];
         let weight_rows = vec![0.0; 2 * row_len];
-        let output = affine_forward(&lowered, &weight_rows, &[1.5, -2.0], rows, row_len);
+        let weight = (weight_rows.as_slice(), Layout::Transposed);
+        let output = affine_forward(&lowered, weight, &[1.5, -2.0], rows, row_len);
         assert!(output.chunks_exact(2).all(|row| row == [1.5, -2.0]));
     }
 }

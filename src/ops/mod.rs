@@ -84,6 +84,7 @@ pub(crate) mod kernels {
     pub(crate) use super::batch_norm::folded_scale_and_shift;
     pub(crate) use super::gelu::gelu_value;
     pub(crate) use super::layers::{affine_forward, to_window_order};
+    pub(crate) use super::matmul::Layout;
     pub(crate) use super::pool::{avg_pool_forward, max_pool_forward, Floor};
     pub(crate) use super::unfold::im2col;
 
