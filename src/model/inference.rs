@@ -64,6 +64,26 @@ fn spatial(shape: ActivationShape) -> Option<(usize, usize, usize)> {
     }
 }
 
+/// A Linear (`window` None) or Conv2d layer's step. A convolution's weight is kept as columns
+/// (row_len x out): the AVX-512 product takes them as they are, where stored as rows it
+/// needs a transposed copy per call or falls back to AVX2 (one image's 121 rows of the cnn's
+/// second conv). A Linear layer keeps PyTorch's rows, which the one-image dot products read.
+fn affine_step(weight: Vec<f32>, bias: Vec<f32>, window: Option<Window>) -> Step {
+    let (weight, layout) = match window {
+        Some(w) => {
+            let rows = to_window_order(&weight, bias.len(), w);
+            (transposed(&rows, bias.len()), Layout::AsIs)
+        }
+        None => (weight, Layout::Transposed),
+    };
+    Step::Affine {
+        weight,
+        layout,
+        bias,
+        window,
+    }
+}
+
 /// `values` (`rows x columns`, row-major) transposed.
 fn transposed(values: &[f32], rows: usize) -> Vec<f32> {
     let columns = values.len() / rows.max(1);
@@ -131,24 +151,7 @@ impl InferenceModel {
                             None
                         }
                     };
-                    // A convolution's weight as columns (row_len x out): the AVX-512 product
-                    // takes them as they are, where stored as rows it needs a transposed
-                    // copy per call or falls back to AVX2 (one image's 121 rows of the
-                    // cnn's second conv). A Linear layer keeps PyTorch's rows, which the
-                    // one-image dot products read.
-                    let (weight, layout) = match window {
-                        Some(w) => {
-                            let rows = to_window_order(&weight, bias.len(), w);
-                            (transposed(&rows, bias.len()), Layout::AsIs)
-                        }
-                        None => (weight, Layout::Transposed),
-                    };
-                    steps.push(Step::Affine {
-                        weight,
-                        layout,
-                        bias,
-                        window,
-                    });
+                    steps.push(affine_step(weight, bias, window));
                 }
                 Layer::MaxPool2d {
                     kernel_size,
