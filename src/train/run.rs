@@ -38,6 +38,7 @@ pub fn run_training(
 ) -> Result<RunSummary, TrainError> {
     let started = Instant::now();
     let mut run = TrainingLoop::start(job, commands, EventSink::new(emit))?;
+    let first_step = run.position.step;
     let mut stopped_early = false;
     for epoch in run.position.epoch..run.config.epochs {
         if run.train_epoch(epoch)? == Flow::Stop {
@@ -68,7 +69,7 @@ pub fn run_training(
         stopped_early,
         test,
         duration_secs: started.elapsed().as_secs_f64(),
-        warning: no_learning_warning(&run.losses, &run.config, &run.model.spec),
+        warning: no_learning_warning(&run.losses, first_step, &run.config, &run.model.spec),
         early_stopping,
         restored_epoch,
         stopped_after_epoch,
