@@ -101,7 +101,7 @@ fn affine<T: Tape<f32, Cpu>>(
         let (lowered, weight_rows) = match lowering {
             Lowering::Dense { .. } => (input, weight.shared_values()),
             Lowering::Conv(window) => {
-                // im2col skips the padding: zero the buffer first where there is some.
+                // im2col leaves the padding's entries unwritten: the buffer starts zeroed.
                 let mut columns = vec![0.0; rows * row_len];
                 timed(Unfold, || im2col(&input, &mut columns, window));
                 let reordered = to_window_order(weight.values(), out_features, window);
